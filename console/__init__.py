@@ -1,0 +1,1 @@
+"""Frontline's terminal console and command line."""

@@ -1,0 +1,57 @@
+"""The `frontline` command: opens the console, or runs one of the subcommands.
+
+Each subcommand lives in `console/commands/<name>.py` and is registered in `SUBCOMMANDS`;
+their forms and JSON outputs are a contract with scripts and phone systems (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from console.context import CliContext
+
+# name -> "module:attribute" of a click command, imported only when used so that a quick
+# `frontline lookup` over SSH does not pay for loading Textual.
+SUBCOMMANDS: dict[str, str] = {
+    "db": "console.commands.db:db",
+    "demo": "console.commands.demo:demo",
+    "import": "console.commands.importer:import_",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(SUBCOMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.option("--agent", metavar="NAME", help="Agent user name (default: $USER).")
+@click.option("--caller", metavar="NUMBER", help="Start with a call from this number.")
+@click.pass_context
+def frontline(ctx: click.Context, agent: str | None, caller: str | None) -> None:
+    """Frontline: the contact-centre agent console. Without a subcommand, opens the console."""
+    ctx.obj = CliContext.from_environment(agent=agent)
+    if ctx.invoked_subcommand is None:
+        from console.launch import open_console
+
+        sys.exit(open_console(ctx.obj, caller=caller))
+
+
+def main() -> None:
+    frontline(prog_name="frontline")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""Engines and sessions from a URL, schema migrations, and the cross-process change feed.
+
+SQLite (the default) is opened through aiosqlite in WAL mode with a busy timeout and foreign
+keys on; PostgreSQL through asyncpg. Other console processes' commits are noticed through
+`ChangeFeed`: on SQLite by watching `PRAGMA data_version`, on PostgreSQL by LISTEN/NOTIFY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker as _async_sessionmaker
+from sqlalchemy.pool import NullPool
+from sqlmodel import col
+
+from core.models import ChangeEvent
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+NOTIFY_CHANNEL = "frontline_changes"
+
+
+class DatabaseUnavailable(Exception):
+    """The database is locked, down or unreachable; the caller should keep its data and retry."""
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def is_postgres(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL + NORMAL is durable against process crashes; only a power cut can lose the
+    # last transactions, and it never corrupts the file.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for `url`, with Frontline's SQLite pragmas when it is SQLite.
+
+    Args:
+        url: a SQLAlchemy URL, `sqlite+aiosqlite:///path` or `postgresql+asyncpg://…`.
+        **kwargs: passed on to `create_async_engine`.
+
+    Returns:
+        The engine. A SQLite file's directory is created if missing.
+    """
+    if is_sqlite(url):
+        path = _sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def make_sessions(engine: AsyncEngine) -> _async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (services hand them to the UI)."""
+    return _async_sessionmaker(engine, expire_on_commit=False)
+
+
+# --- migrations -------------------------------------------------------------------------
+
+
+def _alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    import migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply the Alembic migrations up to `revision`. Blocking: run it in a thread from async code.
+
+    Args:
+        url: the database URL.
+        revision: the target revision, normally "head".
+    """
+    from alembic import command
+
+    if is_sqlite(url):
+        path = _sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(_alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of Frontline."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at, or None for a database never migrated."""
+
+    def read(connection: Any) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+# --- change feed ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something another process committed: a topic and, where known, the key it touched."""
+
+    topic: str
+    key: str = ""
+
+
+ANY_CHANGE = Change("*")
+"""Sent when the database changed but the writer did not say what."""
+
+
+async def publish_change(session: AsyncSession, topic: str, key: str = "") -> None:
+    """Record, inside the caller's transaction, that `topic`/`key` changed.
+
+    Watchers in other processes receive it once the transaction commits.
+    """
+    session.add(ChangeEvent(topic=topic, key=str(key)))
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"{topic}:{key}")))
+
+
+class ChangeFeed:
+    """Tells one process what other processes committed.
+
+    Use as an async context manager, then iterate `changes()`: each item is the batch of
+    changes seen since the previous one. A process also sees its own commits on PostgreSQL;
+    on SQLite only other connections' commits move `PRAGMA data_version`, so use a separate
+    engine or expect to see your own writes only through other means.
+    """
+
+    def __init__(self, engine: AsyncEngine, poll_interval: float = 0.1) -> None:
+        self._engine = engine
+        self._poll_interval = poll_interval
+        self._connection: AsyncConnection | None = None
+        self._queue: asyncio.Queue[Change] = asyncio.Queue()
+        self._last_id = 0
+        self._data_version: int | None = None
+
+    @property
+    def _postgres(self) -> bool:
+        return self._engine.dialect.name == "postgresql"
+
+    async def __aenter__(self) -> ChangeFeed:
+        self._connection = await self._engine.connect()
+        result = await self._connection.execute(select(func.max(col(ChangeEvent.id))))
+        self._last_id = result.scalar() or 0
+        await self._connection.commit()
+        if self._postgres:
+            raw = await self._connection.get_raw_connection()
+            await raw.driver_connection.add_listener(NOTIFY_CHANNEL, self._on_notify)  # type: ignore[union-attr]
+        else:
+            self._data_version = await self._read_data_version()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+            self._connection = None
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        topic, _, key = payload.partition(":")
+        self._queue.put_nowait(Change(topic, key))
+
+    async def _read_data_version(self) -> int:
+        assert self._connection is not None
+        result = await self._connection.execute(text("PRAGMA data_version"))
+        version = int(result.scalar_one())
+        await self._connection.commit()
+        return version
+
+    async def _sqlite_changes(self) -> list[Change]:
+        assert self._connection is not None
+        result = await self._connection.execute(
+            select(col(ChangeEvent.id), col(ChangeEvent.topic), col(ChangeEvent.key))
+            .where(col(ChangeEvent.id) > self._last_id)
+            .order_by(col(ChangeEvent.id))
+        )
+        rows = result.all()
+        await self._connection.commit()
+        if not rows:
+            return [ANY_CHANGE]
+        self._last_id = rows[-1][0] or self._last_id
+        return [Change(topic, key) for _, topic, key in rows]
+
+    async def changes(self) -> AsyncIterator[list[Change]]:
+        """Batches of changes, as they are committed elsewhere. Runs until cancelled."""
+        while True:
+            if self._postgres:
+                first = await self._queue.get()
+                batch = [first]
+                while not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                yield batch
+                continue
+            await asyncio.sleep(self._poll_interval)
+            try:
+                version = await self._read_data_version()
+            except Exception:  # a locked or vanished file: try again at the next tick
+                continue
+            if version != self._data_version:
+                self._data_version = version
+                yield await self._sqlite_changes()
+
+
+def null_pool_engine(url: str) -> AsyncEngine:
+    """An engine that holds no idle connections: for one-shot commands and tests."""
+    return make_engine(url, poolclass=NullPool)

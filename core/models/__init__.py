@@ -1,0 +1,36 @@
+"""SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
+
+from core.models.agent import Agent, AgentState, Role
+from core.models.audit import AuditEvent, ChangeEvent
+from core.models.call import Call, CallDraft, CallState
+from core.models.customer import ContactKind, ContactPoint, Customer, CustomerRead
+from core.models.interaction import Channel, Direction, Interaction, InteractionRead
+from core.models.loyalty import LoyaltyAccount, NpsResponse
+from core.models.offer import OfferPresentation, OfferResponse
+from core.models.product import Holding, Product, Transaction
+
+__all__ = [
+    "Agent",
+    "AgentState",
+    "AuditEvent",
+    "Call",
+    "CallDraft",
+    "CallState",
+    "ChangeEvent",
+    "Channel",
+    "ContactKind",
+    "ContactPoint",
+    "Customer",
+    "CustomerRead",
+    "Direction",
+    "Holding",
+    "Interaction",
+    "InteractionRead",
+    "LoyaltyAccount",
+    "NpsResponse",
+    "OfferPresentation",
+    "OfferResponse",
+    "Product",
+    "Role",
+    "Transaction",
+]

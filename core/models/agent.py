@@ -1,0 +1,35 @@
+"""The people who use Frontline: agents and supervisors, and their states."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from core.models.types import UtcDateTime, utcnow
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+class AgentState(StrEnum):
+    AVAILABLE = "available"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    BREAK = "break"
+    OFFLINE = "offline"
+
+
+class Agent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_name: str = Field(max_length=100, unique=True, index=True)
+    display_name: str = Field(default="", max_length=150)
+    role: str = Field(default=Role.AGENT, max_length=20)
+    state: str = Field(default=AgentState.OFFLINE, max_length=20)
+    state_reason: str = Field(default="", max_length=100)
+    """Why the agent is on a break (lunch, training…)."""
+    state_since: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,0 +1,33 @@
+"""Who saw or changed what, and the change feed other processes follow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from core.models.types import UtcDateTime, utcnow
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    """view, lookup, update, import, …"""
+    customer_id: int | None = Field(default=None, index=True)
+    detail: str = Field(default="", max_length=1000)
+
+
+class ChangeEvent(SQLModel, table=True):
+    """A committed change other console processes should know of (see core.db.ChangeFeed)."""
+
+    __tablename__ = "change_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    topic: str = Field(max_length=40)
+    """customer, call, agent, offer, rules, …"""
+    key: str = Field(default="", max_length=80)

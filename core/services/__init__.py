@@ -1,0 +1,42 @@
+"""The async API the console (and the HTTP API) calls. Services own their transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.db import make_engine, make_sessions
+from core.services.agents import AgentService
+from core.services.customers import CustomerNotFound, CustomerService
+
+
+@dataclass
+class Services:
+    """Every service, built once at start and handed to the console."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    customers: CustomerService
+    agents: AgentService
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def make_services(settings: Settings) -> Services:
+    """Build the real services on the configured database."""
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_sessions(engine)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        customers=CustomerService(sessions),
+        agents=AgentService(sessions),
+    )
+
+
+__all__ = ["CustomerNotFound", "Services", "make_services"]
