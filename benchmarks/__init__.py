@@ -1,0 +1,1 @@
+"""Reproducible performance measurements; each script generates its data and prints figures."""

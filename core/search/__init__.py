@@ -1,0 +1,1 @@
+"""Customer search: normalisation, the index in the database, ranking."""
