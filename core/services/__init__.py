@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.analytics.service import AnalyticsService
 from core.config import Settings
 from core.db import make_engine, make_sessions
 from core.services.agents import AgentService
@@ -21,6 +22,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     customers: CustomerService
     agents: AgentService
+    analytics: AnalyticsService
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -36,6 +38,7 @@ def make_services(settings: Settings) -> Services:
         sessions=sessions,
         customers=CustomerService(sessions),
         agents=AgentService(sessions),
+        analytics=AnalyticsService(sessions, settings),
     )
 
 

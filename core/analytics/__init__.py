@@ -1,0 +1,1 @@
+"""Loyalty status and customer value: RFM, tenure/scope/depth, NPS, lifetime value."""
