@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.analytics.service import AnalyticsService
+from core.calls.drafts import DraftService, fallback_key
+from core.calls.lifecycle import CallService
 from core.config import Settings
 from core.db import make_engine, make_sessions
 from core.services.agents import AgentService
 from core.services.customers import CustomerNotFound, CustomerService
+from core.services.history import HistoryService
+from core.services.overview import OverviewService
 
 
 @dataclass
@@ -22,6 +26,10 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     customers: CustomerService
     agents: AgentService
+    calls: CallService
+    drafts: DraftService
+    history: HistoryService
+    overview: OverviewService
     analytics: AnalyticsService
 
     async def close(self) -> None:
@@ -38,6 +46,12 @@ def make_services(settings: Settings) -> Services:
         sessions=sessions,
         customers=CustomerService(sessions),
         agents=AgentService(sessions),
+        calls=CallService(sessions),
+        drafts=DraftService(
+            sessions, settings.data_dir, fallback_key(settings.resolved_database_url)
+        ),
+        history=HistoryService(sessions),
+        overview=OverviewService(sessions),
         analytics=AnalyticsService(sessions, settings),
     )
 

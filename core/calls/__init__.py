@@ -1,0 +1,1 @@
+"""Calls: the agent's side (lifecycle, drafts) and the phone system's (events, queue, metrics)."""
