@@ -11,6 +11,7 @@ from core.calls.drafts import DraftService, fallback_key
 from core.calls.lifecycle import CallService
 from core.config import Settings
 from core.db import make_engine, make_sessions
+from core.search.service import SearchService
 from core.services.agents import AgentService
 from core.services.customers import CustomerNotFound, CustomerService
 from core.services.history import HistoryService
@@ -26,6 +27,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     customers: CustomerService
     agents: AgentService
+    search: SearchService
     calls: CallService
     drafts: DraftService
     history: HistoryService
@@ -46,6 +48,7 @@ def make_services(settings: Settings) -> Services:
         sessions=sessions,
         customers=CustomerService(sessions),
         agents=AgentService(sessions),
+        search=SearchService(sessions),
         calls=CallService(sessions),
         drafts=DraftService(
             sessions, settings.data_dir, fallback_key(settings.resolved_database_url)

@@ -1,0 +1,123 @@
+"""SearchService: one box for phone numbers, emails, customer ids and names."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.search import engine
+from core.search.normalize import Query, QueryKind, classify
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One customer found, with what tells namesakes apart."""
+
+    customer_id: int
+    external_id: str
+    name: str
+    score: float
+    """Higher is better; comparable within one result list only."""
+    city: str
+    birth_year: int | None
+    phone_tail: str
+    """Last four digits of the main phone number."""
+    tier: str
+    """Loyalty tier, or "" when the customer has no loyalty account."""
+    matched: str
+    """What the query matched: "phone", "email", "id" or "name"."""
+
+
+class SearchService:
+    """Finds customers by whatever the agent typed, from the index in the database."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._dictionary = engine.Dictionary()
+        self.last_ms = 0.0
+        """How long the latest search took, in milliseconds."""
+
+    async def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        """The best customers for what was typed, best first.
+
+        Args:
+            query: a phone number, an email (or its local part), a customer id or a name.
+            limit: at most this many results.
+
+        Returns:
+            The hits; an empty list for an empty query or when nothing matches.
+        """
+        started = time.perf_counter()
+        try:
+            parsed = classify(query)
+            if parsed.empty or limit <= 0:
+                return []
+            async with self._sessions() as session:
+                found = await self._find(session, parsed, limit)
+                return await self._hits(session, found, limit)
+        finally:
+            self.last_ms = (time.perf_counter() - started) * 1000
+
+    async def by_phone(self, number: str, limit: int = 10) -> list[SearchHit]:
+        """Customers with this phone number (any formatting; trailing digits), for a screen pop.
+
+        Args:
+            number: the caller's number as the phone system gives it.
+            limit: at most this many results.
+
+        Returns:
+            The hits, best first; empty when the number has fewer than 7 digits.
+        """
+        parsed = classify(number)
+        if QueryKind.PHONE not in parsed.kinds or limit <= 0:
+            return []
+        async with self._sessions() as session:
+            found = await engine.find_phone(session, parsed.digits, limit)
+            return await self._hits(session, found, limit)
+
+    async def _find(self, session: AsyncSession, parsed: Query, limit: int) -> list[engine.Found]:
+        found: list[engine.Found] = []
+        for kind in parsed.kinds:
+            if kind is QueryKind.ID:
+                found += await engine.find_ids(session, parsed.customer_ids)
+            elif kind is QueryKind.PHONE:
+                found += await engine.find_phone(session, parsed.digits, limit)
+            elif kind is QueryKind.EMAIL:
+                found += await engine.find_email(session, parsed.email, limit)
+            else:
+                if parsed.email:
+                    found += await engine.find_email(session, parsed.email, limit)
+                found += await engine.find_names(session, self._dictionary, parsed.words, limit)
+        return found
+
+    async def _hits(
+        self, session: AsyncSession, found: Sequence[engine.Found], limit: int
+    ) -> list[SearchHit]:
+        best: dict[int, engine.Found] = {}
+        for item in found:
+            if item.customer_id not in best or best[item.customer_id].order > item.order:
+                best[item.customer_id] = item
+        ranked = sorted(best.values(), key=lambda item: item.order)[:limit]
+        details = await engine.customer_details(session, [item.customer_id for item in ranked])
+        hits = []
+        for item in ranked:
+            detail = details.get(item.customer_id)
+            if detail is None:  # deleted since it was indexed
+                continue
+            hits.append(
+                SearchHit(
+                    customer_id=item.customer_id,
+                    external_id=detail.external_id,
+                    name=detail.name,
+                    score=round(item.score, 2),
+                    city=detail.city,
+                    birth_year=detail.birth_year,
+                    phone_tail=detail.phone_tail,
+                    tier=detail.tier,
+                    matched=item.matched,
+                )
+            )
+        return hits
