@@ -3,6 +3,7 @@
 from core.models.agent import Agent, AgentState, Role
 from core.models.audit import AuditEvent, ChangeEvent
 from core.models.call import Call, CallDraft, CallState
+from core.models.call_event import CallEvent, CallEventKind, CallReference, QualityScore
 from core.models.customer import ContactKind, ContactPoint, Customer, CustomerRead
 from core.models.interaction import Channel, Direction, Interaction, InteractionRead
 from core.models.loyalty import LoyaltyAccount, NpsResponse
@@ -15,6 +16,9 @@ __all__ = [
     "AuditEvent",
     "Call",
     "CallDraft",
+    "CallEvent",
+    "CallEventKind",
+    "CallReference",
     "CallState",
     "ChangeEvent",
     "Channel",
@@ -31,6 +35,7 @@ __all__ = [
     "OfferPresentation",
     "OfferResponse",
     "Product",
+    "QualityScore",
     "Role",
     "Transaction",
 ]

@@ -1,0 +1,536 @@
+"""Phone-system events applied to calls and agents: queued, offered, answered, held, ended…
+
+Every applied event is stored in `call_event`, in the same transaction as the change it makes,
+so the log and the calls never disagree. An event sent with an idempotency key is applied
+once: a retry with the same key gets the first answer back (`replayed=True`) and changes
+nothing. Transitions are validated; an impossible one (answering an abandoned call) raises
+`InvalidTransition` and stores nothing.
+
+A call's life, and the event that moves it:
+
+    queued --offered--> offered --answered--> answered <--held/unheld--> held
+       |                  |  \\--queued (ring, no answer: back in the queue)
+       |                  |                      |--ended--> wrap_up --completed--> completed
+       \\--abandoned-------\\--abandoned--> abandoned
+
+The agent's state follows: answered -> on_call, ended -> wrap_up, completed -> available.
+The agent console's own actions (core/calls/lifecycle.py) move the same columns the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from core.db import DatabaseUnavailable, publish_change
+from core.models import Agent, AgentState, Call, CallEvent, CallEventKind, CallReference, CallState
+from core.models.types import utcnow
+
+LIVE_STATES = (CallState.OFFERED, CallState.ANSWERED, CallState.HELD)
+"""A call in one of these states occupies its agent."""
+
+
+class CallEventError(Exception):
+    """An event that cannot be applied; the message says why, for the sender."""
+
+
+class CallNotFound(CallEventError):
+    """No call has that id (or that phone-system id)."""
+
+
+class AgentNotFound(CallEventError):
+    """No agent has that user name."""
+
+
+class InvalidTransition(CallEventError):
+    """The event does not fit the call's (or the agent's) current state."""
+
+
+class IdempotencyConflict(CallEventError):
+    """The idempotency key was already used for a different event."""
+
+
+@dataclass(frozen=True)
+class EventRequest:
+    """One event as a phone system (or `frontline call`) reports it."""
+
+    kind: CallEventKind
+    call_id: int | None = None
+    """Frontline's call id; or give `external_id`."""
+    external_id: str | None = None
+    """The phone system's own id for the call (set it on `queued`, then use it throughout)."""
+    caller_number: str = ""
+    queue: str = ""
+    agent: str = ""
+    """The agent's user name (offered; optional on answered)."""
+    at: datetime | None = None
+    """When it happened; None means now."""
+    idempotency_key: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for name in ("external_id", "caller_number", "queue", "agent"):
+            value = getattr(self, name)
+            if value:
+                body[name] = value
+        return body
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """The call after the event."""
+
+    call_id: int
+    state: str
+    kind: str
+    event_id: int | None
+    """The stored event; None when the event changed nothing (already in that state)."""
+    at: datetime
+    agent: str = ""
+    caller_number: str = ""
+    queue: str = ""
+    external_id: str | None = None
+    replayed: bool = False
+    """True when this answer repeats an earlier one (same idempotency key, or a no-op)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "state": self.state,
+            "kind": self.kind,
+            "event_id": self.event_id,
+            "at": self.at.isoformat(),
+            "agent": self.agent,
+            "caller_number": self.caller_number,
+            "queue": self.queue,
+            "external_id": self.external_id,
+            "replayed": self.replayed,
+        }
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    user_name: str
+    state: str
+    reason: str
+    since: datetime
+
+
+# kind -> states it may start from (the target state is decided in _apply).
+_FROM: dict[CallEventKind, tuple[CallState, ...]] = {
+    CallEventKind.OFFERED: (CallState.QUEUED, CallState.OFFERED),
+    CallEventKind.ANSWERED: (CallState.OFFERED, CallState.QUEUED),
+    CallEventKind.HELD: (CallState.ANSWERED,),
+    CallEventKind.UNHELD: (CallState.HELD,),
+    CallEventKind.ENDED: (CallState.ANSWERED, CallState.HELD),
+    CallEventKind.ABANDONED: (CallState.QUEUED, CallState.OFFERED),
+    CallEventKind.COMPLETED: (CallState.WRAP_UP,),
+    CallEventKind.QUEUED: (CallState.OFFERED,),
+}
+# kind -> states in which the event has already happened: accepted, changes nothing.
+_ALREADY: dict[CallEventKind, tuple[CallState, ...]] = {
+    CallEventKind.QUEUED: (CallState.QUEUED,),
+    CallEventKind.ANSWERED: (CallState.ANSWERED, CallState.HELD),
+    CallEventKind.HELD: (CallState.HELD,),
+    CallEventKind.UNHELD: (CallState.ANSWERED,),
+    CallEventKind.ENDED: (CallState.WRAP_UP, CallState.COMPLETED),
+    CallEventKind.ABANDONED: (CallState.ABANDONED,),
+    CallEventKind.COMPLETED: (CallState.COMPLETED,),
+}
+
+
+class CallEvents:
+    """Applies phone-system events. Each call to `apply` is one transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        # SQLite has one writer at a time: queueing writers here is cheaper than letting
+        # them spin on the busy timeout. Other processes still wait on the busy timeout.
+        bind = sessions.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
+
+    async def apply(self, request: EventRequest) -> EventResult:
+        """Apply one event, exactly once per idempotency key.
+
+        Args:
+            request: the event.
+
+        Returns:
+            The call after the event. Raises CallNotFound, AgentNotFound, InvalidTransition,
+            IdempotencyConflict, or DatabaseUnavailable (retry later with the same key).
+        """
+        for attempt in range(3):
+            try:
+                async with self._writing():
+                    return await self._apply_once(request)
+            except IntegrityError:
+                # A concurrent twin (same key or same external id) committed first: the
+                # next attempt finds it and answers as a replay.
+                if attempt == 2:
+                    raise
+            except OperationalError as error:
+                raise DatabaseUnavailable(str(error.orig)) from error
+        raise AssertionError("unreachable")
+
+    async def _apply_once(self, request: EventRequest) -> EventResult:
+        async with self._sessions() as session, session.begin():
+            if request.idempotency_key:
+                earlier = await self._replay(session, request)
+                if earlier is not None:
+                    return earlier
+            call = await self._find_call(session, request)
+            if call is None:
+                if request.kind != CallEventKind.QUEUED:
+                    raise CallNotFound(_describe_ref(request))
+                return await self._create(session, request)
+            return await self._transition(session, call, request)
+
+    async def _replay(self, session: AsyncSession, request: EventRequest) -> EventResult | None:
+        stored = (
+            await session.execute(
+                select(CallEvent).where(col(CallEvent.idempotency_key) == request.idempotency_key)
+            )
+        ).scalar_one_or_none()
+        if stored is None:
+            return None
+        same_call = True
+        if request.call_id is not None:
+            same_call = stored.call_id == request.call_id
+        elif request.external_id is not None:
+            ref = await _reference(session, stored.call_id)
+            same_call = ref == request.external_id
+        if stored.kind != request.kind or not same_call:
+            raise IdempotencyConflict(
+                f"idempotency key {request.idempotency_key!r} was already used for a "
+                f"{stored.kind} event on call {stored.call_id}"
+            )
+        call = await session.get(Call, stored.call_id)
+        assert call is not None
+        return await _result(session, call, stored.kind, stored.id, stored.at, replayed=True)
+
+    async def _find_call(self, session: AsyncSession, request: EventRequest) -> Call | None:
+        call_id = request.call_id
+        if call_id is None and request.external_id:
+            call_id = (
+                await session.execute(
+                    select(col(CallReference.call_id)).where(
+                        col(CallReference.external_id) == request.external_id
+                    )
+                )
+            ).scalar_one_or_none()
+        if call_id is None:
+            if request.kind != CallEventKind.QUEUED:
+                raise CallNotFound(_describe_ref(request))
+            return None
+        # Take the write lock (SQLite) / row lock (PostgreSQL) before reading the state we
+        # decide on, so two events for one call cannot both pass validation.
+        locked = await session.execute(
+            update(Call).where(col(Call.id) == call_id).values(state=col(Call.state))
+        )
+        if getattr(locked, "rowcount", 1) == 0:
+            raise CallNotFound(_describe_ref(request))
+        return (
+            await session.execute(
+                select(Call)
+                .where(col(Call.id) == call_id)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+
+    async def _create(self, session: AsyncSession, request: EventRequest) -> EventResult:
+        at = request.at or utcnow()
+        if not request.caller_number:
+            raise InvalidTransition("a queued call needs the caller's number")
+        call = Call(
+            caller_number=request.caller_number,
+            queue=request.queue,
+            state=CallState.QUEUED,
+            queued_at=at,
+        )
+        session.add(call)
+        await session.flush()
+        assert call.id is not None
+        if request.external_id:
+            session.add(CallReference(call_id=call.id, external_id=request.external_id))
+        event = await _log(session, call.id, request, at)
+        await publish_change(session, "call", str(call.id))
+        return await _result(session, call, request.kind, event.id, at)
+
+    async def _transition(
+        self, session: AsyncSession, call: Call, request: EventRequest
+    ) -> EventResult:
+        assert call.id is not None
+        kind = request.kind
+        state = CallState(call.state)
+        at = request.at or utcnow()
+        agent = await self._agent_for(session, call, request)
+        if state in _ALREADY.get(kind, ()) and not (
+            kind == CallEventKind.ANSWERED and agent is not None and agent.id != call.agent_id
+        ):
+            return await _result(session, call, kind, None, at, replayed=True)
+        if state not in _FROM[kind]:
+            raise InvalidTransition(
+                f"call {call.id} is {state.value.replace('_', ' ')}: it cannot be {kind.value}"
+            )
+        changed_agents: list[Agent] = []
+        if kind in (CallEventKind.OFFERED, CallEventKind.ANSWERED) and agent is not None:
+            if agent.id != call.agent_id:
+                await self._check_free(session, agent, call)
+                previous = call.agent_id
+                call.agent_id = agent.id
+                call.offered_at = at
+                if previous is not None:
+                    changed_agents.append(await _agent_by_id(session, previous))
+                changed_agents.append(agent)
+            if kind == CallEventKind.OFFERED:
+                call.state = CallState.OFFERED
+        if kind == CallEventKind.ANSWERED:
+            if agent is None:
+                raise InvalidTransition(f"call {call.id} is queued: say which agent answered it")
+            call.state = CallState.ANSWERED
+            call.answered_at = at
+            _set_state(agent, AgentState.ON_CALL, at)
+        elif kind == CallEventKind.HELD:
+            call.state = CallState.HELD
+        elif kind == CallEventKind.UNHELD:
+            call.state = CallState.ANSWERED
+        elif kind == CallEventKind.ENDED:
+            call.state = CallState.WRAP_UP
+            call.ended_at = at
+            if agent is not None:
+                _set_state(agent, AgentState.WRAP_UP, at)
+        elif kind == CallEventKind.COMPLETED:
+            call.state = CallState.COMPLETED
+            call.wrap_up_ended_at = at
+            if agent is not None and agent.state == AgentState.WRAP_UP:
+                _set_state(agent, AgentState.AVAILABLE, at)
+        elif kind == CallEventKind.ABANDONED:
+            call.state = CallState.ABANDONED
+            call.abandoned_at = at
+            if agent is not None:
+                changed_agents.append(agent)
+        elif kind == CallEventKind.QUEUED:  # rang unanswered: back in the queue
+            if agent is not None:
+                changed_agents.append(agent)
+            call.state = CallState.QUEUED
+            call.agent_id = None
+            call.offered_at = None
+        if agent is not None and agent not in changed_agents:
+            changed_agents.append(agent)
+        event = await _log(session, call.id, request, at)
+        await publish_change(session, "call", str(call.id))
+        for changed in changed_agents:
+            await publish_change(session, "agent", changed.user_name)
+        return await _result(session, call, kind, event.id, at)
+
+    async def _agent_for(
+        self, session: AsyncSession, call: Call, request: EventRequest
+    ) -> Agent | None:
+        if request.agent:
+            found = (
+                await session.execute(select(Agent).where(col(Agent.user_name) == request.agent))
+            ).scalar_one_or_none()
+            if found is None:
+                raise AgentNotFound(f"no agent named {request.agent!r}")
+            if request.kind not in (CallEventKind.OFFERED, CallEventKind.ANSWERED):
+                if call.agent_id is not None and found.id != call.agent_id:
+                    raise InvalidTransition(
+                        f"call {call.id} is with another agent, not {request.agent!r}"
+                    )
+            return found
+        if request.kind == CallEventKind.OFFERED:
+            raise InvalidTransition("an offered call needs the agent's user name")
+        if call.agent_id is None:
+            return None
+        return await _agent_by_id(session, call.agent_id)
+
+    async def _check_free(self, session: AsyncSession, agent: Agent, call: Call) -> None:
+        if agent.state != AgentState.AVAILABLE:
+            state = AgentState(agent.state).value.replace("_", " ")
+            raise InvalidTransition(f"agent {agent.user_name!r} is {state}, not available")
+        busy = (
+            await session.execute(
+                select(col(Call.id))
+                .where(col(Call.agent_id) == agent.id)
+                .where(col(Call.state).in_([s.value for s in LIVE_STATES]))
+                .where(col(Call.id) != call.id)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if busy is not None:
+            raise InvalidTransition(f"agent {agent.user_name!r} already has call {busy}")
+
+    async def set_agent_state(
+        self, user_name: str, state: AgentState, reason: str = "", at: datetime | None = None
+    ) -> AgentStatus:
+        """Put an agent in a state (ready, break with a reason, offline), as the phone system
+        or a supervisor reports it.
+
+        Args:
+            user_name: the agent.
+            state: available, break or offline (on_call and wrap_up follow calls).
+            reason: why, for a break (lunch, training…); required for a break.
+            at: when; None means now.
+
+        Returns:
+            The agent's state afterwards.
+        """
+        if state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+            raise InvalidTransition(f"{state.value} follows the agent's calls; it cannot be set")
+        if state == AgentState.BREAK and not reason.strip():
+            raise InvalidTransition("a break needs a reason (lunch, training, …)")
+        when = at or utcnow()
+        try:
+            async with self._writing(), self._sessions() as session, session.begin():
+                agent = (
+                    await session.execute(
+                        select(Agent).where(col(Agent.user_name) == user_name).with_for_update()
+                    )
+                ).scalar_one_or_none()
+                if agent is None:
+                    raise AgentNotFound(f"no agent named {user_name!r}")
+                if state != AgentState.OFFLINE:
+                    busy = (
+                        await session.execute(
+                            select(col(Call.id))
+                            .where(col(Call.agent_id) == agent.id)
+                            .where(col(Call.state).in_([CallState.ANSWERED, CallState.HELD]))
+                            .limit(1)
+                        )
+                    ).scalar_one_or_none()
+                    if busy is not None:
+                        raise InvalidTransition(
+                            f"agent {user_name!r} is on call {busy}; end it first"
+                        )
+                if agent.state != state or agent.state_reason != reason:
+                    agent.state = state
+                    agent.state_reason = reason.strip() if state == AgentState.BREAK else ""
+                    agent.state_since = when
+                    await publish_change(session, "agent", agent.user_name)
+                return AgentStatus(
+                    agent.user_name, agent.state, agent.state_reason, agent.state_since
+                )
+        except OperationalError as error:
+            raise DatabaseUnavailable(str(error.orig)) from error
+
+
+def _set_state(agent: Agent, state: AgentState, at: datetime) -> None:
+    if agent.state != state:
+        agent.state = state
+        agent.state_reason = ""
+        agent.state_since = at
+
+
+def _describe_ref(request: EventRequest) -> str:
+    if request.call_id is not None:
+        return f"no call with id {request.call_id}"
+    if request.external_id:
+        return f"no call with phone-system id {request.external_id!r}"
+    return "the event names no call (give call_id or external_id)"
+
+
+async def _agent_by_id(session: AsyncSession, agent_id: int) -> Agent:
+    agent = await session.get(Agent, agent_id)
+    assert agent is not None
+    return agent
+
+
+async def _reference(session: AsyncSession, call_id: int) -> str | None:
+    return (
+        await session.execute(
+            select(col(CallReference.external_id)).where(col(CallReference.call_id) == call_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def _log(
+    session: AsyncSession, call_id: int, request: EventRequest, at: datetime
+) -> CallEvent:
+    event = CallEvent(
+        call_id=call_id,
+        kind=request.kind.value,
+        at=at,
+        payload=json.dumps(request.payload(), ensure_ascii=False, sort_keys=True),
+        idempotency_key=request.idempotency_key or None,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def _result(
+    session: AsyncSession,
+    call: Call,
+    kind: str,
+    event_id: int | None,
+    at: datetime,
+    *,
+    replayed: bool = False,
+) -> EventResult:
+    assert call.id is not None
+    agent_name = ""
+    if call.agent_id is not None:
+        agent = await session.get(Agent, call.agent_id)
+        agent_name = agent.user_name if agent is not None else ""
+    return EventResult(
+        call_id=call.id,
+        state=call.state,
+        kind=str(kind),
+        event_id=event_id,
+        at=at,
+        agent=agent_name,
+        caller_number=call.caller_number,
+        queue=call.queue,
+        external_id=await _reference(session, call.id),
+        replayed=replayed,
+    )
+
+
+async def log_event(
+    session: AsyncSession, call_id: int, kind: CallEventKind, at: datetime, **payload: Any
+) -> None:
+    """Record, in the caller's transaction, an event the agent's console caused (for the log).
+
+    Args:
+        session: the caller's session, inside its transaction.
+        call_id: the call.
+        kind: what happened.
+        at: when.
+        **payload: details stored as JSON.
+    """
+    session.add(
+        CallEvent(call_id=call_id, kind=kind.value, at=at, payload=json.dumps(payload, default=str))
+    )
+
+
+__all__ = [
+    "AgentNotFound",
+    "AgentStatus",
+    "CallEventError",
+    "CallEvents",
+    "CallNotFound",
+    "EventRequest",
+    "EventResult",
+    "IdempotencyConflict",
+    "InvalidTransition",
+    "log_event",
+]
