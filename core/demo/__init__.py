@@ -1,0 +1,1 @@
+"""Demo data: a realistic, deterministic customer base for trying Frontline out."""
