@@ -2,44 +2,89 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+import time as clock
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import numpy as np
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.analytics.config import AnalyticsConfig, analytics_config
 from core.analytics.loyalty import tier_status
+from core.analytics.metrics import Population, population_figures, scored_figures
 from core.analytics.profile import CustomerProfile
-from core.analytics.relationship import (
-    depth,
-    nps_category,
-    scope,
-    tenure_days,
-    tenure_years,
+from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
+from core.analytics.rfm import NO_PURCHASES
+from core.analytics.segments import SegmentReport, segment_report
+from core.analytics.store import (
+    customer_purchases,
+    day_end,
+    latest_nps,
+    load_population,
+    population_row,
+    stream_purchases,
+    write_bulk,
+    write_some,
 )
 from core.config import Settings
-from core.models import Customer, Holding, Interaction, LoyaltyAccount, NpsResponse, Product
+from core.models import (
+    AnalyticsModel,
+    Customer,
+    Holding,
+    Interaction,
+    LoyaltyAccount,
+    NpsResponse,
+    Product,
+)
 from core.models import Transaction as Purchase
+
+Progress = Callable[[int, int], None]
+
+POPULATION_TTL = 30.0
+"""Seconds a console keeps the population fit before looking for a newer refresh."""
 
 
 class CustomerNotFound(LookupError):
     """No customer has that id."""
 
 
-def _day_end(day: date) -> datetime:
-    """The first instant after `day` (UTC): figures as of a day include the whole day."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+@dataclass(frozen=True)
+class RefreshResult:
+    as_of: date
+    customers: int
+    purchases: int
+    population: Population
+    seconds: float
 
 
 class AnalyticsService:
-    """Loyalty status and customer value for the console, the rules and the command line."""
+    """Loyalty status and customer value for the console, the rules and the command line.
+
+    One customer's profile is computed from their own rows and the stored population fit
+    (BG/NBD, Gamma-Gamma, RFM thresholds) of the latest refresh, so it is always current.
+    The stored per-customer figures (table customer_metrics) serve bulk readers: segments,
+    rules simulation; `update_customers` keeps them current between refreshes.
+    """
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], settings: Settings | None = None
     ) -> None:
         self._sessions = sessions
         self.config: AnalyticsConfig = analytics_config(settings)
+        self._population: Population | None = None
+        self._population_read = -POPULATION_TTL
+
+    async def _current_population(
+        self, session: AsyncSession, fresh: bool = False
+    ) -> Population | None:
+        now = clock.monotonic()
+        if fresh or now - self._population_read >= POPULATION_TTL:
+            self._population = await load_population(session)
+            self._population_read = now
+        return self._population
 
     async def profile(self, customer_id: int, as_of: date | None = None) -> CustomerProfile:
         """Everything about one customer's loyalty and value, as of a day.
@@ -52,14 +97,12 @@ class AnalyticsService:
             The profile. Raises CustomerNotFound for an unknown id.
         """
         day = as_of or datetime.now(UTC).date()
-        end = _day_end(day)
         async with self._sessions() as session:
-            return await self._profile(session, customer_id, day, end)
+            return await self._profile(session, customer_id, day)
 
-    async def _profile(
-        self, session: AsyncSession, customer_id: int, day: date, end: datetime
-    ) -> CustomerProfile:
-        latest_nps = (
+    async def _profile(self, session: AsyncSession, customer_id: int, day: date) -> CustomerProfile:
+        end = day_end(day)
+        latest_score = (
             select(col(NpsResponse.score))
             .where(col(NpsResponse.customer_id) == customer_id, col(NpsResponse.at) < end)
             .order_by(col(NpsResponse.at).desc(), col(NpsResponse.id).desc())
@@ -79,7 +122,7 @@ class AnalyticsService:
                     col(LoyaltyAccount.tier),
                     col(LoyaltyAccount.points),
                     col(LoyaltyAccount.tier_since),
-                    latest_nps,
+                    latest_score,
                     last_contact,
                 )
                 .select_from(Customer)
@@ -102,23 +145,17 @@ class AnalyticsService:
                 .order_by(col(Product.line), col(Product.code))
             )
         ).all()
-        year_ago = end - timedelta(days=365)
-        spend = (
-            await session.execute(
-                select(func.coalesce(func.sum(col(Purchase.amount)), 0)).where(
-                    and_(
-                        col(Purchase.customer_id) == customer_id,
-                        col(Purchase.at) >= year_ago,
-                        col(Purchase.at) < end,
-                    )
-                )
-            )
-        ).scalar_one()
-        spend_12m = float(spend)
+        keys, days, amounts = await customer_purchases(session, [customer_id], end)
+        population = await self._current_population(session)
+        figures = scored_figures(keys, days, amounts, day, self.config, population)
         start = since or (created.date() if created else None)
-        days = tenure_days(start, day)
+        tenure = tenure_days(start, day)
         status = tier_status(tier, int(points or 0), self.config.tier_thresholds)
         lines = tuple(sorted({line for _, line in held}))
+        bought = len(figures) > 0
+        spend_12m = float(figures.spend_12m[0]) if bought else 0.0
+        p_alive = float(figures.p_alive[0]) if bought else 1.0
+        recency = int(figures.recency_days[0]) if bought else None
         return CustomerProfile(
             customer_id=customer_id,
             as_of=day,
@@ -127,8 +164,8 @@ class AnalyticsService:
             next_tier=status.next_tier,
             points_to_next_tier=status.points_to_next_tier,
             tier_since=tier_since,
-            tenure_days=days,
-            tenure_years=tenure_years(days),
+            tenure_days=tenure,
+            tenure_years=tenure_years(tenure),
             scope=scope(lines),
             product_lines=lines,
             products=tuple(code for code, _ in held),
@@ -136,17 +173,118 @@ class AnalyticsService:
             spend_12m=spend_12m,
             nps_score=nps,
             nps_category=nps_category(nps),
-            recency_days=None,
-            frequency=0,
-            monetary=0.0,
-            r_score=0,
-            f_score=0,
-            m_score=0,
-            rfm_segment="No Purchases",
-            expected_purchases=0.0,
-            p_alive=1.0,
-            churn_risk=0.0,
-            expected_value=0.0,
-            days_since_last_purchase=None,
+            recency_days=recency,
+            frequency=int(figures.frequency[0]) if bought else 0,
+            monetary=float(figures.monetary[0]) if bought else 0.0,
+            r_score=int(figures.r[0]) if bought else 0,
+            f_score=int(figures.f[0]) if bought else 0,
+            m_score=int(figures.m[0]) if bought else 0,
+            rfm_segment=str(figures.segment[0]) if bought else NO_PURCHASES,
+            expected_purchases=float(figures.expected_purchases[0]) if bought else 0.0,
+            p_alive=p_alive,
+            churn_risk=1.0 - p_alive,
+            expected_value=float(figures.expected_value[0]) if bought else 0.0,
+            days_since_last_purchase=recency,
             days_since_last_contact=(day - contact.date()).days if contact else None,
         )
+
+    async def refresh(
+        self,
+        engine: AsyncEngine | None = None,
+        as_of: date | None = None,
+        progress: Progress | None = None,
+    ) -> RefreshResult:
+        """Refit the population and recompute and store every customer's figures.
+
+        Args:
+            engine: the database; the service's own when None.
+            as_of: the day the figures describe; today (UTC) when None.
+            progress: called with (work done, total work): purchases read plus rows written.
+
+        Returns:
+            What was done, with the new population fit.
+        """
+        started = clock.monotonic()
+        stamp = datetime.now(UTC)
+        day = as_of or stamp.date()
+        end = day_end(day)
+        bind = engine or self._engine()
+        async with bind.connect() as connection:
+            purchases = (
+                await connection.execute(
+                    select(func.count()).select_from(Purchase).where(col(Purchase.at) < end)
+                )
+            ).scalar_one()
+            ids = np.array(
+                (await connection.execute(select(col(Customer.id)).order_by(col(Customer.id))))
+                .scalars()
+                .all(),
+                dtype=np.int64,
+            )
+            await connection.commit()
+            total = int(purchases) + len(ids)
+            done = 0
+
+            def advance(step: int) -> None:
+                nonlocal done
+                done += step
+                if progress is not None:
+                    progress(min(done, total), total)
+
+            advance(0)
+            keys, days, amounts = await stream_purchases(connection, end, advance)
+            await connection.commit()
+            figures, population = population_figures(keys, days, amounts, day, self.config)
+            del keys, days, amounts
+            nps = await latest_nps(connection, end)
+            await connection.commit()
+            model = population_row(population, self.config.horizon_weeks)
+            await connection.execute(
+                insert(AnalyticsModel).values(model.model_dump(exclude={"id"}))
+            )
+            await connection.commit()
+            await write_bulk(connection, ids, figures, nps, day, stamp, advance)
+        self._population, self._population_read = population, clock.monotonic()
+        return RefreshResult(
+            as_of=day,
+            customers=len(ids),
+            purchases=int(purchases),
+            population=population,
+            seconds=clock.monotonic() - started,
+        )
+
+    def _engine(self) -> AsyncEngine:
+        bind = self._sessions.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            raise RuntimeError("the session factory is not bound to an engine")
+        return bind
+
+    async def update_customers(
+        self, session: AsyncSession, customer_ids: Sequence[int], as_of: date | None = None
+    ) -> None:
+        """Recompute and store some customers' figures against the current population fit.
+
+        Call it inside the writer's transaction after adding purchases (the importer) or
+        NPS answers, so the stored figures follow without a full refresh.
+
+        Args:
+            session: the caller's session; its transaction is used, not committed.
+            customer_ids: the customers whose rows changed.
+            as_of: the day the figures describe; today (UTC) when None.
+        """
+        ids = np.unique(np.asarray(list(customer_ids), dtype=np.int64))
+        if len(ids) == 0:
+            return
+        day = as_of or datetime.now(UTC).date()
+        end = day_end(day)
+        id_list = [int(i) for i in ids]
+        keys, days, amounts = await customer_purchases(session, id_list, end)
+        population = await self._current_population(session, fresh=True)
+        figures = scored_figures(keys, days, amounts, day, self.config, population)
+        nps = await latest_nps(session, end, id_list)
+        await write_some(session, ids, figures, nps, day)
+
+    async def segments(self) -> SegmentReport:
+        """Customer counts, value and NPS per RFM segment and per loyalty tier."""
+        async with self._sessions() as session:
+            return await segment_report(session, self.config)

@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from core.models.agent import Agent, AgentState, Role
+from core.models.analytics import AnalyticsModel, CustomerMetrics
 from core.models.audit import AuditEvent, ChangeEvent
 from core.models.call import Call, CallDraft, CallState
 from core.models.call_event import CallEvent, CallEventKind, CallReference, QualityScore
@@ -13,6 +14,7 @@ from core.models.product import Holding, Product, Transaction
 __all__ = [
     "Agent",
     "AgentState",
+    "AnalyticsModel",
     "AuditEvent",
     "Call",
     "CallDraft",
@@ -25,6 +27,7 @@ __all__ = [
     "ContactKind",
     "ContactPoint",
     "Customer",
+    "CustomerMetrics",
     "CustomerRead",
     "Direction",
     "Holding",

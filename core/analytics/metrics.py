@@ -1,0 +1,221 @@
+"""Every customer's RFM and lifetime-value figures from their purchases, with numpy.
+
+`population_figures` fits the models and the RFM thresholds on everyone (a refresh);
+`scored_figures` scores some customers against a population fitted earlier (one profile,
+or the customers whose purchases just changed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.analytics.clv import (
+    BgNbdFit,
+    FitError,
+    GammaGammaFit,
+    expected_purchases,
+    expected_spend,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    probability_alive,
+)
+from core.analytics.config import AnalyticsConfig
+from core.analytics.rfm import (
+    NOT_SCORED,
+    SEGMENT_MAP,
+    RfmThresholds,
+    score_population,
+    score_with,
+)
+from core.analytics.summary import summarise, window_figures
+
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+
+EPOCH = date(1970, 1, 1)
+
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01."""
+    return (day - EPOCH).days
+
+
+@dataclass(frozen=True)
+class Population:
+    """What a refresh learnt about all customers: the fits and the RFM thresholds."""
+
+    as_of: date
+    customers: int
+    bgnbd: BgNbdFit | None
+    gamma_gamma: GammaGammaFit | None
+    thresholds: RfmThresholds | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One row per customer with purchases, in customer-key order."""
+
+    keys: Ints
+    last_day: Ints
+    recency_days: Ints
+    frequency: Ints
+    monetary: Floats
+    spend_12m: Floats
+    r: Ints
+    f: Ints
+    m: Ints
+    segment: NDArray[np.object_]
+    x: Floats
+    t_x: Floats
+    age: Floats
+    repeat_average: Floats
+    expected_purchases: Floats
+    p_alive: Floats
+    expected_spend: Floats
+    expected_value: Floats
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+_SEGMENT_LOOKUP = np.full(36, NOT_SCORED, dtype=object)
+for (_r, _f), _name in SEGMENT_MAP.items():
+    _SEGMENT_LOOKUP[_r * 6 + _f] = _name
+
+
+def _align(keys: Ints, sub_keys: Ints, values: NDArray[np.generic], fill: float) -> Floats:
+    out = np.full(len(keys), fill, dtype=np.float64)
+    if len(sub_keys):
+        out[np.searchsorted(keys, sub_keys)] = values
+    return out
+
+
+def _fit_sample(n: int, sample: int) -> Ints | None:
+    if sample <= 0 or n <= sample:
+        return None
+    rng = np.random.default_rng(20050101)  # a fixed seed: the same data gives the same fit
+    return np.sort(rng.choice(n, size=sample, replace=False)).astype(np.int64)
+
+
+def _figures(
+    keys: Ints,
+    days: Ints,
+    amounts: Floats,
+    as_of: date,
+    config: AnalyticsConfig,
+    population: Population | None,
+) -> tuple[Figures, Population]:
+    end = day_number(as_of)
+    summary = summarise(keys, days, amounts, end)
+    k = summary.keys
+    x = summary.repeat
+    t_x, age = summary.weeks(end)
+    m_avg = summary.repeat_average
+    start = (
+        end - config.rfm_window_days + 1 if config.rfm_window_days else int(np.iinfo(np.int32).min)
+    )
+    wk, wcount, wspend = window_figures(keys, days, amounts, start, end)
+    frequency = _align(k, wk, wcount, 0.0)
+    monetary = _align(k, wk, wspend, 0.0)
+    yk, _, yspend = window_figures(keys, days, amounts, end - 364, end)
+    spend_12m = _align(k, yk, yspend, 0.0)
+    recency = (end - summary.last_day).astype(np.float64)
+
+    if population is None:
+        bg: BgNbdFit | None = None
+        gg: GammaGammaFit | None = None
+        chosen = _fit_sample(len(k), config.fit_sample)
+        pick = slice(None) if chosen is None else chosen
+        try:
+            bg = fit_bgnbd(x[pick], t_x[pick], age[pick])
+        except FitError:
+            bg = None
+        try:
+            gg = fit_gamma_gamma(x[pick], m_avg[pick])
+        except FitError:
+            gg = None
+        thresholds = None
+        if len(k):
+            scores = score_population(recency, frequency, monetary, config.frequency_bands)
+            r, f, m = scores.r, scores.f, scores.m
+            thresholds = scores.thresholds
+        else:
+            r = f = m = np.zeros(0, dtype=np.int64)
+        population = Population(as_of, len(k), bg, gg, thresholds)
+    elif population.thresholds is not None:
+        r, f, m = score_with(population.thresholds, recency, frequency, monetary)
+    else:
+        r = f = m = np.zeros(len(k), dtype=np.int64)
+
+    horizon = config.horizon_weeks
+    if population.bgnbd is not None:
+        alive = probability_alive(population.bgnbd, x, t_x, age)
+        purchases = expected_purchases(population.bgnbd, horizon, x, t_x, age)
+    else:
+        alive = np.ones(len(k))
+        purchases = np.zeros(len(k))
+    if population.gamma_gamma is not None:
+        spend = expected_spend(population.gamma_gamma, x, m_avg)
+    else:
+        spend = np.where(x > 0, m_avg, summary.first_amount)
+    figures = Figures(
+        keys=k,
+        last_day=summary.last_day,
+        recency_days=recency.astype(np.int64),
+        frequency=frequency.astype(np.int64),
+        monetary=monetary,
+        spend_12m=spend_12m,
+        r=r,
+        f=f,
+        m=m,
+        segment=_SEGMENT_LOOKUP[r * 6 + f],
+        x=x,
+        t_x=t_x,
+        age=age,
+        repeat_average=m_avg,
+        expected_purchases=purchases,
+        p_alive=alive,
+        expected_spend=spend,
+        expected_value=purchases * spend,
+    )
+    return figures, population
+
+
+def population_figures(
+    keys: Ints, days: Ints, amounts: Floats, as_of: date, config: AnalyticsConfig
+) -> tuple[Figures, Population]:
+    """Fit BG/NBD, Gamma-Gamma and the RFM thresholds on everyone, and score everyone.
+
+    Args:
+        keys: customer of each purchase.
+        days: day of each purchase (days since 1970-01-01).
+        amounts: amount of each purchase.
+        as_of: the day the figures describe; later purchases are ignored.
+        config: the analytics settings (window, bands, horizon, fit sample).
+
+    Returns:
+        The figures of every customer with purchases, and the population fitted.
+    """
+    return _figures(keys, days, amounts, as_of, config, None)
+
+
+def scored_figures(
+    keys: Ints,
+    days: Ints,
+    amounts: Floats,
+    as_of: date,
+    config: AnalyticsConfig,
+    population: Population | None,
+) -> Figures:
+    """Figures of some customers against a population fitted earlier (no refit).
+
+    Without a population (never refreshed) the scores are 0, the segment "Not Scored",
+    P(alive) 1 and the expected purchases 0.
+    """
+    if population is None:
+        population = Population(as_of, 0, None, None, None)
+    return _figures(keys, days, amounts, as_of, config, population)[0]
