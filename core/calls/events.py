@@ -392,45 +392,52 @@ class CallEvents:
             at: when; None means now.
 
         Returns:
-            The agent's state afterwards.
+            The agent's state afterwards. An unknown user name becomes a new agent.
         """
         if state in (AgentState.ON_CALL, AgentState.WRAP_UP):
             raise InvalidTransition(f"{state.value} follows the agent's calls; it cannot be set")
         if state == AgentState.BREAK and not reason.strip():
             raise InvalidTransition("a break needs a reason (lunch, training, …)")
         when = at or utcnow()
-        try:
-            async with self._writing(), self._sessions() as session, session.begin():
-                agent = (
-                    await session.execute(
-                        select(Agent).where(col(Agent.user_name) == user_name).with_for_update()
-                    )
-                ).scalar_one_or_none()
-                if agent is None:
-                    raise AgentNotFound(f"no agent named {user_name!r}")
-                if state != AgentState.OFFLINE:
-                    busy = (
+        clean_reason = reason.strip() if state == AgentState.BREAK else ""
+        for attempt in range(2):
+            try:
+                async with self._writing(), self._sessions() as session, session.begin():
+                    agent = (
                         await session.execute(
-                            select(col(Call.id))
-                            .where(col(Call.agent_id) == agent.id)
-                            .where(col(Call.state).in_([CallState.ANSWERED, CallState.HELD]))
-                            .limit(1)
+                            select(Agent).where(col(Agent.user_name) == user_name).with_for_update()
                         )
                     ).scalar_one_or_none()
-                    if busy is not None:
-                        raise InvalidTransition(
-                            f"agent {user_name!r} is on call {busy}; end it first"
-                        )
-                if agent.state != state or agent.state_reason != reason:
-                    agent.state = state
-                    agent.state_reason = reason.strip() if state == AgentState.BREAK else ""
-                    agent.state_since = when
-                    await publish_change(session, "agent", agent.user_name)
-                return AgentStatus(
-                    agent.user_name, agent.state, agent.state_reason, agent.state_since
-                )
-        except OperationalError as error:
-            raise DatabaseUnavailable(str(error.orig)) from error
+                    if agent is None:  # like a console's first start: agents are user names
+                        agent = Agent(user_name=user_name, display_name=user_name)
+                        session.add(agent)
+                    elif state != AgentState.OFFLINE:
+                        busy = (
+                            await session.execute(
+                                select(col(Call.id))
+                                .where(col(Call.agent_id) == agent.id)
+                                .where(col(Call.state).in_([CallState.ANSWERED, CallState.HELD]))
+                                .limit(1)
+                            )
+                        ).scalar_one_or_none()
+                        if busy is not None:
+                            raise InvalidTransition(
+                                f"agent {user_name!r} is on call {busy}; end it first"
+                            )
+                    if agent.state != state or agent.state_reason != clean_reason:
+                        agent.state = state
+                        agent.state_reason = clean_reason
+                        agent.state_since = when
+                        await publish_change(session, "agent", agent.user_name)
+                    return AgentStatus(
+                        agent.user_name, agent.state, agent.state_reason, agent.state_since
+                    )
+            except IntegrityError:
+                if attempt:  # created by someone else meanwhile: the second try finds it
+                    raise
+            except OperationalError as error:
+                raise DatabaseUnavailable(str(error.orig)) from error
+        raise AssertionError("unreachable")
 
 
 def _set_state(agent: Agent, state: AgentState, at: datetime) -> None:

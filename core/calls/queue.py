@@ -207,18 +207,13 @@ class QueueService:
                 )
             ).scalars()
             handled_calls = list(handled)
-            accepted = dict(
-                (
-                    await session.execute(
-                        select(col(OfferPresentation.agent_id), func.count())
-                        .where(col(OfferPresentation.response) == "accepted")
-                        .where(col(OfferPresentation.responded_at) >= start)
-                        .group_by(col(OfferPresentation.agent_id))
-                    )
-                )
-                .tuples()
-                .all()
+            accepted_rows = await session.execute(
+                select(col(OfferPresentation.agent_id), func.count())
+                .where(col(OfferPresentation.response) == "accepted")
+                .where(col(OfferPresentation.responded_at) >= start)
+                .group_by(col(OfferPresentation.agent_id))
             )
+            accepted: dict[int | None, int] = {a: int(n) for a, n in accepted_rows}
         by_agent: dict[int, list[Call]] = defaultdict(list)
         for call in handled_calls:
             began = call.queued_at or call.answered_at

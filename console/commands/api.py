@@ -1,0 +1,67 @@
+"""`frontline api`: serve the HTTP API that phone systems call."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from console.context import CliContext
+from core.db import current_revision, head_revision, make_engine, upgrade_database
+
+
+async def _database_problem(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        revision = await current_revision(engine)
+    finally:
+        await engine.dispose()
+    if revision is None:
+        await asyncio.to_thread(upgrade_database, url)
+        return None
+    if revision != head_revision():
+        return f"the database is at revision {revision}; run `frontline db upgrade` first"
+    return None
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+@click.pass_obj
+def api(obj: CliContext, host: str, port: int, access_log: bool) -> None:
+    """Serve the phone-system HTTP API (OpenAPI docs at /docs).
+
+    Phone systems report call events (queued, offered, answered, held, unheld, ended,
+    abandoned, completed) and look callers up by number. Every request needs
+    `Authorization: Bearer TOKEN` with a token from FRONTLINE_API_TOKENS.
+    """
+    import uvicorn
+
+    from core.api import create_app
+
+    if not obj.settings.api_tokens:
+        raise click.ClickException(
+            "no API tokens: set FRONTLINE_API_TOKENS (comma-separated) so that phone systems "
+            "can authenticate"
+        )
+    try:
+        problem = asyncio.run(_database_problem(obj.database_url))
+    except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
+        raise click.ClickException(
+            f"cannot open the database {obj.display_database_url}: {error}"
+        ) from error
+    if problem:
+        raise click.ClickException(problem)
+    click.echo(
+        f"Frontline API on http://{host}:{port} (docs at /docs), "
+        f"database {obj.display_database_url}"
+    )
+    uvicorn.run(
+        create_app(obj.settings),
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="info" if access_log else "warning",
+        backlog=4096,
+    )
