@@ -10,6 +10,15 @@ from core.models.interaction import Channel, Direction, Interaction, Interaction
 from core.models.loyalty import LoyaltyAccount, NpsResponse
 from core.models.offer import OfferPresentation, OfferResponse
 from core.models.product import Holding, Product, Transaction
+from core.models.search_index import (  # noqa: F401  (registers the tables)
+    SearchContact,
+    SearchMeta,
+    SearchName,
+    SearchNameCustomer,
+    SearchNameWord,
+    SearchPosting,
+    SearchWord,
+)
 
 __all__ = [
     "Agent",

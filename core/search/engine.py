@@ -1,170 +1,152 @@
-"""The look-ups behind SearchService: ids, phones, emails and names, and the hits' details."""
+"""The look-ups behind SearchService: ids, phones, emails and names, each one query.
+
+Every look-up returns `Found` items whose `order` sorts them best first across kinds: an
+exact id, email or whole phone number first, then partial phones and email local parts, then
+names (whose own order is words matched, exactness, closeness, recent activity).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from rapidfuzz import fuzz
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.search.normalize import name_key, phone_tail
+from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
+from core.search.dictionary import Dictionary, prefix_end
+from core.search.names import search_names
+from core.search.normalize import phone_tail
+
+EXACT_KEY = 0.0
+PARTIAL_KEY = 1.0
+NAME_KEY = 2.0
+AFTER_NAMES_KEY = 3.0
 
 
 @dataclass(frozen=True)
 class Found:
-    """A customer a look-up found, before details are loaded."""
+    """A customer a look-up found."""
 
-    customer_id: int
+    detail: Detail
     score: float
     matched: str
     order: tuple[float, ...]
     """Sort key, smallest first: kind of match, then ranking within the kind."""
 
 
-@dataclass(frozen=True)
-class Detail:
-    external_id: str
-    name: str
-    city: str
-    birth_year: int | None
-    phone_tail: str
-    tier: str
-
-
-class Dictionary:
-    """The index's word dictionary, cached in this process (filled by the name index)."""
-
-
-def _activity(value: Any) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    stamp: datetime = value
-    return stamp.timestamp() if stamp.tzinfo else stamp.replace(tzinfo=None).timestamp()
+def _expanding(sql: str, *names: str) -> Any:
+    return text(sql).bindparams(*(bindparam(name, expanding=True) for name in names))
 
 
 async def find_ids(session: AsyncSession, numbers: Sequence[str]) -> list[Found]:
-    """Customers whose customer number is one of `numbers` (case-insensitive)."""
+    """Customers whose customer number is one of `numbers` (any case)."""
     if not numbers:
         return []
+    wanted = list(dict.fromkeys([n.upper() for n in numbers] + list(numbers)))
     rows = await session.execute(
-        text("SELECT id FROM customer WHERE external_id IN :numbers").bindparams(
-            bindparam("numbers", expanding=True)
+        _expanding(
+            f"SELECT {DETAIL_COLUMNS} FROM customer c WHERE c.external_id IN :numbers", "numbers"
         ),
-        {"numbers": list(dict.fromkeys([n.upper() for n in numbers] + list(numbers)))},
+        {"numbers": wanted},
     )
-    return [Found(row[0], 1000.0, "id", (0.0,)) for row in rows]
+    return [Found(Detail.from_row(row), 1000.0, "id", (EXACT_KEY,)) for row in rows]
 
 
 async def find_phone(session: AsyncSession, digits: str, limit: int) -> list[Found]:
-    """Customers with a phone number ending in the query's trailing digits."""
-    tail = phone_tail(digits)
+    """Customers with a phone number ending in the query's trailing digits.
+
+    A number that ends with every digit typed (country code included) comes before one that
+    only shares the trailing digits; then the most recently active customer.
+    """
+    tail = phone_tail(digits)[::-1]
+    full = digits[::-1]
     rows = await session.execute(
         text(
-            "SELECT cp.customer_id, cp.normalized, c.last_activity_at FROM contact_point cp "
-            "JOIN customer c ON c.id = cp.customer_id "
-            "WHERE cp.kind = 'phone' AND cp.normalized LIKE :pattern LIMIT :cap"
+            f"SELECT {DETAIL_COLUMNS}, sc.key FROM search_contact sc "
+            "JOIN customer c ON c.id = sc.customer_id "
+            "WHERE sc.kind = 'p' AND sc.key >= :lo AND sc.key < :hi LIMIT :cap"
         ),
-        {"pattern": f"%{tail}", "cap": max(limit * 5, 50)},
+        {"lo": tail, "hi": prefix_end(tail), "cap": max(limit * 10, 100)},
     )
-    found = []
-    for customer_id, normalized, activity in rows:
-        full = normalized.endswith(digits)
-        found.append(
-            Found(
-                customer_id,
-                900.0 if full else 800.0,
-                "phone",
-                (0.0 if full else 1.0, -_activity(activity)),
-            )
+    found: dict[int, Found] = {}
+    for row in rows:
+        detail = Detail.from_row(row)
+        whole = str(row[DETAIL_WIDTH]).startswith(full)
+        item = Found(
+            detail,
+            900.0 if whole else 800.0,
+            "phone",
+            (EXACT_KEY if whole else PARTIAL_KEY, -detail.activity),
         )
-    return found
+        if detail.customer_id not in found or found[detail.customer_id].order > item.order:
+            found[detail.customer_id] = item
+    return list(found.values())
 
 
-async def find_email(session: AsyncSession, email: str, limit: int) -> list[Found]:
-    """Customers with this email, or with this local part when no domain was typed."""
+async def find_email(
+    session: AsyncSession, email: str, limit: int, prefixes: bool = True, place: float = 1.0
+) -> list[Found]:
+    """Customers by email: exact (any case) when a domain was typed, else by local part.
+
+    Args:
+        session: the session.
+        email: the lower-case email, or a local part alone.
+        limit: how many are wanted.
+        prefixes: also match emails that start with what was typed.
+        place: where local-part matches rank (PARTIAL_KEY: above names; AFTER_NAMES_KEY).
+    """
+    cap = max(limit * 10, 100)
+    found: dict[int, Found] = {}
+
+    def add(row: Any, score: float, order: float) -> None:
+        detail = Detail.from_row(row)
+        item = Found(detail, score, "email", (order, -detail.activity))
+        if detail.customer_id not in found or found[detail.customer_id].order > item.order:
+            found[detail.customer_id] = item
+
     if "@" in email:
-        sql = "cp.normalized = :email"
-        params: dict[str, Any] = {"email": email}
-    else:
-        sql = "cp.normalized LIKE :pattern"
-        params = {"pattern": f"{email}@%"}
-    rows = await session.execute(
-        text(
-            "SELECT cp.customer_id, c.last_activity_at FROM contact_point cp "
-            "JOIN customer c ON c.id = cp.customer_id "
-            f"WHERE cp.kind = 'email' AND {sql} LIMIT :cap"
-        ),
-        {**params, "cap": max(limit * 5, 50)},
-    )
-    exact = "@" in email
-    return [
-        Found(cid, 900.0 if exact else 850.0, "email", (0.0 if exact else 1.0, -_activity(a)))
-        for cid, a in rows
-    ]
+        rows = await session.execute(
+            text(
+                f"SELECT {DETAIL_COLUMNS} FROM contact_point e JOIN customer c "
+                "ON c.id = e.customer_id WHERE e.kind = 'email' AND e.normalized = :email "
+                "LIMIT :cap"
+            ),
+            {"email": email, "cap": cap},
+        )
+        for row in rows:
+            add(row, 900.0, EXACT_KEY)
+        if not found and prefixes:  # still typing the domain
+            rows = await session.execute(
+                text(
+                    f"SELECT {DETAIL_COLUMNS} FROM contact_point e JOIN customer c "
+                    "ON c.id = e.customer_id WHERE e.kind = 'email' "
+                    "AND e.normalized >= :lo AND e.normalized < :hi LIMIT :cap"
+                ),
+                {"lo": email, "hi": prefix_end(email), "cap": cap},
+            )
+            for row in rows:
+                add(row, 850.0, PARTIAL_KEY)
+    elif email:
+        sql = "sc.key >= :lo AND sc.key < :hi" if prefixes else "sc.key = :lo"
+        rows = await session.execute(
+            text(
+                f"SELECT {DETAIL_COLUMNS}, sc.key FROM search_contact sc "
+                f"JOIN customer c ON c.id = sc.customer_id WHERE sc.kind = 'e' AND {sql} "
+                "LIMIT :cap"
+            ),
+            {"lo": email, "hi": prefix_end(email), "cap": cap},
+        )
+        for row in rows:
+            exact = row[DETAIL_WIDTH] == email
+            add(row, 850.0 if exact else 700.0, place if exact else place + 0.5)
+    return list(found.values())
 
 
 async def find_names(
     session: AsyncSession, dictionary: Dictionary, words: Sequence[str], limit: int
 ) -> list[Found]:
-    """Customers whose name contains every word typed (simple scan; replaced by the index)."""
-    query = " ".join(words)
-    conditions = " AND ".join(
-        f"(lower(first_name) LIKE :w{i} OR lower(last_name) LIKE :w{i})" for i in range(len(words))
-    )
-    params: dict[str, Any] = {f"w{i}": f"%{word}%" for i, word in enumerate(words)}
-    rows = await session.execute(
-        text(
-            "SELECT id, first_name, last_name, last_activity_at FROM customer "
-            f"WHERE {conditions} LIMIT 500"
-        ),
-        params,
-    )
-    found = []
-    for customer_id, first, last, activity in rows:
-        closeness = fuzz.token_sort_ratio(query, name_key(first, last))
-        found.append(Found(customer_id, closeness, "name", (2.0, -closeness, -_activity(activity))))
-    return found
-
-
-async def customer_details(session: AsyncSession, ids: Sequence[int]) -> dict[int, Detail]:
-    """What a hit shows: name, city, birth year, last phone digits, tier."""
-    if not ids:
-        return {}
-    rows = await session.execute(
-        text(
-            "SELECT c.id, c.external_id, c.first_name, c.last_name, c.city, c.birth_date, "
-            "l.tier FROM customer c LEFT JOIN loyalty_account l ON l.customer_id = c.id "
-            "WHERE c.id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True)),
-        {"ids": list(ids)},
-    )
-    phones: dict[int, str] = {}
-    phone_rows = await session.execute(
-        text(
-            "SELECT customer_id, normalized FROM contact_point WHERE kind = 'phone' "
-            "AND customer_id IN :ids ORDER BY is_primary, id DESC"
-        ).bindparams(bindparam("ids", expanding=True)),
-        {"ids": list(ids)},
-    )
-    for customer_id, normalized in phone_rows:
-        phones[customer_id] = normalized[-4:]  # primary last, so it wins
-    details = {}
-    for cid, external_id, first, last, city, birth, tier in rows:
-        year = None
-        if birth is not None:
-            year = birth.year if not isinstance(birth, str) else int(birth[:4])
-        details[cid] = Detail(
-            external_id=external_id,
-            name=f"{first} {last}".strip(),
-            city=city or "",
-            birth_year=year,
-            phone_tail=phones.get(cid, ""),
-            tier=tier or "",
-        )
-    return details
+    """Customers by name through the index (see core.search.names)."""
+    hits = await search_names(session, dictionary, words, limit)
+    return [Found(hit.detail, hit.score, "name", (NAME_KEY, *hit.order)) for hit in hits]

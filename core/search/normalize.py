@@ -125,10 +125,9 @@ def classify(text: str) -> Query:
         return Query(text, ())
     folded = fold(raw)
     if "@" in raw:
-        local, _, domain = folded.partition("@")
-        if domain:
-            return Query(text, (QueryKind.EMAIL,), email=folded.replace(" ", ""))
-        return Query(text, (QueryKind.EMAIL,), email=local.strip())
+        email = raw.lower().replace(" ", "")
+        local, _, domain = email.partition("@")
+        return Query(text, (QueryKind.EMAIL,), email=email if domain else local)
     prefixed = _CUSTOMER_ID.match(raw)
     if prefixed:
         number = prefixed.group(1)

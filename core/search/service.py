@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.search import engine
+from core.search.dictionary import Dictionary
 from core.search.normalize import Query, QueryKind, classify
 
 
@@ -36,7 +37,7 @@ class SearchService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._dictionary = engine.Dictionary()
+        self._dictionary = Dictionary()
         self.last_ms = 0.0
         """How long the latest search took, in milliseconds."""
 
@@ -57,7 +58,7 @@ class SearchService:
                 return []
             async with self._sessions() as session:
                 found = await self._find(session, parsed, limit)
-                return await self._hits(session, found, limit)
+                return self._hits(found, limit)
         finally:
             self.last_ms = (time.perf_counter() - started) * 1000
 
@@ -76,7 +77,7 @@ class SearchService:
             return []
         async with self._sessions() as session:
             found = await engine.find_phone(session, parsed.digits, limit)
-            return await self._hits(session, found, limit)
+            return self._hits(found, limit)
 
     async def _find(self, session: AsyncSession, parsed: Query, limit: int) -> list[engine.Found]:
         found: list[engine.Found] = []
@@ -88,36 +89,35 @@ class SearchService:
             elif kind is QueryKind.EMAIL:
                 found += await engine.find_email(session, parsed.email, limit)
             else:
-                if parsed.email:
-                    found += await engine.find_email(session, parsed.email, limit)
                 found += await engine.find_names(session, self._dictionary, parsed.words, limit)
+                if parsed.email:
+                    # `mgarcia` is someone's email before it is a name, unless it is a name.
+                    known = parsed.email in self._dictionary
+                    place = engine.AFTER_NAMES_KEY if known else engine.PARTIAL_KEY
+                    found += await engine.find_email(
+                        session, parsed.email, limit, prefixes=False, place=place
+                    )
         return found
 
-    async def _hits(
-        self, session: AsyncSession, found: Sequence[engine.Found], limit: int
-    ) -> list[SearchHit]:
+    @staticmethod
+    def _hits(found: Sequence[engine.Found], limit: int) -> list[SearchHit]:
         best: dict[int, engine.Found] = {}
         for item in found:
-            if item.customer_id not in best or best[item.customer_id].order > item.order:
-                best[item.customer_id] = item
+            cid = item.detail.customer_id
+            if cid not in best or best[cid].order > item.order:
+                best[cid] = item
         ranked = sorted(best.values(), key=lambda item: item.order)[:limit]
-        details = await engine.customer_details(session, [item.customer_id for item in ranked])
-        hits = []
-        for item in ranked:
-            detail = details.get(item.customer_id)
-            if detail is None:  # deleted since it was indexed
-                continue
-            hits.append(
-                SearchHit(
-                    customer_id=item.customer_id,
-                    external_id=detail.external_id,
-                    name=detail.name,
-                    score=round(item.score, 2),
-                    city=detail.city,
-                    birth_year=detail.birth_year,
-                    phone_tail=detail.phone_tail,
-                    tier=detail.tier,
-                    matched=item.matched,
-                )
+        return [
+            SearchHit(
+                customer_id=item.detail.customer_id,
+                external_id=item.detail.external_id,
+                name=item.detail.name,
+                score=round(item.score, 2),
+                city=item.detail.city,
+                birth_year=item.detail.birth_year,
+                phone_tail=item.detail.phone_tail,
+                tier=item.detail.tier,
+                matched=item.matched,
             )
-        return hits
+            for item in ranked
+        ]

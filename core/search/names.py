@@ -1,0 +1,204 @@
+"""Name search over the index: candidate names from posting lists, then ranking.
+
+Each query word becomes a set of dictionary words (exact, prefix, typos). The rarest set
+drives: its posting lists are read in name-rank order, and the database keeps only names
+that also contain a word of every other set, stopping after a few dozen per driving word and
+after a bounded scan, so `maria` costs as little as `zubizarreta`. A whole name typed in any
+order is also looked up directly by its sorted words, and names matching all words but one
+are gathered in the same statement. The candidates are ranked here: words matched, then
+exact > prefix > typo, then rapidfuzz closeness, then (per customer) the latest activity.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.search.details import DETAIL_COLUMNS, Detail
+from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
+
+NAMES_PER_WORD = 40
+"""Candidate names kept per driving word."""
+SCAN_CAP = 20_000
+"""Postings of one driving word read at most: the cost ceiling of a very common word."""
+DRIVING_WORDS = 8
+WHOLE_NAME_CHOICES = 4
+WHOLE_NAME_COMBINATIONS = 64
+MAX_QUERY_WORDS = 6
+
+
+@dataclass(frozen=True)
+class NameHit:
+    detail: Detail
+    score: float
+    order: tuple[float, ...]
+
+
+class _Statement:
+    """Builds one SQL statement with uniquely named parameters."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def membership(self, alias: str, matches: WordMatches) -> str:
+        """SQL true when `alias.word_id` is one of the words `matches` stands for."""
+        parts = []
+        if matches.ids:
+            ids = ", ".join(str(int(i)) for i in sorted(matches.ids))
+            # The unary plus keeps SQLite from probing the index once per listed id.
+            parts.append(f"+{alias}.word_id IN ({ids})")
+        if matches.prefix_range is not None:
+            low, high = matches.prefix_range
+            words = f"SELECT id FROM search_word WHERE word >= {self.bind(low)} "
+            words += f"AND word < {self.bind(high)}"
+            parts.append(f"{alias}.word_id IN ({words})")
+        return "(" + " OR ".join(parts) + ")"
+
+    def scan(self, sets: Sequence[WordMatches], per_word: int) -> list[str]:
+        """Subqueries: names with a word of every set, driven by the rarest set."""
+        driver = min(range(len(sets)), key=lambda i: sets[i].postings)
+        checks = [
+            f"EXISTS (SELECT 1 FROM search_name_word x WHERE x.name_id = p.name_id "
+            f"AND {self.membership('x', s)})"
+            for i, s in enumerate(sets)
+            if i != driver
+        ]
+        where = f"WHERE {' AND '.join(checks)}" if checks else ""
+        return [
+            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id FROM search_posting "
+            f"WHERE word_id = {int(word_id)} ORDER BY name_id LIMIT {SCAN_CAP}) p "
+            f"{where} LIMIT {per_word}) s"
+            for word_id in sets[driver].ranked_ids[:DRIVING_WORDS]
+        ]
+
+    def whole_names(self, sets: Sequence[WordMatches]) -> list[str]:
+        """A subquery for names made of exactly the typed words (or typos), in any order."""
+        choices = []
+        for s in sets:
+            close = sorted((p, w) for w, p in s.penalties.items() if p not in (PREFIX, PREFIX_TYPO))
+            if not close:
+                return []
+            choices.append([w for _, w in close[:WHOLE_NAME_CHOICES]])
+        combos = itertools.islice(itertools.product(*choices), WHOLE_NAME_COMBINATIONS)
+        keys = sorted({" ".join(sorted(combo)) for combo in combos})
+        marks = ", ".join(self.bind(key) for key in keys)
+        return [f"SELECT id FROM search_name WHERE sorted_key IN ({marks})"]
+
+
+def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int, float]:
+    """(words matched, total penalty, closeness 0-100) of one name for the query."""
+    words = key.split()
+    used: set[int] = set()
+    matched = penalty = 0
+    for s in sets:
+        best: tuple[int, int] | None = None
+        for position, word in enumerate(words):
+            if position in used:
+                continue
+            p = s.penalty(word)
+            if p is not None and (best is None or p < best[0]):
+                best = (p, position)
+                if p == 0:
+                    break
+        if best is not None:
+            used.add(best[1])
+            matched += 1
+            penalty += best[0]
+    return matched, penalty, fuzz.token_sort_ratio(query, key)
+
+
+async def _candidates(
+    session: AsyncSession, dictionary: Dictionary, words: Sequence[str], limit: int
+) -> tuple[list[WordMatches], dict[int, str], tuple[int, int]]:
+    """The query's word sets, candidate names (id -> key) and the index's dictionary version."""
+    all_sets = [dictionary.match(word) for word in words]
+    sets = [s for s in all_sets if not s.empty]
+    sql = _Statement()
+    per_word = max(NAMES_PER_WORD, limit * 3)
+    parts: list[str] = []
+    if sets:
+        parts += sql.scan(sets, per_word)
+    if len(sets) >= 2:
+        parts += sql.whole_names(sets)
+        # Names matching all words but one come after the full matches.
+        for skip in range(len(sets)):
+            parts += sql.scan(sets[:skip] + sets[skip + 1 :], max(limit, 10))
+    statement = (
+        "SELECT -1, '', value FROM search_meta WHERE key = 'generation' "
+        "UNION ALL SELECT -2, '', value FROM search_meta WHERE key = 'words'"
+    )
+    if parts:
+        statement += (
+            " UNION ALL SELECT n.id, n.key, 0 FROM search_name n WHERE n.id IN ("
+            + " UNION ALL ".join(parts)
+            + ")"
+        )
+    names: dict[int, str] = {}
+    meta = {-1: 0, -2: 0}
+    for nid, key, value in await session.execute(text(statement), sql.params):
+        if nid < 0:
+            meta[int(nid)] = int(value)
+        else:
+            names[int(nid)] = str(key)
+    return all_sets, names, (meta[-1], meta[-2])
+
+
+async def search_names(
+    session: AsyncSession, dictionary: Dictionary, words: Sequence[str], limit: int
+) -> list[NameHit]:
+    """Customers by name, best first.
+
+    Args:
+        session: a session on the database holding the index.
+        dictionary: this process's dictionary cache; refreshed when the index changed.
+        words: folded query words.
+        limit: how many customers are wanted.
+
+    Returns:
+        Up to about `limit` customers (namesakes tied at the cut may add a few), best first.
+    """
+    words = list(words[:MAX_QUERY_WORDS])
+    if not dictionary.loaded:
+        await dictionary.refresh(session)
+    all_sets, names, version = await _candidates(session, dictionary, words, limit)
+    if version != dictionary.version:  # another process added words or rebuilt the index
+        await dictionary.refresh(session)
+        all_sets, names, version = await _candidates(session, dictionary, words, limit)
+    if not names:
+        return []
+    query = " ".join(words)
+    assessed = {nid: _assess(all_sets, query, key) for nid, key in names.items()}
+    ranked = sorted(assessed, key=lambda n: (-assessed[n][0], assessed[n][1], -assessed[n][2]))
+    chosen = ranked[: max(limit * 2, 20)]
+    last = assessed[chosen[-1]]
+    for nid in ranked[len(chosen) : len(chosen) + 200]:
+        if assessed[nid] != last:  # namesakes tied at the cut are ranked by activity
+            break
+        chosen.append(nid)
+    rows = await session.execute(
+        text(
+            f"SELECT {DETAIL_COLUMNS}, nc.name_id FROM search_name_customer nc "
+            "JOIN customer c ON c.id = nc.customer_id WHERE nc.name_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"ids": chosen},
+    )
+    hits = []
+    for row in rows:
+        detail = Detail.from_row(row)
+        matched, penalty, closeness = assessed[int(row[-1])]
+        score = matched * 1000 - penalty * 100 + closeness * 0.99
+        order = (-float(matched), float(penalty), -closeness, -detail.activity)
+        hits.append(NameHit(detail, score, order))
+    hits.sort(key=lambda hit: hit.order)
+    return hits
