@@ -1,0 +1,99 @@
+"""`frontline demo`: build a realistic demo database, then open the console on it."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import date, datetime
+
+import click
+
+from console.commands.progress import stage_progress
+from console.context import CliContext
+from core.db import upgrade_database
+from core.demo.build import DatabaseNotEmpty, build_demo, count_customers
+from core.demo.generator import DemoPlan
+
+
+@click.command()
+@click.option(
+    "--customers",
+    "-n",
+    type=click.IntRange(1),
+    default=20_000,
+    show_default=True,
+    help="How many customers to create.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Random seed: the same seed gives the same customers.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day of history (default: today).",
+)
+@click.option(
+    "--if-empty", is_flag=True, help="If the database already has customers, just open the console."
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace a database that already has customers (its data is lost).",
+)
+@click.option("--no-open", is_flag=True, help="Build the data but do not open the console.")
+@click.pass_obj
+def demo(
+    obj: CliContext,
+    customers: int,
+    seed: int,
+    as_of: datetime | None,
+    if_empty: bool,
+    replace: bool,
+    no_open: bool,
+) -> None:
+    """Create a demo database with realistic customers and history, then open the console.
+
+    A database that already holds customers is never overwritten unless --replace is given.
+    """  # fmt: skip
+    url = obj.database_url
+    try:
+        upgrade_database(url)
+        existing = asyncio.run(count_customers(url))
+    except Exception as error:  # noqa: BLE001 - say which database, not a traceback
+        raise click.ClickException(
+            f"cannot open the database {obj.display_database_url}: {error}"
+        ) from error
+    if existing and if_empty:
+        click.echo(f"{existing:,} customers already in {obj.display_database_url}", err=True)
+    elif existing and not replace:
+        raise click.ClickException(
+            f"{obj.display_database_url} already holds {existing:,} customers; "
+            "use --replace to overwrite it with a demo, or --if-empty to open it as it is"
+        )
+    else:
+        day = as_of.date() if as_of is not None else date.today()
+        plan = DemoPlan(customers=customers, seed=seed, as_of=day)
+        click.echo(
+            f"building a demo of {customers:,} customers in {obj.display_database_url}", err=True
+        )
+        try:
+            with stage_progress() as progress:
+                result = asyncio.run(build_demo(url, plan, replace=replace, progress=progress))
+        except DatabaseNotEmpty as error:
+            raise click.ClickException(f"{error}; use --replace to overwrite it") from error
+        rows = sum(result.rows.values())
+        click.echo(
+            f"demo ready: {result.customers:,} customers, {rows:,} rows in {result.seconds:.1f} s",
+            err=True,
+        )
+    if no_open:
+        return
+    from console.launch import open_console
+
+    sys.exit(open_console(obj))

@@ -1,0 +1,53 @@
+"""A Rich progress bar for long commands: on a terminal only, never in a pipe."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+StageProgress = Callable[[str, int, int], None]
+
+
+@contextmanager
+def stage_progress(enabled: bool | None = None) -> Iterator[StageProgress]:
+    """A `progress(stage, done, total)` callback drawing one bar per stage on stderr.
+
+    Args:
+        enabled: force the bar on or off; by default only when stderr is a terminal.
+    """
+    console = Console(stderr=True)
+    show = console.is_terminal and sys.stderr.isatty() if enabled is None else enabled
+    if not show:
+        yield lambda _stage, _done, _total: None
+        return
+    bars = Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        task = tasks.get(stage)
+        if task is None:
+            task = tasks[stage] = bars.add_task(stage, total=max(total, 1))
+        bars.update(task, completed=done, total=max(total, 1))
+
+    with bars:
+        yield update
