@@ -16,12 +16,15 @@ from console.context import CliContext
 # name -> "module:attribute" of a click command, imported only when used so that a quick
 # `frontline lookup` over SSH does not pay for loading Textual.
 SUBCOMMANDS: dict[str, str] = {
+    "analytics": "console.commands.analytics:analytics",
     "api": "console.commands.api:api",
     "call": "console.commands.call:call",
     "simulate": "console.commands.simulate:simulate",
     "db": "console.commands.db:db",
     "demo": "console.commands.demo:demo",
     "import": "console.commands.importer:import_",
+    "lookup": "console.commands.lookup:lookup",
+    "search": "console.commands.search:search",
 }
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import time as clock
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import Date, Integer, bindparam, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.analytics.config import AnalyticsConfig, analytics_config
@@ -25,6 +27,8 @@ from core.analytics.store import (
     latest_nps,
     load_population,
     population_row,
+    purchase_arrays,
+    purchase_query,
     stream_purchases,
     write_bulk,
     write_some,
@@ -40,11 +44,56 @@ from core.models import (
     Product,
 )
 from core.models import Transaction as Purchase
+from core.models.types import UtcDateTime
 
 Progress = Callable[[int, int], None]
 
 POPULATION_TTL = 30.0
 """Seconds a console keeps the population fit before looking for a newer refresh."""
+
+
+_CID = bindparam("cid", type_=Integer)
+_DAY = bindparam("day", type_=Date)
+_END = bindparam("end", type_=UtcDateTime())
+
+_HEAD = (
+    select(
+        col(Customer.customer_since),
+        col(Customer.created_at),
+        col(LoyaltyAccount.tier),
+        col(LoyaltyAccount.points),
+        col(LoyaltyAccount.tier_since),
+        select(col(NpsResponse.score))
+        .where(col(NpsResponse.customer_id) == _CID, col(NpsResponse.at) < _END)
+        .order_by(col(NpsResponse.at).desc(), col(NpsResponse.id).desc())
+        .limit(1)
+        .scalar_subquery(),
+        select(func.max(col(Interaction.at)))
+        .where(col(Interaction.customer_id) == _CID, col(Interaction.at) < _END)
+        .scalar_subquery(),
+    )
+    .select_from(Customer)
+    .outerjoin(LoyaltyAccount, col(LoyaltyAccount.customer_id) == col(Customer.id))
+    .where(col(Customer.id) == _CID)
+)
+"""Customer, loyalty account, latest NPS answer and latest contact, in one query."""
+
+_HELD = (
+    select(col(Product.code), col(Product.line))
+    .join(Holding, col(Holding.product_id) == col(Product.id))
+    .where(
+        col(Holding.customer_id) == _CID,
+        col(Holding.since) <= _DAY,
+        or_(col(Holding.ended_on).is_(None), col(Holding.ended_on) > _DAY),
+    )
+    .order_by(col(Product.line), col(Product.code))
+)
+"""Products held on the day."""
+
+
+@functools.cache
+def _purchases(dialect: str) -> Any:
+    return purchase_query(dialect).where(col(Purchase.customer_id) == _CID, col(Purchase.at) < _END)
 
 
 class CustomerNotFound(LookupError):
@@ -78,7 +127,7 @@ class AnalyticsService:
         self._population_read = -POPULATION_TTL
 
     async def _current_population(
-        self, session: AsyncSession, fresh: bool = False
+        self, session: AsyncSession | AsyncConnection, fresh: bool = False
     ) -> Population | None:
         now = clock.monotonic()
         if fresh or now - self._population_read >= POPULATION_TTL:
@@ -97,56 +146,18 @@ class AnalyticsService:
             The profile. Raises CustomerNotFound for an unknown id.
         """
         day = as_of or datetime.now(UTC).date()
-        async with self._sessions() as session:
-            return await self._profile(session, customer_id, day)
-
-    async def _profile(self, session: AsyncSession, customer_id: int, day: date) -> CustomerProfile:
-        end = day_end(day)
-        latest_score = (
-            select(col(NpsResponse.score))
-            .where(col(NpsResponse.customer_id) == customer_id, col(NpsResponse.at) < end)
-            .order_by(col(NpsResponse.at).desc(), col(NpsResponse.id).desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        last_contact = (
-            select(func.max(col(Interaction.at)))
-            .where(col(Interaction.customer_id) == customer_id, col(Interaction.at) < end)
-            .scalar_subquery()
-        )
-        head = (
-            await session.execute(
-                select(
-                    col(Customer.customer_since),
-                    col(Customer.created_at),
-                    col(LoyaltyAccount.tier),
-                    col(LoyaltyAccount.points),
-                    col(LoyaltyAccount.tier_since),
-                    latest_score,
-                    last_contact,
-                )
-                .select_from(Customer)
-                .outerjoin(LoyaltyAccount, col(LoyaltyAccount.customer_id) == col(Customer.id))
-                .where(col(Customer.id) == customer_id)
-            )
-        ).one_or_none()
-        if head is None:
-            raise CustomerNotFound(f"no customer with id {customer_id}")
+        params = {"cid": customer_id, "day": day, "end": day_end(day)}
+        # Core statements built once, on a plain connection: the ORM session's bookkeeping
+        # would cost more than the three small queries themselves.
+        async with self._engine().connect() as connection:
+            head = (await connection.execute(_HEAD, params)).one_or_none()
+            if head is None:
+                raise CustomerNotFound(f"no customer with id {customer_id}")
+            held = (await connection.execute(_HELD, params)).all()
+            rows = (await connection.execute(_purchases(connection.dialect.name), params)).all()
+            population = await self._current_population(connection)
         since, created, tier, points, tier_since, nps, contact = head
-        held = (
-            await session.execute(
-                select(col(Product.code), col(Product.line))
-                .join(Holding, col(Holding.product_id) == col(Product.id))
-                .where(
-                    col(Holding.customer_id) == customer_id,
-                    col(Holding.since) <= day,
-                    or_(col(Holding.ended_on).is_(None), col(Holding.ended_on) > day),
-                )
-                .order_by(col(Product.line), col(Product.code))
-            )
-        ).all()
-        keys, days, amounts = await customer_purchases(session, [customer_id], end)
-        population = await self._current_population(session)
+        keys, days, amounts = purchase_arrays(rows)
         figures = scored_figures(keys, days, amounts, day, self.config, population)
         start = since or (created.date() if created else None)
         tenure = tenure_days(start, day)

@@ -67,15 +67,16 @@ def day_of(at: Any, dialect: str) -> ColumnElement[int]:
     return cast(func.floor(func.extract("epoch", at) / 86400), Integer)
 
 
-def _purchase_query(dialect: str, end: datetime) -> object:
+def purchase_query(dialect: str) -> Any:
+    """(customer id, day number, amount) of purchases; add the WHERE clauses."""
     return select(
         col(Purchase.customer_id),
         day_of(col(Purchase.at), dialect),
         cast(col(Purchase.amount), Float),
-    ).where(col(Purchase.at) < end)
+    )
 
 
-def _arrays(rows: Sequence[Sequence[object]]) -> tuple[Ints, Ints, Floats]:
+def purchase_arrays(rows: Sequence[Sequence[object]]) -> tuple[Ints, Ints, Floats]:
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), np.zeros(0, dtype=np.float64)
@@ -88,15 +89,15 @@ async def stream_purchases(
 ) -> tuple[Ints, Ints, Floats]:
     """Every purchase before `end`, as (customer ids, day numbers, amounts), in one query."""
     dialect = connection.dialect.name
-    query = _purchase_query(dialect, end)
-    result = await connection.stream(query.execution_options(yield_per=BATCH))  # type: ignore[attr-defined]
+    query = purchase_query(dialect).where(col(Purchase.at) < end)
+    result = await connection.stream(query.execution_options(yield_per=BATCH))
     parts: list[tuple[Ints, Ints, Floats]] = []
     async for rows in result.partitions(BATCH):
-        parts.append(_arrays(rows))
+        parts.append(purchase_arrays(rows))
         if progress is not None:
             progress(len(rows))
     if not parts:
-        return _arrays([])
+        return purchase_arrays([])
     return (
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
@@ -112,11 +113,11 @@ async def customer_purchases(
     rows: list[Sequence[object]] = []
     for start in range(0, len(customer_ids), 500):
         chunk = list(customer_ids[start : start + 500])
-        query = _purchase_query(dialect, end).where(  # type: ignore[attr-defined]
-            col(Purchase.customer_id).in_(chunk)
+        query = purchase_query(dialect).where(
+            col(Purchase.at) < end, col(Purchase.customer_id).in_(chunk)
         )
         rows.extend(tuple(r) for r in (await session.execute(query)).all())
-    return _arrays(rows)
+    return purchase_arrays(rows)
 
 
 async def latest_nps(
@@ -140,14 +141,11 @@ async def latest_nps(
 
 async def load_population(runner: AsyncConnection | AsyncSession) -> Population | None:
     """The newest stored population fit, or None before the first refresh."""
-    row = (
-        await runner.execute(
-            select(AnalyticsModel).order_by(col(AnalyticsModel.id).desc()).limit(1)
-        )
-    ).first()
+    table = AnalyticsModel.__table__  # type: ignore[attr-defined]
+    row = (await runner.execute(select(table).order_by(table.c.id.desc()).limit(1))).first()
     if row is None:
         return None
-    model: AnalyticsModel = row[0]
+    model = AnalyticsModel.model_validate(dict(row._mapping))
     bg = None
     if model.bgnbd_r is not None:
         bg = BgNbdFit(
