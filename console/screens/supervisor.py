@@ -1,0 +1,197 @@
+"""SupervisorScreen: the live queue and the team, refreshed within a second of any event.
+
+A worker follows the database's change feed (other processes' commits: the phone system's
+API, agents' consoles) and reloads the figures when a call, an agent or an offer changed;
+reloads never overlap, and events that arrive during one cause exactly one more. A one-second
+timer advances waits and times in state locally, so the clock moves without queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from console.safe_text import safe_text
+from console.widgets.queue_board import QueueBoard
+from console.widgets.team_board import TeamBoard
+from core.calls.metrics import DEFINITIONS, Threshold
+from core.calls.queue import QueueService
+from core.db import ChangeFeed
+from core.models.types import utcnow
+
+RELEVANT_TOPICS = {"call", "agent", "offer", "interaction", "*"}
+PERIODIC_RELOAD_SECONDS = 10.0
+"""Even without events, waits cross the service-level target: reload now and then."""
+
+SUPERVISOR_BINDINGS = [
+    Binding(
+        "f5",
+        "show_tab('queue-tab')",
+        "Queue",
+        tooltip="Calls waiting and today's figures.",
+        id="supervisor-queue",
+    ),
+    Binding(
+        "f6",
+        "show_tab('team-tab')",
+        "Team",
+        tooltip="Every agent's state and today's calls.",
+        id="supervisor-team",
+    ),
+    Binding(
+        "f7",
+        "call_review",
+        "Review",
+        tooltip="Logged calls: filter, read, score.",
+        id="supervisor-review",
+    ),
+    Binding(
+        "f8",
+        "show_tab('definitions-tab')",
+        "Definitions",
+        tooltip="How each figure is computed, and when it turns colour.",
+        id="supervisor-definitions",
+    ),
+]
+
+APP_SUPERVISOR_BINDING = Binding(
+    "f9",
+    "toggle_supervisor",
+    "Supervisor",
+    tooltip="Switch between the supervisor's screens and the agent screen (supervisors only).",
+    id="toggle-supervisor",
+)
+"""The app-level key that supervisors use to switch screens."""
+
+
+def definitions_text(
+    service_level_seconds: int, short_abandon_seconds: int, thresholds: dict[str, Threshold]
+) -> str:
+    """Every figure's definition and colour thresholds, for the Definitions tab."""
+    lines = []
+    for key, text in DEFINITIONS.items():
+        filled = text.format(t=service_level_seconds, short=short_abandon_seconds)
+        lines.append(f"{key.replace('_', ' ').capitalize()}: {filled}")
+    lines.append("")
+    lines.append("Colours (warn, alert; set with FRONTLINE_THRESHOLD_<NAME>=warn,alert):")
+    for name, threshold in thresholds.items():
+        direction = "at or above" if threshold.higher_is_worse else "at or below"
+        lines.append(
+            f"  {name}: warn {direction} {threshold.warn:g}, alert {direction} {threshold.alert:g}"
+        )
+    lines.append("")
+    lines.append("Rates are shares (0.8 = 80 %); times are seconds.")
+    return "\n".join(lines)
+
+
+class SupervisorScreen(Screen[None]):
+    """Live queue and team for supervisors."""
+
+    BINDINGS = SUPERVISOR_BINDINGS
+    DEFAULT_CSS = """
+    SupervisorScreen TabbedContent { height: 1fr; }
+    SupervisorScreen TabPane { padding: 0 1; }
+    """
+
+    def __init__(
+        self,
+        queue: QueueService,
+        engine: AsyncEngine,
+        open_review: Callable[[], None] | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.queue = queue
+        self.engine = engine
+        self.open_review = open_review
+        self.now = now or utcnow
+        self._loading = False
+        self._dirty = False
+        self.loads = 0
+        """How many snapshots have been shown (tests wait on it)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="supervisor-tabs", initial="queue-tab"):
+            with TabPane("Queue (F5)", id="queue-tab"):
+                yield QueueBoard(self.queue.thresholds, id="queue-board")
+            with TabPane("Team (F6)", id="team-tab"):
+                yield TeamBoard(self.queue.thresholds, id="team-board")
+            with TabPane("Definitions (F8)", id="definitions-tab"), VerticalScroll():
+                yield Static(id="definitions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Frontline · supervisor"
+        self.request_load()
+        self.follow_changes()
+        self.set_interval(1.0, self._tick)
+        self.set_interval(PERIODIC_RELOAD_SECONDS, self.request_load)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#supervisor-tabs", TabbedContent).active = tab
+
+    def action_call_review(self) -> None:
+        if self.open_review is not None:
+            self.open_review()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "call_review" and self.open_review is None:
+            return None
+        return True
+
+    def _tick(self) -> None:
+        now = self.now()
+        self.query_one(QueueBoard).tick(now)
+        self.query_one(TeamBoard).tick(now)
+
+    def request_load(self) -> None:
+        """Reload soon; never two loads at once, and nothing missed while one runs."""
+        if self._loading:
+            self._dirty = True
+            return
+        self._loading = True
+        self._dirty = False
+        self.load()
+
+    @work(group="supervisor-load", exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            now = self.now()
+            snapshot = await self.queue.snapshot(now)
+            team = await self.queue.team(now)
+        except Exception as error:  # noqa: BLE001 - show it, keep the last figures
+            self.notify(f"Could not load the queue: {error}", severity="error", timeout=5)
+        else:
+            self.query_one(QueueBoard).show(snapshot)
+            self.query_one(TeamBoard).show(team)
+            if self.loads == 0:
+                self.query_one("#definitions", Static).update(
+                    safe_text(
+                        definitions_text(
+                            snapshot.service_level_seconds,
+                            snapshot.short_abandon_seconds,
+                            dict(self.queue.thresholds),
+                        )
+                    )
+                )
+            self.loads += 1
+        finally:
+            self._loading = False
+        if self._dirty:
+            self.request_load()
+
+    @work(group="supervisor-feed", exit_on_error=False)
+    async def follow_changes(self) -> None:
+        async with ChangeFeed(self.engine) as feed:
+            async for batch in feed.changes():
+                if any(change.topic in RELEVANT_TOPICS for change in batch):
+                    self.request_load()

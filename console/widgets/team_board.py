@@ -1,0 +1,134 @@
+"""TeamBoard: every agent's state and time in it, current call, today's calls, AHT, offers.
+
+Rows are keyed by agent and updated cell by cell; time in state and call duration tick
+locally every second between snapshots.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import DataTable, Label
+
+from console.safe_text import clean, safe_text
+from console.widgets.queue_board import duration, percent
+from core.calls.metrics import DEFINITIONS, Threshold
+from core.calls.queue import AgentRow, TeamSnapshot
+
+STATE_LABELS = {
+    "available": "available",
+    "on_call": "on a call",
+    "wrap_up": "wrap-up",
+    "break": "break",
+    "offline": "offline",
+}
+
+COLUMNS = [
+    ("agent", "Agent", 14),
+    ("state", "State", 16),
+    ("in_state", "In state", 8),
+    ("call", "Call", 7),
+    ("customer", "Customer", 16),
+    ("today", "Today", 5),
+    ("aht", "AHT", 6),
+    ("offers", "Offers", 6),
+]
+
+
+class TeamBoard(Widget):
+    DEFAULT_CSS = """
+    TeamBoard { height: 1fr; layout: vertical; }
+    TeamBoard #occupancy { height: 1; color: $text-muted; }
+    TeamBoard #occupancy.-warn { color: $warning; }
+    TeamBoard #occupancy.-alert { color: $error; text-style: bold; }
+    TeamBoard DataTable { height: 1fr; }
+    """
+
+    def __init__(
+        self, thresholds: dict[str, Threshold] | None = None, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.snapshot: TeamSnapshot | None = None
+        self.thresholds = thresholds or {}
+
+    def compose(self) -> ComposeResult:
+        yield Label("Occupancy now: —", id="occupancy")
+        yield DataTable(id="team", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#team", DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        self.query_one("#occupancy", Label).tooltip = DEFINITIONS["occupancy"]
+
+    def show(self, snapshot: TeamSnapshot) -> None:
+        """Show a new snapshot, changing only the cells that differ."""
+        self.snapshot = snapshot
+        occupancy = self.query_one("#occupancy", Label)
+        level = snapshot.levels.get("occupancy", "ok")
+        occupancy.update(f"Occupancy now: {percent(snapshot.occupancy)}")
+        for name in ("warn", "alert"):
+            occupancy.set_class(level == name, f"-{name}")
+        table = self.query_one("#team", DataTable)
+        wanted = {str(a.agent_id): a for a in snapshot.agents}
+        existing = {k.value for k in table.rows}
+        for key in existing - wanted.keys():
+            table.remove_row(key)
+        added = False
+        for key, agent in wanted.items():
+            cells = self._cells(agent, snapshot.at)
+            if key in existing:
+                for (column, _, _), value in zip(COLUMNS, cells, strict=True):
+                    table.update_cell(key, column, value)
+            else:
+                table.add_row(*cells, key=key)
+                added = True
+        if added:  # keep a stable order by name: rows only move when agents join
+            table.sort("agent", key=lambda cell: str(cell).lower())
+
+    def tick(self, now: datetime) -> None:
+        """Advance time in state and call durations to `now` without asking the database."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        table = self.query_one("#team", DataTable)
+        keys = {k.value for k in table.rows}
+        elapsed = (now - snapshot.at).total_seconds()
+        for agent in snapshot.agents:
+            key = str(agent.agent_id)
+            if key not in keys:
+                continue
+            table.update_cell(
+                key, "in_state", self._in_state(agent, agent.seconds_in_state + elapsed)
+            )
+            if agent.call_seconds is not None:
+                table.update_cell(key, "call", duration(agent.call_seconds + elapsed))
+
+    def _in_state(self, agent: AgentRow, seconds: float) -> Text:
+        threshold = self.thresholds.get("time_in_state")
+        # a long call or wrap-up is worth a look; a long break or idle time is someone else's
+        watched = agent.state in ("on_call", "wrap_up", "break")
+        level = threshold.level(seconds) if threshold is not None and watched else "ok"
+        style = {"warn": "bold yellow", "alert": "bold red"}.get(level, "")
+        return Text(duration(seconds), style=style)
+
+    def _cells(self, agent: AgentRow, now: datetime) -> list[object]:
+        state = STATE_LABELS.get(agent.state, agent.state)
+        if agent.state == "break" and agent.reason:
+            state = f"break: {agent.reason}"
+        if agent.call_state == "offered":
+            state = f"{state} (ringing)"
+        elapsed = (now - agent.since).total_seconds()
+        return [
+            safe_text(agent.display_name),
+            safe_text(state),
+            self._in_state(agent, max(elapsed, agent.seconds_in_state)),
+            duration(agent.call_seconds) if agent.call_seconds is not None else "",
+            safe_text(clean(agent.customer)),
+            str(agent.handled_today),
+            duration(agent.aht_today) if agent.aht_today is not None else "—",
+            str(agent.offers_accepted_today),
+        ]
