@@ -1,0 +1,179 @@
+"""LoyaltyPanel: the caller's loyalty status and value at a glance, from a CustomerProfile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from console.safe_text import safe_text
+from core.analytics.config import DEFAULT_TIER_THRESHOLDS
+from core.analytics.loyalty import tier_progress
+from core.analytics.profile import CustomerProfile
+from core.analytics.rfm import NO_PURCHASES, NOT_SCORED
+
+HELP_TEXT = """\
+Tier and points: the loyalty programme's tier (Bronze, Silver, Gold, Platinum by default; 1 point \
+per 1.00 spent) and the points still needed for the next tier; the bar shows the way from this \
+tier's threshold to the next.
+Segment: the RFM segment, from how recently (R), how often (F) and how much (M) the customer \
+bought, each scored 1-5 against all customers (5 = best). R and F name the segment: Champions, \
+Loyal Customers, Potential Loyalists, New Customers, Promising, Need Attention, About to Sleep, \
+At Risk, Can't Lose Them, Hibernating.
+Value 12m (expected value): what the customer is expected to spend with us over the next 12 months \
+(configurable): expected purchases (BG/NBD model) times expected spend per purchase \
+(Gamma-Gamma model), fitted on all customers' purchases at the last refresh.
+Spend 12m: what they spent with us in the last 365 days. Share of wallet: that spend over an \
+estimate of what a household spends on the categories we sell.
+Churn risk: the chance that the customer has already stopped buying from us, 1 - P(alive) of \
+the BG/NBD model. It rises the longer a regular buyer goes without buying, faster for customers \
+who used to buy often. Under 30% is low, 60% or more is high. The model cannot judge a customer \
+who bought only once (it shows 0%): look at the days since their purchase instead.
+NPS: their latest answer to "how likely are you to recommend us" (0-10): 9-10 promoter, \
+7-8 passive, 0-6 detractor.
+"Not scored yet" means no analytics refresh has run: `frontline analytics refresh`."""
+"""What each figure means, for the help screen."""
+
+LOW_RISK = 0.3
+HIGH_RISK = 0.6
+
+_TIER_STYLES = {
+    "bronze": "bold black on dark_orange3",
+    "silver": "bold black on grey70",
+    "gold": "bold black on gold1",
+    "platinum": "bold black on bright_white",
+}
+
+_SEGMENT_STYLES = {
+    "Champions": "bold green",
+    "Loyal Customers": "green",
+    "Potential Loyalists": "green",
+    "New Customers": "cyan",
+    "Promising": "cyan",
+    "Need Attention": "yellow",
+    "About to Sleep": "yellow",
+    "At Risk": "bold red",
+    "Can't Lose Them": "bold red",
+    "Hibernating": "red",
+}
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def churn_level(risk: float) -> str:
+    """low, medium or high, for the colour and the words next to the percentage."""
+    if risk >= HIGH_RISK:
+        return "high"
+    return "medium" if risk >= LOW_RISK else "low"
+
+
+class LoyaltyPanel(Static):
+    """Tier badge, points and the way to the next tier, segment, value, churn risk, NPS.
+
+    Set `profile` (a CustomerProfile, or None to clear); the panel never calls a service.
+    """
+
+    DEFAULT_CSS = """
+    LoyaltyPanel { height: auto; padding: 0 1; }
+    """
+
+    profile: reactive[CustomerProfile | None] = reactive(None, always_update=True)
+
+    def __init__(
+        self,
+        *,
+        thresholds: Sequence[tuple[str, int]] = DEFAULT_TIER_THRESHOLDS,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name for it
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.thresholds = tuple(thresholds)
+
+    def watch_profile(self, profile: CustomerProfile | None) -> None:
+        self.update("" if profile is None else self.render_profile(profile))
+
+    def render_profile(self, profile: CustomerProfile) -> RenderableType:
+        """The panel's content for one profile (also used by tests and snapshots)."""
+        return Group(self._tier(profile), self._figures(profile))
+
+    def _tier(self, p: CustomerProfile) -> RenderableType:
+        if not p.tier:
+            return Text("Not a loyalty member", style="dim italic")
+        badge = safe_text(f" {p.tier.upper()} ", _TIER_STYLES.get(p.tier.lower(), "bold reverse"))
+        head = Text.assemble(badge, "  ", (f"{p.points:,} pts", "bold"))
+        if p.next_tier is None or p.points_to_next_tier is None:
+            return Group(head, Text("Top tier", style="dim"))
+        progress = self._progress(p)
+        bar = ProgressBar(total=100, completed=round(100 * progress), width=12)
+        line = Table.grid(padding=(0, 1))
+        line.add_row(
+            bar,
+            Text.assemble((f"{p.points_to_next_tier:,}", "bold"), " to ", safe_text(p.next_tier)),
+        )
+        return Group(head, line)
+
+    def _progress(self, p: CustomerProfile) -> float:
+        names = [name.lower() for name, _ in self.thresholds]
+        if p.tier.lower() in names:
+            return tier_progress(p.points, p.tier, self.thresholds)
+        total = p.points + (p.points_to_next_tier or 0)
+        return p.points / total if total else 0.0
+
+    def _figures(self, p: CustomerProfile) -> RenderableType:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
+        grid.add_row("Segment", self._segment(p))
+        grid.add_row("Value 12m", self._value(p))
+        grid.add_row("Spend 12m", Text(f"{_money(p.spend_12m)}  ·  wallet {p.depth:.0%}"))
+        grid.add_row("Churn risk", self._churn(p))
+        grid.add_row("NPS", self._nps(p))
+        grid.add_row(
+            "Customer",
+            Text(f"{p.tenure_years:.1f} yrs · {p.scope} line{'s' if p.scope != 1 else ''}"),
+        )
+        return grid
+
+    @staticmethod
+    def _segment(p: CustomerProfile) -> Text:
+        if p.rfm_segment == NOT_SCORED:
+            return Text("not scored yet", style="dim italic")
+        if p.rfm_segment == NO_PURCHASES:
+            return Text("no purchases", style="dim")
+        return Text.assemble(
+            safe_text(p.rfm_segment, _SEGMENT_STYLES.get(p.rfm_segment, "bold")),
+            (f"  R{p.r_score} F{p.f_score} M{p.m_score}", "dim"),
+        )
+
+    @staticmethod
+    def _value(p: CustomerProfile) -> Text:
+        if p.rfm_segment in (NOT_SCORED, NO_PURCHASES):
+            return Text("—", style="dim")
+        return Text.assemble(
+            (_money(p.expected_value), "bold"), (f" · {p.expected_purchases:.1f} buys", "dim")
+        )
+
+    @staticmethod
+    def _churn(p: CustomerProfile) -> Text:
+        if p.rfm_segment in (NOT_SCORED, NO_PURCHASES):
+            return Text("—", style="dim")
+        level = churn_level(p.churn_risk)
+        style = {"high": "bold red", "medium": "yellow", "low": "green"}[level]
+        return Text.assemble((f"{p.churn_risk:.0%}", style), (f" {level}", style))
+
+    @staticmethod
+    def _nps(p: CustomerProfile) -> Text:
+        if p.nps_score is None:
+            return Text("no answer", style="dim")
+        style = {"promoter": "green", "passive": "yellow", "detractor": "red"}.get(
+            p.nps_category or "", ""
+        )
+        return Text.assemble((str(p.nps_score), "bold"), " ", (p.nps_category or "", style))
