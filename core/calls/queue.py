@@ -168,6 +168,39 @@ class QueueService:
             short_abandon_seconds=self._short,
         )
 
+    async def offered_to(self, agent_name: str) -> list[WaitingCall]:
+        """Calls ringing at this agent now (offered and not answered), oldest first.
+
+        Args:
+            agent_name: the agent's user name.
+
+        Returns:
+            The calls; empty for an unknown agent.
+        """
+        now = utcnow()
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Call)
+                    .join(Agent, col(Agent.id) == col(Call.agent_id))
+                    .where(col(Agent.user_name) == agent_name)
+                    .where(col(Call.state) == CallState.OFFERED)
+                    .order_by(col(Call.offered_at), col(Call.id))
+                )
+            ).scalars()
+            return [
+                WaitingCall(
+                    call_id=call.id or 0,
+                    caller_number=call.caller_number,
+                    queue=call.queue,
+                    queued_at=call.queued_at or call.offered_at or now,
+                    wait_seconds=(now - (call.queued_at or now)).total_seconds(),
+                    state=call.state,
+                    agent=agent_name,
+                )
+                for call in rows
+            ]
+
     async def team(self, now: datetime | None = None) -> TeamSnapshot:
         """Every agent: state and time in it, current call, today's calls, AHT, offers accepted.
 

@@ -1,0 +1,110 @@
+"""Screen pop across processes: `frontline call offer` in a subprocess pops the caller here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.pilot import Pilot
+
+from console.screen_pop import watch_offers
+from core.calls.queue import QueueService
+from core.config import Settings
+from core.db import make_engine, make_sessions
+from core.models import Agent, AgentState
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def frontline(url: str, *args: str) -> dict[str, object]:
+    """Run `frontline ARGS` in its own process, as a phone system's script would."""
+    env = {
+        **os.environ,
+        "FRONTLINE_DATABASE_URL": url,
+        "FRONTLINE_ENV_FILE": "/nonexistent",
+        "PYTHONPATH": str(ROOT),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "console.cli",
+        *args,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    result: dict[str, object] = json.loads(out)
+    return result
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], limit: float = 20.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition() and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    assert condition()
+
+
+class PopRecorder(App[None]):
+    """A console reduced to its screen pop: records what it would pop."""
+
+    def __init__(self, url: str, agent: str) -> None:
+        super().__init__()
+        self.engine = make_engine(url)
+        self.agent = agent
+        self.popped: list[tuple[str, int]] = []
+
+    def on_mount(self) -> None:
+        self.watch()
+
+    @work(group="screen-pop-feed", exit_on_error=False)
+    async def watch(self) -> None:
+        queue = QueueService(make_sessions(self.engine), Settings())
+        await watch_offers(self.engine, queue, self.agent, self.pop)
+
+    def pop(self, number: str, call_id: int) -> None:
+        self.popped.append((number, call_id))
+
+    async def on_unmount(self) -> None:
+        await self.engine.dispose()
+
+
+async def _agents(url: str, *names: str) -> None:
+    engine = make_engine(url)
+    async with make_sessions(engine)() as session, session.begin():
+        for name in names:
+            session.add(Agent(user_name=name, state=AgentState.AVAILABLE))
+    await engine.dispose()
+
+
+async def test_an_offer_from_another_process_pops_only_at_that_agent(sqlite_url: str) -> None:
+    await _agents(sqlite_url, "ana", "ben")
+    app = PopRecorder(sqlite_url, "ana")
+    async with app.run_test() as pilot:
+        await pilot.pause(0.3)
+        first = await frontline(sqlite_url, "call", "queue", "+34 612 345 678", "--queue", "vip")
+        await frontline(sqlite_url, "call", "offer", str(first["call_id"]), "ben")
+        second = await frontline(
+            sqlite_url, "call", "queue", "944 001 122", "--external-id", "pbx-2"
+        )
+        await frontline(sqlite_url, "call", "offer", "pbx-2", "ana", "--external")
+        await until(pilot, lambda: len(app.popped) == 1)
+        assert app.popped == [("944 001 122", second["call_id"])]  # ben's call is not ana's
+
+        # It rings unanswered, goes back to the queue, and is offered to ana again: pops again.
+        requeued = await frontline(
+            sqlite_url, "call", "queue", "944 001 122", "--external-id", "pbx-2"
+        )
+        assert requeued["state"] == "queued"
+        await frontline(sqlite_url, "call", "offer", "pbx-2", "ana", "--external")
+        await until(pilot, lambda: len(app.popped) == 2)
+        assert app.popped[1] == ("944 001 122", second["call_id"])
