@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "console.commands.demo:demo",
     "import": "console.commands.importer:import_",
     "lookup": "console.commands.lookup:lookup",
+    "offers": "console.commands.offers:offers",
+    "rules": "console.commands.rules:rules",
     "search": "console.commands.search:search",
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -200,6 +200,37 @@ def _policy(
     return clauses
 
 
+def cel_variables(
+    paths: Iterable[str],
+    customer: Mapping[str, object],
+    call: Mapping[str, object],
+    offers: Mapping[str, Mapping[str, object]],
+) -> dict[str, object]:
+    """The CEL variables for these field paths: only the fields named, nothing else.
+
+    Args:
+        paths: `namespace.field` paths the conditions to run read.
+        customer: the customer namespace.
+        call: the call namespace.
+        offers: offer id -> that offer's namespace (for offers whose conditions read `offer.`).
+
+    Returns:
+        Variables for `cel.Context`: customer, call, and the offers map.
+    """
+    wanted: dict[str, list[str]] = {"customer": [], "call": [], "offer": []}
+    for path in paths:
+        namespace, _, name = path.partition(".")
+        wanted[namespace].append(name)
+    return {
+        "customer": {name: customer[name] for name in wanted["customer"]},
+        "call": {name: call[name] for name in wanted["call"]},
+        OFFERS_MAP: {
+            offer_id: {name: ns[name] for name in wanted["offer"]}
+            for offer_id, ns in offers.items()
+        },
+    }
+
+
 def _run(condition: Condition, env: Any) -> tuple[bool, str]:
     try:
         result = condition.program.execute(env)
@@ -236,7 +267,7 @@ def decide(
         for offer in rules.offers
         if any(path.startswith("offer.") for c in offer.conditions for path in c.paths)
     }
-    env = cel.Context({"customer": dict(customer), "call": call_ns, OFFERS_MAP: offers_ns})
+    env = cel.Context(cel_variables(rules.paths, customer, call_ns, offers_ns))
     decisions = []
     for offer in rules.offers:
         clauses: list[Clause] = []

@@ -199,7 +199,9 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
         raise RulesInvalid(sorted(check.errors, key=lambda e: (e.line, e.column)))
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
     label = re.sub(r"\s+", "-", version.strip())[:60]
-    return RuleSet(f"{label}@{digest}" if label else digest, path, tuple(offers), policy)
+    paths = frozenset(p for o in offers for c in o.conditions for p in c.paths)
+    version = f"{label}@{digest}" if label else digest
+    return RuleSet(version, path, tuple(offers), policy, paths)
 
 
 def load_rules(path: FilePath | str | None = None) -> RuleSet:

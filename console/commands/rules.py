@@ -1,0 +1,163 @@
+"""`frontline rules check FILE` and `frontline rules simulate [FILE]`: write rules safely."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from console.context import CliContext
+
+
+@click.group()
+def rules() -> None:
+    """Offer rules: check a rules file, see who would get which offer."""
+
+
+@rules.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: validity, offers, errors.")
+def check(file: Path, as_json: bool) -> None:
+    """Validate a rules file: each problem as FILE:LINE:COLUMN: MESSAGE; exit 1 if any."""
+    from core.rules.loader import load_rules
+    from core.rules.ruleset import RulesInvalid
+
+    try:
+        loaded = load_rules(file)
+    except RulesInvalid as invalid:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "file": str(file),
+                        "valid": False,
+                        "errors": [
+                            {"line": e.line, "column": e.column, "message": e.message}
+                            for e in invalid.errors
+                        ],
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+        else:
+            for error in invalid.errors:
+                click.echo(str(error))
+            count = len(invalid.errors)
+            click.echo(f"{count} error{'s' if count != 1 else ''} in {file}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "file": str(file),
+                    "valid": True,
+                    "rules_version": loaded.version,
+                    "offers": [o.id for o in loaded.offers],
+                    "errors": [],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        click.echo(f"{file}: valid, {len(loaded.offers)} offers, version {loaded.version}")
+
+
+@rules.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Simulate calls on this day (default: today).",
+)
+@click.option("--reason", default="", help="The call reason the conditions see.")
+@click.option(
+    "--hour",
+    type=click.IntRange(0, 23),
+    default=None,
+    help="Local hour of the simulated calls (default: now, or 12 with --as-of).",
+)
+@click.option("--json", "as_json", is_flag=True, help="The full report as JSON.")
+@click.option("--seed", type=int, default=0, help="Random seed for Thompson sampling.")
+@click.pass_obj
+def simulate(
+    obj: CliContext,
+    file: Path | None,
+    as_of: datetime | None,
+    reason: str,
+    hour: int | None,
+    as_json: bool,
+    seed: int,
+) -> None:
+    """Who would get which offer: every customer, every offer, with a progress bar.
+
+    FILE defaults to the configured rules file (FRONTLINE_RULES_FILE, or the example).
+    """
+    from core.analytics.config import analytics_config
+    from core.db import null_pool_engine
+    from core.rules.loader import load_rules
+    from core.rules.ruleset import RulesInvalid
+    from core.rules.simulate import simulate as run_simulation
+
+    try:
+        loaded = load_rules(file or obj.settings.rules_file or None)
+    except RulesInvalid as invalid:
+        for error in invalid.errors:
+            click.echo(str(error), err=True)
+        raise click.ClickException("the rules file has errors; nothing simulated") from None
+    now = datetime.now().astimezone()
+    if as_of is not None:
+        moment = datetime.combine(as_of.date(), time(12 if hour is None else hour), now.tzinfo)
+    else:
+        moment = now if hour is None else now.replace(hour=hour, minute=0)
+
+    async def run(progress: Any) -> dict[str, Any]:
+        engine = null_pool_engine(obj.database_url)
+        try:
+            return await run_simulation(
+                engine, loaded, moment, reason, analytics_config(obj.settings), progress, seed
+            )
+        finally:
+            await engine.dispose()
+
+    from console.commands.progress import stage_progress
+
+    with stage_progress() as stage:
+        report = asyncio.run(run(lambda done, total: stage("customers", done, total)))
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    _print_report(report)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"{report['customers']:,} customers, {report['customers_with_offers']:,} would get an "
+        f"offer; rules {report['rules_version']}, {report['at']}, reason "
+        f"{report['reason'] or '(none)'}, {report['arbitration']}",
+        markup=False,
+        highlight=False,
+    )
+    table = Table("offer", "eligible", "shown", "top segments", "top tiers")
+    for offer in report["offers"]:
+        segments = ", ".join(f"{k} {v:,}" for k, v in list(offer["by_segment"].items())[:3])
+        tiers = ", ".join(f"{k} {v:,}" for k, v in list(offer["by_tier"].items())[:3])
+        table.add_row(offer["id"], f"{offer['eligible']:,}", f"{offer['shown']:,}", segments, tiers)
+    console.print(table)
+    cuts = Table("offer", "condition", "fails for", "only blocker for")
+    for cut in report["cuts"][:10]:
+        cuts.add_row(cut["offer"], cut["name"], f"{cut['failed']:,}", f"{cut['sole_blocker']:,}")
+    console.print("conditions that cut the most", markup=False)
+    console.print(cuts)

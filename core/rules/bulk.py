@@ -1,0 +1,190 @@
+"""The whole customer base as the rules see it, read in batches for the simulation.
+
+Customers are read with one streaming query; for each batch, the related rows (loyalty,
+holdings, purchases, NPS, interactions, past offers) come from range queries on a second
+connection. Purchases are scored with core.analytics against the stored population fit, so a
+customer's figures here are the ones `AnalyticsService.profile` gives for the same day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Float, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import col
+
+from core.analytics.config import AnalyticsConfig
+from core.analytics.loyalty import tier_status
+from core.analytics.metrics import Population, scored_figures
+from core.analytics.profile import CustomerProfile
+from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
+from core.analytics.rfm import NO_PURCHASES
+from core.analytics.store import day_of, load_population
+from core.models import Customer, Holding, Interaction, LoyaltyAccount, NpsResponse, Product
+from core.models import Transaction as Purchase
+from core.rules.engine import CustomerHistory
+from core.rules.facts import CustomerRecord, day_end, offer_histories, open_complaints
+
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """Everything the rules read about one customer."""
+
+    record: CustomerRecord
+    profile: CustomerProfile
+    history: CustomerHistory
+    open_complaints: int
+
+
+async def count_customers(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(
+            (await connection.execute(select(func.count()).select_from(Customer))).scalar_one()
+        )
+
+
+async def stream_facts(
+    engine: AsyncEngine, day: date, at: datetime, config: AnalyticsConfig, window_days: int,
+    batch: int = BATCH,
+) -> AsyncIterator[list[CustomerFacts]]:  # fmt: skip
+    """Batches of every customer's facts as of `day`, in customer id order.
+
+    Args:
+        engine: the database.
+        day: the day the figures describe (purchases and holdings after it are ignored).
+        at: the moment of the simulated call (offers shown before it count as history).
+        config: the analytics configuration (tiers, wallet estimate, horizon).
+        window_days: the contact policy's impression window.
+        batch: customers per batch.
+
+    Yields:
+        Lists of at most `batch` customers.
+    """
+    query = select(
+        col(Customer.id), col(Customer.external_id), col(Customer.first_name),
+        col(Customer.last_name), col(Customer.city), col(Customer.country),
+        col(Customer.birth_date), col(Customer.marketing_consent), col(Customer.do_not_call),
+        col(Customer.customer_since), col(Customer.created_at),
+    ).order_by(col(Customer.id))  # fmt: skip
+    async with engine.connect() as scan, engine.connect() as related:
+        population = await load_population(related)
+        result = await scan.stream(query.execution_options(yield_per=batch))
+        async for rows in result.partitions(batch):
+            yield await _batch(related, rows, day, at, config, population, window_days)
+
+
+async def _batch(
+    conn: AsyncConnection, rows: Sequence[Any], day: date, at: datetime,
+    config: AnalyticsConfig, population: Population | None, window_days: int,
+) -> list[CustomerFacts]:  # fmt: skip
+    low, high = int(rows[0][0]), int(rows[-1][0])
+    end = day_end(day)
+    dialect = conn.dialect.name
+    loyalty = {
+        int(r[0]): (r[1], int(r[2] or 0), r[3])
+        for r in await conn.execute(
+            select(
+                col(LoyaltyAccount.customer_id), col(LoyaltyAccount.tier),
+                col(LoyaltyAccount.points), col(LoyaltyAccount.tier_since),
+            ).where(col(LoyaltyAccount.customer_id).between(low, high))
+        )
+    }  # fmt: skip
+    held: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for customer_id, code, line in await conn.execute(
+        select(col(Holding.customer_id), col(Product.code), col(Product.line))
+        .join(Product, col(Holding.product_id) == col(Product.id))
+        .where(
+            col(Holding.customer_id).between(low, high),
+            col(Holding.since) <= day,
+            or_(col(Holding.ended_on).is_(None), col(Holding.ended_on) > day),
+        )
+    ):
+        held[int(customer_id)].append((code, line))
+    purchases = (
+        await conn.execute(
+            select(
+                col(Purchase.customer_id), day_of(col(Purchase.at), dialect),
+                cast(col(Purchase.amount), Float),
+            ).where(col(Purchase.customer_id).between(low, high), col(Purchase.at) < end)
+        )
+    ).all()  # fmt: skip
+    table = np.array([tuple(r) for r in purchases], dtype=np.float64).reshape(-1, 3)
+    figures = scored_figures(
+        table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2],
+        day, config, population,
+    )  # fmt: skip
+    index = {int(k): i for i, k in enumerate(figures.keys)}
+    nps: dict[int, int] = {}
+    for customer_id, score in await conn.execute(
+        select(col(NpsResponse.customer_id), col(NpsResponse.score))
+        .where(col(NpsResponse.customer_id).between(low, high), col(NpsResponse.at) < end)
+        .order_by(col(NpsResponse.at), col(NpsResponse.id))
+    ):
+        nps[int(customer_id)] = int(score)
+    contact = {
+        int(k): v
+        for k, v in await conn.execute(
+            select(col(Interaction.customer_id), func.max(col(Interaction.at)))
+            .where(col(Interaction.customer_id).between(low, high), col(Interaction.at) < end)
+            .group_by(col(Interaction.customer_id))
+        )
+    }
+    complaints = await open_complaints(conn, [], day, low, high)
+    histories = await offer_histories(conn, [], at, window_days, low, high)
+    out = []
+    for row in rows:
+        customer_id = int(row[0])
+        record = CustomerRecord(
+            customer_id, row[1], row[2], row[3], row[4] or "", row[5] or "", row[6],
+            bool(row[7]), bool(row[8]),
+        )  # fmt: skip
+        since, created = row[9], row[10]
+        tier, points, tier_since = loyalty.get(customer_id, (None, 0, None))
+        status = tier_status(tier, points, config.tier_thresholds)
+        codes = held.get(customer_id, [])
+        lines = tuple(sorted({line for _, line in codes}))
+        start = since or (created.date() if isinstance(created, datetime) else None)
+        tenure = tenure_days(start, day)
+        i = index.get(customer_id)
+        answer = nps.get(customer_id)
+        last_contact = contact.get(customer_id)
+        if isinstance(last_contact, str):
+            last_contact = datetime.fromisoformat(last_contact)
+        spend = float(figures.spend_12m[i]) if i is not None else 0.0
+        p_alive = float(figures.p_alive[i]) if i is not None else 1.0
+        recency = int(figures.recency_days[i]) if i is not None else None
+        profile = CustomerProfile(
+            customer_id=customer_id, as_of=day, tier=status.tier, points=points,
+            next_tier=status.next_tier, points_to_next_tier=status.points_to_next_tier,
+            tier_since=tier_since, tenure_days=tenure, tenure_years=tenure_years(tenure),
+            scope=scope(lines), product_lines=lines,
+            products=tuple(sorted(code for code, _ in codes)),
+            depth=depth(spend, config.wallet_total), spend_12m=spend,
+            nps_score=answer, nps_category=nps_category(answer), recency_days=recency,
+            frequency=int(figures.frequency[i]) if i is not None else 0,
+            monetary=float(figures.monetary[i]) if i is not None else 0.0,
+            r_score=int(figures.r[i]) if i is not None else 0,
+            f_score=int(figures.f[i]) if i is not None else 0,
+            m_score=int(figures.m[i]) if i is not None else 0,
+            rfm_segment=str(figures.segment[i]) if i is not None else NO_PURCHASES,
+            expected_purchases=float(figures.expected_purchases[i]) if i is not None else 0.0,
+            p_alive=p_alive, churn_risk=1.0 - p_alive,
+            expected_value=float(figures.expected_value[i]) if i is not None else 0.0,
+            days_since_last_purchase=recency,
+            days_since_last_contact=(day - last_contact.date()).days if last_contact else None,
+        )  # fmt: skip
+        out.append(
+            CustomerFacts(
+                record, profile, histories.get(customer_id) or CustomerHistory(),
+                complaints.get(customer_id, 0),
+            )
+        )  # fmt: skip
+    return out
