@@ -1,0 +1,122 @@
+"""`frontline import KIND FILE.csv`: customers, interactions or transactions from a spreadsheet.
+
+Exit status: 0 nothing rejected, 1 some rows rejected (the good ones are imported), 2 the file
+could not be read at all (nothing imported), 3 the database could not be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from console.commands.progress import stage_progress
+from console.context import CliContext
+from core.db import make_engine, upgrade_database
+from core.importing.runner import (
+    KINDS,
+    ImportResult,
+    UnreadableFile,
+    default_rejects_path,
+    import_file,
+)
+
+SHOWN_REJECTS = 10
+
+
+async def _run(
+    url: str,
+    kind: str,
+    path: Path,
+    rejects: Path | None,
+    dry_run: bool,
+    zone: ZoneInfo | None,
+) -> ImportResult:
+    engine = make_engine(url)
+    try:
+        with stage_progress() as progress:
+            return await import_file(
+                engine,
+                kind,
+                path,
+                rejects_path=rejects,
+                dry_run=dry_run,
+                tz=zone,
+                progress=lambda done, total: progress("importing", done, total),
+            )
+    finally:
+        await engine.dispose()
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Where rejected rows go (default: FILE.rejects.csv next to the file).",
+)
+@click.pass_obj
+def import_(
+    obj: CliContext,
+    kind: str,
+    file: Path,
+    as_json: bool,
+    dry_run: bool,
+    rejects: Path | None,
+) -> None:
+    """Import KIND (customers, interactions or transactions) from FILE.csv.
+
+    Rows are upserted by external id, so importing the same file again is harmless. Bad rows
+    are reported with their line number and written, with the reason, to the rejects file.
+    Exit status: 0 all imported, 1 some rows rejected, 2 file unreadable, 3 database error.
+    """
+    zone = _zone(obj.settings.timezone)
+    if rejects is None and not dry_run:
+        rejects = default_rejects_path(file, obj.settings.data_dir)
+    try:
+        upgrade_database(obj.database_url)
+        result = asyncio.run(_run(obj.database_url, kind, file, rejects, dry_run, zone))
+    except UnreadableFile as error:
+        click.echo(f"cannot import: {error}", err=True)
+        if as_json:
+            click.echo(json.dumps({"imported": 0, "rejected": 0, "rejects_file": None}))
+        sys.exit(2)
+    except Exception as error:  # noqa: BLE001 - the database, not the file, failed
+        click.echo(f"import failed: {obj.display_database_url}: {error}", err=True)
+        sys.exit(3)
+    for reject in result.rejects[:SHOWN_REJECTS]:
+        click.echo(f"{file}:{reject.line}: {reject.reason}", err=True)
+    if result.rejected > SHOWN_REJECTS:
+        click.echo(f"… and {result.rejected - SHOWN_REJECTS:,} more rejected rows", err=True)
+    where = str(result.rejects_file) if result.rejects_file else None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"imported": result.imported, "rejected": result.rejected, "rejects_file": where}
+            )
+        )
+    else:
+        line = f"imported {result.imported}, rejected {result.rejected}"
+        if where:
+            line += f", rejects in {where}"
+        if dry_run:
+            line += " (dry run: nothing was written)"
+        click.echo(line)
+    sys.exit(1 if result.rejected else 0)
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise click.ClickException(f"unknown time zone FRONTLINE_TIMEZONE={name!r}") from error

@@ -1,0 +1,1 @@
+"""CSV import of customers, interactions and transactions from spreadsheets."""

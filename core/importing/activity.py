@@ -1,0 +1,201 @@
+"""Importing transactions (purchases) and interactions for existing customers.
+
+Each row gets an import key: a digest of its content and of how many identical rows came
+before it in the file. Importing the same file again finds every key already stored and adds
+nothing, while two genuinely identical purchases in one file are both kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from core.db import publish_change
+from core.demo.catalogue import CATALOGUE
+from core.importing.base import Reject, Row, catalogue_ids, cell, chunks, customer_ids, table
+from core.importing.fields import RowError, parse_amount, parse_datetime
+from core.models import Channel, Customer, Direction, Interaction, Transaction
+
+CHANNEL_NAMES: dict[str, str] = {c.value: c.value for c in Channel} | {
+    "sales visit": "sales_visit", "sales-visit": "sales_visit", "visit": "sales_visit",
+    "telephone": "phone", "call": "phone", "teléfono": "phone", "telefono": "phone",
+    "shop": "store", "tienda": "store", "online": "web", "e-mail": "email", "correo": "email",
+    "visita comercial": "sales_visit",
+}  # fmt: skip
+DIRECTION_NAMES: dict[str, str] = {d.value: d.value for d in Direction} | {
+    "in": "inbound", "out": "outbound", "entrante": "inbound", "saliente": "outbound",
+}  # fmt: skip
+
+
+def parse_channel(raw: str, column: str = "channel") -> str:
+    name = CHANNEL_NAMES.get(raw.strip().lower())
+    if name is None:
+        allowed = ", ".join(c.value for c in Channel)
+        raise RowError(f"unknown {column} {raw!r} (one of {allowed})")
+    return name
+
+
+@dataclass
+class Keyed:
+    """Values of one row plus the import key that makes re-importing harmless."""
+
+    external_id: str
+    at: datetime
+    values: dict[str, Any]
+    key: str = ""
+
+
+class _ActivityImport:
+    model: type[SQLModel]
+    name: str
+
+    def __init__(self, tz: tzinfo | None = None) -> None:
+        self.tz = tz
+        self._seen: Counter[str] = Counter()
+
+    def _key(self, content: str) -> str:
+        self._seen[content] += 1
+        return hashlib.sha256(f"{content}#{self._seen[content]}".encode()).hexdigest()
+
+    def _external_id(self, row: dict[str, str]) -> str:
+        external_id = cell(row, "external_id")
+        if not external_id:
+            raise RowError("missing external_id (the customer number)")
+        return external_id
+
+    async def _prepare(self, session: AsyncSession, values: list[Keyed]) -> None:
+        """Fill in anything that needs the database (product ids)."""
+
+    async def write(self, session: AsyncSession, rows: list[Row]) -> list[Reject]:
+        ids = await customer_ids(session, [r.values.external_id for r in rows])
+        rejects = [
+            Reject(r.line, r.fields, f"unknown customer {r.values.external_id!r}")
+            for r in rows
+            if r.values.external_id not in ids
+        ]
+        good: list[Keyed] = [r.values for r in rows if r.values.external_id in ids]
+        await self._prepare(session, good)
+        model = table(self.model)
+        stored: set[str] = set()
+        keys = [k.key for k in good]
+        for part in chunks(keys):
+            result = await session.execute(
+                select(model.c.import_key).where(
+                    model.c.import_key.in_(bindparam("keys", expanding=True))
+                ),
+                {"keys": list(part)},
+            )
+            stored.update(key for (key,) in result.all())
+        fresh = [k for k in good if k.key not in stored]
+        if fresh:
+            await session.execute(
+                model.insert(),
+                [
+                    {"customer_id": ids[k.external_id], "at": k.at, "import_key": k.key} | k.values
+                    for k in fresh
+                ],
+            )
+            await _touch(session, {ids[k.external_id]: k.at for k in sorted(fresh, key=_at)})
+            await publish_change(session, "customer", "import")
+        return rejects
+
+
+def _at(keyed: Keyed) -> datetime:
+    return keyed.at
+
+
+async def _touch(session: AsyncSession, latest: dict[int, datetime]) -> None:
+    """Move each customer's last activity forward to their newest imported row."""
+    customers = table(Customer)
+    column = customers.c.last_activity_at
+    statement = (
+        update(customers)
+        .where(customers.c.id == bindparam("p_id"))
+        .where(or_(column.is_(None), column < bindparam("p_at", type_=column.type)))
+        .values(last_activity_at=bindparam("p_at", type_=column.type))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(statement, [{"p_id": cid, "p_at": at} for cid, at in latest.items()])
+
+
+class TransactionImport(_ActivityImport):
+    model = Transaction
+    name: str = "transactions"
+    required: tuple[str, ...] = ("external_id", "date", "amount")
+    optional: tuple[str, ...] = ("product_code", "channel")
+    codes = frozenset(p.code for p in CATALOGUE)
+
+    def parse(self, row: dict[str, str]) -> Keyed:
+        external_id = self._external_id(row)
+        raw_date = cell(row, "date")
+        if not raw_date:
+            raise RowError("missing date")
+        at = parse_datetime(raw_date, "date", self.tz)
+        raw_amount = cell(row, "amount")
+        if not raw_amount:
+            raise RowError("missing amount")
+        amount = parse_amount(raw_amount, "amount")
+        code = cell(row, "product_code").upper()
+        if code and code not in self.codes:
+            raise RowError(f"unknown product_code {code!r}")
+        channel = parse_channel(cell(row, "channel")) if cell(row, "channel") else ""
+        keyed = Keyed(external_id, at, {"amount": amount, "product_id": code, "channel": channel})
+        keyed.key = self._key(f"t|{external_id}|{at.isoformat()}|{amount}|{code}|{channel}")
+        return keyed
+
+    async def _prepare(self, session: AsyncSession, values: list[Keyed]) -> None:
+        products = await catalogue_ids(session)
+        for keyed in values:
+            code = keyed.values["product_id"]
+            if isinstance(code, str):
+                keyed.values["product_id"] = products[code] if code else None
+
+
+class InteractionImport(_ActivityImport):
+    model = Interaction
+    name: str = "interactions"
+    required: tuple[str, ...] = ("external_id", "at", "channel", "direction", "subject")
+    optional: tuple[str, ...] = ("outcome", "agent", "notes")
+
+    def parse(self, row: dict[str, str]) -> Keyed:
+        external_id = self._external_id(row)
+        raw_at = cell(row, "at")
+        if not raw_at:
+            raise RowError("missing at (when it happened)")
+        at = parse_datetime(raw_at, "at", self.tz)
+        channel = parse_channel(cell(row, "channel"))
+        raw_direction = cell(row, "direction")
+        direction = DIRECTION_NAMES.get(raw_direction.lower())
+        if direction is None:
+            raise RowError(f"unknown direction {raw_direction!r} (inbound or outbound)")
+        subject = cell(row, "subject")
+        if not subject:
+            raise RowError("missing subject")
+        if len(subject) > 300:
+            raise RowError("subject longer than 300 characters")
+        outcome, agent = cell(row, "outcome"), cell(row, "agent")
+        if len(outcome) > 100 or len(agent) > 100:
+            raise RowError("outcome or agent longer than 100 characters")
+        notes = row.get("notes", "").strip()
+        values = {
+            "channel": channel,
+            "direction": direction,
+            "subject": subject,
+            "outcome": outcome,
+            "agent": agent,
+            "notes": notes,
+        }
+        keyed = Keyed(external_id, at, values)
+        digest_notes = hashlib.sha256(notes.encode()).hexdigest()
+        keyed.key = self._key(
+            f"i|{external_id}|{at.isoformat()}|{channel}|{direction}|{subject}|{outcome}|"
+            f"{agent}|{digest_notes}"
+        )
+        return keyed
