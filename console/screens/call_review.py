@@ -1,0 +1,415 @@
+"""CallReviewScreen: logged calls filtered, opened, and scored on the quality form.
+
+Filters (agent, local date, reason, outcome, offer response, long handle time only) reload
+the list in a worker. Enter opens a call: its codes, notes, offers and events, and the
+quality form (criteria from configuration) with a coaching note; Ctrl+S stores the score.
+The Scores tab lists each agent's scored calls and average, and one agent's scores.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from console.safe_text import clean, safe_text
+from console.widgets.queue_board import duration
+from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
+
+REVIEW_BINDINGS = [
+    Binding("escape", "back", "Back", tooltip="Back to the live queue.", id="review-back"),
+    Binding(
+        "f2", "focus_filters", "Filters", tooltip="Move to the first filter.", id="review-filters"
+    ),
+    Binding("f3", "show_tab('calls-tab')", "Calls", tooltip="The logged calls.", id="review-calls"),
+    Binding(
+        "f4",
+        "show_tab('scores-tab')",
+        "Scores",
+        tooltip="Quality scores per agent.",
+        id="review-scores",
+    ),
+]
+FORM_BINDINGS = [
+    Binding(
+        "ctrl+s",
+        "save",
+        "Save score",
+        tooltip="Store this quality score.",
+        id="review-save",
+        priority=True,
+    ),
+    Binding("escape", "close", "Close", tooltip="Close without saving.", id="review-close"),
+]
+OFFER_CHOICES = [
+    ("offer accepted", "accepted"),
+    ("offer declined", "declined"),
+    ("not offered", "not_offered"),
+    ("no offer shown", NO_OFFER),
+]
+
+
+def _local(moment: datetime | None, zone: tzinfo | None) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+class ScoreForm(ModalScreen[bool]):
+    """One call in full, and the quality form."""
+
+    BINDINGS = FORM_BINDINGS
+    DEFAULT_CSS = """
+    ScoreForm { align: center middle; }
+    ScoreForm > VerticalScroll {
+        width: 90; max-width: 100%; height: 100%; border: thick $primary; background: $surface;
+        padding: 0 1;
+    }
+    ScoreForm .criterion { height: 3; }
+    ScoreForm .criterion Label { width: 1fr; padding-top: 1; }
+    ScoreForm .criterion Input { width: 12; }
+    ScoreForm TextArea { height: 4; }
+    ScoreForm .title { text-style: bold; margin-top: 1; }
+    """
+
+    def __init__(
+        self, reviews: ReviewService, reviewer: str, detail: ReviewDetail, zone: tzinfo | None
+    ) -> None:
+        super().__init__()
+        self.reviews = reviews
+        self.reviewer = reviewer
+        self.detail = detail
+        self.zone = zone
+
+    def compose(self) -> ComposeResult:
+        d = self.detail
+        r = d.row
+        mine = next((s for s in d.scores if s.reviewer == self.reviewer), None)
+        with VerticalScroll() as box:
+            box.border_title = f"Call {r.call_id} · Ctrl+S saves · Esc closes"
+            summary = Text.assemble(
+                ("Agent ", "dim"),
+                clean(r.agent),
+                ("   Customer ", "dim"),
+                clean(r.customer),
+                ("   Number ", "dim"),
+                clean(r.caller_number),
+                "\n",
+                ("Answered ", "dim"),
+                _local(r.answered_at, self.zone),
+                ("   Handle ", "dim"),
+                duration(r.handle_seconds),
+                ("   Queue ", "dim"),
+                clean(d.queue or "—"),
+                "\n",
+                ("Reason ", "dim"),
+                clean(r.reason or "—"),
+                ("   Outcome ", "dim"),
+                clean(r.outcome or "—"),
+                ("   Follow-up ", "dim"),
+                d.follow_up_on.isoformat() if d.follow_up_on else "—",
+            )
+            yield Static(summary, id="review-summary")
+            yield Static("Notes", classes="title")
+            yield Static(safe_text(d.notes or "(no notes)"), id="review-notes")
+            if d.offers:
+                yield Static("Offers", classes="title")
+                lines = [
+                    f"{o.offer_id}: {o.response}"
+                    + (f" ({o.decline_reason})" if o.decline_reason else "")
+                    for o in d.offers
+                ]
+                yield Static(safe_text("\n".join(lines)), id="review-offers")
+            if d.events:
+                yield Static("Events", classes="title")
+                yield Static(
+                    safe_text(
+                        "  ".join(f"{_local(at, self.zone)[11:]} {kind}" for at, kind in d.events)
+                    )
+                )
+            yield Static("Quality", classes="title")
+            for i, criterion in enumerate(self.reviews.criteria):
+                with Horizontal(classes="criterion"):
+                    yield Label(safe_text(f"{criterion.name} (0–{criterion.max_points})"))
+                    value = str(mine.scores.get(criterion.name, "")) if mine else ""
+                    yield Input(
+                        value,
+                        type="integer",
+                        id=f"criterion-{i}",
+                        placeholder=f"0–{criterion.max_points}",
+                    )
+            yield Label("Coaching note")
+            yield TextArea(mine.coaching_note if mine else "", id="coaching-note")
+            others = [s for s in d.scores if s.reviewer != self.reviewer]
+            if others:
+                yield Static(
+                    safe_text(
+                        "Other reviews: "
+                        + "; ".join(f"{s.reviewer} {s.percent:.0f}%" for s in others)
+                    )
+                )
+
+    def on_mount(self) -> None:
+        if self.reviews.criteria:
+            self.query_one("#criterion-0", Input).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+    def action_save(self) -> None:
+        points: dict[str, int] = {}
+        for i, criterion in enumerate(self.reviews.criteria):
+            field = self.query_one(f"#criterion-{i}", Input)
+            try:
+                points[criterion.name] = int(field.value)
+            except ValueError:
+                field.focus()
+                self.notify(f"Give points for {clean(criterion.name)}.", severity="error")
+                return
+        self.save(points, self.query_one("#coaching-note", TextArea).text)
+
+    @work(group="review-save", exclusive=True, exit_on_error=False)
+    async def save(self, points: dict[str, int], note: str) -> None:
+        try:
+            stored = await self.reviews.score(self.detail.row.call_id, self.reviewer, points, note)
+        except ReviewError as error:
+            self.notify(clean(str(error)), severity="error")
+            return
+        self.app.notify(f"Scored call {stored.call_id}: {stored.percent:.0f}%.")
+        self.dismiss(True)
+
+
+class CallReviewScreen(Screen[None]):
+    """Logged calls to review and score, and quality per agent."""
+
+    BINDINGS = REVIEW_BINDINGS
+    DEFAULT_CSS = """
+    CallReviewScreen .filters { height: 3; }
+    CallReviewScreen .filters Input { width: 1fr; }
+    CallReviewScreen .filters Select { width: 1fr; }
+    CallReviewScreen .filters Checkbox { width: auto; }
+    CallReviewScreen #review-table { height: 1fr; }
+    CallReviewScreen #agent-quality { height: 1fr; }
+    CallReviewScreen #agent-lines { height: 1fr; }
+    """
+
+    def __init__(
+        self,
+        reviews: ReviewService,
+        reviewer: str,
+        reasons: tuple[str, ...],
+        outcomes: tuple[str, ...],
+        zone: tzinfo | None = None,
+        today: date | None = None,
+    ) -> None:
+        super().__init__()
+        self.reviews = reviews
+        self.reviewer = reviewer
+        self.reasons = reasons
+        self.outcomes = outcomes
+        self.zone = zone
+        self.today = today
+        self.loads = 0
+        """How many times the list was loaded (tests wait on it)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="review-tabs", initial="calls-tab"):
+            with TabPane("Calls (F3)", id="calls-tab"):
+                with Horizontal(classes="filters"):
+                    yield Input(placeholder="Agent (user name)", id="filter-agent")
+                    yield Input(
+                        self.today.isoformat() if self.today else "",
+                        placeholder="Date YYYY-MM-DD",
+                        id="filter-day",
+                    )
+                    yield Select(
+                        [(clean(r), r) for r in self.reasons],
+                        prompt="Any reason",
+                        id="filter-reason",
+                    )
+                with Horizontal(classes="filters"):
+                    yield Select(
+                        [(clean(o), o) for o in self.outcomes],
+                        prompt="Any outcome",
+                        id="filter-outcome",
+                    )
+                    yield Select(OFFER_CHOICES, prompt="Any offer response", id="filter-offer")
+                    yield Checkbox(
+                        f"Long (> {duration(self.reviews.long_handle_seconds)})", id="filter-long"
+                    )
+                yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Scores (F4)", id="scores-tab"):
+                yield DataTable(id="agent-quality", cursor_type="row")
+                yield DataTable(id="agent-lines", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Frontline · call review"
+        table = self.query_one("#review-table", DataTable)
+        for key, label, width in [
+            ("when", "Answered", 16),
+            ("agent", "Agent", 10),
+            ("customer", "Customer", 16),
+            ("reason", "Reason", 11),
+            ("outcome", "Outcome", 10),
+            ("handle", "Handle", 7),
+            ("offer", "Offer", 9),
+            ("score", "Score", 5),
+        ]:
+            table.add_column(label, key=key, width=width)
+        quality = self.query_one("#agent-quality", DataTable)
+        for label in ("Agent", "Scored calls", "Average", "Last scored"):
+            quality.add_column(label, key=label.lower())
+        lines = self.query_one("#agent-lines", DataTable)
+        for label in ("Call", "Score", "Reviewer", "Coaching note"):
+            lines.add_column(label, key=label.lower())
+        self.query_one("#filter-agent", Input).tooltip = "Only this agent's calls; empty for all."
+        self.query_one("#filter-day", Input).tooltip = "A local date; empty for any day."
+        self.query_one(
+            "#filter-long", Checkbox
+        ).tooltip = "Only calls whose talk + hold + wrap-up is over FRONTLINE_LONG_HANDLE_SECONDS."
+        self.reload()
+        table.focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_focus_filters(self) -> None:
+        self.action_show_tab("calls-tab")
+        self.query_one("#filter-agent", Input).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#review-tabs", TabbedContent).active = tab
+        if tab == "scores-tab":
+            self.load_quality()
+
+    def current_filter(self) -> ReviewFilter | None:
+        raw_day = self.query_one("#filter-day", Input).value.strip()
+        day = None
+        if raw_day:
+            try:
+                day = date.fromisoformat(raw_day)
+            except ValueError:
+                return None
+
+        def chosen(selector: str) -> str:
+            value = self.query_one(selector, Select).value
+            return "" if value is Select.NULL else str(value)
+
+        return ReviewFilter(
+            agent=self.query_one("#filter-agent", Input).value.strip(),
+            day=day,
+            reason=chosen("#filter-reason"),
+            outcome=chosen("#filter-outcome"),
+            offer_response=chosen("#filter-offer"),
+            long_handle_only=self.query_one("#filter-long", Checkbox).value,
+        )
+
+    @on(Input.Changed, ".filters Input")
+    @on(Select.Changed, ".filters Select")
+    @on(Checkbox.Changed, "#filter-long")
+    def _filters_changed(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        wanted = self.current_filter()
+        day_input = self.query_one("#filter-day", Input)
+        day_input.set_class(wanted is None, "-invalid")
+        if wanted is not None:
+            self.load_calls(wanted)
+
+    @work(group="review-calls", exclusive=True, exit_on_error=False)
+    async def load_calls(self, wanted: ReviewFilter) -> None:
+        try:
+            rows = await self.reviews.calls(wanted)
+        except Exception as error:  # noqa: BLE001 - say so, keep the last list
+            self.notify(f"Could not load calls: {clean(error)}", severity="error")
+            return
+        if wanted != self.current_filter():  # drop stale answers
+            return
+        table = self.query_one("#review-table", DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(
+                _local(r.answered_at, self.zone),
+                safe_text(r.agent),
+                safe_text(r.customer),
+                safe_text(r.reason),
+                safe_text(r.outcome),
+                Text(duration(r.handle_seconds), style="bold" if r.long_handle else ""),
+                safe_text(r.offers or "—"),
+                f"{r.score:.0f}%" if r.score is not None else "",
+                key=str(r.call_id),
+            )
+        self.loads += 1
+
+    @on(DataTable.RowSelected, "#review-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open_call(int(event.row_key.value))
+
+    @work(group="review-open", exclusive=True, exit_on_error=False)
+    async def open_call(self, call_id: int) -> None:
+        try:
+            detail = await self.reviews.detail(call_id)
+        except ReviewError as error:
+            self.notify(clean(str(error)), severity="error")
+            return
+
+        def closed(saved: bool | None) -> None:
+            if saved:
+                self.reload()
+
+        self.app.push_screen(ScoreForm(self.reviews, self.reviewer, detail, self.zone), closed)
+
+    @work(group="review-quality", exclusive=True, exit_on_error=False)
+    async def load_quality(self) -> None:
+        summary = await self.reviews.by_agent()
+        table = self.query_one("#agent-quality", DataTable)
+        table.clear()
+        for a in summary:
+            table.add_row(
+                safe_text(a.agent),
+                str(a.scored_calls),
+                f"{a.average_percent:.0f}%",
+                _local(a.last_scored_at, self.zone),
+                key=a.agent,
+            )
+        if summary:
+            self.load_agent_lines(summary[0].agent)
+
+    @on(DataTable.RowHighlighted, "#agent-quality")
+    def _agent_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.load_agent_lines(event.row_key.value)
+
+    @work(group="review-agent-lines", exclusive=True, exit_on_error=False)
+    async def load_agent_lines(self, agent: str) -> None:
+        lines = await self.reviews.scores_for(agent)
+        table = self.query_one("#agent-lines", DataTable)
+        table.clear()
+        table.border_title = f"Scores of {clean(agent)}"
+        for s in lines:
+            table.add_row(
+                str(s.call_id),
+                f"{s.percent:.0f}%",
+                safe_text(s.reviewer),
+                safe_text(s.coaching_note.replace("\n", " ")[:60]),
+            )
