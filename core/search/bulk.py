@@ -15,6 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.search.normalize import name_words
 
+BUMP = text(
+    "INSERT INTO search_meta (key, value) VALUES (:key, 1) "
+    "ON CONFLICT (key) DO UPDATE SET value = search_meta.value + 1"
+)
+"""Counts a change other processes' dictionary caches must notice (and locks the counter)."""
 READ_BATCH = 50_000
 WRITE_BATCH = 200_000
 
@@ -165,11 +170,8 @@ async def rebuild(engine: AsyncEngine, callback: Callable[[int, int], None] | No
                             f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
                         )
                     )
-            await conn.execute(
-                text(
-                    "UPDATE search_meta SET value = value + 1 WHERE key IN ('generation', 'words')"
-                )
-            )
+            for key in ("generation", "words"):
+                await conn.execute(BUMP, {"key": key})
         for table in TABLES:
             await conn.execute(text(f"ANALYZE {table}"))
         await conn.commit()

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.search import bulk
-from core.search.bulk import contact_rows
+from core.search.bulk import BUMP, contact_rows
 from core.search.normalize import name_key
 
 CHUNK = 2000
@@ -43,7 +43,7 @@ async def _word_ids(session: AsyncSession, words: set[str]) -> dict[str, int]:
     if missing:
         # Take the counter's row lock first: writers that add words then commit in the order
         # their ids were given, so a reader that loads "ids above the last seen" misses none.
-        await session.execute(text("UPDATE search_meta SET value = value + 1 WHERE key = 'words'"))
+        await session.execute(BUMP, {"key": "words"})
         await session.execute(
             text("INSERT INTO search_word (word, df) VALUES (:word, 0) ON CONFLICT DO NOTHING"),
             [{"word": word} for word in missing],

@@ -1,0 +1,144 @@
+"""`frontline search QUERY [--limit N] [--json]`, `--batch` and `--reindex`.
+
+`--json` prints {"q": ..., "results": [{"external_id", "name", "score", ...}], "ms": ...}
+where `ms` is the time the search itself took. `--batch` reads JSON lines {"q": ...} and
+writes one such line per query, in order, from one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import asdict
+from typing import Any, TextIO
+
+import click
+
+from console.context import CliContext
+from core.db import null_pool_engine
+
+DATABASE_ERROR = "cannot search {url}: {error} (is it set up? try `frontline db upgrade`)"
+
+
+def result_json(query: str, hits: list[Any], ms: float) -> dict[str, Any]:
+    """The JSON form of one search (the contract scripts and benchmarks read)."""
+    return {"q": query, "results": [asdict(hit) for hit in hits], "ms": round(ms, 3)}
+
+
+@click.command()
+@click.argument("query", required=False)
+@click.option("--limit", default=10, show_default=True, help="At most this many results.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--batch", is_flag=True, help='Read JSON lines {"q": ...} on stdin.')
+@click.option("--reindex", is_flag=True, help="Rebuild the search index.")
+@click.pass_obj
+def search(
+    obj: CliContext, query: str | None, limit: int, as_json: bool, batch: bool, reindex: bool
+) -> None:
+    """Find customers by name, phone number, email or customer number."""
+    if reindex:
+        asyncio.run(_reindex(obj))
+        return
+    if batch:
+        asyncio.run(_batch(obj, sys.stdin, sys.stdout, limit))
+        return
+    if not query or not query.strip():
+        raise click.UsageError("say what to search for, or use --batch or --reindex")
+    payload = asyncio.run(_one(obj, query, limit))
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    _print_plain(payload)
+
+
+async def _one(obj: CliContext, query: str, limit: int) -> dict[str, Any]:
+    from core.db import make_sessions
+    from core.search.service import SearchService
+
+    engine = null_pool_engine(obj.database_url)
+    try:
+        service = SearchService(make_sessions(engine))
+        hits = await service.search(query, limit)
+        return result_json(query, hits, service.last_ms)
+    except Exception as error:  # noqa: BLE001 - say which database and stop
+        raise click.ClickException(
+            DATABASE_ERROR.format(url=obj.display_database_url, error=error)
+        ) from error
+    finally:
+        await engine.dispose()
+
+
+async def _batch(obj: CliContext, lines: TextIO, out: TextIO, limit: int) -> None:
+    from core.db import make_engine, make_sessions
+    from core.search.service import SearchService
+
+    engine = make_engine(obj.database_url)
+    service = SearchService(make_sessions(engine))
+    try:
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+                query = request["q"] if isinstance(request, dict) else None
+                if not isinstance(query, str):
+                    raise ValueError('each line must be an object with a text "q"')
+                wanted = int(request.get("limit", limit))
+            except (ValueError, TypeError, KeyError) as error:
+                out.write(json.dumps({"q": None, "error": str(error), "results": []}) + "\n")
+                out.flush()
+                continue
+            hits = await service.search(query, wanted)
+            out.write(json.dumps(result_json(query, hits, service.last_ms), ensure_ascii=False))
+            out.write("\n")
+            out.flush()
+    except Exception as error:  # noqa: BLE001
+        raise click.ClickException(
+            DATABASE_ERROR.format(url=obj.display_database_url, error=error)
+        ) from error
+    finally:
+        await engine.dispose()
+
+
+async def _reindex(obj: CliContext) -> None:
+    from console.commands.progress import stage_progress
+    from core.search.indexer import rebuild_index
+
+    engine = null_pool_engine(obj.database_url)
+    started = time.perf_counter()
+    try:
+        with stage_progress() as progress:
+            count = await rebuild_index(
+                engine, lambda done, total: progress("search index", done, total)
+            )
+    except Exception as error:  # noqa: BLE001
+        raise click.ClickException(
+            f"could not rebuild the search index of {obj.display_database_url}: {error}"
+        ) from error
+    finally:
+        await engine.dispose()
+    click.echo(f"indexed {count} customers in {time.perf_counter() - started:.1f} s")
+
+
+def _print_plain(payload: dict[str, Any]) -> None:
+    from console.safe_text import clean
+
+    results = payload["results"]
+    if not results:
+        click.echo(f"no customer matches {clean(payload['q'])!s}", err=True)
+        sys.exit(1)
+    for hit in results:
+        born = str(hit["birth_year"] or "")
+        tail = f"…{hit['phone_tail']}" if hit["phone_tail"] else ""
+        fields = (
+            hit["external_id"],
+            hit["name"],
+            hit["city"],
+            born,
+            tail,
+            hit["tier"],
+            f"{hit['matched']} {hit['score']:g}",
+        )
+        click.echo("  ".join(clean(field) for field in fields if field))

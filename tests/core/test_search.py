@@ -1,0 +1,227 @@
+"""Customer search: every kind of query, on SQLite and PostgreSQL, through the real index."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.search.service import SearchService
+from core.services.customers import CustomerService
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+PEOPLE = [
+    # key, first, last, city, phones, emails
+    ("maria_mad", "María", "García López", "Madrid", ["+34 612 34 56 78"], ["MGarcia@Example.com"]),
+    ("maria_sev", "María", "García López", "Sevilla", ["+34 699 11 12 22"], ["mgl@correo.es"]),
+    ("jose", "José", "Núñez Pérez", "Málaga", ["0034 655 44 33 22"], ["jose.nunez@correo.es"]),
+    ("ana", "Ana", "García Ruiz", "Madrid", ["+34 622 333 444"], []),
+    ("inigo", "Íñigo", "Zubizarreta Etxeberria", "Bilbao", ["944 123 456"], []),
+    ("marta", "Marta", "González Fernández", "Zaragoza", ["+34 611 000 111"], []),
+    ("mario", "Mario", "Garcés Lorenzo", "Huesca", ["+34 611 000 222"], []),
+    ("lucia", "Lucía", "Fernández Ortega", "León", ["+34 611 000 333"], []),
+    ("carmen", "Carmen", "Martínez Sánchez", "Murcia", ["+34 611 000 444"], []),
+    ("soto", "Pablo", "Soto", "Cádiz", [], []),
+    ("sotomayor", "Pablo", "Sotomayor", "Cádiz", [], []),
+    ("sota", "Pablo", "Sota", "Cádiz", [], []),
+    ("markup", "[red]x[/red]", "Tables \x1b[2J", "Bilbao", ["+34 633 000 111"], []),
+]
+
+
+async def seed(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """The people above through CustomerService.create, later ones more recently active."""
+    service = CustomerService(sessions)
+    ids: dict[str, int] = {}
+    for position, (key, first, last, city, phones, emails) in enumerate(PEOPLE):
+        customer = await service.create(first, last, phones=phones, emails=emails, city=city)
+        assert customer.id is not None
+        ids[key] = customer.id
+        await set_activity(sessions, customer.id, NOW - timedelta(days=100 - position))
+    return ids
+
+
+async def set_activity(
+    sessions: async_sessionmaker[AsyncSession], customer_id: int, at: datetime
+) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(
+            text("UPDATE customer SET last_activity_at = :at WHERE id = :id"),
+            {"at": at.astimezone(UTC).replace(tzinfo=None), "id": customer_id},
+        )
+
+
+@pytest.fixture
+async def people(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    return await seed(sessions)
+
+
+@pytest.fixture
+def search(sessions: async_sessionmaker[AsyncSession]) -> SearchService:
+    return SearchService(sessions)
+
+
+async def top(search: SearchService, query: str, n: int = 1) -> list[int]:
+    return [hit.customer_id for hit in await search.search(query)][:n]
+
+
+async def test_phone_numbers_in_any_format(search: SearchService, people: dict[str, int]) -> None:
+    for query in (
+        "+34 612 34 56 78",
+        "612-345-678",
+        "(612) 345678",
+        "0034612345678",
+        "612 34 56 78",
+        "2345678",  # trailing seven digits
+    ):
+        hits = await search.search(query)
+        assert hits and hits[0].customer_id == people["maria_mad"], query
+        assert hits[0].matched == "phone"
+    # A number stored with 0034 and a landline typed without the country code.
+    assert await top(search, "+34 655 443 322") == [people["jose"]]
+    assert await top(search, "944123456") == [people["inigo"]]
+    caller = await search.by_phone("+34612345678")
+    assert [hit.customer_id for hit in caller] == [people["maria_mad"]]
+    assert caller[0].phone_tail == "5678"
+    assert await search.by_phone("12345") == []  # too few digits to be anyone's number
+
+
+async def test_emails_exact_any_case_and_by_local_part(
+    search: SearchService, people: dict[str, int]
+) -> None:
+    hits = await search.search("mgarcia@EXAMPLE.com")
+    assert [hit.customer_id for hit in hits] == [people["maria_mad"]]
+    assert hits[0].matched == "email"
+    assert await top(search, "mgarcia") == [people["maria_mad"]]
+    assert await top(search, "jose.nunez") == [people["jose"]]
+    assert await top(search, "jose.nunez@corr") == [people["jose"]]  # still typing
+    assert await search.search("nobody@example.com") == []
+
+
+async def test_customer_ids_with_or_without_prefix_and_zeros(
+    search: SearchService, people: dict[str, int]
+) -> None:
+    number = people["jose"]
+    for query in (f"C{number:08d}", f"c{number}", str(number), f"{number:08d}", f"C-{number}"):
+        hits = await search.search(query)
+        assert hits and hits[0].customer_id == number, query
+        assert hits[0].matched == "id"
+        assert hits[0].external_id == f"C{number:08d}"
+
+
+async def test_names_without_accents_or_case(search: SearchService, people: dict[str, int]) -> None:
+    assert await top(search, "nunez") == [people["jose"]]
+    assert await top(search, "INIGO zubizarreta") == [people["inigo"]]
+    assert await top(search, "Lucía FERNÁNDEZ") == [people["lucia"]]
+
+
+async def test_typos_of_every_kind(search: SearchService, people: dict[str, int]) -> None:
+    cases = {
+        "lucia fernandez ortgea": "lucia",  # transposition
+        "carmen martniez": "carmen",  # transposition
+        "marta gonzales": "marta",  # substitution
+        "marta gonzlez": "marta",  # deletion
+        "marta gonzaalez": "marta",  # insertion
+        "inigo zubizarata": "inigo",  # two edits in a long word
+        "jsoe nunez": "jose",  # transposition in a short word
+    }
+    for query, key in cases.items():
+        assert await top(search, query) == [people[key]], query
+
+
+async def test_any_word_order_and_two_surnames(
+    search: SearchService, people: dict[str, int]
+) -> None:
+    namesakes = {people["maria_mad"], people["maria_sev"]}
+    assert set(await top(search, "garcia lopez maria", 2)) == namesakes
+    assert set(await top(search, "lopez garcia", 2)) == namesakes
+    assert await top(search, "gonzalez fernandez") == [people["marta"]]
+    assert await top(search, "fernandez gonzalez marta") == [people["marta"]]
+
+
+async def test_last_word_as_a_prefix_while_typing(
+    search: SearchService, people: dict[str, int]
+) -> None:
+    assert await top(search, "marta gonz") == [people["marta"]]
+    assert await top(search, "zubiz") == [people["inigo"]]
+    assert await top(search, "carmen martin") == [people["carmen"]]
+    assert await top(search, "carmen mrati") == [people["carmen"]]  # a typo while typing
+
+
+async def test_short_prefixes_of_several_words_narrow_down(
+    search: SearchService, people: dict[str, int]
+) -> None:
+    async def full_matches(query: str) -> set[int]:
+        hits = await search.search(query, limit=20)
+        best = hits[0].score // 1000  # thousands count the words matched
+        return {hit.customer_id for hit in hits if hit.score // 1000 == best}
+
+    broad = await full_matches("mar gar")
+    narrower = await full_matches("mar gar lo")
+    narrowest = await full_matches("mar gar lop")
+    assert narrower == {people["maria_mad"], people["maria_sev"], people["mario"]}
+    assert narrowest == {people["maria_mad"], people["maria_sev"]}
+    assert narrowest < narrower <= broad
+    # Customers matching fewer of the words may follow, always below the full matches.
+    hits = await search.search("mar gar lop")
+    assert {hit.customer_id for hit in hits[:2]} == narrowest
+    assert all(hit.score < hits[1].score for hit in hits[2:])
+
+
+async def test_more_words_matched_beat_fewer(search: SearchService, people: dict[str, int]) -> None:
+    hits = await search.search("marta fernandez")
+    assert hits[0].customer_id == people["marta"]
+    assert people["lucia"] in [hit.customer_id for hit in hits[1:]]  # Fernández only
+    assert hits[0].score > max(hit.score for hit in hits[1:])
+    hits = await search.search("ana garcia ruiz")
+    assert [hit.customer_id for hit in hits] == [people["ana"]]
+
+
+async def test_exact_beats_prefix_beats_typo(search: SearchService, people: dict[str, int]) -> None:
+    assert await top(search, "pablo soto", 3) == [
+        people["soto"],
+        people["sotomayor"],
+        people["sota"],
+    ]
+
+
+async def test_namesakes_ordered_by_latest_activity(
+    sessions: async_sessionmaker[AsyncSession], search: SearchService, people: dict[str, int]
+) -> None:
+    # Seville was active more recently (seeded later).
+    assert await top(search, "maria garcia lopez", 2) == [people["maria_sev"], people["maria_mad"]]
+    await set_activity(sessions, people["maria_mad"], NOW)
+    hits = await search.search("maria garcia lopez")
+    assert [hit.customer_id for hit in hits[:2]] == [people["maria_mad"], people["maria_sev"]]
+    # What tells them apart comes with the hits.
+    assert [(hit.city, hit.phone_tail) for hit in hits[:2]] == [
+        ("Madrid", "5678"),
+        ("Sevilla", "1222"),
+    ]
+
+
+async def test_very_short_queries_are_cut_to_the_best_few(
+    search: SearchService, people: dict[str, int]
+) -> None:
+    hits = await search.search("m", limit=3)
+    assert len(hits) == 3
+    assert all(hit.matched == "name" for hit in hits)
+    assert await search.search("   ") == []
+    assert await search.search("qqqqqqqqqq") == []
+
+
+async def test_changes_through_the_service_reach_the_index(
+    sessions: async_sessionmaker[AsyncSession], search: SearchService, people: dict[str, int]
+) -> None:
+    assert await top(search, "carmen") == [people["carmen"]]
+    service = CustomerService(sessions)
+    await service.update(people["carmen"], first_name="Carmela", last_name="Quiroga Sanz")
+    assert await top(search, "carmela quiroga") == [people["carmen"]]
+    assert await search.search("carmen martinez sanchez") == []
+    await service.add_contact_point(people["carmen"], "email", "CQ@Example.org")
+    assert await top(search, "cq@example.org") == [people["carmen"]]
+    added = await service.create("Xiomara", "Quintanilla", phones=["+34 600 987 654"])
+    assert await top(search, "xiomara quintanila") == [added.id]
+    assert await top(search, "600 987 654") == [added.id]
