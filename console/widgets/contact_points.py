@@ -1,0 +1,39 @@
+"""ContactPoints: every phone number and email of the customer."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from console.safe_text import safe_text
+from core.models import ContactPoint
+
+
+class ContactPoints(Static):
+    """Phones first, the primary of each kind marked with ★."""
+
+    DEFAULT_CSS = """
+    ContactPoints { height: auto; }
+    """
+
+    points: reactive[list[ContactPoint] | None] = reactive(None, always_update=True)
+
+    def watch_points(self, points: list[ContactPoint] | None) -> None:
+        if points is None:
+            self.update("")
+            return
+        if not points:
+            self.update(Text("No phone or email on file.", style="dim italic"))
+            return
+        lines = []
+        for point in points:
+            icon = "☎" if point.kind == "phone" else "✉"
+            line = Text.assemble(
+                (f"{icon} ", "dim"),
+                safe_text(point.value),
+                safe_text(f" {point.label}" if point.label else "", "dim"),
+                (" ★" if point.is_primary else "", "yellow"),
+            )
+            lines.append(line)
+        self.update(Text("\n").join(lines))

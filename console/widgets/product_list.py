@@ -1,0 +1,42 @@
+"""ProductList: the products a customer holds, by product line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from console.safe_text import safe_text
+from core.services.overview import CustomerOverview, HeldProduct
+
+
+class ProductList(Static):
+    """One line per product line: `fibre  Fibre 600 (2021)`."""
+
+    DEFAULT_CSS = """
+    ProductList { height: auto; }
+    """
+
+    overview: reactive[CustomerOverview | None] = reactive(None, always_update=True)
+
+    def watch_overview(self, overview: CustomerOverview | None) -> None:
+        if overview is None:
+            self.update("")
+            return
+        lines_held = overview.products_by_line()
+        if not lines_held:
+            self.update(Text("No products held.", style="dim italic"))
+            return
+        out = []
+        for line, products in lines_held.items():
+            out.append(safe_text(line.upper(), "bold"))
+            out.extend(self._product(p) for p in products)
+        self.update(Text("\n").join(out))
+
+    @staticmethod
+    def _product(product: HeldProduct) -> Text:
+        return Text.assemble(
+            "  ",
+            safe_text(product.name or product.code),
+            safe_text(f" since {product.since.year}", "dim"),
+        )

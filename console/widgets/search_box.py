@@ -1,0 +1,39 @@
+"""SearchBox: one line that understands names, phones, emails and customer numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+
+class SearchBox(Input):
+    """The search input; up/down move through the results without leaving the box."""
+
+    BINDINGS = [
+        Binding("down", "move(1)", "Next result", show=False, id="search-next"),
+        Binding("up", "move(-1)", "Previous result", show=False, id="search-previous"),
+        Binding("pagedown", "move(5)", "Next results", show=False, id="search-page-down"),
+        Binding("pageup", "move(-5)", "Previous results", show=False, id="search-page-up"),
+        Binding("escape", "clear_query", "Clear", show=False, id="search-clear"),
+    ]
+
+    @dataclass
+    class Move(Message):
+        """The agent wants the highlight in the results moved by `step`."""
+
+        step: int
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            placeholder="Name, phone, email or customer number",
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def action_move(self, step: int) -> None:
+        self.post_message(self.Move(step))
+
+    def action_clear_query(self) -> None:
+        self.value = ""

@@ -1,0 +1,214 @@
+"""Timeline: the customer's interactions on every channel, newest first, loaded in pages.
+
+The table only ever holds the pages loaded so far; when the cursor or the scroll position
+comes near the end it asks its screen for the next page (`MoreWanted`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
+
+from console.keymap import CHANNEL_KEYS, TIMELINE_BINDINGS
+from console.safe_text import clean, safe_text
+from console.widgets.local_time import when
+from core.models import Interaction
+
+CHANNEL_STYLES = {
+    "phone": "green",
+    "email": "cyan",
+    "web": "blue",
+    "store": "magenta",
+    "sales_visit": "yellow",
+    "chat": "bright_cyan",
+}
+
+NEAR_END = 25
+"""Ask for the next page when the cursor or view is this many rows from the end."""
+
+
+SHORT_CHANNEL = {"sales_visit": "visit"}
+FIXED_WIDTHS = {"when": 16, "channel": 6, "outcome": 12, "agent": 10}
+
+
+def _channel(name: str) -> str:
+    return name.replace("_", " ")
+
+
+class HistoryTable(DataTable[Text]):
+    """The history rows; single keys filter by channel (it never takes text)."""
+
+    BINDINGS = [
+        *TIMELINE_BINDINGS,
+        Binding("end", "scroll_bottom", "Oldest loaded", show=False, id="history-end"),
+        Binding("home", "scroll_top", "Newest", show=False, id="history-home"),
+    ]
+
+    def action_filter_channel(self, channel: str | None) -> None:
+        timeline = self.parent.parent if self.parent is not None else None
+        if isinstance(timeline, Timeline):
+            timeline.request_filter(channel)
+
+    def on_resize(self) -> None:
+        # The subject takes whatever width the fixed columns leave, so nothing is cut off
+        # at 80 columns and nothing is wasted at 120.
+        padding = 2 * self.cell_padding * (len(FIXED_WIDTHS) + 1)
+        width = max(
+            10, self.scrollable_content_region.width - sum(FIXED_WIDTHS.values()) - padding - 1
+        )
+        column = self.columns.get(ColumnKey("subject"))
+        if column is not None and column.width != width:
+            column.width = width
+            self._require_update_dimensions = True
+            self.refresh()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        timeline = self.parent.parent if self.parent is not None else None
+        if isinstance(timeline, Timeline) and new + self.size.height >= self.row_count - NEAR_END:
+            timeline.want_more()
+
+
+class Timeline(Vertical):
+    """The history table, a line of channel filters and the highlighted row's notes."""
+
+    DEFAULT_CSS = """
+    Timeline { height: 1fr; }
+    Timeline > #timeline-filters { height: 1; padding: 0 1; }
+    Timeline > Vertical > HistoryTable { height: 1fr; }
+    Timeline > #timeline-notes { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
+    """
+
+    @dataclass
+    class MoreWanted(Message):
+        """The next (older) page is needed."""
+
+    @dataclass
+    class FilterChanged(Message):
+        """The agent asked for one channel only (None: every channel)."""
+
+        channel: str | None
+
+    def __init__(self, zone: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.zone = zone
+        self.channel: str | None = None
+        self.counts: dict[str, int] = {}
+        self.has_more = False
+        self.loading_more = False
+        self.items: list[Interaction] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="timeline-filters")
+        with Vertical():
+            table: HistoryTable = HistoryTable(cursor_type="row", zebra_stripes=True)
+            table.add_column("When", width=FIXED_WIDTHS["when"], key="when")
+            table.add_column("Chan.", width=FIXED_WIDTHS["channel"], key="channel")
+            table.add_column("Subject", width=20, key="subject")
+            table.add_column("Outcome", width=FIXED_WIDTHS["outcome"], key="outcome")
+            table.add_column("Agent", width=FIXED_WIDTHS["agent"], key="agent")
+            yield table
+        yield Static(id="timeline-notes")
+
+    @property
+    def table(self) -> HistoryTable:
+        return self.query_one(HistoryTable)
+
+    def reset(self, channel: str | None, counts: dict[str, int] | None = None) -> None:
+        """Empty the table for a new customer or filter; pages follow with `append`."""
+        self.channel = channel
+        if counts is not None:
+            self.counts = counts
+        self.items = []
+        self.has_more = False
+        self.loading_more = False
+        self.table.clear()
+        self._show_filters()
+        self.query_one("#timeline-notes", Static).update("")
+
+    def append(self, items: Sequence[Interaction], has_more: bool) -> None:
+        """Add the next page of (older) interactions."""
+        self.items.extend(items)
+        self.has_more = has_more
+        self.loading_more = False
+        table = self.table
+        table.add_rows(
+            [
+                (
+                    safe_text(when(item.at, self.zone)),
+                    safe_text(
+                        ("↓" if item.direction == "inbound" else "↑")
+                        + SHORT_CHANNEL.get(item.channel, item.channel),
+                        CHANNEL_STYLES.get(item.channel, ""),
+                    ),
+                    safe_text(item.subject),
+                    safe_text(item.outcome),
+                    safe_text(item.agent, "dim"),
+                )
+                for item in items
+            ]
+        )
+        if not self.items:
+            self.query_one("#timeline-notes", Static).update(
+                Text(
+                    "No interactions"
+                    + (f" on {_channel(self.channel)}" if self.channel else "")
+                    + ".",
+                    style="italic",
+                )
+            )
+        elif len(self.items) == len(items):
+            self._show_notes(0)
+
+    def want_more(self) -> None:
+        if self.has_more and not self.loading_more:
+            self.loading_more = True
+            self.post_message(self.MoreWanted())
+
+    def request_filter(self, channel: str | None) -> None:
+        self.post_message(self.FilterChanged(channel))
+
+    def _show_filters(self) -> None:
+        parts = []
+        total = sum(self.counts.values())
+        for key, channel in CHANNEL_KEYS.items():
+            count = total if channel is None else self.counts.get(channel, 0)
+            label = "all" if channel is None else SHORT_CHANNEL.get(channel, channel)
+            active = channel == self.channel
+            parts.append(
+                Text.assemble(
+                    (key, "bold underline" if not active else "bold reverse"),
+                    (f" {label} {count:,}", "bold" if active else ""),
+                )
+            )
+        self.query_one("#timeline-filters", Static).update(Text(" ").join(parts))
+
+    def _show_notes(self, row: int) -> None:
+        if not 0 <= row < len(self.items):
+            return
+        item = self.items[row]
+        notes = clean(item.notes).replace("\n", " ⏎ ") if item.notes else "(no notes)"
+        self.query_one("#timeline-notes", Static).update(
+            Text.assemble(
+                safe_text(f"{item.direction} {_channel(item.channel)} · ", "dim"),
+                safe_text(item.subject, "bold"),
+                safe_text(f" · {item.outcome}" if item.outcome else "", ""),
+                " — ",
+                safe_text(notes, "italic"),
+            )
+        )
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        row = event.cursor_row
+        self._show_notes(row)
+        if row >= len(self.items) - NEAR_END:
+            self.want_more()

@@ -1,0 +1,39 @@
+"""Console fixtures: real services on a fresh SQLite database with deterministic customers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+from core.services import Services, make_services
+from tests.console.seed import NOW, seed
+
+
+def console_settings(sqlite_url: str, data_dir: Path, **extra: str) -> Settings:
+    return Settings(database_url=sqlite_url, data_dir=data_dir, timezone="UTC", extra=dict(extra))
+
+
+@pytest.fixture
+async def services(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Services]:
+    """Real services on a seeded database; `services.customer_ids` lists the seeded ids."""
+    built = make_services(console_settings(sqlite_url, tmp_path / "data"))
+    ids = await seed(built.sessions)
+    built.customer_ids = ids  # type: ignore[attr-defined]
+    yield built
+    await built.close()
+
+
+def fresh_services(services: Services, **extra: str) -> Services:
+    """New services on the same database (a restarted console), optionally reconfigured."""
+    settings = services.settings
+    if extra:
+        settings = replace(settings, extra={**settings.extra, **extra})
+    return make_services(settings)
+
+
+def frozen_now():  # type: ignore[no-untyped-def]
+    return NOW

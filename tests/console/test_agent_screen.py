@@ -1,0 +1,348 @@
+"""The agent screen, driven with the keyboard like an agent would, on a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import col
+from textual.widgets import Input, TextArea
+
+from console.app import ConsoleApp
+from console.screens.agent import AgentScreen
+from console.screens.help import HelpScreen
+from console.screens.pickers import CallerPicker, CodePicker
+from console.widgets.call_panel import CallPanel
+from console.widgets.customer_header import CustomerHeader
+from console.widgets.customer_list import CustomerList
+from console.widgets.timeline import Timeline
+from core.models import Agent, Call, CallDraft, Interaction
+from core.services import Services
+from tests.console.conftest import fresh_services
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def screen_of(app: ConsoleApp) -> AgentScreen:
+    return app.agent_screen
+
+
+async def open_first(pilot, query: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("f2")
+    await pilot.press(*query)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Services) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        assert isinstance(app.focused, Input) and app.focused.id == "search"
+        await pilot.press(*"ana garcia lopez")
+        await settle(pilot)
+        results = screen.query_one(CustomerList)
+        found = {hit.customer_id for hit in results.hits}
+        assert {services.customer_ids[0], services.customer_ids[1]} <= found  # type: ignore[attr-defined]
+        first = results.hits[0].customer_id
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.customer_id == first
+        await pilot.press("f6")
+        await settle(pilot)
+        panel = screen.query_one(CallPanel)
+        assert panel.call is not None and panel.call.customer_id == first
+        assert isinstance(app.focused, TextArea)
+        await pilot.press(*"Refund of roaming charge agreed")
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, CodePicker)  # wrap-up asks for the reason at once
+        await pilot.press(*"bill", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CodePicker)  # ...then the outcome
+        await pilot.press("1", "enter")
+        await settle(pilot)
+        assert panel.call is not None and panel.call.phase == "wrap_up"
+        assert (panel.call.reason, panel.call.outcome) == ("billing", "resolved")
+        await pilot.press("f8")
+        await settle(pilot)
+        assert panel.call is None
+        timeline = screen.query_one(Timeline)
+        assert timeline.items[0].subject == "Billing"
+        assert timeline.items[0].notes == "Refund of roaming charge agreed"
+    async with services.sessions() as session:
+        stored = (
+            (
+                await session.execute(
+                    select(Interaction)
+                    .where(col(Interaction.customer_id) == first)
+                    .order_by(col(Interaction.id).desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
+        agent = (await session.execute(select(Agent))).scalar_one()
+        drafts = (await session.execute(select(CallDraft))).scalars().all()
+    assert stored is not None and stored.notes == "Refund of roaming charge agreed"
+    assert (stored.channel, stored.outcome, stored.agent) == ("phone", "resolved", "maria")
+    assert agent.user_name == "maria" and agent.state in ("available", "offline")
+    assert drafts == []
+
+
+class SlowFirstSearch:
+    """Answers the first query late and every later one at once."""
+
+    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
+        self.real = real
+        self.calls = 0
+
+    async def search(self, query: str, limit: int = 10):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.calls == 1:
+            await asyncio.sleep(0.5)
+            return await self.real.search("luis", limit)
+        return await self.real.search(query, limit)
+
+    async def by_phone(self, number: str, limit: int = 10):  # type: ignore[no-untyped-def]
+        return await self.real.by_phone(number, limit)
+
+
+async def test_a_late_answer_never_replaces_a_newer_one(services: Services) -> None:
+    slow = replace(services, search=SlowFirstSearch(services.search))
+    app = ConsoleApp(slow, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("m")  # answered late, with Luis
+        await pilot.press(*"arta")  # answered at once, with Marta
+        await pilot.pause(0.8)
+        await settle(pilot)
+        names = {hit.name for hit in screen_of(app).query_one(CustomerList).hits}
+        assert names and all("Marta" in name for name in names)
+
+
+async def test_printable_keys_never_fire_shortcuts_while_typing(services: Services) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"?/ap")
+        await settle(pilot)
+        assert isinstance(app.screen, AgentScreen)
+        assert screen_of(app).query_one("#search", Input).value == "?/ap"
+        await pilot.press("ctrl+a", "ctrl+k")  # empty the box
+        await open_first(pilot, "luis perez")
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press(*"q?/ cepa")
+        await settle(pilot)
+        assert isinstance(app.screen, AgentScreen)
+        assert screen_of(app).query_one(CallPanel).notes == "q?/ cepa"
+        assert screen_of(app).query_one(Timeline).channel is None  # "e", "p", "c" typed, no filter
+        # Outside text fields the same keys are shortcuts.
+        await pilot.press("f4")
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_markup_and_escapes_in_names_are_shown_literally(services: Services) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_first(pilot, "tables")
+        screen = screen_of(app)
+        assert screen.customer_id == services.customer_ids[3]  # type: ignore[attr-defined]
+        header = screen.query_one(CustomerHeader)
+        assert header.overview is not None
+        shown = header.render_overview(header.overview).plain
+        assert "[red]Bob[/red]" in shown
+        assert "\x1b" not in shown and "␛[2J" in shown
+        svg = app.export_screenshot()
+        assert "[red]Bob[/red]" in svg and "␛[2J" in svg
+
+
+async def test_channel_keys_filter_the_history_and_pages_load_on_demand(
+    services: Services,
+) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_first(pilot, "C00000001")
+        timeline = screen_of(app).query_one(Timeline)
+        assert len(timeline.items) == 100 and timeline.has_more  # a page, not all 260
+        await pilot.press("f4", "e")
+        await settle(pilot)
+        assert timeline.channel == "email"
+        assert len(timeline.items) == 44 and {i.channel for i in timeline.items} == {"email"}
+        await pilot.press("a")
+        await settle(pilot)
+        assert timeline.channel is None and len(timeline.items) == 100
+        for _ in range(4):
+            await pilot.press("end")
+            await settle(pilot)
+        assert len(timeline.items) == 260 and not timeline.has_more
+        ats = [(i.at, i.id) for i in timeline.items]
+        assert ats == sorted(ats, reverse=True)
+
+
+async def test_caller_with_one_match_pops_their_record_and_starts_the_call(
+    services: Services,
+) -> None:
+    app = ConsoleApp(services, agent_name="maria", caller="+34 612 345 678")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        call = screen.query_one(CallPanel).call
+        assert screen.customer_id == services.customer_ids[0]  # type: ignore[attr-defined]
+        assert call is not None and call.customer_id == services.customer_ids[0]  # type: ignore[attr-defined]
+        assert call.caller_number == "+34 612 345 678"
+
+
+async def test_caller_with_several_matches_gets_a_picker(services: Services) -> None:
+    app = ConsoleApp(services, agent_name="maria", caller="655000001")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CallerPicker)
+        assert len(app.screen.hits) == 2
+        picked = app.screen.hits[1].customer_id
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        call = screen_of(app).query_one(CallPanel).call
+        assert call is not None and call.customer_id == picked
+
+
+async def test_unknown_caller_is_logged_with_the_number(services: Services) -> None:
+    app = ConsoleApp(services, agent_name="maria", caller="+34 600 999 999")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        call = screen_of(app).query_one(CallPanel).call
+        assert call is not None and call.customer_id is None
+        assert any("Unknown caller" in n.message for n in app._notifications)
+        await pilot.press(*"wrong number")
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press(*"information", "enter")
+        await settle(pilot)
+        await pilot.press(*"no action", "enter")
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert screen_of(app).query_one(CallPanel).call is None
+    async with services.sessions() as session:
+        saved = (await session.execute(select(Call))).scalar_one()
+    assert saved.customer_id is None and saved.caller_number == "+34 600 999 999"
+    assert saved.notes == "wrong number" and saved.state == "completed"
+
+
+async def test_the_unfinished_call_comes_back_after_a_restart(services: Services) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    notes = "Línea 1: wants [b]fibre[/b]\nLínea 2 — call back \\ later"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_first(pilot, "luis perez")
+        await pilot.press("f6")
+        await settle(pilot)
+        screen_of(app).query_one("#notes", TextArea).insert(notes)
+        await pilot.press("f9", *"sales", "enter")
+        await pilot.pause(1.5)  # the draft is written within 2 s of typing
+        await settle(pilot)
+    again = fresh_services(services)
+    app2 = ConsoleApp(again, agent_name="maria")
+    async with app2.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = screen_of(app2)
+        panel = screen.query_one(CallPanel)
+        assert panel.call is not None and panel.call.reason == "sales"
+        assert panel.notes == notes
+        assert screen.customer_id == services.customer_ids[4]  # type: ignore[attr-defined]
+
+
+class BrokenSessions:
+    """A database that does not answer."""
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        raise OSError("connection refused")
+
+
+async def test_a_database_outage_keeps_the_draft_locally_and_saves_it_when_back(
+    services: Services, tmp_path: Path
+) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        drafts = services.drafts
+        working = drafts._sessions
+        drafts._sessions = BrokenSessions()  # type: ignore[assignment]
+        await pilot.press(*"still typing")
+        await pilot.pause(1.5)
+        await settle(pilot)
+        assert any("not answering" in n.message for n in app._notifications)
+        agent_id = screen_of(app).agent.id  # type: ignore[union-attr]
+        local = json.loads(drafts.fallback_path(agent_id).read_text(encoding="utf-8"))
+        assert local["payload"]["notes"] == "still typing"
+        drafts._sessions = working
+        await pilot.pause(3.5)  # the next retry
+        await settle(pilot)
+        assert not drafts.fallback_path(agent_id).exists()
+        assert any("is back" in n.message for n in app._notifications)
+    async with services.sessions() as session:
+        row = (await session.execute(select(CallDraft))).scalar_one()
+    assert json.loads(row.payload)["notes"] == "still typing"
+
+
+async def test_keys_are_remapped_by_id_from_configuration(services: Services) -> None:
+    remapped = fresh_services(services, keymap="answer-call=f12;search=f11")
+    app = ConsoleApp(remapped, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert screen_of(app).query_one(CallPanel).call is None
+        await pilot.press("f12")
+        await settle(pilot)
+        assert screen_of(app).query_one(CallPanel).call is not None
+        await pilot.press("f11")
+        assert app.focused is screen_of(app).query_one("#search", Input)
+
+
+async def test_help_lists_every_key_of_the_screen(services: Services) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = app.export_screenshot().replace("&#160;", " ")
+        for expected in ("Take call", "answer-call", "End call", "Reason", "Save call"):
+            assert expected in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, AgentScreen)
+
+
+async def test_small_terminal_shows_one_pane_at_a_time(services: Services) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        assert screen.narrow
+        await open_first(pilot, "C00000001")
+        assert screen.pane == "customer"
+        assert screen.query_one("#customer-pane").display
+        assert not screen.query_one("#left").display
+        await pilot.press("f4")
+        assert screen.query_one("#history-pane").has_class("-active")
+        await pilot.press("f5")
+        assert screen.query_one("#left").display and not screen.query_one("#right").display
+        await pilot.press("f2")
+        assert app.focused is screen_of(app).query_one("#search", Input)
