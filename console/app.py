@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -41,6 +44,12 @@ class ConsoleApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = self.agent_name
         self.push_screen(self.agent_screen)
+        # A closed terminal or a dropped SSH link: write the draft, then leave.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+
+    def _hang_up(self) -> None:
+        self.run_worker(self.action_quit(), group="hang-up", exit_on_error=False)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
