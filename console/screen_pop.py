@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.calls.queue import QueueService
+from core.calls.queue import QueueService, WaitingCall
 from core.db import Change, ChangeFeed
 
 Pop = Callable[[str, int], None]
@@ -38,10 +38,10 @@ class OfferWatcher:
                 return True
         return False
 
-    async def new_offers(self) -> list[tuple[str, int]]:
+    async def new_offers(self) -> list[WaitingCall]:
         """Calls ringing at the agent now that were not popped yet, oldest first."""
         ringing = await self.queue.offered_to(self.agent_name)
-        fresh = [(c.caller_number, c.call_id) for c in ringing if c.call_id not in self._ringing]
+        fresh = [c for c in ringing if c.call_id not in self._ringing]
         self._ringing = {c.call_id for c in ringing}
         return fresh
 
@@ -63,9 +63,9 @@ async def watch_offers(
     if agent_id is not None:
         watcher.agent_keys.add(str(agent_id))
     async with ChangeFeed(engine) as feed:
-        for number, call_id in await watcher.new_offers():  # rang before the console opened
-            pop(number, call_id)
+        for call in await watcher.new_offers():  # rang before the console opened
+            pop(call.caller_number, call.call_id)
         async for batch in feed.changes():
             if watcher.concerns_me(batch):
-                for number, call_id in await watcher.new_offers():
-                    pop(number, call_id)
+                for call in await watcher.new_offers():
+                    pop(call.caller_number, call.call_id)

@@ -59,6 +59,8 @@ class Summary:
     completed: int = 0
     events_sent: int = 0
     events_applied: int = 0
+    events_stored: int = 0
+    """Applied events the API says it stored (not no-ops): the call_event rows to expect."""
     errors: int = 0
     retries: int = 0
     latencies_ms: list[float] = field(default_factory=list)
@@ -82,6 +84,7 @@ class Summary:
             "completed": self.completed,
             "events_sent": self.events_sent,
             "events_applied": self.events_applied,
+            "events_stored": self.events_stored,
             "errors": self.errors,
             "retries": self.retries,
             "seconds": round(self.seconds, 1),
@@ -150,6 +153,8 @@ class Simulator:
                 self.summary.latencies_ms.append((time.perf_counter() - started) * 1000)
                 if response.status_code < 300:
                     self.summary.events_applied += 1
+                    if path.startswith("/v1/calls/") and response.json().get("event_id"):
+                        self.summary.events_stored += 1
                     return True
                 problem = f"{path}: {response.status_code} {response.text[:200]}"
                 if response.status_code != 503:

@@ -273,7 +273,9 @@ class CallEvents:
             session.add(CallReference(call_id=call.id, external_id=request.external_id))
         event = await _log(session, call.id, request, at)
         await publish_change(session, "call", str(call.id))
-        return await _result(session, call, request.kind, event.id, at)
+        return await _result(
+            session, call, request.kind, event.id, at, external_id=request.external_id
+        )
 
     async def _transition(
         self, session: AsyncSession, call: Call, request: EventRequest
@@ -286,7 +288,9 @@ class CallEvents:
         if state in _ALREADY.get(kind, ()) and not (
             kind == CallEventKind.ANSWERED and agent is not None and agent.id != call.agent_id
         ):
-            return await _result(session, call, kind, None, at, replayed=True)
+            return await _result(
+                session, call, kind, None, at, replayed=True, external_id=request.external_id
+            )
         if state not in _FROM[kind]:
             raise InvalidTransition(
                 f"call {call.id} is {state.value.replace('_', ' ')}: it cannot be {kind.value}"
@@ -340,7 +344,7 @@ class CallEvents:
         await publish_change(session, "call", str(call.id))
         for changed in changed_agents:
             await publish_change(session, "agent", changed.user_name)
-        return await _result(session, call, kind, event.id, at)
+        return await _result(session, call, kind, event.id, at, external_id=request.external_id)
 
     async def _agent_for(
         self, session: AsyncSession, call: Call, request: EventRequest
@@ -492,7 +496,9 @@ async def _result(
     at: datetime,
     *,
     replayed: bool = False,
+    external_id: str | None = None,
 ) -> EventResult:
+    """The answer for the sender; `external_id`, when the caller knows it, saves a query."""
     assert call.id is not None
     agent_name = ""
     if call.agent_id is not None:
@@ -507,7 +513,7 @@ async def _result(
         agent=agent_name,
         caller_number=call.caller_number,
         queue=call.queue,
-        external_id=await _reference(session, call.id),
+        external_id=external_id or await _reference(session, call.id),
         replayed=replayed,
     )
 

@@ -47,6 +47,7 @@ class WaitingCall:
     state: str
     """queued, or offered (ringing at `agent`)."""
     agent: str
+    offered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ class QueueService:
                     wait_seconds=(now - (call.queued_at or now)).total_seconds(),
                     state=call.state,
                     agent=agent_name,
+                    offered_at=call.offered_at,
                 )
                 for call in rows
             ]

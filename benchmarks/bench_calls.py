@@ -1,0 +1,459 @@
+"""Calls through `frontline api`: a burst of requests, and the simulator with many consoles.
+
+    .venv/bin/python -m benchmarks.bench_calls burst [--db sqlite|postgresql] [--requests 1000]
+    .venv/bin/python -m benchmarks.bench_calls load  [--db sqlite|postgresql] [--consoles 50]
+        [--duration 600] [--rate 2] [--processes 5]
+
+Both start a real `frontline api` (uvicorn, one process) on loopback, on a fresh database:
+a SQLite file in a temporary directory, or a new PostgreSQL database created next to
+FRONTLINE_TEST_PG_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres).
+
+burst: N `queued` events, each due at its own instant spread evenly over one second, each
+with an Idempotency-Key and retried with it on 503 or a dropped connection. Latency runs from
+the instant a request was due to its answer. Afterwards the database must hold exactly N
+calls and N events: "lost" is N minus what is stored.
+
+load: `frontline simulate` traffic (Poisson arrivals at --rate calls/s, impatient callers,
+log-normal handle times, one simulated agent per console) while --consoles agent consoles
+follow the change feed in --processes worker processes, each running the console's own screen
+pop code (console.screen_pop.OfferWatcher over core.db.ChangeFeed) and the caller look-up
+(SearchService.by_phone) for every call offered to its agents; one worker also recomputes
+the supervisor's queue and team figures (QueueService) on every change. The consoles of one
+process share one change-feed connection (the test PostgreSQL allows 100 connections; a
+deployment of 200 separate console processes needs max_connections of about 450, or a
+pooler). Checks: every event the API stored is in call_event, every offer popped exactly
+once at its agent, zero errors anywhere; reports API p99 and pop latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from console.commands.simulate import SimConfig, run_simulation
+from core.db import make_engine, make_sessions, upgrade_database
+from core.models import Call, CallEvent, CallReference
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-" + uuid.uuid4().hex[:12]
+PG_ADMIN_URL = os.environ.get(
+    "FRONTLINE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _pg_admin(*statements: str) -> None:
+    import asyncpg
+
+    u = make_url(PG_ADMIN_URL)
+    conn = await asyncpg.connect(
+        user=u.username, password=u.password, host=u.host, port=u.port, database=u.database
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    """A new, migrated database URL of this kind, removed afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-calls-") as directory:
+            url = f"sqlite+aiosqlite:///{Path(directory) / 'frontline.db'}"
+            upgrade_database(url)
+            yield url
+        return
+    name = f"frontline_bench_calls_{os.getpid()}"
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_database(url)
+        yield url
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def api_server(url: str) -> Iterator[str]:
+    """`frontline api` on a free loopback port; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "FRONTLINE_DATABASE_URL": url,
+        "FRONTLINE_API_TOKENS": TOKEN,
+        "FRONTLINE_ENV_FILE": "/nonexistent",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "api", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"frontline api did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def _count(url: str, external_prefix: str) -> tuple[int, int]:
+    engine = make_engine(url)
+    try:
+        async with make_sessions(engine)() as session:
+            ids = select(CallReference.call_id).where(
+                CallReference.external_id.like(f"{external_prefix}%")  # type: ignore[attr-defined]
+            )
+            calls = (
+                await session.execute(
+                    select(func.count()).select_from(Call).where(Call.id.in_(ids))
+                )  # type: ignore[union-attr]
+            ).scalar_one()
+            events = (
+                await session.execute(
+                    select(func.count()).select_from(CallEvent).where(CallEvent.call_id.in_(ids))  # type: ignore[attr-defined]
+                )
+            ).scalar_one()
+        return int(calls), int(events)
+    finally:
+        await engine.dispose()
+
+
+# --- burst --------------------------------------------------------------------------------
+
+
+async def _burst(base: str, requests: int) -> dict[str, Any]:
+    prefix = f"burst-{uuid.uuid4().hex[:8]}-"
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    retries = 0
+    failed: list[str] = []
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60, limits=limits
+    ) as client:
+        start = time.perf_counter() + 0.2
+
+        async def one(i: int) -> None:
+            nonlocal retries
+            due = start + i / requests
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            body = {
+                "caller_number": f"+3460{i:07d}",
+                "queue": "burst",
+                "external_id": f"{prefix}{i}",
+            }
+            headers = {"Idempotency-Key": f"{prefix}{i}-queued"}
+            for attempt in range(10):
+                try:
+                    response = await client.post("/v1/calls/queued", json=body, headers=headers)
+                except httpx.TransportError as error:
+                    problem = repr(error)
+                else:
+                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                    if response.status_code < 300:
+                        latencies.append((time.perf_counter() - due) * 1000)
+                        return
+                    problem = f"{response.status_code} {response.text[:100]}"
+                    if response.status_code != 503:
+                        break
+                retries += 1
+                await asyncio.sleep(0.1 * (attempt + 1))
+            failed.append(problem)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(requests)))
+        elapsed = time.perf_counter() - began
+    return {
+        "prefix": prefix,
+        "requests": requests,
+        "answered_ok": len(latencies),
+        "failed": len(failed),
+        "failures": failed[:5],
+        "retries": retries,
+        "statuses": statuses,
+        "drain_seconds": round(elapsed, 2),
+        "latency_ms": {
+            f"p{p}": round(v, 1) if (v := percentile(latencies, p)) is not None else None
+            for p in (50, 95, 99)
+        },
+        "max_ms": round(max(latencies), 1) if latencies else None,
+    }
+
+
+def run_burst(kind: str, requests: int) -> dict[str, Any]:
+    with fresh_database(kind) as url, api_server(url) as base:
+        result = asyncio.run(_burst(base, requests))
+        calls, events = asyncio.run(_count(url, result["prefix"]))
+    result.update(db=kind, calls_stored=calls, events_stored=events, lost=requests - calls)
+    result["duplicates"] = events - calls
+    return result
+
+
+# --- load ---------------------------------------------------------------------------------
+
+
+async def _console_worker(
+    db_url: str, agents: list[str], duration: float, supervisor: bool
+) -> dict[str, Any]:
+    from console.screen_pop import OfferWatcher
+    from core.calls.queue import QueueService
+    from core.config import Settings
+    from core.db import ChangeFeed
+    from core.search.service import SearchService
+
+    engine = make_engine(db_url, **({} if db_url.startswith("sqlite") else {"pool_size": 3}))
+    sessions = make_sessions(engine)
+    queue = QueueService(sessions, Settings())
+    search = SearchService(sessions)
+    watchers = [OfferWatcher(queue, name) for name in agents]
+    pops: list[tuple[str, int]] = []
+    pop_ms: list[float] = []
+    supervisor_ms: list[float] = []
+    errors: list[str] = []
+    busy = False
+
+    async def refresh_supervisor() -> None:
+        nonlocal busy
+        busy = True
+        started = time.perf_counter()
+        try:
+            await queue.snapshot()
+            await queue.team()
+            supervisor_ms.append((time.perf_counter() - started) * 1000)
+        except Exception as error:  # noqa: BLE001 - counted and reported
+            errors.append(f"supervisor: {error!r}")
+        finally:
+            busy = False
+
+    async def follow() -> None:
+        async with ChangeFeed(engine) as feed:
+            async for batch in feed.changes():
+                for watcher in watchers:
+                    if not watcher.concerns_me(batch):
+                        continue
+                    try:
+                        for call in await watcher.new_offers():
+                            await search.by_phone(call.caller_number)
+                            pops.append((watcher.agent_name, call.call_id))
+                            if call.offered_at is not None:
+                                lag = datetime.now(UTC) - call.offered_at
+                                pop_ms.append(lag.total_seconds() * 1000)
+                    except Exception as error:  # noqa: BLE001 - counted and reported
+                        errors.append(f"{watcher.agent_name}: {error!r}")
+                if supervisor and not busy:
+                    asyncio.get_running_loop().create_task(refresh_supervisor())
+
+    try:
+        await asyncio.wait_for(follow(), timeout=duration)
+    except TimeoutError:
+        pass
+    except Exception as error:  # noqa: BLE001
+        errors.append(f"feed: {error!r}")
+    finally:
+        await engine.dispose()
+    return {
+        "pops": pops,
+        "pop_ms": pop_ms,
+        "supervisor_ms": supervisor_ms,
+        "errors": errors,
+    }
+
+
+def _offers_made(db_url: str, prefix: str) -> list[tuple[str, int]]:
+    async def read() -> list[tuple[str, int]]:
+        engine = make_engine(db_url)
+        try:
+            async with make_sessions(engine)() as session:
+                ids = select(CallReference.call_id).where(
+                    CallReference.external_id.like(f"{prefix}%")  # type: ignore[attr-defined]
+                )
+                rows = await session.execute(
+                    select(CallEvent.payload, CallEvent.call_id).where(
+                        CallEvent.call_id.in_(ids),
+                        CallEvent.kind == "offered",  # type: ignore[attr-defined]
+                    )
+                )
+                return [(json.loads(p)["agent"], c) for p, c in rows]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def run_load(
+    kind: str, consoles: int, duration: float, rate: float, processes: int, handle: float
+) -> dict[str, Any]:
+    agents = [f"sim-{i + 1:03d}" for i in range(consoles)]
+    groups = [agents[i::processes] for i in range(processes)]
+    with fresh_database(kind) as url, api_server(url) as base, tempfile.TemporaryDirectory() as tmp:
+        workers = []
+        for n, group in enumerate(groups):
+            out = Path(tmp) / f"worker-{n}.json"
+            workers.append(
+                (
+                    out,
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "benchmarks.bench_calls",
+                            "console-worker",
+                            "--url",
+                            url,
+                            "--agents",
+                            ",".join(group),
+                            "--duration",
+                            str(duration + 25),
+                            "--out",
+                            str(out),
+                            *(["--supervisor"] if n == 0 else []),
+                        ],
+                        cwd=ROOT,
+                    ),
+                )
+            )
+        time.sleep(5)  # let the consoles open their change feeds
+        config = SimConfig(
+            url=base,
+            token=TOKEN,
+            rate=rate,
+            agents=consoles,
+            patience=45.0,
+            handle=handle,
+            wrap_up=handle / 6,
+            ring=1.5,
+            speed=1.0,
+            duration=duration,
+            seed=7,
+            prefix="sim",
+        )
+        summary = asyncio.run(run_simulation(config))
+        for _, process in workers:
+            process.wait()
+        results = [json.loads(out.read_text()) for out, _ in workers]
+        prefix = f"sim-{summary.run}-"
+        calls, events = asyncio.run(_count(url, prefix))
+        offers = _offers_made(url, prefix)
+    pops = [tuple(p) for r in results for p in r["pops"]]
+    pop_ms = [v for r in results for v in r["pop_ms"]]
+    supervisor_ms = [v for r in results for v in r["supervisor_ms"]]
+    console_errors = [e for r in results for e in r["errors"]]
+    sim = summary.as_json()
+    return {
+        "db": kind,
+        "consoles": consoles,
+        "processes": processes,
+        "duration_s": duration,
+        "rate_per_s": rate,
+        "simulator": sim,
+        "calls_stored": calls,
+        "events_stored_in_db": events,
+        "events_lost": summary.events_stored - events,
+        "offers": len(offers),
+        "pops": len(pops),
+        "offers_not_popped": len(set(offers) - set(pops)),
+        "double_pops": len(pops) - len(set(pops)),
+        "pop_latency_ms": {
+            f"p{p}": round(v, 1) if (v := percentile(pop_ms, p)) is not None else None
+            for p in (50, 99)
+        },
+        "supervisor_refresh_ms": {
+            f"p{p}": round(v, 1) if (v := percentile(supervisor_ms, p)) is not None else None
+            for p in (50, 99)
+        },
+        "errors": sim["errors"] + len(console_errors),
+        "console_errors": console_errors[:5],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="mode", required=True)
+    burst = sub.add_parser("burst")
+    burst.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    burst.add_argument("--requests", type=int, default=1000)
+    load = sub.add_parser("load")
+    load.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    load.add_argument("--consoles", type=int, default=50)
+    load.add_argument("--duration", type=float, default=600.0, help="seconds of traffic")
+    load.add_argument("--rate", type=float, default=2.0, help="calls per second")
+    load.add_argument("--processes", type=int, default=5, help="console worker processes")
+    load.add_argument(
+        "--handle",
+        type=float,
+        default=0.0,
+        help="typical talk seconds (default: what the agents can carry)",
+    )
+    worker = sub.add_parser("console-worker")
+    worker.add_argument("--url", required=True)
+    worker.add_argument("--agents", required=True)
+    worker.add_argument("--duration", type=float, required=True)
+    worker.add_argument("--out", required=True)
+    worker.add_argument("--supervisor", action="store_true")
+    args = parser.parse_args()
+
+    if args.mode == "console-worker":
+        result = asyncio.run(
+            _console_worker(args.url, args.agents.split(","), args.duration, args.supervisor)
+        )
+        Path(args.out).write_text(json.dumps(result))
+        return
+    if args.mode == "burst":
+        result = run_burst(args.db, args.requests)
+    else:
+        # Agents carry about 90 % of the offered load: talk + wrap-up (handle/6) + ring.
+        handle = args.handle or max(5.0, (0.9 * args.consoles / args.rate - 1.5) * 6 / 7)
+        result = run_load(args.db, args.consoles, args.duration, args.rate, args.processes, handle)
+        result["handle_s"] = round(handle, 1)
+    print(json.dumps(result, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
