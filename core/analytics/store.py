@@ -84,25 +84,50 @@ def purchase_arrays(rows: Sequence[Sequence[object]]) -> tuple[Ints, Ints, Float
     return table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2]
 
 
+_BULK_SQL = {
+    "sqlite": "SELECT customer_id, CAST(julianday(at) - 2440587.5 AS INTEGER), "
+    "CAST(amount AS REAL) FROM purchase",
+    "postgresql": "SELECT customer_id, CAST(floor(extract(epoch FROM at) / 86400) AS INTEGER), "
+    "CAST(amount AS DOUBLE PRECISION) FROM purchase",
+}
+"""Every purchase, in table order: a plain scan is faster than any index here, and the day
+filter is applied in numpy."""
+
+
 async def stream_purchases(
     connection: AsyncConnection, end: datetime, progress: Callable[[int], None] | None = None
 ) -> tuple[Ints, Ints, Floats]:
-    """Every purchase before `end`, as (customer ids, day numbers, amounts), in one query."""
+    """Every purchase before `end`, as (customer ids, day numbers, amounts), in one query.
+
+    The rows come straight from the driver in batches (SQLAlchemy's row streaming costs
+    more than the query itself at millions of rows).
+    """
     dialect = connection.dialect.name
-    query = purchase_query(dialect).where(col(Purchase.at) < end)
-    result = await connection.stream(query.execution_options(yield_per=BATCH))
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
     parts: list[tuple[Ints, Ints, Floats]] = []
-    async for rows in result.partitions(BATCH):
+
+    def take(rows: Sequence[Sequence[object]]) -> None:
         parts.append(purchase_arrays(rows))
         if progress is not None:
             progress(len(rows))
-    if not parts:
-        return purchase_arrays([])
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-    )
+
+    if dialect == "sqlite":
+        cursor = await raw.execute(_BULK_SQL["sqlite"])
+        while rows := await cursor.fetchmany(BATCH):
+            take(rows)
+        await cursor.close()
+    else:
+        async with raw.transaction(readonly=True):
+            cursor = await raw.cursor(_BULK_SQL["postgresql"])
+            while rows := await cursor.fetch(BATCH):
+                take(rows)
+    last_day = (end.date() - date(1970, 1, 1)).days - 1
+    keys = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    days = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    amounts = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+    keep = days <= last_day
+    return keys[keep], days[keep], amounts[keep]
 
 
 async def customer_purchases(
