@@ -143,6 +143,24 @@ def api_server(url: str) -> Iterator[str]:
             process.kill()
 
 
+async def _open_calls(url: str, external_prefix: str) -> int:
+    """Calls of the run not finished (waiting, ringing, talking or in wrap-up) at the end."""
+    engine = make_engine(url)
+    try:
+        async with make_sessions(engine)() as session:
+            ids = select(CallReference.call_id).where(
+                CallReference.external_id.like(f"{external_prefix}%")  # type: ignore[attr-defined]
+            )
+            open_calls = await session.execute(
+                select(func.count())
+                .select_from(Call)
+                .where(Call.id.in_(ids), Call.state.not_in(["completed", "abandoned"]))  # type: ignore[union-attr,attr-defined]
+            )
+            return int(open_calls.scalar_one())
+    finally:
+        await engine.dispose()
+
+
 async def _count(url: str, external_prefix: str) -> tuple[int, int]:
     engine = make_engine(url)
     try:
@@ -380,6 +398,7 @@ def run_load(
         results = [json.loads(out.read_text()) for out, _ in workers]
         prefix = f"sim-{summary.run}-"
         calls, events = asyncio.run(_count(url, prefix))
+        left_open = asyncio.run(_open_calls(url, prefix))
         offers = _offers_made(url, prefix)
     pops = [tuple(p) for r in results for p in r["pops"]]
     pop_ms = [v for r in results for v in r["pop_ms"]]
@@ -396,6 +415,7 @@ def run_load(
         "calls_stored": calls,
         "events_stored_in_db": events,
         "events_lost": summary.events_stored - events,
+        "calls_left_open": left_open,
         "offers": len(offers),
         "pops": len(pops),
         "offers_not_popped": len(set(offers) - set(pops)),

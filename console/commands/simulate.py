@@ -130,9 +130,14 @@ class Simulator:
         self.tasks: set[asyncio.Task[None]] = set()
         self.calls: list[_Call] = []
         self.stopping = False
+        self._stop = asyncio.Event()
 
-    def _sleep(self, simulated: float) -> Any:
-        return asyncio.sleep(max(0.0, simulated) / self.c.speed)
+    async def _sleep(self, simulated: float) -> None:
+        """Wait simulated seconds; returns at once when the run winds down."""
+        try:
+            await asyncio.wait_for(self._stop.wait(), max(0.0, simulated) / self.c.speed)
+        except TimeoutError:
+            pass
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -174,10 +179,8 @@ class Simulator:
         started = time.perf_counter()
         for agent in list(self.free):
             await self.send(f"/v1/agents/{agent}/state", {"state": "available"})
-        arrivals = asyncio.get_running_loop().create_task(self._arrivals())
+        self._spawn(self._arrivals())
         await asyncio.sleep(self.c.duration)
-        self.stopping = True
-        arrivals.cancel()
         await self._wind_down()
         self.summary.seconds = time.perf_counter() - started
         return self.summary
@@ -186,6 +189,8 @@ class Simulator:
         n = 0
         while self.c.max_calls is None or n < self.c.max_calls:
             await self._sleep(self.rng.expovariate(self.c.rate))
+            if self.stopping:
+                return
             n += 1
             number = f"+3460{self.rng.randrange(10_000_000):07d}"
             call = _Call(n, f"{self.c.prefix}-{self.summary.run}-{n}", number)
@@ -197,6 +202,9 @@ class Simulator:
         ok = await self.event(call, "queued", caller_number=call.number, queue=self.c.queue)
         if not ok:
             call.status = "gone"
+            return
+        if self.stopping:  # queued just as the run ended: the caller hangs up too
+            await self._abandon(call)
             return
         self.waiting.append(call)
         self._spawn(self._patience(call))
@@ -267,26 +275,19 @@ class Simulator:
         self._release(agent)
 
     async def _wind_down(self) -> None:
-        """Callers still waiting hang up, calls in progress end, agents sign out."""
-        pending = []
-        for call in self.calls:
-            if call.status in ("waiting", "ringing"):
-                pending.append(self._abandon(call))
-            elif call.status == "talking":
-                call.status = "done"
-                pending.append(self._end_now(call))
-        await asyncio.gather(*pending)
-        # let the remaining tasks (wrap-ups, patience timers) finish their last event
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        """Callers still waiting hang up, calls in progress end, agents sign out.
+
+        Nothing in flight is cancelled: every coroutine wakes from its wait, finishes its
+        call quickly and sends its last events, so what was sent is what was applied.
+        """
+        self.stopping = True
+        hang_ups = [self._abandon(c) for c in self.calls if c.status in ("waiting", "ringing")]
+        self._stop.set()
+        await asyncio.gather(*hang_ups)
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
         for i in range(self.c.agents):
             await self.send(f"/v1/agents/{self.c.prefix}-{i + 1:03d}/state", {"state": "offline"})
-
-    async def _end_now(self, call: _Call) -> None:
-        await self.event(call, "ended")
-        if await self.event(call, "completed"):
-            self.summary.completed += 1
 
 
 async def run_simulation(config: SimConfig) -> Summary:
