@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from core.db import publish_change
 from core.demo.catalogue import CATALOGUE
 from core.importing.base import Reject, Row, catalogue_ids, cell, chunks, customer_ids, table
+from core.importing.bulk import executemany
 from core.importing.fields import RowError, parse_amount, parse_datetime
-from core.models import Channel, Customer, Direction, Interaction, Transaction
+from core.models import Channel, Direction, Interaction, Transaction
 
 CHANNEL_NAMES: dict[str, str] = {c.value: c.value for c in Channel} | {
     "sales visit": "sales_visit", "sales-visit": "sales_visit", "visit": "sales_visit",
@@ -55,6 +56,8 @@ class Keyed:
 class _ActivityImport:
     model: type[SQLModel]
     name: str
+    types: str
+    """bulk.executemany types of customer_id, at, import_key and the values."""
 
     def __init__(self, tz: tzinfo | None = None) -> None:
         self.tz = tz
@@ -113,21 +116,19 @@ def _at(keyed: Keyed) -> datetime:
 
 async def _touch(session: AsyncSession, latest: dict[int, datetime]) -> None:
     """Move each customer's last activity forward to their newest imported row."""
-    customers = table(Customer)
-    column = customers.c.last_activity_at
-    statement = (
-        update(customers)
-        .where(customers.c.id == bindparam("p_id"))
-        .where(or_(column.is_(None), column < bindparam("p_at", type_=column.type)))
-        .values(last_activity_at=bindparam("p_at", type_=column.type))
-        .execution_options(synchronize_session=False)
+    await executemany(
+        session,
+        "UPDATE customer SET last_activity_at = ? "
+        "WHERE id = ? AND (last_activity_at IS NULL OR last_activity_at < ?)",
+        "t.t",
+        [(at, cid, at) for cid, at in latest.items()],
     )
-    await session.execute(statement, [{"p_id": cid, "p_at": at} for cid, at in latest.items()])
 
 
 class TransactionImport(_ActivityImport):
     model = Transaction
     name: str = "transactions"
+    types = ".t.m.."
     required: tuple[str, ...] = ("external_id", "date", "amount")
     optional: tuple[str, ...] = ("product_code", "channel")
     codes = frozenset(p.code for p in CATALOGUE)
@@ -161,6 +162,7 @@ class TransactionImport(_ActivityImport):
 class InteractionImport(_ActivityImport):
     model = Interaction
     name: str = "interactions"
+    types = ".t......."
     required: tuple[str, ...] = ("external_id", "at", "channel", "direction", "subject")
     optional: tuple[str, ...] = ("outcome", "agent", "notes")
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.db import publish_change
-from core.importing.base import Reject, Row, cell, chunks, customer_ids, table
+from core.importing.base import Reject, Row, chunks, customer_ids
+from core.importing.bulk import executemany
 from core.importing.fields import (
     RowError,
     normalize_email,
@@ -26,12 +27,15 @@ from core.importing.fields import (
     parse_date,
     parse_datetime,
 )
-from core.models import ContactPoint, Customer
+from core.models import ContactPoint
 from core.models.types import utcnow
 from core.search.indexer import index_customers
 
 PHONE_COLUMNS = ("phone", "phone2", "phone3", "mobile")
 EMAIL_COLUMNS = ("email", "email2")
+EARLIEST_BIRTH = date(1900, 1, 1)
+TYPES = "....ddtbb"
+"""Parameter types of UPDATABLE, for bulk.executemany."""
 UPDATABLE = (
     "first_name",
     "last_name",
@@ -71,45 +75,47 @@ class CustomerImport:
 
     def __init__(self, tz: Any = None) -> None:
         self.tz = tz
+        self.today = date.today()
 
     def parse(self, row: dict[str, str]) -> CustomerValues:
-        external_id = cell(row, "external_id")
+        get = row.get
+        external_id = get("external_id", "").strip()
         if not external_id:
             raise RowError("missing external_id")
         if len(external_id) > 32:
             raise RowError(f"external_id longer than 32 characters: {external_id!r}")
         values: dict[str, Any] = {}
-        first, last = cell(row, "first_name"), cell(row, "last_name")
+        first, last = get("first_name", "").strip(), get("last_name", "").strip()
         if not first and not last:
             raise RowError("missing name (first_name and last_name are both empty)")
         if len(first) > 100 or len(last) > 150:
             raise RowError("name too long (first_name 100, last_name 150 characters at most)")
         values["first_name"], values["last_name"] = first, last
-        if city := cell(row, "city"):
+        if city := get("city", "").strip():
             values["city"] = city[:100]
-        if country := cell(row, "country"):
+        if country := get("country", "").strip():
             values["country"] = parse_country(country)
-        if birth := cell(row, "birth_date"):
+        if birth := get("birth_date", "").strip():
             born = parse_date(birth, "birth_date")
-            if not date(1900, 1, 1) <= born <= date.today():
+            if not EARLIEST_BIRTH <= born <= self.today:
                 raise RowError(f"implausible birth_date: {birth!r}")
             values["birth_date"] = born
-        if created := cell(row, "created_at"):
+        if created := get("created_at", "").strip():
             created_at = parse_datetime(created, "created_at", self.tz)
             values["created_at"] = created_at
             values["customer_since"] = created_at.date()
         for flag in ("marketing_consent", "do_not_call"):
-            if raw := cell(row, flag):
+            if raw := get(flag, "").strip():
                 values[flag] = parse_bool(raw, flag)
         result = CustomerValues(external_id, values)
         home = values.get("country", "")
         for column in PHONE_COLUMNS:
-            if raw := cell(row, column):
+            if raw := get(column, "").strip():
                 normalized = normalize_phone(raw, home, column)
                 if all(normalized != p[1] for p in result.phones):
                     result.phones.append((raw[:200], normalized, _phone_label(normalized)))
         for column in EMAIL_COLUMNS:
-            if raw := cell(row, column):
+            if raw := get(column, "").strip():
                 normalized = normalize_email(raw, column)
                 if all(normalized != e[1] for e in result.emails):
                     label = "work" if column == "email2" else "personal"
@@ -134,22 +140,26 @@ class CustomerImport:
         now = utcnow()
         new = [v for key, v in merged.items() if key not in existing]
         if new:
-            await session.execute(
-                table(Customer).insert(),
+            await executemany(
+                session,
+                "INSERT INTO customer (external_id, first_name, last_name, city, country, "
+                "birth_date, customer_since, marketing_consent, do_not_call, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ".....ddbbtt",
                 [
-                    {
-                        "external_id": v.external_id,
-                        "first_name": v.fields["first_name"],
-                        "last_name": v.fields["last_name"],
-                        "city": v.fields.get("city", ""),
-                        "country": v.fields.get("country", ""),
-                        "birth_date": v.fields.get("birth_date"),
-                        "customer_since": v.fields.get("customer_since"),
-                        "marketing_consent": v.fields.get("marketing_consent", False),
-                        "do_not_call": v.fields.get("do_not_call", False),
-                        "created_at": v.fields.get("created_at", now),
-                        "updated_at": now,
-                    }
+                    (
+                        v.external_id,
+                        v.fields["first_name"],
+                        v.fields["last_name"],
+                        v.fields.get("city", ""),
+                        v.fields.get("country", ""),
+                        v.fields.get("birth_date"),
+                        v.fields.get("customer_since"),
+                        v.fields.get("marketing_consent", False),
+                        v.fields.get("do_not_call", False),
+                        v.fields.get("created_at", now),
+                        now,
+                    )
                     for v in new
                 ],
             )
@@ -170,24 +180,12 @@ async def _update(
     now: datetime,
 ) -> None:
     """One UPDATE per customer in a single executemany; NULL parameters keep stored values."""
-    customers = table(Customer)
-    values: dict[str, Any] = {"updated_at": bindparam("p_updated_at")}
-    for name in UPDATABLE:
-        column = customers.c[name]
-        values[name] = func.coalesce(bindparam(f"p_{name}", type_=column.type), column)
-    statement = (
-        update(customers)
-        .where(customers.c.id == bindparam("p_id"))
-        .values(values)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        statement,
-        [
-            {"p_id": ids[v.external_id], "p_updated_at": now}
-            | {f"p_{name}": v.fields.get(name) for name in UPDATABLE}
-            for v in changed
-        ],
+    assignments = ", ".join(f"{name} = COALESCE(?, {name})" for name in UPDATABLE)
+    await executemany(
+        session,
+        f"UPDATE customer SET {assignments}, updated_at = ? WHERE id = ?",
+        TYPES + "t.",
+        [(*(v.fields.get(name) for name in UPDATABLE), now, ids[v.external_id]) for v in changed],
     )
 
 
@@ -205,7 +203,7 @@ async def _add_contact_points(
     for part in chunks(old_ids):
         result = await session.execute(statement, {"ids": list(part)})
         known.update((int(c), k, n) for c, k, n in result.all())
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for external_id, v in merged.items():
         cid = ids[external_id]
         is_new = external_id not in existing
@@ -214,18 +212,14 @@ async def _add_contact_points(
                 if (cid, kind, normalized) in known:
                     continue
                 known.add((cid, kind, normalized))
-                rows.append(
-                    {
-                        "customer_id": cid,
-                        "kind": kind,
-                        "value": written,
-                        "normalized": normalized,
-                        "label": label,
-                        "is_primary": is_new and position == 0,
-                    }
-                )
-    if rows:
-        await session.execute(table(ContactPoint).insert(), rows)
+                rows.append((cid, kind, written, normalized, label, is_new and position == 0))
+    await executemany(
+        session,
+        "INSERT INTO contact_point (customer_id, kind, value, normalized, label, is_primary) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ".....b",
+        rows,
+    )
     if old_ids:
         await _give_primaries(session, old_ids)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from core.demo.names import CALLING_CODES
 
@@ -22,6 +23,9 @@ _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})")
 _YMD_SLASH = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?")
 _ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_DATE_TIME_SPLIT = re.compile(r"[T ]")
+_NOT_DIGIT = re.compile(r"\D")
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _make_date(year: int, month: int, day: int, column: str, raw: str) -> date:
@@ -46,11 +50,11 @@ def _parse_day(text: str, column: str, raw: str) -> date:
     raise RowError(f"unparseable date in {column}: {raw!r}")
 
 
+@lru_cache(maxsize=65536)  # files repeat the same days over and over
 def parse_date(raw: str, column: str) -> date:
     """A day: 2024-03-31, 31/03/2024, 31-03-2024, 31.03.2024 (day first unless impossible),
     or the date part of a date and time."""
-    text = raw.strip()
-    head = re.split(r"[T ]", text, maxsplit=1)[0]
+    head = _DATE_TIME_SPLIT.split(raw.strip(), maxsplit=1)[0]
     return _parse_day(head, column, raw)
 
 
@@ -58,6 +62,7 @@ NOON = time(12, 0)
 """A date without a time is taken as noon local time, so it stays on its day in any zone."""
 
 
+@lru_cache(maxsize=65536)
 def parse_datetime(raw: str, column: str, tz: tzinfo | None) -> datetime:
     """A moment, as an aware UTC datetime.
 
@@ -82,7 +87,7 @@ def parse_datetime(raw: str, column: str, tz: tzinfo | None) -> datetime:
                 zone = datetime.strptime(offset.replace(":", ""), "%z").tzinfo
             except ValueError:
                 raise RowError(f"unparseable time zone in {column}: {raw!r}") from None
-    parts = re.split(r"[T ]", text, maxsplit=1)
+    parts = _DATE_TIME_SPLIT.split(text, maxsplit=1)
     day = _parse_day(parts[0], column, raw)
     if len(parts) == 1 or not parts[1].strip():
         clock = NOON
@@ -172,8 +177,8 @@ def normalize_phone(raw: str, country: str, column: str) -> str:
     "0034 612345678" all become "34612345678". A number without an international prefix
     takes the customer's country code (Spain when unknown)."""
     text = raw.strip()
-    digits = re.sub(r"\D", "", text)
-    if len(digits) < 6 or len(digits) > 15 or re.search(r"[A-Za-z]", text.replace("ext", "")):
+    digits = _NOT_DIGIT.sub("", text)
+    if not 6 <= len(digits) <= 15 or _LETTER.search(text):
         raise RowError(f"not a phone number in {column}: {raw!r}")
     if text.startswith("+"):
         return digits
