@@ -240,61 +240,151 @@ def _run(condition: Condition, env: Any) -> tuple[bool, str]:
     return result is True, ""
 
 
+def valid_at(offer: Offer, at: datetime) -> bool:
+    """The offer's dates and hours allow it at `at` (local time)."""
+    if offer.valid_from and at.date() < offer.valid_from:
+        return False
+    if offer.valid_until and at.date() > offer.valid_until:
+        return False
+    if offer.hours:
+        minute = at.hour * 60 + at.minute
+        return offer.hours[0] <= minute < offer.hours[1]
+    return True
+
+
+def history_block(offer: Offer, policy: Policy, history: CustomerHistory, at: datetime) -> str:
+    """The policy rule the customer's offer history breaks, or ""."""
+    own = history.offers.get(offer.id, OfferHistory())
+    cooldown = policy.decline_cooldown_days if offer.cooldown_days is None else offer.cooldown_days
+    if cooldown and own.last_declined and own.last_declined >= at - timedelta(days=cooldown):
+        return "policy: decline cooldown"
+    cap = (
+        policy.max_impressions_per_offer if offer.max_impressions is None else offer.max_impressions
+    )
+    if own.shown_in_window >= cap:
+        return "policy: offer impressions"
+    if history.shown_in_window >= policy.max_impressions_per_customer:
+        return "policy: customer impressions"
+    return ""
+
+
+def policy_block(
+    offer: Offer, policy: Policy, customer: Mapping[str, object], history: CustomerHistory,
+    at: datetime,
+) -> str:  # fmt: skip
+    """The first validity or policy check the offer fails for this customer, or "".
+
+    The same checks, in the same order, as the clauses `explain` lists.
+    """
+    if not valid_at(offer, at):
+        return "valid"
+    if customer["do_not_call"]:
+        return "policy: do not call"
+    if offer.kind == "marketing" and policy.marketing_requires_consent and not customer["consent"]:
+        return "policy: consent"
+    if history.offers or history.shown_in_window:
+        return history_block(offer, policy, history, at)
+    return ""
+
+
+def _offers_namespaces(
+    offers: Iterable[Offer], history: CustomerHistory, today: date, reads: frozenset[str]
+) -> dict[str, dict[str, object]]:
+    return {
+        offer.id: offer_namespace(offer, history.offers.get(offer.id, OfferHistory()), today)
+        for offer in offers
+        if offer.id in reads
+    }
+
+
 def decide(
     rules: RuleSet,
     customer: Mapping[str, object],
     call: CallFacts,
     history: CustomerHistory,
-    every_condition: bool = False,
+    explain_all: bool = False,
 ) -> list[Decision]:
     """Judge every offer of `rules` for one customer.
+
+    Policy and validity are checked first; an offer's conditions stop at the first that does
+    not hold. Explanations cost more than the judging, so they are built only for the offers
+    chosen (`explain`), or for all with `explain_all`.
 
     Args:
         rules: the loaded rules.
         customer: the `customer` namespace (see core.rules.schema.CUSTOMER).
         call: the call.
         history: the customer's past offers.
-        every_condition: evaluate the conditions even of offers the policy already blocks
-            (the simulation counts which conditions cut the most).
+        explain_all: give every decision its clauses (and every failed condition).
 
     Returns:
         One decision per offer, in file order.
     """
-    today = call.at.date()
-    call_ns = call.namespace()
-    offers_ns = {
-        offer.id: offer_namespace(offer, history.offers.get(offer.id, OfferHistory()), today)
-        for offer in rules.offers
-        if any(path.startswith("offer.") for c in offer.conditions for path in c.paths)
-    }
-    env = cel.Context(cel_variables(rules.paths, customer, call_ns, offers_ns))
+    if explain_all:
+        out = []
+        for offer in rules.offers:
+            clauses = explain(offer, rules.policy, customer, call, history)
+            blocked = next((c.name for c in clauses if not c.passed), "")
+            names = {c.name for c in offer.conditions}
+            failures = tuple(c.name for c in clauses if not c.passed and c.name in names)
+            out.append(Decision(offer, clauses, blocked, failures))
+        return out
+    env: Any = None
     decisions = []
     for offer in rules.offers:
-        clauses: list[Clause] = []
-        validity = _validity(offer, call.at)
-        if validity is not None:
-            clauses.append(validity)
-        clauses.extend(_policy(offer, rules.policy, customer, history, call.at))
-        blocked = next((c.name for c in clauses if not c.passed), "")
-        failed: list[str] = []
-        if not blocked or every_condition:
-            view = {"customer": customer, "call": call_ns, "offer": offers_ns.get(offer.id) or {}}
+        blocked = policy_block(offer, rules.policy, customer, history, call.at)
+        failed: tuple[str, ...] = ()
+        if not blocked:
             for condition in offer.conditions:
-                passed, problem = _run(condition, env)
-                seen = _seen(view, condition.paths)
-                clauses.append(
-                    Clause(
-                        condition.name,
-                        condition.source,
-                        passed,
-                        f"{seen} ({problem})" if problem else seen,
+                if env is None:
+                    offers_ns = _offers_namespaces(
+                        rules.offers, history, call.at.date(), rules.reads_history
                     )
-                )
+                    variables = cel_variables(rules.paths, customer, call.namespace(), offers_ns)
+                    env = cel.Context(variables)
+                try:
+                    passed = condition.program.execute(env) is True
+                except Exception:  # noqa: BLE001 - a clause that cannot be judged does not hold
+                    passed = False
                 if not passed:
-                    failed.append(condition.name)
-            blocked = blocked or (failed[0] if failed else "")
-        decisions.append(Decision(offer, tuple(clauses), blocked, tuple(failed)))
+                    blocked, failed = condition.name, (condition.name,)
+                    break
+        decisions.append(Decision(offer, (), blocked, failed))
     return decisions
+
+
+def explain(
+    offer: Offer,
+    policy: Policy,
+    customer: Mapping[str, object],
+    call: CallFacts,
+    history: CustomerHistory,
+) -> tuple[Clause, ...]:
+    """Every check of one offer for this customer, with the values it saw.
+
+    Returns:
+        Validity (when the offer has dates or hours), the policy checks, then each condition.
+    """
+    clauses: list[Clause] = []
+    validity = _validity(offer, call.at)
+    if validity is not None:
+        clauses.append(validity)
+    clauses.extend(_policy(offer, policy, customer, history, call.at))
+    call_ns = call.namespace()
+    reads = frozenset({offer.id})
+    offers_ns = _offers_namespaces([offer], history, call.at.date(), reads)
+    paths = {p for c in offer.conditions for p in c.paths}
+    env = cel.Context(cel_variables(paths, customer, call_ns, offers_ns))
+    view = {"customer": customer, "call": call_ns, "offer": offers_ns.get(offer.id) or {}}
+    for condition in offer.conditions:
+        passed, problem = _run(condition, env)
+        seen = _seen(view, condition.paths)
+        clauses.append(
+            Clause(
+                condition.name, condition.source, passed, f"{seen} ({problem})" if problem else seen
+            )
+        )
+    return tuple(clauses)
 
 
 def acceptance_rate(offer: Offer, accepts: int, declines: int) -> float:

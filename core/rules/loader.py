@@ -201,7 +201,10 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
     label = re.sub(r"\s+", "-", version.strip())[:60]
     paths = frozenset(p for o in offers for c in o.conditions for p in c.paths)
     version = f"{label}@{digest}" if label else digest
-    return RuleSet(version, path, tuple(offers), policy, paths)
+    reads = frozenset(
+        o.id for o in offers if any(p.startswith("offer.") for c in o.conditions for p in c.paths)
+    )
+    return RuleSet(version, path, tuple(offers), policy, reads, paths)
 
 
 def load_rules(path: FilePath | str | None = None) -> RuleSet:

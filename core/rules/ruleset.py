@@ -98,6 +98,8 @@ class RuleSet:
     path: Path | None
     offers: tuple[Offer, ...]
     policy: Policy = field(default_factory=Policy)
+    reads_history: frozenset[str] = frozenset()
+    """Ids of the offers whose conditions read their own `offer.` history fields."""
     paths: frozenset[str] = frozenset()
     """Every field some condition reads: only these are handed to CEL (converting a value
     into CEL costs microseconds, so a customer's context holds just what the rules use)."""

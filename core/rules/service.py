@@ -32,6 +32,7 @@ from core.rules.engine import (
     acceptance_rate,
     arbitrate,
     decide,
+    explain,
     offer_namespace,
 )
 from core.rules.facts import (
@@ -192,7 +193,10 @@ class OfferService:
         return OfferProposal(
             presentation_id=None, offer_id=offer.id, title=offer.title,
             script=offer.script.fill(context), value=offer.value, rules_version=version,
-            explanation=list(choice.decision.clauses), rate=choice.rate, score=choice.score,
+            explanation=list(
+                choice.decision.clauses
+                or explain(offer, self.store.rules.policy, customer, call, history)
+            ), rate=choice.rate, score=choice.score,
             kind=offer.kind,
         )  # fmt: skip
 

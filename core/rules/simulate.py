@@ -1,49 +1,50 @@
 """Who would get what: every offer judged for every customer, counted by segment and tier.
 
-The simulation uses the same conditions, policy and arbitration as a live call, without the
-explanations: each condition's result is memoised on the values it reads (most conditions
-read a few fields with few distinct values: products, tier, segment), and a customer's CEL
-context is built only when a condition meets values it has not seen.
+The simulation runs the same conditions, policy and arbitration as a live call, a batch of
+customers at a time and one condition at a time: a condition is evaluated by CEL once per
+distinct combination of the values it reads (most read a few fields with few values:
+products, tier, segment), and its results for the batch become a numpy column. Policy,
+eligibility, arbitration and the counts are then array operations.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import cel
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.analytics.config import AnalyticsConfig
 from core.rules.bulk import CustomerFacts, count_customers, stream_facts
 from core.rules.engine import (
     CallFacts,
-    CustomerHistory,
-    Decision,
     OfferHistory,
-    arbitrate,
-    cel_variables,
+    acceptance_rate,
+    history_block,
     offer_namespace,
+    valid_at,
 )
-from core.rules.expressions import Condition
+from core.rules.expressions import OFFERS_MAP, Condition
 from core.rules.facts import customer_namespace, response_counts
 from core.rules.ruleset import Offer, RuleSet
 
 Progress = Callable[[int, int], None]
 """progress(done, total) after each batch."""
+Bools = NDArray[np.bool_]
 
-MEMO_LIMIT = 200_000
+MEMO_LIMIT = 500_000
 """Distinct value combinations remembered per condition (bounds memory on continuous fields)."""
 
 
-def _split(path: str) -> tuple[str, str]:
-    namespace, _, name = path.partition(".")
-    return namespace, name
+def _freeze(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
 
 
 @dataclass
@@ -57,104 +58,172 @@ class OfferTally:
     policy: Counter[str] = field(default_factory=Counter)
 
 
-class _Screen:
-    """Judges offers fast: policy as plain comparisons, conditions memoised."""
+class _Evaluator:
+    """Conditions over a batch: CEL once per distinct input, memoised across batches."""
 
     def __init__(self, rules: RuleSet, call: CallFacts) -> None:
         self.rules = rules
         self.call = call
         self.call_ns = call.namespace()
-        at = call.at
-        self.valid = {o.id: _valid(o, at) for o in rules.offers}
-        self.plans: list[list[tuple[Condition, list[tuple[str, str]], dict[object, bool]]]] = [
-            [(c, [_split(p) for p in c.paths], {}) for c in o.conditions] for o in rules.offers
+        self.memo: dict[int, dict[object, bool]] = {}
+
+    def column(
+        self, path: str, offer: Offer, customers: Sequence[Mapping[str, object]],
+        facts: Sequence[CustomerFacts],
+    ) -> list[object]:  # fmt: skip
+        namespace, _, name = path.partition(".")
+        if namespace == "customer":
+            return [_freeze(c[name]) for c in customers]
+        if namespace == "call":
+            return [self.call_ns[name]] * len(customers)
+        day = self.call.at.date()
+        default = offer_namespace(offer, OfferHistory(), day)[name]
+        return [
+            offer_namespace(offer, f.history.offers[offer.id], day)[name]
+            if offer.id in f.history.offers
+            else default
+            for f in facts
         ]
-        self.uses_offer = {
-            o.id
-            for o in rules.offers
-            if any(p.startswith("offer.") for c in o.conditions for p in c.paths)
-        }
 
-    def judge(
-        self, customer: Mapping[str, object], history: CustomerHistory
-    ) -> list[tuple[str, tuple[str, ...]]]:
-        """(policy or validity block, failed condition names) for each offer."""
+    def results(
+        self, condition: Condition, offer: Offer, customers: Sequence[Mapping[str, object]],
+        facts: Sequence[CustomerFacts], columns: dict[tuple[str, str], list[object]],
+    ) -> Bools:  # fmt: skip
+        cols = []
+        for path in condition.paths:
+            key = (path, offer.id if path.startswith("offer.") else "")
+            if key not in columns:
+                columns[key] = self.column(path, offer, customers, facts)
+            cols.append(columns[key])
+        n = len(customers)
+        keys: list[object] = list(zip(*cols, strict=True)) if cols else [()] * n
+        memo = self.memo.setdefault(id(condition), {})
+        missing = set(keys).difference(memo)
+        if len(memo) + len(missing) > MEMO_LIMIT:  # bound memory on continuous fields
+            memo.clear()
+            missing = set(keys)
+        for new in missing:
+            memo[new] = self._evaluate(condition, offer, new)
+        return np.fromiter((memo[k] for k in keys), dtype=np.bool_, count=n)
+
+    def _evaluate(self, condition: Condition, offer: Offer, key: object) -> bool:
+        variables: dict[str, Any] = {"customer": {}, "call": {}, OFFERS_MAP: {offer.id: {}}}
+        assert isinstance(key, tuple)
+        for path, value in zip(condition.paths, key, strict=True):
+            namespace, _, name = path.partition(".")
+            target = (
+                variables[OFFERS_MAP][offer.id] if namespace == "offer" else variables[namespace]
+            )
+            target[name] = list(value) if isinstance(value, tuple) else value
+        try:
+            return condition.program.execute(cel.Context(variables)) is True
+        except Exception:  # noqa: BLE001 - a clause that cannot be judged does not hold
+            return False
+
+
+@dataclass
+class _Run:
+    rules: RuleSet
+    call: CallFacts
+    counts: Mapping[str, tuple[int, int]]
+    rng: np.random.Generator
+    evaluator: _Evaluator
+    tallies: dict[str, OfferTally]
+    segments: Counter[str] = field(default_factory=Counter)
+    tiers: Counter[str] = field(default_factory=Counter)
+    reached: int = 0
+
+    def batch(self, facts: Sequence[CustomerFacts]) -> None:
+        n = len(facts)
+        day = self.call.at.date()
         policy = self.rules.policy
-        at = self.call.at
-        offers_ns = {
-            o.id: offer_namespace(o, history.offers.get(o.id, OfferHistory()), at.date())
-            for o in self.rules.offers
-            if o.id in self.uses_offer
-        }
-        frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in customer.items()}
-        out = []
-        pending: list[tuple[str, list[bool | None]]] = []
-        misses: list[tuple[int, int, Condition, dict[object, bool], object]] = []
-        dnc = bool(customer["do_not_call"])
-        consent = bool(customer["consent"])
-        with_history = bool(history.offers or history.shown_in_window)
+        customers = [
+            customer_namespace(f.record, f.profile, f.history, f.open_complaints, day)
+            for f in facts
+        ]
+        dnc = np.array([f.record.do_not_call for f in facts], dtype=np.bool_)
+        no_consent = np.array([not f.record.consent for f in facts], dtype=np.bool_)
+        with_history = [
+            i for i, f in enumerate(facts) if f.history.offers or f.history.shown_in_window
+        ]
+        segment = np.array([f.profile.rfm_segment for f in facts], dtype=object)
+        tier = np.array([f.profile.tier or "none" for f in facts], dtype=object)
+        self.segments.update(segment.tolist())
+        self.tiers.update(tier.tolist())
+        columns: dict[tuple[str, str], list[object]] = {}
+        eligible = np.zeros((n, len(self.rules.offers)), dtype=np.bool_)
         for k, offer in enumerate(self.rules.offers):
-            blocked = ""
-            if not self.valid[offer.id]:
-                blocked = "valid"
-            elif dnc:
-                blocked = "policy: do not call"
-            elif offer.kind == "marketing" and policy.marketing_requires_consent and not consent:
-                blocked = "policy: consent"
-            elif with_history:
-                blocked = _history_block(offer, policy, history, at)
-            views = {"customer": frozen, "call": self.call_ns, "offer": offers_ns.get(offer.id)}
-            results: list[bool | None] = []
-            for condition, getters, memo in self.plans[k]:
-                key = tuple([(views[ns] or {}).get(name) for ns, name in getters])
-                passed = memo.get(key)
-                if passed is None:
-                    misses.append((k, len(results), condition, memo, key))
-                results.append(passed)
-            pending.append((blocked, results))
-        if misses:
-            # only the fields of the conditions not seen before go to CEL
-            paths = {p for _, _, condition, _, _ in misses for p in condition.paths}
-            env = cel.Context(cel_variables(paths, customer, self.call_ns, offers_ns))
-            for k, j, condition, memo, seen in misses:
-                try:
-                    passed = condition.program.execute(env) is True
-                except Exception:  # noqa: BLE001 - cannot be judged: does not hold
-                    passed = False
-                if len(memo) < MEMO_LIMIT:
-                    memo[seen] = passed
-                pending[k][1][j] = passed
-        for k, (blocked, results) in enumerate(pending):
-            conditions = self.rules.offers[k].conditions
-            failed = [c.name for c, ok in zip(conditions, results, strict=True) if not ok]
-            out.append((blocked, tuple(failed)))
-        return out
+            tally = self.tallies[offer.id]
+            reasons = np.full(n, "", dtype=object)
+            if not valid_at(offer, self.call.at):
+                reasons[:] = "valid"
+            else:
+                if offer.kind == "marketing" and policy.marketing_requires_consent:
+                    reasons[no_consent] = "policy: consent"
+                reasons[dnc] = "policy: do not call"
+                for i in with_history:
+                    if not reasons[i]:
+                        reasons[i] = history_block(offer, policy, facts[i].history, self.call.at)
+            blocked = reasons != ""
+            for reason, count in Counter(reasons[blocked].tolist()).items():
+                tally.policy[reason] += count
+            failures = np.zeros(n, dtype=np.int64)
+            passed_all = ~blocked
+            results = []
+            for condition in offer.conditions:
+                ok = self.evaluator.results(condition, offer, customers, facts, columns)
+                results.append(ok)
+                tally.failed[condition.name] += int((~ok).sum())
+                failures += ~ok
+                passed_all &= ok
+            single = ~blocked & (failures == 1)
+            for condition, ok in zip(offer.conditions, results, strict=True):
+                tally.sole_blocker[condition.name] += int((single & ~ok).sum())
+            eligible[:, k] = passed_all
+            tally.eligible += int(passed_all.sum())
+        self._arbitrate(facts, eligible, segment, tier)
 
-
-def _valid(offer: Offer, at: datetime) -> bool:
-    if offer.valid_from and at.date() < offer.valid_from:
-        return False
-    if offer.valid_until and at.date() > offer.valid_until:
-        return False
-    if offer.hours:
-        minute = at.hour * 60 + at.minute
-        return offer.hours[0] <= minute < offer.hours[1]
-    return True
-
-
-def _history_block(offer: Offer, policy: Any, history: CustomerHistory, at: datetime) -> str:
-    own = history.offers.get(offer.id, OfferHistory())
-    cooldown = policy.decline_cooldown_days if offer.cooldown_days is None else offer.cooldown_days
-    if cooldown and own.last_declined and own.last_declined >= at - timedelta(days=cooldown):
-        return "policy: decline cooldown"
-    cap = (
-        policy.max_impressions_per_offer if offer.max_impressions is None else offer.max_impressions
-    )
-    if own.shown_in_window >= cap:
-        return "policy: offer impressions"
-    if history.shown_in_window >= policy.max_impressions_per_customer:
-        return "policy: customer impressions"
-    return ""
+    def _arbitrate(
+        self, facts: Sequence[CustomerFacts], eligible: Bools, segment: NDArray[np.object_],
+        tier: NDArray[np.object_],
+    ) -> None:  # fmt: skip
+        offers = self.rules.offers
+        policy = self.rules.policy
+        n, m = eligible.shape
+        if m == 0:
+            return
+        accepts = np.array([self.counts.get(o.id, (0, 0))[0] for o in offers], dtype=np.float64)
+        declines = np.array([self.counts.get(o.id, (0, 0))[1] for o in offers], dtype=np.float64)
+        values = np.array([o.value for o in offers], dtype=np.float64)
+        priority = np.array([o.priority for o in offers], dtype=np.float64)
+        if policy.arbitration == "thompson":
+            alpha = np.array([o.prior.rate * o.prior.weight for o in offers]) + accepts
+            beta = np.array([(1 - o.prior.rate) * o.prior.weight for o in offers]) + declines
+            score = self.rng.beta(alpha, beta, size=(n, m)) * values
+        else:
+            rates = np.array([acceptance_rate(o, *self.counts.get(o.id, (0, 0))) for o in offers])
+            score = np.broadcast_to(rates * values, (n, m))
+        # the same order as core.rules.engine.arbitrate: (-priority, -score) or (-score, -priority),
+        # then offer id; lexsort sorts by its last key first
+        ids = np.broadcast_to(np.argsort(np.argsort([o.id for o in offers])), (n, m))
+        prio = np.broadcast_to(-priority, (n, m))
+        keys = (ids, -score, prio) if policy.arbitration == "priority" else (ids, prio, -score)
+        order = np.lexsort(keys, axis=1)
+        ranked = np.take_along_axis(eligible, order, axis=1)
+        room = np.array(
+            [max(0, policy.max_impressions_per_customer - f.history.shown_in_window) for f in facts]
+        )
+        limit = np.minimum(policy.max_offers_per_call, room)[:, None]
+        shown_ranked = ranked & (np.cumsum(ranked, axis=1) <= limit)
+        shown = np.zeros_like(eligible)
+        np.put_along_axis(shown, order, shown_ranked, axis=1)
+        self.reached += int(shown.any(axis=1).sum())
+        for k, offer in enumerate(offers):
+            mask = shown[:, k]
+            tally = self.tallies[offer.id]
+            tally.shown += int(mask.sum())
+            tally.by_segment.update(segment[mask].tolist())
+            tally.by_tier.update(tier[mask].tolist())
 
 
 async def simulate(
@@ -181,73 +250,29 @@ async def simulate(
         The report (see `frontline rules simulate --json` in the README).
     """
     config = config or AnalyticsConfig()
-    day = at.date()
     call = CallFacts(at=at, reason=reason)
-    screen = _Screen(rules, call)
-    tallies = {o.id: OfferTally() for o in rules.offers}
-    rng = random.Random(seed)
     total = await count_customers(engine)
     async with engine.connect() as connection:
         counts = await response_counts(connection)
-    done = reached = 0
-    segments: Counter[str] = Counter()
-    tiers: Counter[str] = Counter()
-    at_utc = at.astimezone()
-    async for batch in stream_facts(
-        engine, day, at_utc, config, rules.policy.impression_window_days
-    ):
-        for facts in batch:
-            shown = _one(facts, rules, screen, tallies, counts, rng, day)
-            segments[facts.profile.rfm_segment] += 1
-            tiers[facts.profile.tier or "none"] += 1
-            reached += bool(shown)
+    run = _Run(
+        rules, call, counts, np.random.default_rng(seed), _Evaluator(rules, call),
+        {o.id: OfferTally() for o in rules.offers},
+    )  # fmt: skip
+    done = 0
+    window = rules.policy.impression_window_days
+    async for batch in stream_facts(engine, at.date(), at, config, window):
+        run.batch(batch)
         done += len(batch)
         if progress is not None:
             progress(done, total)
-    return _report(rules, at, reason, done, reached, tallies, segments, tiers)
+    return _report(rules, at, reason, done, run)
 
 
-def _one(
-    facts: CustomerFacts, rules: RuleSet, screen: _Screen, tallies: dict[str, OfferTally],
-    counts: Mapping[str, tuple[int, int]], rng: random.Random, day: date,
-) -> int:  # fmt: skip
-    customer = customer_namespace(
-        facts.record, facts.profile, facts.history, facts.open_complaints, day
-    )
-    judged = screen.judge(customer, facts.history)
-    decisions = []
-    for offer, (blocked, failed) in zip(rules.offers, judged, strict=True):
-        tally = tallies[offer.id]
-        for name in failed:
-            tally.failed[name] += 1
-        if blocked:
-            tally.policy[blocked] += 1
-        elif len(failed) == 1:
-            tally.sole_blocker[failed[0]] += 1
-        if blocked or failed:
-            continue
-        tally.eligible += 1
-        decisions.append(Decision(offer, (), ""))
-    if not decisions:
-        return 0
-    chosen = arbitrate(decisions, rules.policy, counts, facts.history, rng)
-    segment, tier = facts.profile.rfm_segment, facts.profile.tier or "none"
-    for choice in chosen:
-        tally = tallies[choice.decision.offer.id]
-        tally.shown += 1
-        tally.by_segment[segment] += 1
-        tally.by_tier[tier] += 1
-    return len(chosen)
-
-
-def _report(
-    rules: RuleSet, at: datetime, reason: str, customers: int, reached: int,
-    tallies: dict[str, OfferTally], segments: Counter[str], tiers: Counter[str],
-) -> dict[str, Any]:  # fmt: skip
+def _report(rules: RuleSet, at: datetime, reason: str, customers: int, run: _Run) -> dict[str, Any]:
     offers = []
     cuts: list[dict[str, Any]] = []
     for offer in rules.offers:
-        t = tallies[offer.id]
+        t = run.tallies[offer.id]
         conditions = [
             {
                 "name": c.name,
@@ -281,9 +306,9 @@ def _report(
         "reason": reason,
         "arbitration": rules.policy.arbitration,
         "customers": customers,
-        "customers_with_offers": reached,
-        "segments": dict(segments.most_common()),
-        "tiers": dict(tiers.most_common()),
+        "customers_with_offers": run.reached,
+        "segments": dict(run.segments.most_common()),
+        "tiers": dict(run.tiers.most_common()),
         "offers": offers,
         "cuts": cuts,
     }
