@@ -43,10 +43,13 @@ from core.rules.facts import (
     response_counts,
 )
 from core.rules.store import RulesStore
-from core.services.customers import CustomerNotFound
 
 COUNTS_TTL_SECONDS = 30.0
 """Rates learnt from other consoles' answers are at most this old."""
+
+
+class CustomerNotFound(LookupError):
+    """No customer has that id."""
 
 
 class PresentationNotFound(LookupError):

@@ -11,6 +11,7 @@ from core.calls.drafts import DraftService, fallback_key
 from core.calls.lifecycle import CallService
 from core.config import Settings
 from core.db import make_engine, make_sessions
+from core.rules.service import OfferService
 from core.search.service import SearchService
 from core.services.agents import AgentService
 from core.services.customers import CustomerNotFound, CustomerService
@@ -33,6 +34,7 @@ class Services:
     history: HistoryService
     overview: OverviewService
     analytics: AnalyticsService
+    offers: OfferService
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -42,6 +44,7 @@ def make_services(settings: Settings) -> Services:
     """Build the real services on the configured database."""
     engine = make_engine(settings.resolved_database_url)
     sessions = make_sessions(engine)
+    analytics = AnalyticsService(sessions, settings)
     return Services(
         settings=settings,
         engine=engine,
@@ -55,7 +58,8 @@ def make_services(settings: Settings) -> Services:
         ),
         history=HistoryService(sessions),
         overview=OverviewService(sessions),
-        analytics=AnalyticsService(sessions, settings),
+        analytics=analytics,
+        offers=OfferService(sessions, settings, analytics=analytics),
     )
 
 

@@ -15,9 +15,13 @@ from core.config import Settings
 from core.models import Agent, Call, OfferPresentation
 from core.rules.bulk import stream_facts
 from core.rules.facts import customer_namespace
-from core.rules.service import InvalidResponse, OfferService, PresentationNotFound
+from core.rules.service import (
+    CustomerNotFound,
+    InvalidResponse,
+    OfferService,
+    PresentationNotFound,
+)
 from core.rules.store import RulesStore
-from core.services.customers import CustomerNotFound
 from tests.core.rules_fixtures import RULES, add_customer, write_rules
 
 MONDAY = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
