@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 DETAIL_COLUMNS = (
     "c.id, c.external_id, c.first_name, c.last_name, c.city, c.birth_date, c.last_activity_at, "
     "(SELECT l.tier FROM loyalty_account l WHERE l.customer_id = c.id) AS tier, "
@@ -57,3 +60,16 @@ class Detail:
             tier=tier or "",
             activity=activity_stamp(activity),
         )
+
+
+async def load_details(session: AsyncSession, ids: Sequence[int]) -> dict[int, Detail]:
+    """The details of these customers, by id (missing ones were deleted meanwhile)."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        text(f"SELECT {DETAIL_COLUMNS} FROM customer c WHERE c.id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": list(ids)},
+    )
+    return {int(row[0]): Detail.from_row(row) for row in rows}

@@ -15,6 +15,8 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.search.bulk import PAIR
+
 EXACT = 0
 PREFIX = 1
 TYPO = 2
@@ -46,6 +48,10 @@ class WordMatches:
     """Sum of the matched words' document frequencies: the cost of driving a search."""
     ranked_ids: list[int] = field(default_factory=list)
     """The ids worth reading postings for, best first (exact, prefix by frequency, typos)."""
+    ranked_words: list[str] = field(default_factory=list)
+    """The words of `ranked_ids`, in the same order."""
+    best: int = 0
+    """How many of `ranked_words` share the lowest penalty (the likeliest meanings)."""
 
     @property
     def empty(self) -> bool:
@@ -114,8 +120,10 @@ class Dictionary:
         added = [(int(wid), str(word), int(df)) for wid, word, df in rows]
         full = not self._sorted
         for wid, word, df in added:
-            self._words[word] = (wid, df)
             self._max_id = max(self._max_id, wid)
+            if PAIR in word:  # pair pseudo-words are looked up in SQL by name
+                continue
+            self._words[word] = (wid, df)
             if not full:
                 bisect.insort(self._sorted, word)
             self._by_length.setdefault(len(word), []).append(word)
@@ -179,6 +187,10 @@ class Dictionary:
             key=lambda w: (result.penalties[w], -self._words[w][1]),
         )
         result.ranked_ids = [self._words[w][0] for w in ordered]
+        result.ranked_words = ordered
+        if ordered:
+            lowest = min(result.penalty(w) or 0 for w in ordered)
+            result.best = sum(1 for w in ordered if (result.penalty(w) or 0) == lowest)
         return result
 
     def _typos(self, query: str) -> list[tuple[str, int]]:

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.search import bulk
-from core.search.bulk import BUMP, contact_rows
+from core.search.bulk import BUMP, PAIR, contact_rows, name_terms
 from core.search.normalize import name_key
 
 CHUNK = 2000
@@ -69,7 +69,7 @@ async def _name_ids(session: AsyncSession, keys: set[str]) -> dict[str, int]:
     missing = [key for key in wanted if key not in found]
     if not missing:
         return found
-    words = await _word_ids(session, {word for key in missing for word in key.split()})
+    terms = await _word_ids(session, {term for key in missing for term in name_terms(key)})
     await session.execute(
         text(
             "INSERT INTO search_name (key, sorted_key) VALUES (:key, :sorted_key) "
@@ -83,24 +83,27 @@ async def _name_ids(session: AsyncSession, keys: set[str]) -> dict[str, int]:
             _in("SELECT key, id FROM search_name WHERE key IN :keys", "keys"), {"keys": list(part)}
         )
         added.update({key: nid for key, nid in rows})
-    postings = {(words[word], nid) for key, nid in added.items() for word in key.split()}
+    postings = sorted({(terms[t], nid, t) for key, nid in added.items() for t in name_terms(key)})
     if postings:
         await session.execute(
             text(
                 "INSERT INTO search_posting (word_id, name_id) VALUES (:w, :n) "
                 "ON CONFLICT DO NOTHING"
             ),
-            [{"w": w, "n": n} for w, n in sorted(postings)],
+            [{"w": w, "n": n} for w, n, _ in postings],
         )
         await session.execute(
             text(
                 "INSERT INTO search_name_word (name_id, word_id) VALUES (:n, :w) "
                 "ON CONFLICT DO NOTHING"
             ),
-            [{"w": w, "n": n} for w, n in sorted(postings, key=lambda p: (p[1], p[0]))],
+            sorted(
+                ({"w": w, "n": n} for w, n, t in postings if PAIR not in t),
+                key=lambda r: (r["n"], r["w"]),
+            ),
         )
         counts: dict[int, int] = {}
-        for word_id, _ in postings:
+        for word_id, _, _ in postings:
             counts[word_id] = counts.get(word_id, 0) + 1
         await session.execute(
             text("UPDATE search_word SET df = df + :n WHERE id = :id"),

@@ -20,7 +20,8 @@ from rapidfuzz import fuzz
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.search.details import DETAIL_COLUMNS, Detail
+from core.search.bulk import PAIR
+from core.search.details import Detail, activity_stamp, load_details
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
 
 NAMES_PER_WORD = 40
@@ -28,6 +29,13 @@ NAMES_PER_WORD = 40
 SCAN_CAP = 20_000
 """Postings of one driving word read at most: the cost ceiling of a very common word."""
 DRIVING_WORDS = 8
+SMALL_DRIVER = 500
+"""A driving set with fewer postings than this is scanned whole, without pairs."""
+PAIR_WORDS = 4
+"""Meanings of each of the two driving words combined into pairs (best first)."""
+SECONDARY_WORDS = 4
+SECONDARY_CAP = 500
+"""Postings read for a less likely meaning of a word (a typo when the word exists)."""
 WHOLE_NAME_CHOICES = 4
 WHOLE_NAME_COMBINATIONS = 64
 MAX_QUERY_WORDS = 6
@@ -65,22 +73,54 @@ class _Statement:
             parts.append(f"{alias}.word_id IN ({words})")
         return "(" + " OR ".join(parts) + ")"
 
-    def scan(self, sets: Sequence[WordMatches], per_word: int) -> list[str]:
-        """Subqueries: names with a word of every set, driven by the rarest set."""
-        driver = min(range(len(sets)), key=lambda i: sets[i].postings)
+    def _scan(self, driver: str, where: str, cap: int, per_word: int) -> str:
+        return (
+            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id FROM search_posting "
+            f"WHERE word_id = {driver} ORDER BY name_id LIMIT {cap}) p "
+            f"{where} LIMIT {per_word}) s"
+        )
+
+    def _checks(self, sets: Sequence[WordMatches]) -> str:
         checks = [
             f"EXISTS (SELECT 1 FROM search_name_word x WHERE x.name_id = p.name_id "
             f"AND {self.membership('x', s)})"
-            for i, s in enumerate(sets)
-            if i != driver
+            for s in sets
         ]
-        where = f"WHERE {' AND '.join(checks)}" if checks else ""
-        return [
-            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id FROM search_posting "
-            f"WHERE word_id = {int(word_id)} ORDER BY name_id LIMIT {SCAN_CAP}) p "
-            f"{where} LIMIT {per_word}) s"
-            for word_id in sets[driver].ranked_ids[:DRIVING_WORDS]
-        ]
+        return f"WHERE {' AND '.join(checks)}" if checks else ""
+
+    def scan(self, sets: Sequence[WordMatches], per_word: int) -> list[str]:
+        """Subqueries: names with a word of every set, driven by the cheapest posting lists.
+
+        Two common words drive together through their pair's posting list; otherwise the
+        rarest set's words drive, each stopping after `per_word` names or a bounded scan.
+        Less likely meanings of the driving words (typos, other prefixes) get a smaller scan.
+        """
+        order = sorted(range(len(sets)), key=lambda i: sets[i].postings)
+        first = sets[order[0]]
+        parts: list[str] = []
+        if len(sets) >= 2 and first.postings > SMALL_DRIVER:
+            second = sets[order[1]]
+            words_a = first.ranked_words[:PAIR_WORDS]
+            words_b = second.ranked_words[:PAIR_WORDS]
+            pairs = {PAIR.join(sorted((a, b))) for a in words_a for b in words_b if a != b}
+            if first.prefix_range is None and second.prefix_range is None and pairs:
+                where = self._checks([s for k, s in enumerate(sets) if k not in order[:2]])
+                for pair in sorted(pairs):
+                    driver = f"(SELECT id FROM search_word WHERE word = {self.bind(pair)})"
+                    parts.append(self._scan(driver, where, SCAN_CAP, per_word))
+                # Rarer meanings beyond the pairs: a short scan each.
+                where = self._checks([s for k, s in enumerate(sets) if k != order[0]])
+                for word_id in first.ranked_ids[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]:
+                    parts.append(self._scan(str(int(word_id)), where, SECONDARY_CAP, per_word))
+                where = self._checks([s for k, s in enumerate(sets) if k != order[1]])
+                for word_id in second.ranked_ids[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]:
+                    parts.append(self._scan(str(int(word_id)), where, SECONDARY_CAP, per_word))
+                return parts
+        where = self._checks([s for k, s in enumerate(sets) if k != order[0]])
+        for position, word_id in enumerate(first.ranked_ids[:DRIVING_WORDS]):
+            cap = SCAN_CAP if position < first.best else SECONDARY_CAP
+            parts.append(self._scan(str(int(word_id)), where, cap, per_word))
+        return parts
 
     def whole_names(self, sets: Sequence[WordMatches]) -> list[str]:
         """A subquery for names made of exactly the typed words (or typos), in any order."""
@@ -119,7 +159,11 @@ def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int
 
 
 async def _candidates(
-    session: AsyncSession, dictionary: Dictionary, words: Sequence[str], limit: int
+    session: AsyncSession,
+    dictionary: Dictionary,
+    words: Sequence[str],
+    limit: int,
+    fallback: bool = False,
 ) -> tuple[list[WordMatches], dict[int, str], tuple[int, int]]:
     """The query's word sets, candidate names (id -> key) and the index's dictionary version."""
     all_sets = [dictionary.match(word) for word in words]
@@ -127,11 +171,12 @@ async def _candidates(
     sql = _Statement()
     per_word = max(NAMES_PER_WORD, limit * 3)
     parts: list[str] = []
-    if sets:
+    if sets and not fallback:
         parts += sql.scan(sets, per_word)
-    if len(sets) >= 2:
-        parts += sql.whole_names(sets)
-        # Names matching all words but one come after the full matches.
+        if len(sets) >= 2:
+            parts += sql.whole_names(sets)
+    elif len(sets) >= 2:
+        # Names matching all words but one, when too few match them all.
         for skip in range(len(sets)):
             parts += sql.scan(sets[:skip] + sets[skip + 1 :], max(limit, 10))
     statement = (
@@ -175,6 +220,8 @@ async def search_names(
     if version != dictionary.version:  # another process added words or rebuilt the index
         await dictionary.refresh(session)
         all_sets, names, version = await _candidates(session, dictionary, words, limit)
+    if len(names) < limit and len(words) >= 2:
+        names.update((await _candidates(session, dictionary, words, limit, fallback=True))[1])
     if not names:
         return []
     query = " ".join(words)
@@ -182,23 +229,24 @@ async def search_names(
     ranked = sorted(assessed, key=lambda n: (-assessed[n][0], assessed[n][1], -assessed[n][2]))
     chosen = ranked[: max(limit * 2, 20)]
     last = assessed[chosen[-1]]
-    for nid in ranked[len(chosen) : len(chosen) + 200]:
+    for nid in ranked[len(chosen) : len(chosen) + 50]:
         if assessed[nid] != last:  # namesakes tied at the cut are ranked by activity
             break
         chosen.append(nid)
     rows = await session.execute(
         text(
-            f"SELECT {DETAIL_COLUMNS}, nc.name_id FROM search_name_customer nc "
+            "SELECT nc.name_id, c.id, c.last_activity_at FROM search_name_customer nc "
             "JOIN customer c ON c.id = nc.customer_id WHERE nc.name_id IN :ids"
         ).bindparams(bindparam("ids", expanding=True)),
         {"ids": chosen},
     )
-    hits = []
-    for row in rows:
-        detail = Detail.from_row(row)
-        matched, penalty, closeness = assessed[int(row[-1])]
+    ranking = []
+    for nid, cid, activity in rows:
+        matched, penalty, closeness = assessed[int(nid)]
         score = matched * 1000 - penalty * 100 + closeness * 0.99
-        order = (-float(matched), float(penalty), -closeness, -detail.activity)
-        hits.append(NameHit(detail, score, order))
-    hits.sort(key=lambda hit: hit.order)
-    return hits
+        order = (-float(matched), float(penalty), -closeness, -activity_stamp(activity))
+        ranking.append((order, score, int(cid)))
+    ranking.sort()
+    best = ranking[:limit]
+    details = await load_details(session, [cid for _, _, cid in best])
+    return [NameHit(details[cid], score, order) for order, score, cid in best if cid in details]

@@ -225,3 +225,26 @@ async def test_changes_through_the_service_reach_the_index(
     added = await service.create("Xiomara", "Quintanilla", phones=["+34 600 987 654"])
     assert await top(search, "xiomara quintanila") == [added.id]
     assert await top(search, "600 987 654") == [added.id]
+
+
+async def test_common_words_driven_through_their_pairs(
+    monkeypatch: pytest.MonkeyPatch, search: SearchService, people: dict[str, int]
+) -> None:
+    # On a large base two common words are read through their pair's posting list; make
+    # every word "common" so this small base takes that path too.
+    from core.search import names
+
+    monkeypatch.setattr(names, "SMALL_DRIVER", 0)
+    namesakes = {people["maria_mad"], people["maria_sev"]}
+    assert set(await top(search, "garcia lopez maria", 2)) == namesakes
+    assert set(await top(search, "maria garcia", 2)) == namesakes
+    assert await top(search, "marta gonzales fernandez") == [people["marta"]]
+    assert await top(search, "lucia fernandez ortgea") == [people["lucia"]]
+    assert await top(search, "pablo soto", 3) == [
+        people["soto"],
+        people["sotomayor"],
+        people["sota"],
+    ]
+    hits = await search.search("marta fernandez")
+    assert hits[0].customer_id == people["marta"]
+    assert people["lucia"] in [hit.customer_id for hit in hits[1:]]

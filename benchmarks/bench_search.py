@@ -1,0 +1,467 @@
+"""Customer search: recall@5 per kind of query, latency, index build time, memory.
+
+    .venv/bin/python -m benchmarks.bench_search --customers 100000
+    .venv/bin/python -m benchmarks.bench_search --customers 1000000 \
+        --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+
+Customers come from the demo generator (benchmarks.demo_db); their customer, contact point
+and loyalty rows are copied into a fresh database (benchmarks/data/search-N.db, and a
+PostgreSQL database `frontline_bench_search` with --postgres), the index is rebuilt (timed),
+and a query set of every kind is drawn from them with the true customer of each: names as
+written, accents dropped, surnames first, one typo, two typos in a long word, the last word
+as a prefix, short prefixes of every word, phone numbers in other formats, trailing phone
+digits, emails, email local parts, customer ids with and without prefix and zeros.
+
+The queries go through `frontline search --batch` (one process, as the issue says); latency
+is the `ms` it reports (the search itself), memory its peak RSS. The same name queries run
+through a rapidfuzz full scan over every customer for comparison.
+
+Recall is reported strictly (the very customer in the top 5) and "namesake-tolerant" (a top-5
+hit with exactly the same name, or the same phone or email, counts: nothing in the query can
+tell them apart). Prefix queries are split by how many customers they match: "prefix ≤5" is
+the kind with a target; "ambiguous" prefixes are reported for information.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.demo_db import DATA_DIR, ensure_demo_db
+from core.db import make_engine, upgrade_database
+from core.search.indexer import rebuild_index
+from core.search.normalize import fold, name_words
+
+KINDS = (
+    "name",
+    "accents_dropped",
+    "surnames_first",
+    "typo",
+    "typo_2_edits",
+    "prefix_last_word",
+    "short_prefixes",
+    "phone",
+    "phone_trailing",
+    "email",
+    "email_local",
+    "id",
+)
+PREFIX_KINDS = ("prefix_last_word", "short_prefixes")
+TABLES = ("customer", "contact_point", "loyalty_account")
+
+
+@dataclass
+class Person:
+    id: int
+    external_id: str
+    first: str
+    last: str
+    phones: list[tuple[str, str]] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return " ".join(name_words(f"{self.first} {self.last}"))
+
+
+@dataclass
+class Query:
+    kind: str
+    q: str
+    truth: int
+    matches: int = 1
+    """Customers a prefix query matches (for splitting prefixes by ambiguity)."""
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def sqlite_copy(customers: int) -> Path:
+    """A fresh migrated SQLite file holding the demo's customers and contact points."""
+    demo = ensure_demo_db(customers)
+    path = DATA_DIR / f"search-{customers}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    upgrade_database(f"sqlite+aiosqlite:///{path}")
+    connection = sqlite3.connect(path)
+    connection.execute(f"ATTACH DATABASE '{demo}' AS demo")
+    for table in TABLES:
+        columns = ", ".join(
+            row[1] for row in connection.execute(f"PRAGMA main.table_info({table})")
+        )
+        connection.execute(
+            f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM demo.{table}"
+        )
+    connection.commit()
+    connection.close()
+    return path
+
+
+def load_people(path: Path) -> dict[int, Person]:
+    connection = sqlite3.connect(path)
+    people = {
+        cid: Person(cid, ext, first, last)
+        for cid, ext, first, last in connection.execute(
+            "SELECT id, external_id, first_name, last_name FROM customer"
+        )
+    }
+    for cid, kind, value, normalized in connection.execute(
+        "SELECT customer_id, kind, value, normalized FROM contact_point ORDER BY is_primary DESC"
+    ):
+        person = people.get(cid)
+        if person is None:
+            continue
+        if kind == "phone":
+            person.phones.append((value, normalized))
+        else:
+            person.emails.append(value)
+    connection.close()
+    return people
+
+
+def _parse(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "date":
+        return date.fromisoformat(value)
+    if kind == "datetime":
+        return datetime.fromisoformat(value)
+    if kind == "bool":
+        return bool(value)
+    return value
+
+
+async def postgres_copy(sqlite_path: Path, admin_url: str) -> str:
+    """A fresh PostgreSQL database with the same customers (COPY), migrated to head."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    name = "frontline_bench_search"
+    connect = {"user": url.username, "password": url.password, "host": url.host, "port": url.port}
+    admin = await asyncpg.connect(database=url.database, **connect)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    target = url.set(database=name).render_as_string(hide_password=False)
+    await asyncio.to_thread(upgrade_database, target)
+    source = sqlite3.connect(sqlite_path)
+    conn = await asyncpg.connect(database=name, **connect)
+    for table in TABLES:
+        columns = await conn.fetch(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = $1 ORDER BY ordinal_position",
+            table,
+        )
+        names = [c["column_name"] for c in columns]
+        kinds = [
+            "date"
+            if c["data_type"] == "date"
+            else "datetime"
+            if c["data_type"].startswith("timestamp")
+            else "bool"
+            if c["data_type"] == "boolean"
+            else ""
+            for c in columns
+        ]
+        cursor = source.execute(f"SELECT {', '.join(names)} FROM {table}")
+        while rows := cursor.fetchmany(100_000):
+            records = [tuple(_parse(v, k) for v, k in zip(row, kinds, strict=True)) for row in rows]
+            await conn.copy_records_to_table(table, records=records, columns=names)
+    await conn.execute("ANALYZE")
+    await conn.close()
+    source.close()
+    return target
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def _typo(word: str, rng: random.Random, kind: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    i = rng.randrange(1, len(word) - 1)
+    if kind == 0:  # substitution
+        return word[:i] + rng.choice([c for c in letters if c != word[i]]) + word[i + 1 :]
+    if kind == 1:  # insertion
+        return word[:i] + rng.choice(letters) + word[i:]
+    if kind == 2:  # deletion
+        return word[:i] + word[i + 1 :]
+    j = i if word[i] != word[i + 1] else i - 1  # transposition of two different letters
+    return word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+
+
+def _phone_format(normalized: str, rng: random.Random) -> str:
+    national = normalized[-9:]
+    country = normalized[:-9] or "34"
+    style = rng.randrange(5)
+    if style == 0:
+        return f"+{country} {national[:3]} {national[3:5]} {national[5:7]} {national[7:]}"
+    if style == 1:
+        return f"00{country}{national}"
+    if style == 2:
+        return f"{national[:3]}-{national[3:6]}-{national[6:]}"
+    if style == 3:
+        return f"({national[:3]}) {national[3:]}"
+    return f"+{country}{national}"
+
+
+def make_queries(people: dict[int, Person], per_kind: int, seed: int) -> list[Query]:
+    rng = random.Random(seed)
+    ids = sorted(people)
+    sample = [people[i] for i in rng.sample(ids, min(len(ids), per_kind * 3))]
+    queries: list[Query] = []
+    by_kind: dict[str, int] = Counter()
+
+    def add(kind: str, q: str, truth: int) -> None:
+        if by_kind[kind] < per_kind and q.strip():
+            by_kind[kind] += 1
+            queries.append(Query(kind, q, truth))
+
+    for p in sample:
+        words = p.key.split()
+        first_words = name_words(p.first)
+        last_words = name_words(p.last)
+        if len(words) < 2 or not last_words:
+            continue
+        add("name", f"{p.first} {p.last}", p.id)
+        add("accents_dropped", " ".join(words), p.id)
+        add("surnames_first", " ".join(last_words + first_words), p.id)
+        long = [i for i, w in enumerate(words) if len(w) >= 4]
+        if long:
+            i = rng.choice(long)
+            typo = words[:i] + [_typo(words[i], rng, by_kind["typo"] % 4)] + words[i + 1 :]
+            add("typo", " ".join(typo), p.id)
+        longer = [i for i, w in enumerate(words) if len(w) >= 8]
+        if longer:
+            i = rng.choice(longer)
+            twice = _typo(_typo(words[i], rng, 0), rng, 3)
+            add("typo_2_edits", " ".join(words[:i] + [twice] + words[i + 1 :]), p.id)
+        if len(words[-1]) >= 4:
+            cut = rng.randint(2, min(5, len(words[-1]) - 1))
+            add("prefix_last_word", " ".join(words[:-1] + [words[-1][:cut]]), p.id)
+        if len(words) >= 3:
+            add("short_prefixes", " ".join(w[: rng.randint(2, 4)] for w in words), p.id)
+        if p.phones:
+            value, normalized = rng.choice(p.phones)
+            add("phone", _phone_format(normalized, rng) if rng.random() < 0.7 else value, p.id)
+            digits = normalized[-rng.randint(7, 9) :]
+            spaced = " ".join(digits[i : i + 3] for i in range(0, len(digits), 3))
+            add("phone_trailing", spaced if rng.random() < 0.5 else digits, p.id)
+        if p.emails:
+            email = rng.choice(p.emails)
+            add("email", email.upper() if rng.random() < 0.3 else email, p.id)
+            add("email_local", email.partition("@")[0], p.id)
+        number = p.external_id.lstrip("Cc")
+        style = by_kind["id"] % 3
+        add("id", [p.external_id, "c" + number.lstrip("0"), number.lstrip("0")][style], p.id)
+    return queries
+
+
+def count_prefix_matches(queries: list[Query], people: dict[int, Person]) -> None:
+    """How many customers each prefix query matches (every word a prefix of a name word)."""
+    postings: dict[str, set[int]] = defaultdict(set)
+    for p in people.values():
+        for word in p.key.split():
+            postings[word].add(p.id)
+    vocabulary = sorted(postings)
+    for query in queries:
+        if query.kind not in PREFIX_KINDS:
+            continue
+        matched: set[int] | None = None
+        for part in query.q.split():
+            found: set[int] = set()
+            for word in vocabulary:
+                if word.startswith(part):
+                    found |= postings[word]
+            matched = found if matched is None else matched & found
+        query.matches = len(matched or ())
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+def run_batch(url: str, queries: list[Query], warmup: int = 30) -> tuple[list[dict[str, Any]], int]:
+    """Answers from `frontline search --batch` and its peak RSS in kB."""
+    env = dict(os.environ, FRONTLINE_DATABASE_URL=url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "search", "--batch", "--limit", "5"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    rng = random.Random(7)
+    for query in rng.sample(queries, min(warmup, len(queries))):  # load caches, as a console would
+        process.stdin.write(json.dumps({"q": query.q}) + "\n")
+        process.stdin.flush()
+        process.stdout.readline()
+    answers = []
+    for query in queries:
+        process.stdin.write(json.dumps({"q": query.q}) + "\n")
+        process.stdin.flush()
+        answers.append(json.loads(process.stdout.readline()))
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    process.stdin.close()
+    process.wait()
+    return answers, peak
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def same_customer(hit: dict[str, Any], query: Query, people: dict[int, Person]) -> bool:
+    """A hit nothing in the query can tell from the true customer (namesake, shared contact)."""
+    truth, other = people[query.truth], people.get(hit["customer_id"])
+    if other is None:
+        return False
+    if query.kind.startswith("phone"):
+        return bool({n for _, n in truth.phones} & {n for _, n in other.phones})
+    if query.kind.startswith("email"):
+        return bool({e.lower() for e in truth.emails} & {e.lower() for e in other.emails})
+    return truth.key == other.key
+
+
+def report(
+    label: str, queries: list[Query], answers: list[dict[str, Any]], people: dict[int, Person]
+) -> dict[str, Any]:
+    rows: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, query in enumerate(queries):
+        kind = query.kind
+        if kind in PREFIX_KINDS:
+            kind += " (≤5 match)" if query.matches <= 5 else " (ambiguous)"
+        groups[kind].append(i)
+    for kind, members in sorted(groups.items()):
+        strict = tolerant = 0
+        for i in members:
+            results = answers[i]["results"][:5]
+            ids = [hit["customer_id"] for hit in results]
+            strict += queries[i].truth in ids
+            tolerant += any(same_customer(hit, queries[i], people) for hit in results)
+        ms = [answers[i]["ms"] for i in members]
+        rows[kind] = {
+            "queries": len(members),
+            "recall_strict": strict / len(members),
+            "recall_namesake": tolerant / len(members),
+            "p50": statistics.median(ms),
+            "p95": percentile(ms, 0.95),
+        }
+    all_ms = [answer["ms"] for answer in answers]
+    summary = {
+        "label": label,
+        "p50": statistics.median(all_ms),
+        "p95": percentile(all_ms, 0.95),
+        "p99": percentile(all_ms, 0.99),
+        "kinds": rows,
+    }
+    print(f"\n== {label}: {len(queries)} queries")
+    print(f"{'kind':<34}{'n':>5}{'recall@5':>10}{'namesake':>10}{'p50 ms':>9}{'p95 ms':>9}")
+    for kind, row in rows.items():
+        print(
+            f"{kind:<34}{row['queries']:>5}{row['recall_strict']:>10.1%}"
+            f"{row['recall_namesake']:>10.1%}{row['p50']:>9.2f}{row['p95']:>9.2f}"
+        )
+    print(
+        f"latency (search itself): p50 {summary['p50']:.2f} ms, p95 {summary['p95']:.2f} ms, "
+        f"p99 {summary['p99']:.2f} ms"
+    )
+    return summary
+
+
+def full_scan(queries: list[Query], people: dict[int, Person], limit: int) -> dict[str, Any]:
+    """The same name queries through rapidfuzz over every customer's name."""
+    from rapidfuzz import fuzz, process
+
+    ids = list(people)
+    names = [people[i].key for i in ids]
+    chosen = [q for q in queries if q.kind not in PREFIX_KINDS and q.kind in KINDS[:5]][:limit]
+    times, hits = [], 0
+    for query in chosen:
+        started = time.perf_counter()
+        found = process.extract(fold(query.q), names, scorer=fuzz.WRatio, limit=5)
+        times.append((time.perf_counter() - started) * 1000)
+        top = [ids[index] for _, _, index in found]
+        hits += query.truth in top
+    result = {
+        "queries": len(chosen),
+        "recall_strict": hits / max(len(chosen), 1),
+        "p50": statistics.median(times),
+        "p95": percentile(times, 0.95),
+    }
+    print(
+        f"\n== rapidfuzz full scan (WRatio over {len(names):,} names), {len(chosen)} name queries: "
+        f"recall@5 {result['recall_strict']:.1%}, p50 {result['p50']:.1f} ms, "
+        f"p95 {result['p95']:.1f} ms"
+    )
+    return result
+
+
+async def timed_rebuild(url: str) -> float:
+    engine = make_engine(url)
+    started = time.perf_counter()
+    count = await rebuild_index(engine)
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    print(f"index build: {count:,} customers in {elapsed:.1f} s ({url.split('://')[0]})")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200, help="queries per kind")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="also measure on PostgreSQL")
+    parser.add_argument("--scan-queries", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    path = sqlite_copy(args.customers)
+    print(f"copied {args.customers:,} demo customers in {time.perf_counter() - started:.1f} s")
+    sqlite_url = f"sqlite+aiosqlite:///{path}"
+    results: dict[str, Any] = {"customers": args.customers}
+    results["build_sqlite_s"] = asyncio.run(timed_rebuild(sqlite_url))
+    people = load_people(path)
+    queries = make_queries(people, args.queries, args.seed)
+    count_prefix_matches(queries, people)
+    answers, peak = run_batch(sqlite_url, queries)
+    results["sqlite"] = report(f"SQLite, {args.customers:,} customers", queries, answers, people)
+    results["sqlite"]["peak_rss_mb"] = peak / 1024
+    print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
+    results["full_scan"] = full_scan(queries, people, args.scan_queries)
+    if args.postgres:
+        pg_url = asyncio.run(postgres_copy(path, args.postgres))
+        results["build_postgres_s"] = asyncio.run(timed_rebuild(pg_url))
+        answers, peak = run_batch(pg_url, queries)
+        results["postgres"] = report(
+            f"PostgreSQL, {args.customers:,} customers", queries, answers, people
+        )
+        results["postgres"]["peak_rss_mb"] = peak / 1024
+        print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"(this benchmark process itself peaked at {own:.0f} MB; it holds every name)")
+    out = DATA_DIR / f"bench_search-{args.customers}.json"
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"figures written to {out}")
+
+
+if __name__ == "__main__":
+    main()
