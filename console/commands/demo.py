@@ -92,8 +92,39 @@ def demo(
             f"demo ready: {result.customers:,} customers, {rows:,} rows in {result.seconds:.1f} s",
             err=True,
         )
+        _refresh_analytics(obj, day)
     if no_open:
         return
     from console.launch import open_console
 
     sys.exit(open_console(obj))
+
+
+def _refresh_analytics(obj: CliContext, day: date) -> None:
+    """Score the new customers (RFM, value, churn risk) so the console shows them at once.
+
+    The demo is usable without it, so a failure is reported and the command goes on.
+    """
+    from core.analytics.service import AnalyticsService
+    from core.db import make_sessions, null_pool_engine
+
+    async def run() -> int:
+        engine = null_pool_engine(obj.database_url)
+        try:
+            service = AnalyticsService(make_sessions(engine), obj.settings)
+            with stage_progress() as progress:
+                result = await service.refresh(
+                    engine, day, lambda done, total: progress("analytics", done, total)
+                )
+            return result.customers
+        finally:
+            await engine.dispose()
+
+    try:
+        scored = asyncio.run(run())
+    except Exception as error:  # noqa: BLE001 - the demo itself is complete and usable
+        click.echo(
+            f"analytics not refreshed ({error}); run `frontline analytics refresh`", err=True
+        )
+        return
+    click.echo(f"analytics refreshed for {scored:,} customers", err=True)

@@ -156,7 +156,7 @@ async def _build_sqlite(url: str, plan: DemoPlan, report: Progress) -> DemoResul
     try:
         await asyncio.to_thread(upgrade_database, building_url)
         totals = await asyncio.to_thread(_load_sqlite, building, plan, report)
-        await _rebuild_search_index(building_url, report)
+        await _rebuild_search_index(building_url, plan.customers, report)
         await asyncio.to_thread(_swap_in, building, target)
     except BaseException:
         await asyncio.to_thread(_remove_sqlite, building)
@@ -184,12 +184,14 @@ def _swap_in(building: Path, target: Path) -> None:
     os.replace(building, target)
 
 
-async def _rebuild_search_index(url: str, report: Progress) -> None:
+async def _rebuild_search_index(url: str, customers: int, report: Progress) -> None:
     engine = make_engine(url)
     try:
-        report("search index", 0, 1)
-        await rebuild_index(engine, lambda done, total: report("search index", done, total))
-        report("search index", 1, 1)
+        report("search index", 0, customers)
+        indexed = await rebuild_index(
+            engine, lambda done, total: report("search index", done, total)
+        )
+        report("search index", indexed, indexed)
     finally:
         await engine.dispose()
 
@@ -251,5 +253,5 @@ async def _build_postgres(url: str, plan: DemoPlan, report: Progress) -> DemoRes
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
-    await _rebuild_search_index(url, report)
+    await _rebuild_search_index(url, plan.customers, report)
     return DemoResult(customers=plan.customers, rows=totals)
