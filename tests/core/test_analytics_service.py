@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,15 +176,16 @@ async def test_new_purchase_updates_the_stored_figures_without_a_refresh(
 def test_segments_json_counts_every_customer(db_url: str) -> None:
     async def prepare() -> None:
         engine = make_engine(db_url)
-        sessions = make_sessions(engine)
-        await _population(sessions)
-        await AnalyticsService(sessions).refresh(engine, AS_OF)
+        await _population(make_sessions(engine))
         await engine.dispose()
 
     asyncio.run(prepare())
-    result = CliRunner(env={"FRONTLINE_DATABASE_URL": db_url}).invoke(
-        frontline, ["analytics", "segments", "--json"]
-    )
+    runner = CliRunner(env={"FRONTLINE_DATABASE_URL": db_url})
+    refreshed = runner.invoke(frontline, ["analytics", "refresh", "--as-of", AS_OF.isoformat()])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "refreshed 63 customers (" in refreshed.output
+    assert "BG/NBD on 62 customers" in refreshed.output
+    result = runner.invoke(frontline, ["analytics", "segments", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["as_of"] == AS_OF.isoformat()
@@ -207,3 +209,14 @@ def test_segments_json_counts_every_customer(db_url: str) -> None:
         (g["nps"] or 0) * g["nps_answers"] for g in data["tiers"] if g["nps"] is not None
     )
     assert everyone / len(answers) == pytest.approx(100 * (promoters - detractors) / len(answers))
+
+
+def test_fit_reports_the_line_of_a_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("external_id,date,amount\nC00000001,2025-01-01,10.00\nC00000002,soon,5\n")
+    result = CliRunner().invoke(
+        frontline,
+        ["analytics", "fit", "--transactions", str(path), "--calibration-end", "2025-06-30"],
+    )
+    assert result.exit_code != 0
+    assert "line 3" in result.output and "soon" in result.output
