@@ -14,9 +14,10 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
+from core.analytics.service import AnalyticsService
 from core.db import publish_change
 from core.demo.catalogue import CATALOGUE
 from core.importing.base import Reject, Row, catalogue_ids, cell, chunks, customer_ids, table
@@ -76,6 +77,9 @@ class _ActivityImport:
     async def _prepare(self, session: AsyncSession, values: list[Keyed]) -> None:
         """Fill in anything that needs the database (product ids)."""
 
+    async def _after(self, session: AsyncSession, customer_ids: list[int]) -> None:
+        """Bring whatever depends on the new rows up to date, in the same transaction."""
+
     async def write(self, session: AsyncSession, rows: list[Row]) -> list[Reject]:
         ids = await customer_ids(session, [r.values.external_id for r in rows])
         rejects = [
@@ -105,7 +109,9 @@ class _ActivityImport:
                     for k in fresh
                 ],
             )
-            await _touch(session, {ids[k.external_id]: k.at for k in sorted(fresh, key=_at)})
+            touched = {ids[k.external_id]: k.at for k in sorted(fresh, key=_at)}
+            await _touch(session, touched)
+            await self._after(session, sorted(touched))
             await publish_change(session, "customer", "import")
         return rejects
 
@@ -150,6 +156,11 @@ class TransactionImport(_ActivityImport):
         keyed = Keyed(external_id, at, {"amount": amount, "product_id": code, "channel": channel})
         keyed.key = self._key(f"t|{external_id}|{at.isoformat()}|{amount}|{code}|{channel}")
         return keyed
+
+    async def _after(self, session: AsyncSession, customer_ids: list[int]) -> None:
+        # The stored RFM and value figures of these customers follow their new purchases.
+        analytics = AnalyticsService(async_sessionmaker(bind=session.bind), None)
+        await analytics.update_customers(session, customer_ids)
 
     async def _prepare(self, session: AsyncSession, values: list[Keyed]) -> None:
         products = await catalogue_ids(session)
