@@ -9,6 +9,7 @@ import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -286,3 +287,49 @@ def test_command_summary_json_and_exit_codes(db_url: str, tmp_path: Path) -> Non
     assert json.loads(out) == {"imported": 3, "rejected": 0, "rejects_file": None}
     code, out, _ = _cli(db_url, tmp_path, "customers", str(good), "--json")
     assert json.loads(out)["imported"] == 3  # upserts; the dry run's rows were never written
+
+
+class _StrictKind:
+    """Writes each row as a customer with a plain INSERT, so a duplicate number is refused by
+    the database itself (not by the parser)."""
+
+    name = "customers"
+    required = ("external_id",)
+    optional: tuple[str, ...] = ()
+
+    def parse(self, row: dict[str, str]) -> str:
+        return row["external_id"]
+
+    async def write(self, session: AsyncSession, rows: list[Any]) -> list[Any]:
+        await session.execute(
+            Customer.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "external_id": r.values, "first_name": "", "last_name": r.values,
+                    "city": "", "country": "", "marketing_consent": False,
+                    "do_not_call": False, "created_at": datetime.now(UTC),
+                    "updated_at": datetime.now(UTC),
+                }
+                for r in rows
+            ],
+        )  # fmt: skip
+        return []
+
+
+async def test_rows_the_database_refuses_are_rejected_alone(
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("core.importing.runner.make_kind", lambda kind, tz: _StrictKind())
+    source = _write(tmp_path / "c.csv", "external_id\nA1\nA2\nA1\nA3\n")
+    result = await import_file(
+        engine, "customers", source, rejects_path=tmp_path / "rejects.csv", batch_rows=10
+    )
+    assert (result.imported, result.rejected) == (3, 1)
+    assert result.rejects[0].line == 4
+    assert result.rejects[0].reason.startswith("refused by the database")
+    async with sessions() as session:
+        stored = sorted((await session.execute(select(Customer.external_id))).scalars())
+    assert stored == ["A1", "A2", "A3"]
