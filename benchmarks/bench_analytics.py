@@ -65,6 +65,7 @@ async def _measure(url: str, profiles: int) -> dict[str, float | int]:
         "customers": result.customers,
         "purchases": result.purchases,
         "refresh_seconds": round(result.seconds, 1),
+        **{f"refresh_{name}_seconds": round(value, 1) for name, value in result.phases.items()},
         "profile_p50_ms": round(statistics.median(times), 2),
         "profile_p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
         "profiles": len(times),

@@ -23,6 +23,8 @@ from core.analytics.relationship import depth, nps_category, scope, tenure_days,
 from core.analytics.rfm import NO_PURCHASES
 from core.analytics.segments import SegmentReport, segment_report
 from core.analytics.store import (
+    all_customer_ids,
+    all_latest_nps,
     customer_purchases,
     day_end,
     latest_nps,
@@ -160,6 +162,8 @@ class RefreshResult:
     purchases: int
     population: Population
     seconds: float
+    phases: dict[str, float]
+    """Seconds spent reading, computing (fits and scores) and writing."""
 
 
 class AnalyticsService:
@@ -272,6 +276,7 @@ class AnalyticsService:
             What was done, with the new population fit.
         """
         started = clock.monotonic()
+        phases: dict[str, float] = {}
         stamp = datetime.now(UTC)
         day = as_of or stamp.date()
         end = day_end(day)
@@ -281,12 +286,7 @@ class AnalyticsService:
             rows = (
                 await connection.execute(select(func.count()).select_from(Purchase))
             ).scalar_one()
-            ids = np.array(
-                (await connection.execute(select(col(Customer.id)).order_by(col(Customer.id))))
-                .scalars()
-                .all(),
-                dtype=np.int64,
-            )
+            ids = await all_customer_ids(connection)
             await connection.commit()
             total = int(rows) + len(ids)
             done = 0
@@ -299,18 +299,20 @@ class AnalyticsService:
 
             advance(0)
             keys, days, amounts = await stream_purchases(connection, end, advance)
+            nps = await all_latest_nps(connection, end)
             await connection.commit()
+            phases["read"] = clock.monotonic() - started
             purchases = len(keys)
             figures, population = population_figures(keys, days, amounts, day, self.config)
             del keys, days, amounts
-            nps = await latest_nps(connection, end)
-            await connection.commit()
+            phases["compute"] = clock.monotonic() - started - phases["read"]
             model = population_row(population, self.config.horizon_weeks)
             await connection.execute(
                 insert(AnalyticsModel).values(model.model_dump(exclude={"id"}))
             )
             await connection.commit()
             await write_bulk(connection, ids, figures, nps, day, stamp, advance)
+            phases["write"] = clock.monotonic() - started - phases["read"] - phases["compute"]
         self._population, self._population_read = population, clock.monotonic()
         return RefreshResult(
             as_of=day,
@@ -318,6 +320,7 @@ class AnalyticsService:
             purchases=int(purchases),
             population=population,
             seconds=clock.monotonic() - started,
+            phases=phases,
         )
 
     def _engine(self) -> AsyncEngine:

@@ -130,6 +130,34 @@ async def stream_purchases(
     return keys[keep], days[keep], amounts[keep]
 
 
+async def driver_rows(connection: AsyncConnection, sql: str) -> list[Sequence[Any]]:
+    """All rows of a parameterless query, straight from the driver (for bulk reads)."""
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    if connection.dialect.name == "sqlite":
+        return list(await raw.execute_fetchall(sql))
+    return list(await raw.fetch(sql))
+
+
+async def all_customer_ids(connection: AsyncConnection) -> Ints:
+    """Every customer's id, sorted."""
+    rows = await driver_rows(connection, "SELECT id FROM customer ORDER BY id")
+    return np.array([r[0] for r in rows], dtype=np.int64)
+
+
+async def all_latest_nps(connection: AsyncConnection, end: datetime) -> dict[int, int]:
+    """Each customer's latest NPS answer before `end`, for every customer at once."""
+    if connection.dialect.name == "sqlite":
+        cutoff = f"'{end.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+    else:
+        cutoff = f"TIMESTAMP '{end.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+    rows = await driver_rows(
+        connection,
+        f"SELECT customer_id, score FROM nps_response WHERE at < {cutoff} ORDER BY at, id",
+    )
+    return {int(customer_id): int(score) for customer_id, score in rows}
+
+
 async def customer_purchases(
     session: AsyncSession, customer_ids: Sequence[int], end: datetime
 ) -> tuple[Ints, Ints, Floats]:
