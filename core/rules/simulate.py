@@ -59,18 +59,43 @@ class OfferTally:
 
 
 class _Evaluator:
-    """Conditions over a batch: CEL once per distinct input, memoised across batches."""
+    """Conditions over a batch: CEL once per distinct input, memoised across batches.
+
+    Conditions that read the same fields (`customer.tenure_years >= 1.0` in one offer,
+    `>= 5.0` in another) are evaluated together, as one CEL list, so that the customer's
+    values are converted into CEL once for all of them.
+    """
 
     def __init__(self, rules: RuleSet, call: CallFacts) -> None:
         self.rules = rules
         self.call = call
         self.call_ns = call.namespace()
-        self.memo: dict[int, dict[object, bool]] = {}
+        self.memo: dict[object, dict[object, object]] = {}
+        groups: dict[tuple[str, ...], list[Condition]] = {}
+        for offer in rules.offers:
+            if offer.id in rules.reads_history:
+                continue
+            for condition in offer.conditions:
+                groups.setdefault(condition.paths, []).append(condition)
+        self.place: dict[int, tuple[tuple[str, ...], int]] = {}
+        self.group_programs: dict[tuple[str, ...], Any] = {}
+        for paths, members in groups.items():
+            if len(members) < 2:
+                continue
+            for position, condition in enumerate(members):
+                self.place[id(condition)] = (paths, position)
+            self.group_programs[paths] = (
+                cel.compile("[" + ", ".join(f"({c.source}) == true" for c in members) + "]"),
+                members,
+            )
 
     def column(
-        self, path: str, offer: Offer, customers: Sequence[Mapping[str, object]],
+        self,
+        path: str,
+        offer: Offer,
+        customers: Sequence[Mapping[str, object]],
         facts: Sequence[CustomerFacts],
-    ) -> list[object]:  # fmt: skip
+    ) -> list[object]:
         namespace, _, name = path.partition(".")
         if namespace == "customer":
             return [_freeze(c[name]) for c in customers]
@@ -85,40 +110,91 @@ class _Evaluator:
             for f in facts
         ]
 
-    def results(
-        self, condition: Condition, offer: Offer, customers: Sequence[Mapping[str, object]],
-        facts: Sequence[CustomerFacts], columns: dict[tuple[str, str], list[object]],
-    ) -> Bools:  # fmt: skip
+    def _keys(
+        self,
+        condition: Condition,
+        offer: Offer,
+        customers: Sequence[Mapping[str, object]],
+        facts: Sequence[CustomerFacts],
+        columns: dict[tuple[str, str], list[object]],
+    ) -> list[object]:
         cols = []
         for path in condition.paths:
             key = (path, offer.id if path.startswith("offer.") else "")
             if key not in columns:
                 columns[key] = self.column(path, offer, customers, facts)
             cols.append(columns[key])
-        n = len(customers)
-        keys: list[object] = list(zip(*cols, strict=True)) if cols else [()] * n
+        return list(zip(*cols, strict=True)) if cols else [()] * len(customers)
+
+    def results(
+        self,
+        condition: Condition,
+        offer: Offer,
+        customers: Sequence[Mapping[str, object]],
+        facts: Sequence[CustomerFacts],
+        columns: dict[tuple[str, str], list[object]],
+    ) -> Bools:
+        keys = self._keys(condition, offer, customers, facts, columns)
+        n = len(keys)
+        placed = self.place.get(id(condition))
+        if placed is not None:
+            paths, position = placed
+            memo = self.memo.setdefault(paths, {})
+            self._fill(memo, keys, lambda key: self._evaluate_group(paths, offer, key))
+            return np.fromiter(
+                (memo[k][position] for k in keys),  # type: ignore[index]
+                dtype=np.bool_,
+                count=n,
+            )
         memo = self.memo.setdefault(id(condition), {})
+        self._fill(memo, keys, lambda key: self._evaluate(condition, offer, key))
+        return np.fromiter((memo[k] for k in keys), dtype=np.bool_, count=n)
+
+    @staticmethod
+    def _fill(
+        memo: dict[object, object], keys: list[object], evaluate: Callable[[object], object]
+    ) -> None:
         missing = set(keys).difference(memo)
         if len(memo) + len(missing) > MEMO_LIMIT:  # bound memory on continuous fields
             memo.clear()
             missing = set(keys)
         for new in missing:
-            memo[new] = self._evaluate(condition, offer, new)
-        return np.fromiter((memo[k] for k in keys), dtype=np.bool_, count=n)
+            memo[new] = evaluate(new)
 
-    def _evaluate(self, condition: Condition, offer: Offer, key: object) -> bool:
+    @staticmethod
+    def _variables(paths: Sequence[str], offer: Offer, key: object) -> dict[str, Any]:
         variables: dict[str, Any] = {"customer": {}, "call": {}, OFFERS_MAP: {offer.id: {}}}
         assert isinstance(key, tuple)
-        for path, value in zip(condition.paths, key, strict=True):
+        for path, value in zip(paths, key, strict=True):
             namespace, _, name = path.partition(".")
             target = (
                 variables[OFFERS_MAP][offer.id] if namespace == "offer" else variables[namespace]
             )
             target[name] = list(value) if isinstance(value, tuple) else value
+        return variables
+
+    def _evaluate(self, condition: Condition, offer: Offer, key: object) -> bool:
         try:
-            return condition.program.execute(cel.Context(variables)) is True
+            env = cel.Context(self._variables(condition.paths, offer, key))
+            return condition.program.execute(env) is True
         except Exception:  # noqa: BLE001 - a clause that cannot be judged does not hold
             return False
+
+    def _evaluate_group(
+        self, paths: tuple[str, ...], offer: Offer, key: object
+    ) -> tuple[bool, ...]:
+        program, members = self.group_programs[paths]
+        env = cel.Context(self._variables(paths, offer, key))
+        try:
+            return tuple(x is True for x in program.execute(env))
+        except Exception:  # noqa: BLE001 - one member failed (a null, say): one at a time
+            out = []
+            for condition in members:
+                try:
+                    out.append(condition.program.execute(env) is True)
+                except Exception:  # noqa: BLE001 - cannot be judged: does not hold
+                    out.append(False)
+            return tuple(out)
 
 
 @dataclass
@@ -184,9 +260,12 @@ class _Run:
         self._arbitrate(facts, eligible, segment, tier)
 
     def _arbitrate(
-        self, facts: Sequence[CustomerFacts], eligible: Bools, segment: NDArray[np.object_],
+        self,
+        facts: Sequence[CustomerFacts],
+        eligible: Bools,
+        segment: NDArray[np.object_],
         tier: NDArray[np.object_],
-    ) -> None:  # fmt: skip
+    ) -> None:
         offers = self.rules.offers
         policy = self.rules.policy
         n, m = eligible.shape
@@ -255,9 +334,13 @@ async def simulate(
     async with engine.connect() as connection:
         counts = await response_counts(connection)
     run = _Run(
-        rules, call, counts, np.random.default_rng(seed), _Evaluator(rules, call),
+        rules,
+        call,
+        counts,
+        np.random.default_rng(seed),
+        _Evaluator(rules, call),
         {o.id: OfferTally() for o in rules.offers},
-    )  # fmt: skip
+    )
     done = 0
     window = rules.policy.impression_window_days
     async for batch in stream_facts(engine, at.date(), at, config, window):
