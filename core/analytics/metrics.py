@@ -219,3 +219,89 @@ def scored_figures(
     if population is None:
         population = Population(as_of, 0, None, None, None)
     return _figures(keys, days, amounts, as_of, config, population)[0]
+
+
+@dataclass(frozen=True)
+class OneCustomer:
+    """One customer's figures (the same as a row of Figures), computed without numpy sorting."""
+
+    last_day: int
+    recency_days: int
+    frequency: int
+    monetary: float
+    spend_12m: float
+    r: int
+    f: int
+    m: int
+    segment: str
+    expected_purchases: float
+    p_alive: float
+    expected_value: float
+
+
+def _score(value: float, edges: tuple[float, ...]) -> int:
+    return 1 + sum(value >= edge for edge in edges)
+
+
+def one_customer_figures(
+    days: list[int],
+    amounts: list[float],
+    as_of: date,
+    config: AnalyticsConfig,
+    population: Population | None,
+) -> OneCustomer | None:
+    """`scored_figures` for a single customer's purchases, in plain Python (a profile).
+
+    Returns:
+        The figures, or None when the customer bought nothing up to `as_of`.
+    """
+    end = day_number(as_of)
+    by_day: dict[int, float] = {}
+    for day, amount in zip(days, amounts, strict=True):
+        if day <= end:
+            by_day[day] = by_day.get(day, 0.0) + amount
+    if not by_day:
+        return None
+    ordered = sorted(by_day)
+    first, last = ordered[0], ordered[-1]
+    x = len(ordered) - 1
+    total = sum(by_day.values())
+    m_avg = (total - by_day[first]) / x if x else 0.0
+    start = end - config.rfm_window_days + 1 if config.rfm_window_days else first
+    frequency = sum(1 for d in ordered if d >= start)
+    monetary = sum(v for d, v in by_day.items() if d >= start)
+    spend_12m = sum(v for d, v in by_day.items() if d >= end - 364)
+    recency = end - last
+    if population is not None and population.thresholds is not None:
+        t = population.thresholds
+        r, f = _score(-recency, t.recency), _score(frequency, t.frequency)
+        m = _score(monetary, t.monetary)
+        segment = SEGMENT_MAP[(r, f)]
+    else:
+        r = f = m = 0
+        segment = NOT_SCORED
+    xs = np.array([float(x)])
+    t_x = np.array([(last - first) / 7.0])
+    age = np.array([(end - first) / 7.0])
+    bg = population.bgnbd if population is not None else None
+    gg = population.gamma_gamma if population is not None else None
+    alive = float(probability_alive(bg, xs, t_x, age)[0]) if bg is not None else 1.0
+    purchases = float(expected_purchases(bg, config.horizon_weeks, xs, t_x, age)[0]) if bg else 0.0
+    if gg is not None:
+        spend = float(expected_spend(gg, xs, np.array([m_avg]))[0])
+    else:
+        spend = m_avg if x else by_day[first]
+    return OneCustomer(
+        last_day=last,
+        recency_days=recency,
+        frequency=frequency,
+        monetary=monetary,
+        spend_12m=spend_12m,
+        r=r,
+        f=f,
+        m=m,
+        segment=segment,
+        expected_purchases=purchases,
+        p_alive=alive,
+        expected_value=purchases * spend,
+    )

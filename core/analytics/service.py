@@ -17,7 +17,12 @@ from sqlmodel import col
 
 from core.analytics.config import AnalyticsConfig, analytics_config
 from core.analytics.loyalty import tier_status
-from core.analytics.metrics import Population, population_figures, scored_figures
+from core.analytics.metrics import (
+    Population,
+    one_customer_figures,
+    population_figures,
+    scored_figures,
+)
 from core.analytics.profile import CustomerProfile
 from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
 from core.analytics.rfm import NO_PURCHASES
@@ -30,7 +35,6 @@ from core.analytics.store import (
     latest_nps,
     load_population,
     population_row,
-    purchase_arrays,
     purchase_query,
     stream_purchases,
     write_bulk,
@@ -217,16 +221,16 @@ class AnalyticsService:
                 raise CustomerNotFound(f"no customer with id {customer_id}")
             population = await self._current_population(connection)
         since, created, tier, points, tier_since, nps, contact = head
-        keys, days, amounts = purchase_arrays(rows)
-        figures = scored_figures(keys, days, amounts, day, self.config, population)
+        one = one_customer_figures(
+            [int(r[1]) for r in rows], [float(r[2]) for r in rows], day, self.config, population
+        )
         start = since or (created.date() if created else None)
         tenure = tenure_days(start, day)
         status = tier_status(tier, int(points or 0), self.config.tier_thresholds)
         lines = tuple(sorted({line for _, line in held}))
-        bought = len(figures) > 0
-        spend_12m = float(figures.spend_12m[0]) if bought else 0.0
-        p_alive = float(figures.p_alive[0]) if bought else 1.0
-        recency = int(figures.recency_days[0]) if bought else None
+        spend_12m = one.spend_12m if one else 0.0
+        p_alive = one.p_alive if one else 1.0
+        recency = one.recency_days if one else None
         return CustomerProfile(
             customer_id=customer_id,
             as_of=day,
@@ -245,16 +249,16 @@ class AnalyticsService:
             nps_score=nps,
             nps_category=nps_category(nps),
             recency_days=recency,
-            frequency=int(figures.frequency[0]) if bought else 0,
-            monetary=float(figures.monetary[0]) if bought else 0.0,
-            r_score=int(figures.r[0]) if bought else 0,
-            f_score=int(figures.f[0]) if bought else 0,
-            m_score=int(figures.m[0]) if bought else 0,
-            rfm_segment=str(figures.segment[0]) if bought else NO_PURCHASES,
-            expected_purchases=float(figures.expected_purchases[0]) if bought else 0.0,
+            frequency=one.frequency if one else 0,
+            monetary=one.monetary if one else 0.0,
+            r_score=one.r if one else 0,
+            f_score=one.f if one else 0,
+            m_score=one.m if one else 0,
+            rfm_segment=one.segment if one else NO_PURCHASES,
+            expected_purchases=one.expected_purchases if one else 0.0,
             p_alive=p_alive,
             churn_risk=1.0 - p_alive,
-            expected_value=float(figures.expected_value[0]) if bought else 0.0,
+            expected_value=one.expected_value if one else 0.0,
             days_since_last_purchase=recency,
             days_since_last_contact=(day - contact.date()).days if contact else None,
         )
