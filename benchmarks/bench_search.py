@@ -340,7 +340,11 @@ def same_customer(hit: dict[str, Any], query: Query, people: dict[int, Person]) 
 
 
 def report(
-    label: str, queries: list[Query], answers: list[dict[str, Any]], people: dict[int, Person]
+    label: str,
+    queries: list[Query],
+    answers: list[dict[str, Any]],
+    people: dict[int, Person],
+    show_misses: bool = False,
 ) -> dict[str, Any]:
     rows: dict[str, dict[str, Any]] = {}
     groups: dict[str, list[int]] = defaultdict(list)
@@ -355,7 +359,14 @@ def report(
             results = answers[i]["results"][:5]
             ids = [hit["customer_id"] for hit in results]
             strict += queries[i].truth in ids
-            tolerant += any(same_customer(hit, queries[i], people) for hit in results)
+            found = any(same_customer(hit, queries[i], people) for hit in results)
+            tolerant += found
+            if show_misses and not found and "ambiguous" not in kind:
+                truth = people[queries[i].truth]
+                names = [hit["name"] for hit in results]
+                print(
+                    f"  miss [{kind}] {queries[i].q!r} -> want {truth.first} {truth.last}: {names}"
+                )
         ms = [answers[i]["ms"] for i in members]
         rows[kind] = {
             "queries": len(members),
@@ -431,6 +442,7 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="also measure on PostgreSQL")
     parser.add_argument("--scan-queries", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -443,7 +455,9 @@ def main() -> None:
     queries = make_queries(people, args.queries, args.seed)
     count_prefix_matches(queries, people)
     answers, peak = run_batch(sqlite_url, queries)
-    results["sqlite"] = report(f"SQLite, {args.customers:,} customers", queries, answers, people)
+    results["sqlite"] = report(
+        f"SQLite, {args.customers:,} customers", queries, answers, people, args.show_misses
+    )
     results["sqlite"]["peak_rss_mb"] = peak / 1024
     print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
     results["full_scan"] = full_scan(queries, people, args.scan_queries)

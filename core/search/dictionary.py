@@ -50,6 +50,8 @@ class WordMatches:
     """The ids worth reading postings for, best first (exact, prefix by frequency, typos)."""
     ranked_words: list[str] = field(default_factory=list)
     """The words of `ranked_ids`, in the same order."""
+    ranked_df: list[int] = field(default_factory=list)
+    """Their document frequencies, in the same order."""
     best: int = 0
     """How many of `ranked_words` share the lowest penalty (the likeliest meanings)."""
 
@@ -83,6 +85,12 @@ class Dictionary:
         self._generation = -1
         self._version = -1
         self._max_id = 0
+        self._total_df = 0
+
+    @property
+    def names_estimate(self) -> int:
+        """Roughly how many distinct names are indexed (names have about three words)."""
+        return max(1, self._total_df // 3)
 
     @property
     def loaded(self) -> bool:
@@ -113,6 +121,7 @@ class Dictionary:
             return
         if generation != self._generation:
             self._words, self._sorted, self._by_length, self._max_id = {}, [], {}, 0
+            self._total_df = 0
         rows = await session.execute(
             text("SELECT id, word, df FROM search_word WHERE id > :last ORDER BY id"),
             {"last": self._max_id},
@@ -124,6 +133,7 @@ class Dictionary:
             if PAIR in word:  # pair pseudo-words are looked up in SQL by name
                 continue
             self._words[word] = (wid, df)
+            self._total_df += df
             if not full:
                 bisect.insort(self._sorted, word)
             self._by_length.setdefault(len(word), []).append(word)
@@ -188,6 +198,7 @@ class Dictionary:
         )
         result.ranked_ids = [self._words[w][0] for w in ordered]
         result.ranked_words = ordered
+        result.ranked_df = [self._words[w][1] for w in ordered]
         if ordered:
             lowest = min(result.penalty(w) or 0 for w in ordered)
             result.best = sum(1 for w in ordered if (result.penalty(w) or 0) == lowest)

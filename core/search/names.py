@@ -29,8 +29,8 @@ NAMES_PER_WORD = 40
 SCAN_CAP = 20_000
 """Postings of one driving word read at most: the cost ceiling of a very common word."""
 DRIVING_WORDS = 8
-SMALL_DRIVER = 500
-"""A driving set with fewer postings than this is scanned whole, without pairs."""
+INCOMPLETE = 5000.0
+"""Extra cost of a plan that cannot read every meaning of a word."""
 PAIR_WORDS = 4
 """Meanings of each of the two driving words combined into pairs (best first)."""
 SECONDARY_WORDS = 4
@@ -46,6 +46,32 @@ class NameHit:
     detail: Detail
     score: float
     order: tuple[float, ...]
+
+
+def single_cost(s: WordMatches) -> float:
+    """Postings read when this word's meanings drive the search alone."""
+    cost = 0.0
+    for k, df in enumerate(s.ranked_df[:DRIVING_WORDS]):
+        cost += min(df, SCAN_CAP if k < s.best else SECONDARY_CAP) + 30
+    if len(s.ranked_df) > DRIVING_WORDS or s.prefix_range is not None:
+        cost += INCOMPLETE
+    return cost
+
+
+def pair_cost(a: WordMatches, b: WordMatches, names: int) -> float:
+    """Postings read when two words drive together through their pairs' posting lists."""
+    cost = 0.0
+    for da in a.ranked_df[:PAIR_WORDS]:
+        for db in b.ranked_df[:PAIR_WORDS]:
+            cost += 30 + min(SCAN_CAP, 2 * da * db / names)  # twice the independent guess
+    for s in (a, b):
+        cost += sum(
+            min(df, SECONDARY_CAP) + 30
+            for df in s.ranked_df[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]
+        )
+        if len(s.ranked_df) > PAIR_WORDS + SECONDARY_WORDS:
+            cost += INCOMPLETE
+    return cost
 
 
 class _Statement:
@@ -88,38 +114,48 @@ class _Statement:
         ]
         return f"WHERE {' AND '.join(checks)}" if checks else ""
 
-    def scan(self, sets: Sequence[WordMatches], per_word: int) -> list[str]:
+    def scan(self, sets: Sequence[WordMatches], per_word: int, names: int) -> list[str]:
         """Subqueries: names with a word of every set, driven by the cheapest posting lists.
 
-        Two common words drive together through their pair's posting list; otherwise the
-        rarest set's words drive, each stopping after `per_word` names or a bounded scan.
-        Less likely meanings of the driving words (typos, other prefixes) get a smaller scan.
+        Either one set's words drive (each stopping after `per_word` names or a bounded
+        scan), or two sets drive together through their pairs' posting lists ("garcia+lopez"
+        is far shorter than either word's list). The plan reading the fewest postings wins;
+        a plan that leaves some meanings of a word unread counts as dearer.
+
+        Args:
+            sets: the query words' matches (none empty).
+            per_word: names kept per driving posting list.
+            names: about how many names the index holds (to estimate pair lengths).
         """
-        order = sorted(range(len(sets)), key=lambda i: sets[i].postings)
-        first = sets[order[0]]
+        plans: list[tuple[float, int, int]] = [(single_cost(s), i, -1) for i, s in enumerate(sets)]
+        for i, j in itertools.combinations(range(len(sets)), 2):
+            if sets[i].prefix_range is None and sets[j].prefix_range is None:
+                plans.append((pair_cost(sets[i], sets[j], names), i, j))
+        _, i, j = min(plans)
         parts: list[str] = []
-        if len(sets) >= 2 and first.postings > SMALL_DRIVER:
-            second = sets[order[1]]
-            words_a = first.ranked_words[:PAIR_WORDS]
-            words_b = second.ranked_words[:PAIR_WORDS]
-            pairs = {PAIR.join(sorted((a, b))) for a in words_a for b in words_b if a != b}
-            if first.prefix_range is None and second.prefix_range is None and pairs:
-                where = self._checks([s for k, s in enumerate(sets) if k not in order[:2]])
-                for pair in sorted(pairs):
-                    driver = f"(SELECT id FROM search_word WHERE word = {self.bind(pair)})"
-                    parts.append(self._scan(driver, where, SCAN_CAP, per_word))
-                # Rarer meanings beyond the pairs: a short scan each.
-                where = self._checks([s for k, s in enumerate(sets) if k != order[0]])
-                for word_id in first.ranked_ids[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]:
-                    parts.append(self._scan(str(int(word_id)), where, SECONDARY_CAP, per_word))
-                where = self._checks([s for k, s in enumerate(sets) if k != order[1]])
-                for word_id in second.ranked_ids[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]:
-                    parts.append(self._scan(str(int(word_id)), where, SECONDARY_CAP, per_word))
-                return parts
-        where = self._checks([s for k, s in enumerate(sets) if k != order[0]])
-        for position, word_id in enumerate(first.ranked_ids[:DRIVING_WORDS]):
-            cap = SCAN_CAP if position < first.best else SECONDARY_CAP
-            parts.append(self._scan(str(int(word_id)), where, cap, per_word))
+        if j < 0:
+            first = sets[i]
+            where = self._checks([s for k, s in enumerate(sets) if k != i])
+            for position, word_id in enumerate(first.ranked_ids[:DRIVING_WORDS]):
+                cap = SCAN_CAP if position < first.best else SECONDARY_CAP
+                parts.append(self._scan(str(int(word_id)), where, cap, per_word))
+            return parts
+        a, b = sets[i], sets[j]
+        pairs = {
+            PAIR.join(sorted((x, y)))
+            for x in a.ranked_words[:PAIR_WORDS]
+            for y in b.ranked_words[:PAIR_WORDS]
+            if x != y
+        }
+        where = self._checks([s for k, s in enumerate(sets) if k not in (i, j)])
+        for pair in sorted(pairs):
+            driver = f"(SELECT id FROM search_word WHERE word = {self.bind(pair)})"
+            parts.append(self._scan(driver, where, SCAN_CAP, per_word))
+        # Rarer meanings beyond the pairs: a short scan each.
+        for k, s in ((i, a), (j, b)):
+            where = self._checks([t for m, t in enumerate(sets) if m != k])
+            for word_id in s.ranked_ids[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]:
+                parts.append(self._scan(str(int(word_id)), where, SECONDARY_CAP, per_word))
         return parts
 
     def whole_names(self, sets: Sequence[WordMatches]) -> list[str]:
@@ -155,7 +191,8 @@ def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int
             used.add(best[1])
             matched += 1
             penalty += best[0]
-    return matched, penalty, fuzz.token_sort_ratio(query, key)
+    # Word order does not decide a match, but among equals the name in the typed order wins.
+    return matched, penalty, 0.8 * fuzz.token_sort_ratio(query, key) + 0.2 * fuzz.ratio(query, key)
 
 
 async def _candidates(
@@ -172,13 +209,15 @@ async def _candidates(
     per_word = max(NAMES_PER_WORD, limit * 3)
     parts: list[str] = []
     if sets and not fallback:
-        parts += sql.scan(sets, per_word)
+        parts += sql.scan(sets, per_word, dictionary.names_estimate)
         if len(sets) >= 2:
             parts += sql.whole_names(sets)
     elif len(sets) >= 2:
         # Names matching all words but one, when too few match them all.
         for skip in range(len(sets)):
-            parts += sql.scan(sets[:skip] + sets[skip + 1 :], max(limit, 10))
+            parts += sql.scan(
+                sets[:skip] + sets[skip + 1 :], max(limit, 10), dictionary.names_estimate
+            )
     statement = (
         "SELECT -1, '', value FROM search_meta WHERE key = 'generation' "
         "UNION ALL SELECT -2, '', value FROM search_meta WHERE key = 'words'"

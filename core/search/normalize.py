@@ -74,7 +74,9 @@ def name_key(first_name: str, last_name: str) -> str:
 def phone_digits(text: str) -> str:
     """Digits of a phone number, without an international `00` prefix: +34 612… -> 34612…"""
     digits = re.sub(r"\D", "", text)
-    if text.strip().startswith("00") and len(digits) > 2:
+    # 00 is an international prefix only before a whole number; a short fragment that
+    # starts with zeros is just the number's digits.
+    if text.strip().startswith("00") and len(digits) >= 11:
         digits = digits[2:]
     return digits
 

@@ -234,7 +234,7 @@ async def test_common_words_driven_through_their_pairs(
     # every word "common" so this small base takes that path too.
     from core.search import names
 
-    monkeypatch.setattr(names, "SMALL_DRIVER", 0)
+    monkeypatch.setattr(names, "single_cost", lambda _matches: 1e12)
     namesakes = {people["maria_mad"], people["maria_sev"]}
     assert set(await top(search, "garcia lopez maria", 2)) == namesakes
     assert set(await top(search, "maria garcia", 2)) == namesakes
