@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -81,6 +82,9 @@ def import_(
     zone = _zone(obj.settings.timezone)
     if rejects is None and not dry_run:
         rejects = default_rejects_path(file, obj.settings.data_dir)
+    if rejects is not None and not _can_write(rejects):
+        click.echo(f"cannot import: cannot write the rejects file {rejects}", err=True)
+        sys.exit(2)
     try:
         upgrade_database(obj.database_url)
         result = asyncio.run(_run(obj.database_url, kind, file, rejects, dry_run, zone))
@@ -111,6 +115,15 @@ def import_(
             line += " (dry run: nothing was written)"
         click.echo(line)
     sys.exit(1 if result.rejected else 0)
+
+
+def _can_write(path: Path) -> bool:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    target = path if path.exists() else path.parent
+    return os.access(target, os.W_OK)
 
 
 def _zone(name: str) -> ZoneInfo | None:
