@@ -294,6 +294,12 @@ def count_prefix_matches(queries: list[Query], people: dict[int, Person]) -> Non
 # --- measuring ----------------------------------------------------------------------------
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_batch(url: str, queries: list[Query], warmup: int = 30) -> tuple[list[dict[str, Any]], int]:
     """Answers from `frontline search --batch` and its peak RSS in kB."""
     env = dict(os.environ, FRONTLINE_DATABASE_URL=url)
@@ -311,10 +317,13 @@ def run_batch(url: str, queries: list[Query], warmup: int = 30) -> tuple[list[di
         process.stdin.flush()
         process.stdout.readline()
     answers = []
+    cpu_before = _cpu_seconds(process.pid)
     for query in queries:
         process.stdin.write(json.dumps({"q": query.q}) + "\n")
         process.stdin.flush()
         answers.append(json.loads(process.stdout.readline()))
+    cpu = _cpu_seconds(process.pid) - cpu_before
+    print(f"searching process CPU: {1000 * cpu / len(queries):.2f} ms per query on average")
     status = Path(f"/proc/{process.pid}/status").read_text()
     peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
     process.stdin.close()

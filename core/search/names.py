@@ -176,6 +176,7 @@ def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int
     """(words matched, total penalty, closeness 0-100) of one name for the query."""
     words = key.split()
     used: set[int] = set()
+    positions: list[int] = []
     matched = penalty = 0
     for s in sets:
         best: tuple[int, int] | None = None
@@ -189,10 +190,14 @@ def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int
                     break
         if best is not None:
             used.add(best[1])
+            positions.append(best[1])
             matched += 1
             penalty += best[0]
-    # Word order does not decide a match, but among equals the name in the typed order wins.
-    return matched, penalty, 0.8 * fuzz.token_sort_ratio(query, key) + 0.2 * fuzz.ratio(query, key)
+    # Word order does not decide a match, but among equally close names the one whose words
+    # come in the typed order wins (García Flores before Flores García for "garcia flores").
+    pairs = list(itertools.combinations(positions, 2))
+    in_order = sum(1 for x, y in pairs if x < y) / len(pairs) if pairs else 1.0
+    return matched, penalty, 0.9 * fuzz.token_sort_ratio(query, key) + 10 * in_order
 
 
 async def _candidates(
