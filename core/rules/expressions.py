@@ -234,6 +234,8 @@ class Condition:
     source: str
     program: Any
     paths: tuple[str, ...]
+    cel_source: str = ""
+    """The text compiled (with `offer.` bound to this offer); the source when empty."""
 
 
 def compile_condition(name: str, source: str) -> tuple[Condition | None, list[Problem]]:
@@ -295,4 +297,4 @@ def bind_to_offer(condition: Condition, offer_id: str) -> Condition:
     starts = [ref.start for ref in _references(tokens(source), []) if ref.path.startswith("offer.")]
     for start in sorted(starts, reverse=True):
         source = f'{source[:start]}{OFFERS_MAP}["{offer_id}"]{source[start + len("offer") :]}'
-    return Condition(condition.name, condition.source, cel.compile(source), condition.paths)
+    return Condition(condition.name, condition.source, cel.compile(source), condition.paths, source)

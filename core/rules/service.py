@@ -6,6 +6,7 @@ the answers agents record teach the acceptance rates that arbitration ranks by.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -146,7 +147,7 @@ class OfferService:
         Returns:
             At most the policy's offers per call. Raises CustomerNotFound.
         """
-        self.store.check()
+        await asyncio.to_thread(self.store.check)  # a changed file is read and compiled
         rules = self.store.rules
         now = self._clock()
         day = now.date()
@@ -274,7 +275,7 @@ class OfferService:
 
     async def rates(self) -> list[OfferRate]:
         """Each offer of the rules in use with its answers so far and its learnt rate."""
-        self.store.check()
+        await asyncio.to_thread(self.store.check)
         query = select(
             col(OfferPresentation.offer_id), col(OfferPresentation.response), func.count()
         ).group_by(col(OfferPresentation.offer_id), col(OfferPresentation.response))

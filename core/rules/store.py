@@ -4,6 +4,7 @@ new version is broken (its errors are kept too, for the supervisor to read).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class RulesStore:
         self._min_interval = min_interval
         self._clock = clock
         self._last_check = float("-inf")
+        self._lock = threading.Lock()  # the console checks from a worker thread
         self.reload()
 
     def _stat(self) -> tuple[int, int] | None:
@@ -61,6 +63,10 @@ class RulesStore:
         Returns:
             What happened; on errors the previous rules stay in use.
         """
+        with self._lock:
+            return self._reload()
+
+    def _reload(self) -> Reload:
         self._stamp = self._stat()
         self._last_check = self._clock()
         try:
@@ -81,12 +87,13 @@ class RulesStore:
         Returns:
             What happened; `changed` is False when the file did not change.
         """
-        if not force and self._clock() - self._last_check < self._min_interval:
-            return Reload(changed=False, loaded=False)
-        self._last_check = self._clock()
-        if self._stat() == self._stamp:
-            return Reload(changed=False, loaded=False)
-        return self.reload()
+        with self._lock:
+            if not force and self._clock() - self._last_check < self._min_interval:
+                return Reload(changed=False, loaded=False)
+            self._last_check = self._clock()
+            if self._stat() == self._stamp:
+                return Reload(changed=False, loaded=False)
+            return self._reload()
 
     @property
     def broken(self) -> bool:
