@@ -12,8 +12,16 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from console.keymap import APP_BINDINGS, parse_keymap
+from console.screen_pop import watch_offers
 from console.screens.agent import AgentScreen
 from console.screens.help import HelpScreen
+from console.screens.supervisor import (
+    APP_SUPERVISOR_BINDING,
+    SUPERVISOR_SCREENS,
+    make_supervisor_screen,
+)
+from core.calls.queue import QueueService
+from core.models import Role
 from core.services import Services
 
 
@@ -22,7 +30,7 @@ class ConsoleApp(App[None]):
 
     TITLE = "Frontline"
     CSS_PATH = "app.tcss"
-    BINDINGS = APP_BINDINGS
+    BINDINGS = [*APP_BINDINGS, APP_SUPERVISOR_BINDING]
 
     def __init__(
         self,
@@ -37,6 +45,8 @@ class ConsoleApp(App[None]):
         self.caller = caller
         self.now = now
         self.agent_screen = AgentScreen(services, agent_name, caller=caller, now=now)
+        self.is_supervisor = False
+        self._call_feed: asyncio.Task[None] | None = None
         keymap = services.settings.get("keymap")
         if keymap:
             self.set_keymap(parse_keymap(keymap))
@@ -44,9 +54,54 @@ class ConsoleApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = self.agent_name
         self.push_screen(self.agent_screen)
+        # A task rather than a worker: it runs as long as the console, and workers are what
+        # tests wait on to settle.
+        self._call_feed = asyncio.create_task(self.follow_calls())
         # A closed terminal or a dropped SSH link: write the draft, then leave.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+
+    async def follow_calls(self) -> None:
+        """Supervisors get their screens; every agent gets calls offered to them popped."""
+        try:
+            await self._follow_calls()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the console goes on without screen pops
+            self.log.error(f"call feed stopped: {error!r}")
+            self.notify(f"Calls will not pop up: {error}", severity="error", timeout=10)
+
+    async def _follow_calls(self) -> None:
+        agent = await self.services.agents.ensure(self.agent_name)
+        if agent.role == Role.SUPERVISOR:
+            self.is_supervisor = True
+            self.install_screen(
+                make_supervisor_screen(self.services, self.agent_name), "supervisor"
+            )
+            self.push_screen("supervisor")
+            self.refresh_bindings()
+        while not self.agent_screen.ready:  # its start-up signs the agent in
+            await asyncio.sleep(0.05)
+        queue = QueueService(self.services.sessions, self.services.settings)
+        await watch_offers(self.services.engine, queue, self.agent_name, self._pop, agent.id)
+
+    def _pop(self, caller_number: str, call_id: int) -> None:
+        # A ringing call comes first: leave the supervisor's screens for the agent screen.
+        while isinstance(self.screen, SUPERVISOR_SCREENS):
+            self.pop_screen()
+        self.agent_screen.pop_caller(caller_number, call_id)
+
+    def action_toggle_supervisor(self) -> None:
+        if self.screen is self.agent_screen:
+            self.push_screen("supervisor")
+        elif self.get_screen("supervisor") in self.screen_stack:
+            while self.screen is not self.agent_screen:
+                self.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_supervisor":
+            return self.is_supervisor
+        return True
 
     def _hang_up(self) -> None:
         self.run_worker(self.action_quit(), group="hang-up", exit_on_error=False)
@@ -73,4 +128,8 @@ class ConsoleApp(App[None]):
         self.exit()
 
     async def on_unmount(self) -> None:
+        if self._call_feed is not None:
+            self._call_feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._call_feed
         await self.services.close()

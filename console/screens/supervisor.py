@@ -20,12 +20,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from console.safe_text import safe_text
+from console.screens.call_review import CallReviewScreen, ScoreForm
 from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
-from core.calls.metrics import DEFINITIONS, Threshold
+from core.calls.metrics import DEFINITIONS, Threshold, local_zone
 from core.calls.queue import QueueService
+from core.calls.review import ReviewService
 from core.db import ChangeFeed
 from core.models.types import utcnow
+from core.services import Services
 
 RELEVANT_TOPICS = {"call", "agent", "offer", "interaction", "*"}
 PERIODIC_RELOAD_SECONDS = 10.0
@@ -63,7 +66,7 @@ SUPERVISOR_BINDINGS = [
 ]
 
 APP_SUPERVISOR_BINDING = Binding(
-    "f9",
+    "f12",
     "toggle_supervisor",
     "Supervisor",
     tooltip="Switch between the supervisor's screens and the agent screen (supervisors only).",
@@ -195,3 +198,30 @@ class SupervisorScreen(Screen[None]):
             async for batch in feed.changes():
                 if any(change.topic in RELEVANT_TOPICS for change in batch):
                     self.request_load()
+
+
+def make_supervisor_screen(services: Services, reviewer: str) -> SupervisorScreen:
+    """The supervisor's screen on the console's services; F7 opens call review over it."""
+    queue = QueueService(services.sessions, services.settings)
+    reviews = ReviewService(services.sessions, services.settings)
+    zone = local_zone(services.settings)
+    screen: SupervisorScreen
+
+    def open_review() -> None:
+        screen.app.push_screen(
+            CallReviewScreen(
+                reviews,
+                reviewer,
+                services.settings.call_reasons,
+                services.settings.call_outcomes,
+                zone=zone,
+                today=screen.now().astimezone(zone).date(),
+            )
+        )
+
+    screen = SupervisorScreen(queue, services.engine, open_review=open_review)
+    return screen
+
+
+SUPERVISOR_SCREENS = (SupervisorScreen, CallReviewScreen, ScoreForm)
+"""Screens a ringing call may close: the agent screen comes first."""

@@ -13,12 +13,17 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
+from console.app import ConsoleApp
 from console.screen_pop import watch_offers
+from console.screens.supervisor import SupervisorScreen
+from console.widgets.call_panel import CallPanel
 from core.calls.queue import QueueService
 from core.config import Settings
 from core.db import make_engine, make_sessions
 from core.models import Agent, AgentState
+from core.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,3 +113,48 @@ async def test_an_offer_from_another_process_pops_only_at_that_agent(sqlite_url:
         await frontline(sqlite_url, "call", "offer", "pbx-2", "ana", "--external")
         await until(pilot, lambda: len(app.popped) == 2)
         assert app.popped[1] == ("944 001 122", second["call_id"])
+
+
+async def test_the_real_console_pops_the_caller_offered_by_another_process(
+    services: Services,
+) -> None:
+    url = services.settings.resolved_database_url
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.agent_screen.ready)
+        queued = await frontline(url, "call", "queue", "+34 612 345 678", "--queue", "sales")
+        offered = await frontline(url, "call", "offer", str(queued["call_id"]), "maria")
+        assert offered["state"] == "offered"
+        panel = app.agent_screen.query_one(CallPanel)
+        await until(pilot, lambda: panel.call is not None)
+        call = panel.call
+        assert call is not None
+        assert call.call_id == queued["call_id"]
+        assert call.customer_id == services.customer_ids[0]  # type: ignore[attr-defined]
+        assert app.agent_screen.customer_id == services.customer_ids[0]  # type: ignore[attr-defined]
+
+
+async def test_a_supervisor_starts_on_the_live_queue_and_still_gets_calls(
+    services: Services,
+) -> None:
+    async with services.sessions() as session, session.begin():
+        session.add(Agent(user_name="sofia", display_name="Sofía", role="supervisor"))
+    url = services.settings.resolved_database_url
+    app = ConsoleApp(services, agent_name="sofia")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SupervisorScreen))
+        await pilot.press("f12")
+        await until(pilot, lambda: app.screen is app.agent_screen)
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, SupervisorScreen))
+        await until(pilot, lambda: app.agent_screen.ready)
+        queued = await frontline(url, "call", "queue", "+34 600 999 999")
+        board = app.screen.query_one("#waiting-calls", DataTable)
+        await until(pilot, lambda: board.row_count == 1)
+        # The call is offered to the supervisor: back to the agent screen, unknown caller.
+        await frontline(url, "call", "offer", str(queued["call_id"]), "sofia")
+        await until(pilot, lambda: app.screen is app.agent_screen)
+        panel = app.agent_screen.query_one(CallPanel)
+        await until(pilot, lambda: panel.call is not None)
+        assert panel.call is not None and panel.call.customer_id is None
+        assert panel.call.caller_number == "+34 600 999 999"
