@@ -132,6 +132,12 @@ def simulate(
 
     with stage_progress() as stage:
         report = asyncio.run(run(lambda done, total: stage("customers", done, total)))
+    if report.get("analytics_as_of") is None:
+        click.echo(
+            "note: RFM segments and value figures were never computed on this database "
+            "(run `frontline analytics refresh`): customers with purchases are 'Not Scored'",
+            err=True,
+        )
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return

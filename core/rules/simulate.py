@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.analytics.config import AnalyticsConfig
+from core.analytics.store import load_population
 from core.rules.bulk import CustomerFacts, count_customers, stream_facts
 from core.rules.engine import (
     CallFacts,
@@ -333,6 +334,7 @@ async def simulate(
     total = await count_customers(engine)
     async with engine.connect() as connection:
         counts = await response_counts(connection)
+        population = await load_population(connection)
     run = _Run(
         rules,
         call,
@@ -348,7 +350,9 @@ async def simulate(
         done += len(batch)
         if progress is not None:
             progress(done, total)
-    return _report(rules, at, reason, done, run)
+    report = _report(rules, at, reason, done, run)
+    report["analytics_as_of"] = population.as_of.isoformat() if population else None
+    return report
 
 
 def _report(rules: RuleSet, at: datetime, reason: str, customers: int, run: _Run) -> dict[str, Any]:
