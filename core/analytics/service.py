@@ -346,19 +346,51 @@ class AnalyticsService:
             customer_ids: the customers whose rows changed.
             as_of: the day the figures describe; today (UTC) when None.
         """
-        ids = np.unique(np.asarray(list(customer_ids), dtype=np.int64))
-        if len(ids) == 0:
-            return
-        day = as_of or datetime.now(UTC).date()
-        end = day_end(day)
-        id_list = [int(i) for i in ids]
-        keys, days, amounts = await customer_purchases(session, id_list, end)
         population = await self._current_population(session, fresh=True)
-        figures = scored_figures(keys, days, amounts, day, self.config, population)
-        nps = await latest_nps(session, end, id_list)
-        await write_some(session, ids, figures, nps, day)
+        await update_customer_figures(session, customer_ids, self.config, population, as_of)
 
     async def segments(self) -> SegmentReport:
         """Customer counts, value and NPS per RFM segment and per loyalty tier."""
         async with self._sessions() as session:
             return await segment_report(session, self.config)
+
+
+async def update_customer_figures(
+    session: AsyncSession,
+    customer_ids: Sequence[int],
+    config: AnalyticsConfig | Settings | None = None,
+    population: Population | None = None,
+    as_of: date | None = None,
+) -> None:
+    """Recompute and store some customers' figures, for writers without the service at hand.
+
+    Args:
+        session: the caller's session; its transaction is used, not committed.
+        customer_ids: the customers whose purchases or NPS answers changed.
+        config: the analytics configuration, or the settings to read it from.
+        population: the fit to score against; the newest stored one when None.
+        as_of: the day the figures describe; today (UTC) when None.
+    """
+    ids = np.unique(np.asarray(list(customer_ids), dtype=np.int64))
+    if len(ids) == 0:
+        return
+    if not isinstance(config, AnalyticsConfig):
+        config = analytics_config(config)
+    if population is None:
+        population = await load_population(session)
+    day = as_of or datetime.now(UTC).date()
+    end = day_end(day)
+    for start in range(0, len(ids), 500):  # bounded IN lists on every database
+        known = await session.execute(
+            select(col(Customer.id)).where(
+                col(Customer.id).in_([int(i) for i in ids[start : start + 500]])
+            )
+        )
+        id_list = sorted(int(i) for i in known.scalars() if i is not None)
+        if not id_list:
+            continue
+        chunk = np.asarray(id_list, dtype=np.int64)
+        keys, days, amounts = await customer_purchases(session, id_list, end)
+        figures = scored_figures(keys, days, amounts, day, config, population)
+        nps = await latest_nps(session, end, id_list)
+        await write_some(session, chunk, figures, nps, day)

@@ -17,7 +17,8 @@ from sqlmodel import col
 
 from console.cli import frontline
 from core.analytics.rfm import SEGMENTS
-from core.analytics.service import AnalyticsService
+from core.analytics.service import AnalyticsService, update_customer_figures
+from core.config import Settings
 from core.db import make_engine, make_sessions
 from core.models import Customer, CustomerMetrics, LoyaltyAccount, NpsResponse
 from core.models import Transaction as Purchase
@@ -220,3 +221,26 @@ def test_fit_reports_the_line_of_a_bad_row(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "line 3" in result.output and "soon" in result.output
+
+
+async def test_writers_without_the_service_update_many_customers_at_once(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    known = await _population(sessions)
+    await AnalyticsService(sessions).refresh(engine, AS_OF)
+    nobody = known["none"]
+    async with sessions() as session, session.begin():
+        session.add(Purchase(customer_id=nobody, at=_at(AS_OF), amount=Decimal("42.00")))
+        # an importer passes every customer it touched, in any order, with repeats and ids
+        # of customers deleted meanwhile; lists longer than one IN clause are split
+        ids = [nobody, *range(100_000, 101_200), nobody]
+        await update_customer_figures(session, ids, Settings(), as_of=AS_OF)
+    async with sessions() as session:
+        stored = (
+            await session.execute(
+                select(CustomerMetrics).where(col(CustomerMetrics.customer_id) == nobody)
+            )
+        ).scalar_one()
+        count = len((await session.execute(select(CustomerMetrics))).scalars().all())
+    assert (stored.rfm_segment, stored.recency_days, stored.frequency) == ("New Customers", 0, 1)
+    assert count == 63
