@@ -1,14 +1,18 @@
 """Rebuilding the whole search index in bulk: read every customer once, write sorted rows.
 
-On SQLite the rows go in through `executemany`; on PostgreSQL through COPY. Everything is
-one transaction: on SQLite searches read the old index until it commits; on PostgreSQL the
-tables are truncated, so searches wait for the rebuild to finish.
+The rows are computed in plain Python (`build_rows`). A SQLite file is read and written
+through the sqlite3 module in a worker thread (large `executemany`, a big page cache); other
+databases through the async engine, PostgreSQL with COPY. Everything is written in one
+transaction: on SQLite searches read the old index until it commits; on PostgreSQL the tables
+are truncated, so searches wait for the rebuild to finish.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -24,8 +28,8 @@ BUMP = text(
 _NOT_DIGIT = re.compile(r"\D")
 PAIR = "+"
 """Joins the two words of a pair pseudo-word; never inside a real (folded) word."""
-READ_BATCH = 50_000
 WRITE_BATCH = 200_000
+SQLITE_CACHE_KIB = 262_144
 
 # Children first, so nothing points at a row already gone.
 TABLES = (
@@ -44,6 +48,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "search_name_customer": ("name_id", "customer_id"),
     "search_contact": ("kind", "key", "customer_id"),
 }
+CUSTOMERS_SQL = "SELECT id, first_name, last_name, last_activity_at FROM customer"
+CONTACTS_SQL = "SELECT customer_id, kind, normalized FROM contact_point"
+
+Rows = Sequence[tuple[Any, ...]]
+Progress = Callable[[float], None]
 
 
 def phone_key(normalized: str) -> str:
@@ -67,21 +76,6 @@ def contact_rows(customer_id: int, kind: str, normalized: str) -> list[tuple[str
     return []
 
 
-class _Progress:
-    def __init__(self, callback: Callable[[int, int], None] | None, total: int) -> None:
-        self.callback = callback
-        self.total = total
-
-    def __call__(self, share: float) -> None:
-        if self.callback is not None:
-            self.callback(min(self.total, int(self.total * share)), self.total)
-
-
-def _activity_key(value: Any) -> str:
-    # SQLite hands back ISO text, PostgreSQL datetimes; both sort right as ISO text.
-    return "" if value is None else str(value)
-
-
 def name_terms(key: str) -> list[str]:
     """What a name is indexed under: its distinct words and every pair of them ("a+b").
 
@@ -93,98 +87,182 @@ def name_terms(key: str) -> list[str]:
     return words + pairs
 
 
-async def _read(conn: AsyncConnection, sql: str) -> AsyncIterator[Sequence[Any]]:
-    """Every row of `sql` (which selects an `id`-ordered key first), in keyset pages."""
-    last = -1
-    while True:
-        rows = (await conn.execute(text(sql), {"last": last, "size": READ_BATCH})).all()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield rows
+def build_rows(
+    customers: Iterable[Sequence[Any]],
+    contacts: Iterable[Sequence[Any]],
+    total: int,
+    progress: Progress,
+) -> list[tuple[str, Rows]]:
+    """Every row of the index, per table, sorted for fast loading.
+
+    Args:
+        customers: (id, first_name, last_name, last_activity_at) of every customer.
+        contacts: (customer_id, kind, normalized) of every contact point.
+        total: how many customers there are (for progress).
+        progress: called with the share of the work done.
+
+    Returns:
+        (table, rows) in the order to write them.
+    """
+    words_of: dict[str, list[str]] = {}
+    names: dict[str, list[Any]] = {}
+    for done, (cid, first, last, activity) in enumerate(customers, start=1):
+        # Folding is the slow part; first names and surnames repeat a lot.
+        first_words = words_of.get(first)
+        if first_words is None:
+            first_words = words_of[first] = name_words(first or "")
+        last_words = words_of.get(last)
+        if last_words is None:
+            last_words = words_of[last] = name_words(last or "")
+        if not first_words and not last_words:
+            continue
+        key = " ".join(first_words + last_words)
+        # SQLite hands back ISO text, PostgreSQL datetimes; both sort right as ISO text.
+        stamp = "" if activity is None else str(activity)
+        entry = names.get(key)
+        if entry is None:
+            names[key] = [stamp, [cid]]
+        else:
+            entry[1].append(cid)
+            if stamp > entry[0]:
+                entry[0] = stamp
+        if done % 100_000 == 0:
+            progress(0.3 * done / max(total, 1))
+    words_of.clear()
+    contact_set: set[tuple[str, str, int]] = set()
+    add = contact_set.add
+    for cid, kind, normalized in contacts:
+        if kind == "phone":  # stored as digits by convention; anything else is cleaned
+            digits = normalized if normalized.isdigit() else _NOT_DIGIT.sub("", normalized)
+            if digits:
+                add(("p", digits[::-1], cid))
+        elif kind == "email":
+            local = email_key(normalized)
+            if local:
+                add(("e", local, cid))
+    contact_list = sorted(contact_set)
+    contact_set.clear()
+    progress(0.4)
+
+    ranked = sorted(names.items(), key=lambda item: item[1][0], reverse=True)
+    names.clear()
+    term_ids: dict[str, int] = {}
+    df: list[int] = []
+    name_rows: list[tuple[int, str, str]] = []
+    name_word: list[tuple[int, int]] = []
+    posting: list[tuple[int, int]] = []
+    name_customer: list[tuple[int, int]] = []
+    for name_id, (key, (_, customers_of)) in enumerate(ranked, start=1):
+        name_rows.append((name_id, key, " ".join(sorted(key.split()))))
+        for term in name_terms(key):
+            tid = term_ids.get(term)
+            if tid is None:
+                tid = term_ids[term] = len(term_ids) + 1
+                df.append(0)
+            df[tid - 1] += 1
+            posting.append((tid, name_id))
+            if PAIR not in term:
+                name_word.append((name_id, tid))
+        name_customer.extend((name_id, cid) for cid in sorted(customers_of))
+    ranked.clear()
+    word_rows = [(tid, term, df[tid - 1]) for term, tid in term_ids.items()]
+    posting.sort()
+    progress(0.5)
+    return [
+        ("search_word", word_rows),
+        ("search_name", name_rows),
+        ("search_posting", posting),
+        ("search_name_word", name_word),
+        ("search_name_customer", name_customer),
+        ("search_contact", contact_list),
+    ]
+
+
+class _Progress:
+    def __init__(self, callback: Callable[[int, int], None] | None) -> None:
+        self.callback = callback
+        self.total = 0
+
+    def __call__(self, share: float) -> None:
+        if self.callback is not None:
+            self.callback(min(self.total, int(self.total * share)), self.total)
 
 
 async def rebuild(engine: AsyncEngine, callback: Callable[[int, int], None] | None) -> int:
     """See core.search.indexer.rebuild_index."""
-    async with engine.connect() as conn:
-        total = int((await conn.execute(text("SELECT count(*) FROM customer"))).scalar_one())
-        progress = _Progress(callback, total)
+    progress = _Progress(callback)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        total = await asyncio.to_thread(_sqlite_rebuild, database, progress)
+    else:
+        total = await _async_rebuild(engine, progress)
+    progress(1.0)
+    return total
+
+
+def _sqlite_rebuild(path: str, progress: _Progress) -> int:
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        progress.total = int(connection.execute("SELECT count(*) FROM customer").fetchone()[0])
         progress(0.0)
-        words_of: dict[str, list[str]] = {}
-        names: dict[str, list[Any]] = {}
-        done = 0
-        pages = _read(
-            conn,
-            "SELECT id, first_name, last_name, last_activity_at FROM customer "
-            "WHERE id > :last ORDER BY id LIMIT :size",
+        plan = build_rows(
+            connection.execute(CUSTOMERS_SQL),
+            connection.execute(CONTACTS_SQL),
+            progress.total,
+            progress,
         )
-        async for chunk in pages:
-            for cid, first, last, activity in chunk:
-                # Folding is the slow part; first names and surnames repeat a lot.
-                first_words = words_of.get(first)
-                if first_words is None:
-                    first_words = words_of[first] = name_words(first or "")
-                last_words = words_of.get(last)
-                if last_words is None:
-                    last_words = words_of[last] = name_words(last or "")
-                if not first_words and not last_words:
-                    continue
-                key = " ".join(first_words + last_words)
-                entry = names.get(key)
-                stamp = "" if activity is None else str(activity)
-                if entry is None:
-                    names[key] = [stamp, [cid]]
-                else:
-                    entry[1].append(cid)
-                    if stamp > entry[0]:
-                        entry[0] = stamp
-            done += len(chunk)
-            progress(0.35 * done / max(total, 1))
-        words_of.clear()
-        contacts = await _contacts(conn)
-        progress(0.45)
+        rows_total = sum(len(rows) for _, rows in plan) or 1
+        written = 0
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for table in TABLES:
+                connection.execute(f"DELETE FROM {table}")
+            for table, rows in plan:
+                columns = COLUMNS[table]
+                sql = (
+                    f"INSERT INTO {table} ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' for _ in columns)})"
+                )
+                for start in range(0, len(rows), WRITE_BATCH):
+                    batch = rows[start : start + WRITE_BATCH]
+                    connection.executemany(sql, batch)
+                    written += len(batch)
+                    progress(0.5 + 0.45 * written / rows_total)
+            for key in ("generation", "words"):
+                connection.execute(
+                    "INSERT INTO search_meta (key, value) VALUES (?, 1) "
+                    "ON CONFLICT (key) DO UPDATE SET value = search_meta.value + 1",
+                    (key,),
+                )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("PRAGMA analysis_limit = 1000")  # planner statistics from samples
+        for table in TABLES:
+            connection.execute(f"ANALYZE {table}")
+        return progress.total
+    finally:
+        connection.close()
+
+
+async def _async_rebuild(engine: AsyncEngine, progress: _Progress) -> int:
+    async with engine.connect() as conn:
+        progress.total = int(
+            (await conn.execute(text("SELECT count(*) FROM customer"))).scalar_one()
+        )
+        progress(0.0)
+        customers = (await conn.execute(text(CUSTOMERS_SQL))).all()
+        contacts = (await conn.execute(text(CONTACTS_SQL))).all()
         await conn.commit()
-
-        ranked = sorted(names.items(), key=lambda item: item[1][0], reverse=True)
-        names.clear()
-        term_ids: dict[str, int] = {}
-        df: list[int] = []
-        name_rows: list[tuple[int, str, str]] = []
-        name_word: list[tuple[int, int]] = []
-        posting: list[tuple[int, int]] = []
-        name_customer: list[tuple[int, int]] = []
-        for name_id, (key, (_, customers)) in enumerate(ranked, start=1):
-            name_rows.append((name_id, key, " ".join(sorted(key.split()))))
-            for term in name_terms(key):
-                tid = term_ids.get(term)
-                if tid is None:
-                    tid = term_ids[term] = len(term_ids) + 1
-                    df.append(0)
-                df[tid - 1] += 1
-                posting.append((tid, name_id))
-                if PAIR not in term:
-                    name_word.append((name_id, tid))
-            name_customer.extend((name_id, cid) for cid in sorted(customers))
-        ranked.clear()
-        word_rows = [(tid, term, df[tid - 1]) for term, tid in term_ids.items()]
-        name_word.sort()
-        posting.sort()
-        progress(0.5)
-
-        plan: list[tuple[str, Sequence[tuple[Any, ...]]]] = [
-            ("search_word", word_rows),
-            ("search_name", name_rows),
-            ("search_posting", posting),
-            ("search_name_word", name_word),
-            ("search_name_customer", name_customer),
-            ("search_contact", contacts),
-        ]
-        rows_total = sum(len(rows) for _, rows in plan)
+        plan = build_rows(customers, contacts, progress.total, progress)
+        del customers, contacts
+        rows_total = sum(len(rows) for _, rows in plan) or 1
         written = 0
         postgres = conn.dialect.name == "postgresql"
-        if not postgres:  # big B-trees are built far faster with a big page cache
-            await conn.exec_driver_sql("PRAGMA cache_size = -262144")
-            await conn.commit()
         async with conn.begin():
             if postgres:
                 await conn.execute(text(f"TRUNCATE {', '.join(TABLES)}"))
@@ -196,7 +274,7 @@ async def rebuild(engine: AsyncEngine, callback: Callable[[int, int], None] | No
                     batch = rows[start : start + WRITE_BATCH]
                     await _write(conn, table, batch, postgres)
                     written += len(batch)
-                    progress(0.5 + 0.45 * written / max(rows_total, 1))
+                    progress(0.5 + 0.45 * written / rows_total)
             if postgres:
                 for table in ("search_word", "search_name"):
                     await conn.execute(
@@ -210,31 +288,17 @@ async def rebuild(engine: AsyncEngine, callback: Callable[[int, int], None] | No
         for table in TABLES:
             await conn.execute(text(f"ANALYZE {table}"))
         await conn.commit()
-        progress(1.0)
-        return total
+        return progress.total
 
 
-async def _contacts(conn: AsyncConnection) -> list[tuple[str, str, int]]:
-    rows: set[tuple[str, str, int]] = set()
-    pages = _read(
-        conn,
-        "SELECT id, customer_id, kind, normalized FROM contact_point "
-        "WHERE id > :last ORDER BY id LIMIT :size",
-    )
-    async for chunk in pages:
-        for _, cid, kind, normalized in chunk:
-            rows.update(contact_rows(cid, kind, normalized))
-    return sorted(rows)
-
-
-async def _write(
-    conn: AsyncConnection, table: str, rows: Iterable[tuple[Any, ...]], postgres: bool
-) -> None:
+async def _write(conn: AsyncConnection, table: str, rows: Rows, postgres: bool) -> None:
     columns = COLUMNS[table]
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection  # asyncpg: COPY; aiosqlite: one executemany
     if postgres:
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection  # asyncpg
         await driver.copy_records_to_table(table, records=list(rows), columns=list(columns))
         return
     marks = ", ".join("?" for _ in columns)
-    await driver.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+    await conn.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", list(rows)
+    )
