@@ -137,25 +137,28 @@ class _Statement:
             first = sets[i]
             where = self._checks([s for k, s in enumerate(sets) if k != i])
             for position, word_id in enumerate(first.ranked_ids[:DRIVING_WORDS]):
-                cap = SCAN_CAP if position < first.best else SECONDARY_CAP
-                parts.append(self._scan(str(int(word_id)), where, cap, per_word))
+                likely = position < first.best
+                cap, keep = (SCAN_CAP, per_word) if likely else (SECONDARY_CAP, per_word // 3)
+                parts.append(self._scan(str(int(word_id)), where, cap, keep))
             return parts
         a, b = sets[i], sets[j]
-        pairs = {
-            PAIR.join(sorted((x, y)))
-            for x in a.ranked_words[:PAIR_WORDS]
-            for y in b.ranked_words[:PAIR_WORDS]
-            if x != y
-        }
+        pairs: dict[str, int] = {}
+        for x_rank, x in enumerate(a.ranked_words[:PAIR_WORDS]):
+            for y_rank, y in enumerate(b.ranked_words[:PAIR_WORDS]):
+                if x != y:
+                    # The likeliest meanings of both words keep the most names.
+                    likely = x_rank < a.best and y_rank < b.best
+                    pair = PAIR.join(sorted((x, y)))
+                    pairs[pair] = max(pairs.get(pair, 0), per_word if likely else per_word // 3)
         where = self._checks([s for k, s in enumerate(sets) if k not in (i, j)])
-        for pair in sorted(pairs):
+        for pair, keep in sorted(pairs.items()):
             driver = f"(SELECT id FROM search_word WHERE word = {self.bind(pair)})"
-            parts.append(self._scan(driver, where, SCAN_CAP, per_word))
+            parts.append(self._scan(driver, where, SCAN_CAP, keep))
         # Rarer meanings beyond the pairs: a short scan each.
         for k, s in ((i, a), (j, b)):
             where = self._checks([t for m, t in enumerate(sets) if m != k])
             for word_id in s.ranked_ids[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]:
-                parts.append(self._scan(str(int(word_id)), where, SECONDARY_CAP, per_word))
+                parts.append(self._scan(str(int(word_id)), where, SECONDARY_CAP, per_word // 3))
         return parts
 
     def whole_names(self, sets: Sequence[WordMatches]) -> list[str]:
