@@ -58,6 +58,7 @@ AGENT_BINDINGS = [
         "Customer",
         tooltip="The customer: header, contact points, loyalty, products, offers.",
         id="show-customer",
+        show=False,
     ),
     Binding(
         "f4",
@@ -65,6 +66,7 @@ AGENT_BINDINGS = [
         "History",
         tooltip="The interaction history across all channels, newest first.",
         id="show-history",
+        show=False,
     ),
     Binding(
         "f5",
@@ -72,6 +74,7 @@ AGENT_BINDINGS = [
         "Call",
         tooltip="The call panel: timer, reason, outcome, notes, follow-up.",
         id="show-call",
+        show=False,
     ),
     Binding(
         "f6",
@@ -99,6 +102,13 @@ AGENT_BINDINGS = [
         "Outcome",
         tooltip="Choose the call's outcome code.",
         id="pick-outcome",
+    ),
+    Binding(
+        "ctrl+o",
+        "focus_offers",
+        "Offers",
+        tooltip="The offer to make: a accepted, d declined, n not offered, w why.",
+        id="focus-offers",
     ),
     Binding(
         "ctrl+n",

@@ -8,6 +8,7 @@ services; its widgets only show data and send messages.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, TextArea
+from textual.worker import Worker, WorkerState
 
 from console.keymap import AGENT_BINDINGS
 from console.safe_text import clean
@@ -79,6 +81,7 @@ class AgentScreen(Screen[None]):
         self.ready = False
         """True once the agent is known and any unfinished call restored."""
         self._draft_timer: Timer | None = None
+        self._draft_due_at = 0.0
         self._draft_saving = False
         self._draft_dirty = False
         self._draft_offline = False
@@ -104,11 +107,9 @@ class AgentScreen(Screen[None]):
                     customer_pane.border_title = "Customer  F3"
                     yield CustomerHeader(today=self._today(), id="customer-header")
                     with Horizontal(id="cards"):
-                        with Vertical(id="contacts-card", classes="card") as card:
-                            card.border_title = "Contact"
+                        with Vertical(id="about-card", classes="card") as card:
+                            card.border_title = "Contact · products"
                             yield ContactPoints(id="contacts")
-                        with Vertical(id="products-card", classes="card") as card:
-                            card.border_title = "Products"
                             yield ProductList(id="products")
                         if LoyaltyPanel is not None:
                             with Vertical(id="loyalty-card", classes="card") as card:
@@ -119,7 +120,7 @@ class AgentScreen(Screen[None]):
                 with Vertical(id="history-pane", classes="pane") as history_pane:
                     history_pane.border_title = "History  F4"
                     yield Timeline(zone=self.settings.timezone, id="timeline")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#search", SearchBox).focus()
@@ -149,7 +150,6 @@ class AgentScreen(Screen[None]):
 
     def _show_customer_parts(self, shown: bool) -> None:
         self.query_one("#cards").display = shown
-        self.query_one("#history-pane").display = True
         with contextlib.suppress(Exception):
             self.query_one("#offers").display = shown and self._offers_visible
 
@@ -175,8 +175,9 @@ class AgentScreen(Screen[None]):
         elif pane == "call":
             notes = self.query_one("#notes", TextArea)
             target = notes if not notes.disabled else self.query_one("#call-pane")
-        if target is not None and target.focusable:
-            target.focus()
+        if target is not None:
+            # A pane just made visible can take focus only after the next refresh.
+            self.call_after_refresh(target.focus)
 
     def action_focus_search(self) -> None:
         self.action_show_pane("search")
@@ -193,6 +194,8 @@ class AgentScreen(Screen[None]):
             return call is not None and call.phase == "on_call"
         if action in ("finish_call", "pick_reason", "pick_outcome", "focus_notes"):
             return call is not None
+        if action == "focus_offers":
+            return self._offers_visible
         if action == "link_customer":
             return (
                 call is not None
@@ -200,6 +203,14 @@ class AgentScreen(Screen[None]):
                 and call.customer_id != self.customer_id
             )
         return True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Workers do not take the console down on an error (the call must survive it), but
+        # the agent is told and the error is logged.
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.log.error(f"worker {event.worker.name} failed: {error!r}")
+            self.notify(f"Something went wrong: {error}", title="Internal error", severity="error")
 
     # --- start: who is the agent, anything to restore -----------------------------------
 
@@ -421,7 +432,7 @@ class AgentScreen(Screen[None]):
             return
         self._offers_visible = bool(proposals)
         self._offers_open |= {p.presentation_id for p in proposals}
-        offers_set(self.query_one("#offers"), proposals)
+        offers_set(self.query_one("#offers"), proposals, getattr(offers, "decline_reasons", None))
         self.query_one("#offers").display = bool(proposals)
         self._schedule_draft()
 
@@ -436,11 +447,18 @@ class AgentScreen(Screen[None]):
         self._confirm_finish = False
         self._schedule_draft()
 
-    def on_offer_prompt_responded(self, event: Any) -> None:
+    def on_offer_prompt_response_chosen(self, event: Any) -> None:
         event.stop()
         self.record_offer_response(
             event.presentation_id, event.response, getattr(event, "decline_reason", "")
         )
+
+    def action_focus_offers(self) -> None:
+        if not self._offers_visible:
+            self.notify("No offer for this customer right now.")
+            return
+        self.action_show_pane("customer")
+        self.call_after_refresh(self.query_one("#offers").focus)
 
     # --- the call -----------------------------------------------------------------------
 
@@ -452,7 +470,11 @@ class AgentScreen(Screen[None]):
 
     @work(exclusive=True, group="call", exit_on_error=False)
     async def take_call(
-        self, customer_id: int | None, caller_number: str, call_id: int | None
+        self,
+        customer_id: int | None,
+        caller_number: str,
+        call_id: int | None,
+        show_call: bool = True,
     ) -> None:
         if self.agent is None or self.agent.id is None:
             self.notify("Still starting: try again in a moment.", severity="warning")
@@ -484,7 +506,8 @@ class AgentScreen(Screen[None]):
         self._schedule_draft(now=True)
         if known and customer_id is not None:
             self.load_offers(customer_id)
-        if not self.narrow or self.pane == "call" or customer_id is None:
+        # On a small screen a popped caller's record stays in view (F5 for the notes).
+        if show_call or not self.narrow or customer_id is None:
             self.action_show_pane("call")
 
     def action_end_call(self) -> None:
@@ -671,7 +694,7 @@ class AgentScreen(Screen[None]):
     ) -> None:
         await self.open_customer(customer_id, with_offers=False).wait()
         if self.customer_id == customer_id:
-            await self.take_call(customer_id, caller_number, call_id).wait()
+            await self.take_call(customer_id, caller_number, call_id, show_call=False).wait()
 
     # --- drafts -------------------------------------------------------------------------
 
@@ -680,7 +703,7 @@ class AgentScreen(Screen[None]):
         self._confirm_finish = False
         self._schedule_draft()
 
-    def _schedule_draft(self, now: bool = False) -> None:
+    def _schedule_draft(self, now: bool = False, delay: float = DRAFT_DELAY) -> None:
         # Not a debounce that restarts on every key: the first unsaved change starts the
         # clock, so a draft is written at most DRAFT_DELAY after it, even mid-sentence.
         if now:
@@ -688,8 +711,14 @@ class AgentScreen(Screen[None]):
                 self._draft_timer.stop()
                 self._draft_timer = None
             self.save_draft()
-        elif self._draft_timer is None:
-            self._draft_timer = self.set_timer(DRAFT_DELAY, self._draft_due)
+            return
+        due = time.monotonic() + delay
+        if self._draft_timer is not None:
+            if self._draft_due_at <= due:
+                return
+            self._draft_timer.stop()  # a slow retry must not hold back fresh typing
+        self._draft_due_at = due
+        self._draft_timer = self.set_timer(delay, self._draft_due)
 
     def _draft_due(self) -> None:
         self._draft_timer = None
@@ -742,8 +771,7 @@ class AgentScreen(Screen[None]):
                     timeout=10,
                 )
             self._draft_offline = True
-            if self._draft_timer is None:
-                self._draft_timer = self.set_timer(DRAFT_RETRY, self._draft_due)
+            self._schedule_draft(delay=DRAFT_RETRY)
         elif self._draft_offline:
             self._draft_offline = False
             self.notify("The database is back: your draft is saved.", title="Draft saved")

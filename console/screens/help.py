@@ -47,8 +47,7 @@ def keys_table(screen: Screen[object], extra: list[tuple[str, list[Binding]]]) -
     table = Table(box=None, expand=True, show_header=True, header_style="bold", padding=(0, 1))
     table.add_column("Key", no_wrap=True, style="bold cyan")
     table.add_column("Action", no_wrap=True, max_width=16)
-    table.add_column("What it does", ratio=1)
-    table.add_column("Id", style="dim", no_wrap=True)
+    table.add_column("What it does (binding id)", ratio=1)
     app = screen.app
     for node in (screen, app):
         for keys, binding in _bindings_of(node):
@@ -61,13 +60,20 @@ def keys_table(screen: Screen[object], extra: list[tuple[str, list[Binding]]]) -
             table.add_row(
                 shown,
                 Text(binding.description, style="" if available else "dim"),
-                binding.tooltip + ("" if available else " (not now)"),
-                binding.id or "",
+                Text.assemble(
+                    binding.tooltip,
+                    ("" if available else " (not now)", "italic"),
+                    (f" [{binding.id}]" if binding.id else "", "dim"),
+                ),
             )
     for title, bindings in extra:
-        table.add_row("", "", Text(title, style="bold"), "")
+        table.add_row("", "", Text(title, style="bold"))
         for binding in bindings:
-            table.add_row(binding.key, binding.description, binding.tooltip, binding.id or "")
+            table.add_row(
+                binding.key,
+                binding.description,
+                Text.assemble(binding.tooltip, (f" [{binding.id}]" if binding.id else "", "dim")),
+            )
     return table
 
 

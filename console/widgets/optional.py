@@ -23,9 +23,11 @@ def loyalty_set(panel: Widget, profile: Any) -> None:
     panel.profile = profile  # type: ignore[attr-defined]
 
 
-def offers_set(prompt: Widget, proposals: Sequence[Any]) -> None:
-    """Hand the offers to propose to the offer prompt."""
-    prompt.proposals = list(proposals)  # type: ignore[attr-defined]
+def offers_set(
+    prompt: Widget, proposals: Sequence[Any], decline_reasons: Sequence[str] | None = None
+) -> None:
+    """Hand the offers to propose (and the reasons a customer may give) to the offer prompt."""
+    prompt.show(list(proposals), decline_reasons)  # type: ignore[attr-defined]
 
 
 def loyalty_help() -> str:

@@ -113,22 +113,24 @@ class DraftService:
         """
         now = utcnow()
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        record = {
+            "agent_id": agent_id,
+            "call_id": call_id,
+            "customer_id": customer_id,
+            "payload": payload,
+            "updated_at": now.isoformat(),
+        }
+        # The local copy first: a locked or unreachable database can take seconds to fail,
+        # and what was typed must be safe within the 2 seconds promised either way.
+        await asyncio.to_thread(
+            _atomic_write, self.fallback_path(agent_id), json.dumps(record, ensure_ascii=False)
+        )
         try:
             await asyncio.wait_for(
                 self._save_db(agent_id, call_id, customer_id, text, now), self._db_timeout
             )
         except (SQLAlchemyError, OSError, TimeoutError, ConnectionError) as error:
             log.warning("draft for agent %s kept locally: %s", agent_id, error)
-            record = {
-                "agent_id": agent_id,
-                "call_id": call_id,
-                "customer_id": customer_id,
-                "payload": payload,
-                "updated_at": now.isoformat(),
-            }
-            await asyncio.to_thread(
-                _atomic_write, self.fallback_path(agent_id), json.dumps(record, ensure_ascii=False)
-            )
             return False
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(os.unlink, self.fallback_path(agent_id))

@@ -12,9 +12,18 @@ from core.config import Settings
 from core.services import Services, make_services
 from tests.console.seed import NOW, seed
 
+RULES = Path(__file__).with_name("rules.toml")
+"""One offer, for Gold customers only: deterministic offers in every console test."""
+
 
 def console_settings(sqlite_url: str, data_dir: Path, **extra: str) -> Settings:
-    return Settings(database_url=sqlite_url, data_dir=data_dir, timezone="UTC", extra=dict(extra))
+    return Settings(
+        database_url=sqlite_url,
+        data_dir=data_dir,
+        timezone="UTC",
+        rules_file=str(RULES),
+        extra=dict(extra),
+    )
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from console.screens.pickers import CallerPicker, CodePicker
 from console.widgets.call_panel import CallPanel
 from console.widgets.customer_header import CustomerHeader
 from console.widgets.customer_list import CustomerList
+from console.widgets.offer_prompt import OfferPrompt
 from console.widgets.timeline import Timeline
-from core.models import Agent, Call, CallDraft, Interaction
+from core.models import Agent, Call, CallDraft, Interaction, OfferPresentation
 from core.services import Services
 from tests.console.conftest import fresh_services
 
@@ -28,6 +29,8 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    errors = [n.message for n in pilot.app._notifications if n.title == "Internal error"]
+    assert not errors
 
 
 def screen_of(app: ConsoleApp) -> AgentScreen:
@@ -53,8 +56,9 @@ async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Ser
         results = screen.query_one(CustomerList)
         found = {hit.customer_id for hit in results.hits}
         assert {services.customer_ids[0], services.customer_ids[1]} <= found  # type: ignore[attr-defined]
-        first = results.hits[0].customer_id
-        await pilot.press("enter")
+        first = services.customer_ids[0]  # type: ignore[attr-defined]
+        position = [hit.customer_id for hit in results.hits].index(first)
+        await pilot.press(*["down"] * position, "enter")
         await settle(pilot)
         assert screen.customer_id == first
         await pilot.press("f6")
@@ -62,6 +66,8 @@ async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Ser
         panel = screen.query_one(CallPanel)
         assert panel.call is not None and panel.call.customer_id == first
         assert isinstance(app.focused, TextArea)
+        offers = screen.query_one(OfferPrompt)
+        assert offers.display and [p.offer_id for p in offers.proposals] == ["gold-unlimited"]
         await pilot.press(*"Refund of roaming charge agreed")
         await pilot.press("f7")
         await settle(pilot)
@@ -73,6 +79,12 @@ async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Ser
         await settle(pilot)
         assert panel.call is not None and panel.call.phase == "wrap_up"
         assert (panel.call.reason, panel.call.outcome) == ("billing", "resolved")
+        await pilot.press("f8")
+        await settle(pilot)
+        assert panel.call is not None  # an offer was shown and not answered: a warning
+        assert any("no answer was recorded" in n.message for n in app._notifications)
+        await pilot.press("ctrl+o", "a")
+        await settle(pilot)
         await pilot.press("f8")
         await settle(pilot)
         assert panel.call is None
@@ -93,6 +105,12 @@ async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Ser
         )
         agent = (await session.execute(select(Agent))).scalar_one()
         drafts = (await session.execute(select(CallDraft))).scalars().all()
+        shown = (await session.execute(select(OfferPresentation))).scalar_one()
+    assert (shown.offer_id, shown.response, shown.customer_id) == (
+        "gold-unlimited",
+        "accepted",
+        first,
+    )
     assert stored is not None and stored.notes == "Refund of roaming charge agreed"
     assert (stored.channel, stored.outcome, stored.agent) == ("phone", "resolved", "maria")
     assert agent.user_name == "maria" and agent.state in ("available", "offline")
@@ -302,17 +320,17 @@ async def test_a_database_outage_keeps_the_draft_locally_and_saves_it_when_back(
 
 
 async def test_keys_are_remapped_by_id_from_configuration(services: Services) -> None:
-    remapped = fresh_services(services, keymap="answer-call=f12;search=f11")
+    remapped = fresh_services(services, keymap="answer-call=f11;search=ctrl+f")
     app = ConsoleApp(remapped, agent_name="maria")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f6")
         await settle(pilot)
         assert screen_of(app).query_one(CallPanel).call is None
-        await pilot.press("f12")
+        await pilot.press("f11")
         await settle(pilot)
         assert screen_of(app).query_one(CallPanel).call is not None
-        await pilot.press("f11")
+        await pilot.press("ctrl+f")
         assert app.focused is screen_of(app).query_one("#search", Input)
 
 

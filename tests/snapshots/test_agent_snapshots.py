@@ -1,0 +1,95 @@
+"""What the agent screen looks like at 120×40 (everything at once) and 80×24 (one pane at a time).
+
+Deterministic: a seeded database, the clock frozen at tests.console.seed.NOW, times shown in
+UTC, cursor blink off, notifications cleared before the screenshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from console.app import ConsoleApp
+from core.services import make_services
+from tests.console.conftest import console_settings
+from tests.console.seed import NOW, seed
+
+WIDE = (120, 40)
+NARROW = (80, 24)
+
+
+def make_app(sqlite_url: str, tmp_path: Path) -> ConsoleApp:
+    settings = console_settings(sqlite_url, tmp_path / "data")
+    seeding = make_services(settings)
+
+    async def prepare() -> None:
+        await seed(seeding.sessions)
+        await seeding.close()
+
+    asyncio.run(prepare())
+    return ConsoleApp(make_services(settings), agent_name="maria", now=lambda: NOW)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    errors = [n.message for n in pilot.app._notifications if n.title == "Internal error"]
+    assert not errors
+
+
+def steps(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Press keys, waiting for the screen's workers after each group; freeze what moves."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        for group in keys:
+            await pilot.press(*([group] if group.startswith(("f", "ctrl", "enter")) else group))
+            await settle(pilot)
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        for area in pilot.app.screen.query(TextArea):
+            area.cursor_blink = False
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run
+
+
+TAKE_CALL = ("f2", "C00000001", "enter", "f6", "Asked about roaming [b]charges[/b]", "f9", "bill")
+
+
+def test_wide_search_results(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url, tmp_path)
+    assert snap_compare(app, terminal_size=WIDE, run_before=steps("ana garcia"))
+
+
+def test_wide_on_a_call(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url, tmp_path)
+    assert snap_compare(app, terminal_size=WIDE, run_before=steps(*TAKE_CALL, "enter"))
+
+
+def test_narrow_customer(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url, tmp_path)
+    assert snap_compare(app, terminal_size=NARROW, run_before=steps("f2", "C00000001", "enter"))
+
+
+def test_narrow_history(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url, tmp_path)
+    assert snap_compare(
+        app, terminal_size=NARROW, run_before=steps("f2", "C00000001", "enter", "f4")
+    )
+
+
+def test_narrow_call_panel(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url, tmp_path)
+    assert snap_compare(app, terminal_size=NARROW, run_before=steps(*TAKE_CALL, "enter", "f5"))
+
+
+def test_narrow_help(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(sqlite_url, tmp_path)
+    assert snap_compare(app, terminal_size=NARROW, run_before=steps("f1"))
