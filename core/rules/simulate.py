@@ -117,15 +117,22 @@ class _Evaluator:
         offer: Offer,
         customers: Sequence[Mapping[str, object]],
         facts: Sequence[CustomerFacts],
-        columns: dict[tuple[str, str], list[object]],
+        cache: dict[object, Any],
     ) -> list[object]:
+        """Each customer's values of the condition's fields, as one hashable key each."""
+        own = offer.id if any(p.startswith("offer.") for p in condition.paths) else ""
+        cached = ("keys", condition.paths, own)
+        if cached in cache:
+            return cache[cached]  # type: ignore[no-any-return]
         cols = []
         for path in condition.paths:
-            key = (path, offer.id if path.startswith("offer.") else "")
-            if key not in columns:
-                columns[key] = self.column(path, offer, customers, facts)
-            cols.append(columns[key])
-        return list(zip(*cols, strict=True)) if cols else [()] * len(customers)
+            key = ("column", path, offer.id if path.startswith("offer.") else "")
+            if key not in cache:
+                cache[key] = self.column(path, offer, customers, facts)
+            cols.append(cache[key])
+        keys: list[object] = list(zip(*cols, strict=True)) if cols else [()] * len(customers)
+        cache[cached] = keys
+        return keys
 
     def results(
         self,
@@ -133,20 +140,32 @@ class _Evaluator:
         offer: Offer,
         customers: Sequence[Mapping[str, object]],
         facts: Sequence[CustomerFacts],
-        columns: dict[tuple[str, str], list[object]],
+        cache: dict[object, Any],
     ) -> Bools:
-        keys = self._keys(condition, offer, customers, facts, columns)
+        """Whether the condition holds, for each customer of the batch.
+
+        Args:
+            condition: the condition.
+            offer: its offer.
+            customers: the batch's customer namespaces.
+            facts: the batch's facts (offer histories).
+            cache: per-batch values shared between conditions (columns, keys, group results).
+        """
+        keys = self._keys(condition, offer, customers, facts, cache)
         n = len(keys)
         placed = self.place.get(id(condition))
         if placed is not None:
             paths, position = placed
-            memo = self.memo.setdefault(paths, {})
-            self._fill(memo, keys, lambda key: self._evaluate_group(paths, offer, key))
-            return np.fromiter(
-                (memo[k][position] for k in keys),  # type: ignore[index]
-                dtype=np.bool_,
-                count=n,
-            )
+            table_key = ("group", paths)
+            if table_key not in cache:
+                memo = self.memo.setdefault(paths, {})
+                self._fill(memo, keys, lambda key: self._evaluate_group(paths, offer, key))
+                width = len(self.group_programs[paths][1])
+                cache[table_key] = np.array([memo[k] for k in keys], dtype=np.bool_).reshape(
+                    n, width
+                )
+            column: Bools = cache[table_key][:, position]
+            return column
         memo = self.memo.setdefault(id(condition), {})
         self._fill(memo, keys, lambda key: self._evaluate(condition, offer, key))
         return np.fromiter((memo[k] for k in keys), dtype=np.bool_, count=n)
@@ -227,7 +246,7 @@ class _Run:
         tier = np.array([f.profile.tier or "none" for f in facts], dtype=object)
         self.segments.update(segment.tolist())
         self.tiers.update(tier.tolist())
-        columns: dict[tuple[str, str], list[object]] = {}
+        cache: dict[object, Any] = {}
         eligible = np.zeros((n, len(self.rules.offers)), dtype=np.bool_)
         for k, offer in enumerate(self.rules.offers):
             tally = self.tallies[offer.id]
@@ -248,7 +267,7 @@ class _Run:
             passed_all = ~blocked
             results = []
             for condition in offer.conditions:
-                ok = self.evaluator.results(condition, offer, customers, facts, columns)
+                ok = self.evaluator.results(condition, offer, customers, facts, cache)
                 results.append(ok)
                 tally.failed[condition.name] += int((~ok).sum())
                 failures += ~ok
