@@ -122,7 +122,7 @@ Runner = AsyncSession | AsyncConnection
 
 async def offer_histories(
     runner: Runner, customer_ids: Iterable[int], at: datetime, window_days: int,
-    low: int | None = None, high: int | None = None,
+    low: int | None = None, high: int | None = None, exclude_call: int | None = None,
 ) -> dict[int, CustomerHistory]:  # fmt: skip
     """Each customer's past offers up to `at`: counts, last answer, impressions in the window.
 
@@ -133,6 +133,7 @@ async def offer_histories(
         window_days: the impression-cap window.
         low: with `high`, read every customer with low <= id <= high (bulk reads).
         high: see `low`.
+        exclude_call: leave out what was shown on this call (the call in progress).
 
     Returns:
         customer id -> history; customers never offered anything are absent.
@@ -146,6 +147,13 @@ async def offer_histories(
         query = query.where(col(OfferPresentation.customer_id).between(low, high))
     else:
         query = query.where(col(OfferPresentation.customer_id).in_(list(customer_ids)))
+    if exclude_call is not None:
+        query = query.where(
+            or_(
+                col(OfferPresentation.call_id).is_(None),
+                col(OfferPresentation.call_id) != exclude_call,
+            )
+        )
     rows = (await runner.execute(query.order_by(col(OfferPresentation.presented_at)))).all()
     since = at - timedelta(days=window_days)
     per: dict[int, dict[str, dict[str, object]]] = defaultdict(dict)

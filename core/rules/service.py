@@ -10,7 +10,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -162,8 +162,23 @@ class OfferService:
                     queue = call.queue
                     call_reason = call_reason or call.reason
             histories = await offer_histories(
-                session, [customer_id], now, rules.policy.impression_window_days
-            )
+                session, [customer_id], now, rules.policy.impression_window_days,
+                exclude_call=call_id,
+            )  # fmt: skip
+            answered: set[str] = set()
+            if call_id is not None:  # answered on this call: not again, and they use up room
+                answered = set(
+                    (
+                        await session.execute(
+                            select(col(OfferPresentation.offer_id)).where(
+                                col(OfferPresentation.call_id) == call_id,
+                                col(OfferPresentation.customer_id) == customer_id,
+                                col(OfferPresentation.response).is_not(None),
+                                col(OfferPresentation.response) != OfferResponse.NOT_OFFERED,
+                            )
+                        )
+                    ).scalars()
+                )
             complaints = await open_complaints(session, [customer_id], day)
             counts = await self._response_counts(session)
         try:
@@ -176,8 +191,14 @@ class OfferService:
             record_, profile, history, complaints.get(customer_id, 0), day
         )
         call_facts = CallFacts(at=now, reason=call_reason, queue=queue)
-        decisions = decide(rules, namespace, call_facts, history)
-        chosen = arbitrate(decisions, rules.policy, counts, history, self._rng)
+        decisions = [
+            d for d in decide(rules, namespace, call_facts, history) if d.offer.id not in answered
+        ]
+        policy = rules.policy
+        if answered:
+            room = max(0, policy.max_offers_per_call - len(answered))
+            policy = replace(policy, max_offers_per_call=room)
+        chosen = arbitrate(decisions, policy, counts, history, self._rng)
         proposals = [
             self._proposal(c, namespace, call_facts, history, rules.version) for c in chosen
         ]

@@ -193,3 +193,23 @@ async def test_the_simulation_sees_the_same_customer_as_a_call(
     bulk = customer_namespace(facts.record, facts.profile, facts.history, 0, date(2026, 11, 23))
     assert bulk["products"] == ["FIBRE_300", "TV_ESSENTIAL"]
     assert bulk["tier"] == "Gold" and bulk["age"] == 46
+
+
+async def test_at_most_k_offers_per_call_even_when_asked_again(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    customer_id = await add_customer(sessions)
+    async with sessions() as session, session.begin():
+        call = Call(customer_id=customer_id)
+        session.add(call)
+        await session.flush()
+        call_id = call.id
+    offers = service(sessions, tmp_path)
+    first, second = await offers.best_offers(customer_id, "billing", call_id)
+    await offers.record_response(first.presentation_id or 0, "accepted")
+    again = await offers.best_offers(customer_id, "billing", call_id)
+    # the accepted offer is not made again, the other is the same row, nothing new is added
+    assert [(p.offer_id, p.presentation_id) for p in again] == [
+        (second.offer_id, second.presentation_id)
+    ]
+    assert len(await rows(sessions)) == 2
