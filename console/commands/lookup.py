@@ -62,10 +62,11 @@ async def _lookup(obj: CliContext, query: str) -> dict[str, Any]:
     engine = null_pool_engine(obj.database_url)
     try:
         sessions = make_sessions(engine)
-        hits = await SearchService(sessions).search(query, SHORT_LIST)
+        found = await SearchService(sessions).search(query, SHORT_LIST + 1)
+        hits, more = found[:SHORT_LIST], len(found) > SHORT_LIST
         lookups = LookupService(sessions)
         card = None
-        if hits and not is_ambiguous(hits):
+        if hits and not is_ambiguous(found):
             card = await lookups.card(hits[0].customer_id)
         if card is not None:
             shown, customer_id = "card", card.customer_id
@@ -78,6 +79,7 @@ async def _lookup(obj: CliContext, query: str) -> dict[str, Any]:
         "q": query,
         "card": asdict(card) if card is not None else None,
         "results": [asdict(hit) for hit in hits],
+        "more": more,
     }
 
 
@@ -86,7 +88,9 @@ def _lines(payload: dict[str, Any]) -> list[tuple[str, str]]:
     card = payload["card"]
     lines: list[tuple[str, str]] = []
     if card is None:
-        lines.append(("bold", f"{len(payload['results'])} customers match; be more specific:"))
+        count = len(payload["results"])
+        many = f"more than {count}" if payload.get("more") else str(count)
+        lines.append(("bold", f"{many} customers match; be more specific:"))
         for hit in payload["results"]:
             facts = [hit["external_id"], hit["name"], hit["city"]]
             facts += [
