@@ -89,10 +89,12 @@ class SearchService:
             elif kind is QueryKind.EMAIL:
                 found += await engine.find_email(session, parsed.email, limit)
             else:
-                found += await engine.find_names(session, self._dictionary, parsed.words, limit)
-                if parsed.email:
-                    # `mgarcia` is someone's email before it is a name, unless it is a name.
-                    known = parsed.email in self._dictionary
+                names = await engine.find_names(session, self._dictionary, parsed.words, limit)
+                found += names
+                # `mgarcia` is someone's email before it is a name; `maria` is a name, and
+                # someone's maria@… only shows when the name leaves room for it.
+                known = parsed.email in self._dictionary
+                if parsed.email and (not known or len(names) < limit):
                     place = engine.AFTER_NAMES_KEY if known else engine.PARTIAL_KEY
                     found += await engine.find_email(
                         session, parsed.email, limit, prefixes=False, place=place
