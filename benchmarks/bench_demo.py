@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ def run(customers: int) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     stages: dict[str, float] = {}
+    cpu = time.process_time()
     started = time.perf_counter()
     previous = ["setup", started]
 
@@ -46,6 +48,7 @@ def run(customers: int) -> None:
         )
     )
     total = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     progress("done", 0, 0)
     stages["finishing"] = stages.pop(str(previous[0]), 0.0) + stages.pop("done", 0.0)
     rows = sum(result.rows.values())
@@ -54,10 +57,11 @@ def run(customers: int) -> None:
     verdict = "" if target is None else f"  [target < {target:.0f} s: "
     verdict += "" if target is None else ("OK]" if total < target else "OVER TARGET]")
     print(
-        f"demo, {customers:,} customers, SQLite: {total:.1f} s total, {rows:,} rows, "
-        f"{size_mb:,.0f} MB{verdict}"
+        f"demo, {customers:,} customers, SQLite: {total:.1f} s total (CPU {cpu:.1f} s), "
+        f"{rows:,} rows, {size_mb:,.0f} MB{verdict}"
     )
     print("   " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()))
+    print(f"   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     path.unlink(missing_ok=True)
 
 
