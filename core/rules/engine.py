@@ -69,9 +69,10 @@ class CallFacts:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
-    """What the engine thought of one offer for this customer."""
+    """What the engine thought of one offer for this customer (slots, not frozen: the engine
+    makes hundreds per call)."""
 
     offer: Offer
     clauses: tuple[Clause, ...]
@@ -303,6 +304,7 @@ def decide(
     call: CallFacts,
     history: CustomerHistory,
     explain_all: bool = False,
+    only_eligible: bool = False,
 ) -> list[Decision]:
     """Judge every offer of `rules` for one customer.
 
@@ -316,6 +318,7 @@ def decide(
         call: the call.
         history: the customer's past offers.
         explain_all: give every decision its clauses (and every failed condition).
+        only_eligible: leave out the offers that are not eligible (what a call needs).
 
     Returns:
         One decision per offer, in file order.
@@ -329,10 +332,25 @@ def decide(
             failures = tuple(c.name for c in clauses if not c.passed and c.name in names)
             out.append(Decision(offer, clauses, blocked, failures))
         return out
+    policy = rules.policy
+    if customer["do_not_call"]:  # never: nothing else to judge
+        return (
+            [] if only_eligible else [Decision(o, (), "policy: do not call") for o in rules.offers]
+        )
+    consent = bool(customer["consent"]) or not policy.marketing_requires_consent
+    with_history = bool(history.offers or history.shown_in_window)
+    valid = _valid_mask(rules, call.at)
     env: Any = None
     decisions = []
-    for offer in rules.offers:
-        blocked = policy_block(offer, rules.policy, customer, history, call.at)
+    for k, offer in enumerate(rules.offers):
+        if not valid[k]:
+            blocked = "valid"
+        elif not consent and offer.kind == "marketing":
+            blocked = "policy: consent"
+        elif with_history:
+            blocked = history_block(offer, policy, history, call.at)
+        else:
+            blocked = ""
         failed: tuple[str, ...] = ()
         if not blocked:
             for condition in offer.conditions:
@@ -349,8 +367,23 @@ def decide(
                 if not passed:
                     blocked, failed = condition.name, (condition.name,)
                     break
-        decisions.append(Decision(offer, (), blocked, failed))
+        if not (only_eligible and blocked):
+            decisions.append(Decision(offer, (), blocked, failed))
     return decisions
+
+
+_VALID: dict[tuple[int, str, date, int], list[bool]] = {}
+
+
+def _valid_mask(rules: RuleSet, at: datetime) -> list[bool]:
+    """valid_at for every offer, remembered for the minute (the same for every customer)."""
+    key = (id(rules), rules.version, at.date(), at.hour * 60 + at.minute)
+    mask = _VALID.get(key)
+    if mask is None:
+        if len(_VALID) > 64:
+            _VALID.clear()
+        mask = _VALID[key] = [valid_at(offer, at) for offer in rules.offers]
+    return mask
 
 
 def explain(
@@ -418,7 +451,7 @@ def arbitrate(
     rng = rng or random.Random()
     ranked = []
     for decision in decisions:
-        if not decision.eligible:
+        if decision.blocked:
             continue
         offer = decision.offer
         accepts, declines = counts.get(offer.id, (0, 0))

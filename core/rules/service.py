@@ -192,7 +192,9 @@ class OfferService:
         )
         call_facts = CallFacts(at=now, reason=call_reason, queue=queue)
         decisions = [
-            d for d in decide(rules, namespace, call_facts, history) if d.offer.id not in answered
+            d
+            for d in decide(rules, namespace, call_facts, history, only_eligible=True)
+            if d.offer.id not in answered
         ]
         policy = rules.policy
         if answered:
