@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
 from core.analytics.config import AnalyticsConfig
-from core.analytics.loyalty import tier_status
+from core.analytics.loyalty import TierStatus, tier_status
 from core.analytics.metrics import Population, scored_figures
 from core.analytics.profile import CustomerProfile
 from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
@@ -139,6 +139,16 @@ async def _batch(
     }
     complaints = await open_complaints(conn, [], day, low, high)
     histories = await offer_histories(conn, [], at, window_days, low, high)
+    # plain lists: indexing numpy arrays one element at a time is slow
+    f_spend, f_alive = figures.spend_12m.tolist(), figures.p_alive.tolist()
+    f_recency, f_frequency = figures.recency_days.tolist(), figures.frequency.tolist()
+    f_monetary, f_r, f_f, f_m = (
+        figures.monetary.tolist(), figures.r.tolist(), figures.f.tolist(), figures.m.tolist(),
+    )  # fmt: skip
+    f_segment, f_expected = figures.segment.tolist(), figures.expected_purchases.tolist()
+    f_value = figures.expected_value.tolist()
+    wallet = config.wallet_total
+    statuses: dict[tuple[str | None, int], TierStatus] = {}
     out = []
     for row in rows:
         customer_id = int(row[0])
@@ -148,8 +158,10 @@ async def _batch(
         )  # fmt: skip
         since, created = row[9], row[10]
         tier, points, tier_since = loyalty.get(customer_id, (None, 0, None))
-        status = tier_status(tier, points, config.tier_thresholds)
-        codes = held.get(customer_id, [])
+        status = statuses.get((tier, points))
+        if status is None:
+            status = statuses[(tier, points)] = tier_status(tier, points, config.tier_thresholds)
+        codes = sorted(held.get(customer_id, []), key=lambda c: (c[1], c[0]))
         lines = tuple(sorted({line for _, line in codes}))
         start = since or (created.date() if isinstance(created, datetime) else None)
         tenure = tenure_days(start, day)
@@ -158,26 +170,26 @@ async def _batch(
         last_contact = contact.get(customer_id)
         if isinstance(last_contact, str):
             last_contact = datetime.fromisoformat(last_contact)
-        spend = float(figures.spend_12m[i]) if i is not None else 0.0
-        p_alive = float(figures.p_alive[i]) if i is not None else 1.0
-        recency = int(figures.recency_days[i]) if i is not None else None
+        bought = i is not None
+        spend = f_spend[i] if bought else 0.0
+        p_alive = f_alive[i] if bought else 1.0
+        recency = int(f_recency[i]) if bought else None
         profile = CustomerProfile(
             customer_id=customer_id, as_of=day, tier=status.tier, points=points,
             next_tier=status.next_tier, points_to_next_tier=status.points_to_next_tier,
             tier_since=tier_since, tenure_days=tenure, tenure_years=tenure_years(tenure),
-            scope=scope(lines), product_lines=lines,
-            products=tuple(sorted(code for code, _ in codes)),
-            depth=depth(spend, config.wallet_total), spend_12m=spend,
+            scope=scope(lines), product_lines=lines, products=tuple(c for c, _ in codes),
+            depth=depth(spend, wallet), spend_12m=spend,
             nps_score=answer, nps_category=nps_category(answer), recency_days=recency,
-            frequency=int(figures.frequency[i]) if i is not None else 0,
-            monetary=float(figures.monetary[i]) if i is not None else 0.0,
-            r_score=int(figures.r[i]) if i is not None else 0,
-            f_score=int(figures.f[i]) if i is not None else 0,
-            m_score=int(figures.m[i]) if i is not None else 0,
-            rfm_segment=str(figures.segment[i]) if i is not None else NO_PURCHASES,
-            expected_purchases=float(figures.expected_purchases[i]) if i is not None else 0.0,
+            frequency=int(f_frequency[i]) if bought else 0,
+            monetary=f_monetary[i] if bought else 0.0,
+            r_score=int(f_r[i]) if bought else 0,
+            f_score=int(f_f[i]) if bought else 0,
+            m_score=int(f_m[i]) if bought else 0,
+            rfm_segment=str(f_segment[i]) if bought else NO_PURCHASES,
+            expected_purchases=f_expected[i] if bought else 0.0,
             p_alive=p_alive, churn_risk=1.0 - p_alive,
-            expected_value=float(figures.expected_value[i]) if i is not None else 0.0,
+            expected_value=f_value[i] if bought else 0.0,
             days_since_last_purchase=recency,
             days_since_last_contact=(day - last_contact.date()).days if last_contact else None,
         )  # fmt: skip
