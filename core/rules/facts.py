@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
@@ -225,28 +225,15 @@ async def open_complaints(
     return {int(k): int(v) for k, v in (await runner.execute(query)).all()}
 
 
-def counts_query() -> object:
-    """Accepted and declined answers per offer over all customers: what the rates learn from."""
-    accepted = func.sum(
-        case((col(OfferPresentation.response) == OfferResponse.ACCEPTED, 1), else_=0)
-    )
-    declined = func.sum(
-        case((col(OfferPresentation.response) == OfferResponse.DECLINED, 1), else_=0)
-    )
-    return (
+async def response_counts(runner: Runner) -> Mapping[str, tuple[int, int]]:
+    """offer id -> (accepted, declined), over every response recorded: what rates learn from."""
+    response = col(OfferPresentation.response)
+    accepted = func.sum(case((response == OfferResponse.ACCEPTED, 1), else_=0))
+    declined = func.sum(case((response == OfferResponse.DECLINED, 1), else_=0))
+    query = (
         select(col(OfferPresentation.offer_id), accepted, declined)
-        .where(
-            and_(
-                col(OfferPresentation.response).in_(
-                    [OfferResponse.ACCEPTED, OfferResponse.DECLINED]
-                )
-            )
-        )
+        .where(response.in_([OfferResponse.ACCEPTED, OfferResponse.DECLINED]))
         .group_by(col(OfferPresentation.offer_id))
     )
-
-
-async def response_counts(runner: Runner) -> Mapping[str, tuple[int, int]]:
-    """offer id -> (accepted, declined), over every response recorded."""
-    rows = (await runner.execute(counts_query())).all()  # type: ignore[call-overload]
+    rows = (await runner.execute(query)).all()
     return {str(k): (int(a or 0), int(d or 0)) for k, a, d in rows}
