@@ -7,8 +7,10 @@ Uses the cached demo database (benchmarks.demo_db: three years of purchases, bui
 missing), copied next to it so the shared file is left as it is, migrated to the newest
 schema. Measures `AnalyticsService.refresh` (read every purchase with one query, fit BG/NBD
 and Gamma-Gamma, score RFM, write every customer's figures) and then `profile()` of random
-customers, one at a time, after a few warm-up calls. Targets: refresh of 1,000,000 customers
-under 5 minutes; one customer's figures under 5 ms.
+customers, one at a time, after a few warm-up calls. Wall-clock and CPU time (of the whole
+process, the database driver's thread included) are both printed: on a machine shared with
+other work the wall clock mostly measures the wait for a core. Targets: refresh of 1,000,000
+customers under 5 minutes; one customer's figures under 5 ms.
 """
 
 from __future__ import annotations
@@ -48,16 +50,20 @@ async def _measure(url: str, profiles: int) -> dict[str, float | int]:
             last[0] = now
             print(f"  refresh: {done:,}/{total:,}", file=sys.stderr)
 
+    cpu = time.process_time()
     result = await service.refresh(engine, None, progress)
+    refresh_cpu = time.process_time() - cpu
     ids = list(range(1, result.customers + 1))
     rng = random.Random(42)
     for customer_id in rng.sample(ids, 20):  # warm-up: connections, caches, statements
         await service.profile(customer_id)
     times = []
+    cpu = time.process_time()
     for customer_id in rng.sample(ids, min(profiles, len(ids))):
         started = time.perf_counter()
         await service.profile(customer_id)
         times.append((time.perf_counter() - started) * 1000)
+    profile_cpu = (time.process_time() - cpu) * 1000 / len(times)
     await engine.dispose()
     times.sort()
     bg = result.population.bgnbd
@@ -66,8 +72,10 @@ async def _measure(url: str, profiles: int) -> dict[str, float | int]:
         "purchases": result.purchases,
         "refresh_seconds": round(result.seconds, 1),
         **{f"refresh_{name}_seconds": round(value, 1) for name, value in result.phases.items()},
+        "refresh_cpu_seconds": round(refresh_cpu, 1),
         "profile_p50_ms": round(statistics.median(times), 2),
         "profile_p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
+        "profile_cpu_ms": round(profile_cpu, 2),
         "profiles": len(times),
         "bgnbd_customers": bg.customers if bg else 0,
     }
@@ -92,8 +100,9 @@ def main() -> None:
     print(json.dumps(figures))
     print(
         f"refresh of {figures['customers']:,} customers ({figures['purchases']:,} purchases): "
-        f"{figures['refresh_seconds']} s (target < 300 s); one profile p50 "
-        f"{figures['profile_p50_ms']} ms, p95 {figures['profile_p95_ms']} ms (target < 5 ms)"
+        f"{figures['refresh_seconds']} s, {figures['refresh_cpu_seconds']} s CPU (target < 300 s); "
+        f"one profile p50 {figures['profile_p50_ms']} ms, p95 {figures['profile_p95_ms']} ms, "
+        f"{figures['profile_cpu_ms']} ms CPU (target < 5 ms)"
     )
 
 
