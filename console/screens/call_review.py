@@ -263,14 +263,14 @@ class CallReviewScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Frontline · call review"
         table = self.query_one("#review-table", DataTable)
+        # Fits 80 columns: 62 characters of cells and 14 of padding.
         for key, label, width in [
-            ("when", "Answered", 16),
-            ("agent", "Agent", 10),
-            ("customer", "Customer", 16),
-            ("reason", "Reason", 11),
-            ("outcome", "Outcome", 10),
-            ("handle", "Handle", 7),
-            ("offer", "Offer", 9),
+            ("when", "Answered", 11),
+            ("agent", "Agent", 8),
+            ("customer", "Customer", 9),
+            ("codes", "Reason/outcome", 15),
+            ("handle", "Handle", 6),
+            ("offer", "Offer", 8),
             ("score", "Score", 5),
         ]:
             table.add_column(label, key=key, width=width)
@@ -348,11 +348,10 @@ class CallReviewScreen(Screen[None]):
         table.clear()
         for r in rows:
             table.add_row(
-                _local(r.answered_at, self.zone),
+                _local(r.answered_at, self.zone)[5:],
                 safe_text(r.agent),
                 safe_text(r.customer),
-                safe_text(r.reason),
-                safe_text(r.outcome),
+                safe_text(f"{r.reason or '—'} / {r.outcome or '—'}"),
                 Text(duration(r.handle_seconds), style="bold" if r.long_handle else ""),
                 safe_text(r.offers or "—"),
                 f"{r.score:.0f}%" if r.score is not None else "",

@@ -75,6 +75,9 @@ APP_SUPERVISOR_BINDING = Binding(
 """The app-level key that supervisors use to switch screens."""
 
 
+FIGURE_NAMES = {"asa": "ASA", "aht": "AHT", "sparkline": "Sparkline (waiting, last hour)"}
+
+
 def definitions_text(
     service_level_seconds: int, short_abandon_seconds: int, thresholds: dict[str, Threshold]
 ) -> str:
@@ -82,7 +85,7 @@ def definitions_text(
     lines = []
     for key, text in DEFINITIONS.items():
         filled = text.format(t=service_level_seconds, short=short_abandon_seconds)
-        lines.append(f"{key.replace('_', ' ').capitalize()}: {filled}")
+        lines.append(f"{FIGURE_NAMES.get(key, key.replace('_', ' ').capitalize())}: {filled}")
     lines.append("")
     lines.append("Colours (warn, alert; set with FRONTLINE_THRESHOLD_<NAME>=warn,alert):")
     for name, threshold in thresholds.items():

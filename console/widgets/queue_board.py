@@ -37,10 +37,10 @@ def percent(share: float | None) -> str:
 FIGURES = [
     ("waiting", "Waiting", "waiting"),
     ("longest_wait", "Longest", "longest_wait"),
-    ("service_level", "Service lvl", "service_level"),
+    ("service_level", "Svc level", "service_level"),
     ("asa", "ASA", "asa"),
     ("aht", "AHT", "aht"),
-    ("abandonment_rate", "Abandon %", "abandonment_rate"),
+    ("abandonment_rate", "Abandon", "abandonment_rate"),
     ("counts", "Off/Ans/Ab", "offered"),
 ]
 
@@ -49,7 +49,7 @@ class Figure(Static):
     """One figure: a label over its value, coloured by its threshold level."""
 
     DEFAULT_CSS = """
-    Figure { width: 1fr; height: 2; padding: 0 1 0 0; }
+    Figure { width: 1fr; height: 2; margin: 0 1 0 0; }
     Figure.-warn { color: $warning; }
     Figure.-alert { color: $error; text-style: bold; }
     """

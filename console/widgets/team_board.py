@@ -26,14 +26,15 @@ STATE_LABELS = {
     "offline": "offline",
 }
 
+# Fits 80 columns: 61 characters of cells and 16 of padding.
 COLUMNS = [
-    ("agent", "Agent", 14),
-    ("state", "State", 16),
-    ("in_state", "In state", 8),
-    ("call", "Call", 7),
-    ("customer", "Customer", 16),
+    ("agent", "Agent", 10),
+    ("state", "State", 12),
+    ("in_state", "In", 6),
+    ("call", "Call", 6),
+    ("customer", "Customer", 11),
     ("today", "Today", 5),
-    ("aht", "AHT", 6),
+    ("aht", "AHT", 5),
     ("offers", "Offers", 6),
 ]
 
@@ -120,7 +121,7 @@ class TeamBoard(Widget):
         if agent.state == "break" and agent.reason:
             state = f"break: {agent.reason}"
         if agent.call_state == "offered":
-            state = f"{state} (ringing)"
+            state = "ringing"
         elapsed = (now - agent.since).total_seconds()
         return [
             safe_text(agent.display_name),

@@ -76,7 +76,7 @@ async def test_filter_open_and_score_a_call_by_keyboard(sqlite_url: str) -> None
             await pilot.press("tab")
         await pilot.press("space")
         await until(pilot, lambda: table.row_count == 1)
-        assert str(table.get_row_at(0)[3]) == "complaint"
+        assert str(table.get_row_at(0)[3]) == "complaint / resolved"
         assert str(table.get_row_at(0)[2]) == "[b]Lucía Pérez"
 
         table.focus()
@@ -88,7 +88,7 @@ async def test_filter_open_and_score_a_call_by_keyboard(sqlite_url: str) -> None
         await pilot.press("2", "tab", "1", "tab", "1", "tab", *"Ask before hold.")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app.screen is screen)
-        await until(pilot, lambda: str(table.get_row_at(0)[7]) == "67%")
+        await until(pilot, lambda: str(table.get_row_at(0)[6]) == "67%")
 
         scores = await reviews.scores_for("ana")
         assert [(s.scores, s.coaching_note, s.reviewer) for s in scores] == [
