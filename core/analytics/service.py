@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import time as clock
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 import numpy as np
-from sqlalchemy import Date, Integer, bindparam, func, insert, or_, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -24,6 +21,7 @@ from core.analytics.metrics import (
     scored_figures,
 )
 from core.analytics.profile import CustomerProfile
+from core.analytics.reads import read_customer
 from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
 from core.analytics.rfm import NO_PURCHASES
 from core.analytics.segments import SegmentReport, segment_report
@@ -35,124 +33,20 @@ from core.analytics.store import (
     latest_nps,
     load_population,
     population_row,
-    purchase_query,
     stream_purchases,
-    write_bulk,
-    write_some,
 )
+from core.analytics.writes import write_bulk, write_some
 from core.config import Settings
 from core.models import (
     AnalyticsModel,
     Customer,
-    Holding,
-    Interaction,
-    LoyaltyAccount,
-    NpsResponse,
-    Product,
 )
 from core.models import Transaction as Purchase
-from core.models.types import UtcDateTime
 
 Progress = Callable[[int, int], None]
 
 POPULATION_TTL = 30.0
 """Seconds a console keeps the population fit before looking for a newer refresh."""
-
-
-_CID = bindparam("cid", type_=Integer)
-_DAY = bindparam("day", type_=Date)
-_END = bindparam("end", type_=UtcDateTime())
-
-_HEAD = (
-    select(
-        col(Customer.customer_since),
-        col(Customer.created_at),
-        col(LoyaltyAccount.tier),
-        col(LoyaltyAccount.points),
-        col(LoyaltyAccount.tier_since),
-        select(col(NpsResponse.score))
-        .where(col(NpsResponse.customer_id) == _CID, col(NpsResponse.at) < _END)
-        .order_by(col(NpsResponse.at).desc(), col(NpsResponse.id).desc())
-        .limit(1)
-        .scalar_subquery(),
-        select(func.max(col(Interaction.at)))
-        .where(col(Interaction.customer_id) == _CID, col(Interaction.at) < _END)
-        .scalar_subquery(),
-    )
-    .select_from(Customer)
-    .outerjoin(LoyaltyAccount, col(LoyaltyAccount.customer_id) == col(Customer.id))
-    .where(col(Customer.id) == _CID)
-)
-"""Customer, loyalty account, latest NPS answer and latest contact, in one query."""
-
-_HELD = (
-    select(col(Product.code), col(Product.line))
-    .join(Holding, col(Holding.product_id) == col(Product.id))
-    .where(
-        col(Holding.customer_id) == _CID,
-        col(Holding.since) <= _DAY,
-        or_(col(Holding.ended_on).is_(None), col(Holding.ended_on) > _DAY),
-    )
-    .order_by(col(Product.line), col(Product.code))
-)
-"""Products held on the day."""
-
-
-@functools.cache
-def _purchases(dialect: str) -> Any:
-    return purchase_query(dialect).where(col(Purchase.customer_id) == _CID, col(Purchase.at) < _END)
-
-
-@functools.cache
-def _sqlite_statement(name: str) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    statement = {"head": _HEAD, "held": _HELD, "purchases": _purchases("sqlite")}[name]
-    compiled = statement.compile(dialect=sqlite.dialect())
-    return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _sqlite_day(value: Any) -> date | None:
-    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
-
-
-def _sqlite_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-async def _read_sqlite(
-    connection: AsyncConnection, params: dict[str, Any]
-) -> tuple[Any, list[Any], list[Any]]:
-    """The profile's three queries straight through aiosqlite: one thread hop each, where
-    SQLAlchemy's adapter makes four (about a millisecond per profile on a busy machine)."""
-    raw = (await connection.get_raw_connection()).driver_connection
-    assert raw is not None
-    found: list[list[Any]] = []
-    for name in ("head", "held", "purchases"):
-        sql, order, literals = _sqlite_statement(name)
-        values = [_sqlite_value(params[n]) if n in params else literals[n] for n in order]
-        found.append(list(await raw.execute_fetchall(sql, values)))
-    head = None
-    if found[0]:
-        since, created, tier, points, tier_since, nps, contact = found[0][0]
-        head = (
-            _sqlite_day(since),
-            _sqlite_time(created),
-            tier,
-            points,
-            _sqlite_day(tier_since),
-            nps,
-            _sqlite_time(contact),
-        )
-    return head, found[1], found[2]
 
 
 class CustomerNotFound(LookupError):
@@ -211,12 +105,7 @@ class AnalyticsService:
         # Core statements built once, on a plain connection: the ORM session's bookkeeping
         # would cost more than the three small queries themselves.
         async with self._engine().connect() as connection:
-            if connection.dialect.name == "sqlite":
-                head, held, rows = await _read_sqlite(connection, params)
-            else:
-                head = (await connection.execute(_HEAD, params)).one_or_none()
-                held = list((await connection.execute(_HELD, params)).all())
-                rows = list((await connection.execute(_purchases("postgresql"), params)).all())
+            head, held, rows = await read_customer(connection, params)
             if head is None:
                 raise CustomerNotFound(f"no customer with id {customer_id}")
             population = await self._current_population(connection)
