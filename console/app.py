@@ -1,4 +1,9 @@
-"""ConsoleApp: wiring only (settings → services → screens, keymap)."""
+"""ConsoleApp: wiring only (settings → services → screens, keymap).
+
+The agent screen is drawn first; the services (database check, heavy imports such as the
+analytics and rules engines) load in a thread meanwhile, so that the agent can start typing
+at once. `services_ready` is set when they are there.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +12,18 @@ import contextlib
 import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from console.keymap import APP_BINDINGS, parse_keymap
-from console.screen_pop import watch_offers
+from console.keymap import APP_BINDINGS, SUPERVISOR_TOGGLE, parse_keymap
 from console.screens.agent import AgentScreen
 from console.screens.help import HelpScreen
-from console.screens.supervisor import (
-    APP_SUPERVISOR_BINDING,
-    SUPERVISOR_SCREENS,
-    make_supervisor_screen,
-)
-from core.calls.queue import QueueService
-from core.models import Role
-from core.services import Services
+
+if TYPE_CHECKING:
+    from core.config import Settings
+    from core.services import Services
 
 
 class ConsoleApp(App[None]):
@@ -30,30 +31,48 @@ class ConsoleApp(App[None]):
 
     TITLE = "Frontline"
     CSS_PATH = "app.tcss"
-    BINDINGS = [*APP_BINDINGS, APP_SUPERVISOR_BINDING]
+    BINDINGS = [*APP_BINDINGS, SUPERVISOR_TOGGLE]
 
     def __init__(
         self,
-        services: Services,
+        services: Services | Callable[[], Services],
         agent_name: str,
         caller: str | None = None,
         now: Callable[[], datetime] | None = None,
+        settings: Settings | None = None,
     ) -> None:
+        """`services`, or a function that builds them (run in a thread after the first
+        paint; then `settings` must be given)."""
         super().__init__()
-        self.services = services
+        self.services: Services | None = None
+        self._load_services: Callable[[], Services] | None = None
+        if callable(services):
+            assert settings is not None, "settings are needed while the services load"
+            self._load_services = services
+        else:
+            self.services = services
+            settings = services.settings
+        self.settings = settings
+        self.services_ready = asyncio.Event()
         self.agent_name = agent_name
         self.caller = caller
         self.now = now
-        self.agent_screen = AgentScreen(services, agent_name, caller=caller, now=now)
+        self.agent_screen = AgentScreen(settings, agent_name, caller=caller, now=now)
         self.is_supervisor = False
         self._call_feed: asyncio.Task[None] | None = None
-        keymap = services.settings.get("keymap")
+        keymap = settings.get("keymap")
         if keymap:
             self.set_keymap(parse_keymap(keymap))
 
     def on_mount(self) -> None:
         self.sub_title = self.agent_name
         self.push_screen(self.agent_screen)
+        if self.services is not None:
+            self.services_ready.set()
+        else:  # after the first paint, so the agent sees the console and can type at once
+            self.call_after_refresh(
+                self.run_worker, self._load(), group="services", exit_on_error=False
+            )
         # A task rather than a worker: it runs as long as the console, and workers are what
         # tests wait on to settle.
         self._call_feed = asyncio.create_task(self.follow_calls())
@@ -61,9 +80,19 @@ class ConsoleApp(App[None]):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
 
+    async def _load(self) -> None:
+        assert self._load_services is not None
+        try:
+            self.services = await asyncio.to_thread(self._load_services)
+        except Exception as error:  # noqa: BLE001 - say why, then leave
+            self.exit(return_code=1, message=f"Frontline cannot start: {error}")
+            return
+        self.services_ready.set()
+
     async def follow_calls(self) -> None:
         """Supervisors get their screens; every agent gets calls offered to them popped."""
         try:
+            await self.services_ready.wait()
             await self._follow_calls()
         except asyncio.CancelledError:
             raise
@@ -72,20 +101,27 @@ class ConsoleApp(App[None]):
             self.notify(f"Calls will not pop up: {error}", severity="error", timeout=10)
 
     async def _follow_calls(self) -> None:
-        agent = await self.services.agents.ensure(self.agent_name)
+        from console.screen_pop import watch_offers
+        from console.screens.supervisor import make_supervisor_screen
+        from core.calls.queue import QueueService
+        from core.models import Role
+
+        services = self.services
+        assert services is not None
+        agent = await services.agents.ensure(self.agent_name)
         if agent.role == Role.SUPERVISOR:
             self.is_supervisor = True
-            self.install_screen(
-                make_supervisor_screen(self.services, self.agent_name), "supervisor"
-            )
+            self.install_screen(make_supervisor_screen(services, self.agent_name), "supervisor")
             self.push_screen("supervisor")
             self.refresh_bindings()
         while not self.agent_screen.ready:  # its start-up signs the agent in
             await asyncio.sleep(0.05)
-        queue = QueueService(self.services.sessions, self.services.settings)
-        await watch_offers(self.services.engine, queue, self.agent_name, self._pop, agent.id)
+        queue = QueueService(services.sessions, services.settings)
+        await watch_offers(services.engine, queue, self.agent_name, self._pop, agent.id)
 
     def _pop(self, caller_number: str, call_id: int) -> None:
+        from console.screens.supervisor import SUPERVISOR_SCREENS
+
         # A ringing call comes first: leave the supervisor's screens for the agent screen.
         while isinstance(self.screen, SUPERVISOR_SCREENS):
             self.pop_screen()
@@ -118,7 +154,7 @@ class ConsoleApp(App[None]):
 
     async def action_quit(self) -> None:
         screen = self.agent_screen
-        if screen.is_mounted:
+        if screen.is_mounted and self.services is not None:
             try:  # the last keystrokes too, not just those of the last draft
                 await screen.flush_draft()
                 if screen.agent is not None and screen.agent.id is not None:
@@ -132,4 +168,5 @@ class ConsoleApp(App[None]):
             self._call_feed.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._call_feed
-        await self.services.close()
+        if self.services is not None:
+            await self.services.close()

@@ -36,6 +36,16 @@ PRINTABLE_KEYS = {"slash", "question_mark"}
 
 # Function keys and ctrl combinations are priority bindings: they work wherever the cursor is
 # (the notes area binds F6/F7 itself otherwise). Printable keys never are.
+SUPERVISOR_TOGGLE = Binding(
+    "f12",
+    "toggle_supervisor",
+    "Supervisor",
+    tooltip="Switch between the supervisor's screens and the agent screen (supervisors only).",
+    id="toggle-supervisor",
+)
+"""Defined here rather than with the supervisor's screens so that the console starts
+without importing them (they load with the services)."""
+
 AGENT_BINDINGS = [
     Binding(
         "f2",

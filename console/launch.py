@@ -1,17 +1,29 @@
-"""Start the console: settings -> database (migrated when new) -> services -> app."""
+"""Start the console: the screen at once; the database check and the services in the background.
+
+The agent can type as soon as the screen is drawn: the heavy imports (database layer,
+analytics, rules) and the database check (migrated when new, refused when out of date) run
+in a thread meanwhile (ConsoleApp._load), and the search answers once they are done.
+"""
 
 from __future__ import annotations
 
 import asyncio
-
-import click
+from typing import TYPE_CHECKING
 
 from console.context import CliContext
-from core.db import current_revision, head_revision, make_engine, upgrade_database
+
+if TYPE_CHECKING:
+    from core.services import Services
+
+
+class DatabaseProblem(Exception):
+    """The database cannot be used as it is (unreachable, or an older schema)."""
 
 
 async def _prepare_database(url: str) -> str | None:
     """Migrate a new database; return a message when an existing one is out of date."""
+    from core.db import current_revision, head_revision, make_engine, upgrade_database
+
     engine = make_engine(url)
     try:
         revision = await current_revision(engine)
@@ -25,20 +37,30 @@ async def _prepare_database(url: str) -> str | None:
     return None
 
 
-def open_console(obj: CliContext, caller: str | None = None) -> int:
-    """Run the console until the agent quits; the exit status for the shell."""
-    from console.app import ConsoleApp
-    from core.services import make_services
-
+def load_services(obj: CliContext) -> Services:
+    """Check (or create) the database and build the services. Blocking: run it in a thread."""
     try:
         problem = asyncio.run(_prepare_database(obj.database_url))
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
-        raise click.ClickException(
+        raise DatabaseProblem(
             f"cannot open the database {obj.display_database_url}: {error}"
         ) from error
     if problem:
-        raise click.ClickException(problem)
-    services = make_services(obj.settings)
-    app = ConsoleApp(services, agent_name=obj.settings.agent_name, caller=caller)
+        raise DatabaseProblem(problem)
+    from core.services import make_services
+
+    return make_services(obj.settings)
+
+
+def open_console(obj: CliContext, caller: str | None = None) -> int:
+    """Run the console until the agent quits; the exit status for the shell."""
+    from console.app import ConsoleApp
+
+    app = ConsoleApp(
+        lambda: load_services(obj),
+        agent_name=obj.settings.agent_name,
+        caller=caller,
+        settings=obj.settings,
+    )
     app.run()
     return app.return_code or 0

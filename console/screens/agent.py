@@ -7,11 +7,12 @@ services; its widgets only show data and send messages.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,15 +32,17 @@ from console.widgets.call_panel import ActiveCall, CallPanel, FollowUpError, par
 from console.widgets.contact_points import ContactPoints
 from console.widgets.customer_header import CustomerHeader
 from console.widgets.customer_list import CustomerList
-from console.widgets.optional import LoyaltyPanel, OfferPrompt, loyalty_set, offers_set
 from console.widgets.pane_bar import PaneBar
 from console.widgets.product_list import ProductList
 from console.widgets.search_box import SearchBox
 from console.widgets.timeline import Timeline
-from core.models import Agent
-from core.services import Services
-from core.services.history import HistoryCursor
-from core.services.overview import CustomerOverview
+
+if TYPE_CHECKING:  # imported in the background once the screen is up (see ConsoleApp)
+    from core.config import Settings
+    from core.models import Agent
+    from core.services import Services
+    from core.services.history import HistoryCursor
+    from core.services.overview import CustomerOverview
 
 NARROW_WIDTH = 110
 NARROW_HEIGHT = 32
@@ -49,6 +52,8 @@ DRAFT_RETRY = 3.0
 """Seconds between attempts while the database is unavailable."""
 
 PANES = ("search", "customer", "history", "call")
+FIRST_PAGE = 50
+"""History rows read when a customer opens (a screenful and more); older pages on demand."""
 
 
 class AgentScreen(Screen[None]):
@@ -60,14 +65,13 @@ class AgentScreen(Screen[None]):
 
     def __init__(
         self,
-        services: Services,
+        settings: Settings,
         agent_name: str,
         caller: str | None = None,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
-        self.services = services
-        self.settings = services.settings
+        self.settings = settings
         self.agent_name = agent_name
         self.initial_caller = caller
         self.now = now or (lambda: datetime.now(UTC))
@@ -87,6 +91,8 @@ class AgentScreen(Screen[None]):
         self._draft_offline = False
         self._offers_open: set[int] = set()
         self._confirm_finish = False
+        self._loyalty_panel = False
+        self._offer_prompt = False
 
     # --- layout -------------------------------------------------------------------------
 
@@ -111,12 +117,9 @@ class AgentScreen(Screen[None]):
                             card.border_title = "Contact · products"
                             yield ContactPoints(id="contacts")
                             yield ProductList(id="products")
-                        if LoyaltyPanel is not None:
-                            with Vertical(id="loyalty-card", classes="card") as card:
-                                card.border_title = "Loyalty & value"
-                                yield LoyaltyPanel(id="loyalty")
-                    if OfferPrompt is not None:
-                        yield OfferPrompt(id="offers")
+                        with Vertical(id="loyalty-card", classes="card") as card:
+                            card.border_title = "Loyalty & value"
+                            card.display = False  # until the loyalty panel is mounted
                 with Vertical(id="history-pane", classes="pane") as history_pane:
                     history_pane.border_title = "History  F4"
                     yield Timeline(zone=self.settings.timezone, id="timeline")
@@ -212,10 +215,39 @@ class AgentScreen(Screen[None]):
             self.log.error(f"worker {event.worker.name} failed: {error!r}")
             self.notify(f"Something went wrong: {error}", title="Internal error", severity="error")
 
+    # --- services: loaded in the background so that the agent can type at once -------------
+
+    @property
+    def services(self) -> Services:
+        services = self.app.services  # type: ignore[attr-defined]
+        assert services is not None, "services used before they were loaded"
+        return services  # type: ignore[no-any-return]
+
+    async def wait_services(self) -> Services:
+        await self.app.services_ready.wait()  # type: ignore[attr-defined]
+        return self.services
+
+    async def _mount_optional_panels(self) -> None:
+        # Panels other parts of Frontline provide; their modules are loaded by now.
+        from console.widgets.optional import LoyaltyPanel, OfferPrompt
+
+        if LoyaltyPanel is not None and not self._loyalty_panel:
+            card = self.query_one("#loyalty-card")
+            await card.mount(LoyaltyPanel(id="loyalty"))
+            card.display = True
+            self._loyalty_panel = True
+        if OfferPrompt is not None and not self._offer_prompt:
+            prompt = OfferPrompt(id="offers")
+            prompt.display = False
+            await self.query_one("#customer-pane").mount(prompt, after="#cards")
+            self._offer_prompt = True
+
     # --- start: who is the agent, anything to restore -----------------------------------
 
     @work(group="start-up", exit_on_error=False)
     async def start_up(self) -> None:
+        await self.wait_services()
+        await self._mount_optional_panels()
         try:
             self.agent = await self.services.agents.ensure(self.agent_name)
         except Exception as error:  # noqa: BLE001 - the agent must know why nothing saves
@@ -282,7 +314,8 @@ class AgentScreen(Screen[None]):
             results.show([])
             return
         try:
-            hits = await self.services.search.search(query, limit=20)
+            services = await self.wait_services()
+            hits = await services.search.search(query, limit=20)
         except Exception as error:  # noqa: BLE001 - show it, keep the box usable
             if seq == self.search_seq:
                 results.show([], f"Search failed: {error}")
@@ -310,9 +343,14 @@ class AgentScreen(Screen[None]):
 
     @work(exclusive=True, group="open-customer", exit_on_error=False)
     async def open_customer(self, customer_id: int, with_offers: bool = True) -> None:
+        services = self.services
         try:
-            overview = await self.services.overview.overview(customer_id)
-            page = await self.services.history.page(customer_id)
+            # Three independent reads, each on its own connection, at the same time.
+            overview, page, counts = await asyncio.gather(
+                services.overview.overview(customer_id),
+                services.history.page(customer_id, limit=FIRST_PAGE),
+                services.history.channel_counts(customer_id),
+            )
         except Exception as error:  # noqa: BLE001
             self.notify(f"Could not open the customer: {error}", severity="error")
             return
@@ -325,7 +363,7 @@ class AgentScreen(Screen[None]):
         self.query_one(ContactPoints).points = overview.contact_points
         self.query_one(ProductList).overview = overview
         timeline = self.query_one(Timeline)
-        timeline.reset(None, overview.channel_counts)
+        timeline.reset(None, counts)
         timeline.append(page.items, page.next_cursor is not None)
         self._show_customer_parts(True)
         call = self.query_one(CallPanel).call
@@ -360,7 +398,9 @@ class AgentScreen(Screen[None]):
 
     @work(exclusive=True, group="figures", exit_on_error=False)
     async def load_figures(self, customer_id: int) -> None:
-        if LoyaltyPanel is None:
+        from console.widgets.optional import loyalty_set
+
+        if not self._loyalty_panel:
             return
         analytics = getattr(self.services, "analytics", None)
         if analytics is None:
@@ -404,8 +444,10 @@ class AgentScreen(Screen[None]):
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def load_history(self, customer_id: int, channel: str | None) -> None:
-        page = await self.services.history.page(customer_id, channel=channel)
-        counts = await self.services.history.channel_counts(customer_id)
+        page, counts = await asyncio.gather(
+            self.services.history.page(customer_id, channel=channel, limit=FIRST_PAGE),
+            self.services.history.channel_counts(customer_id),
+        )
         if customer_id != self.customer_id:
             return
         self.history_cursor = page.next_cursor
@@ -417,9 +459,11 @@ class AgentScreen(Screen[None]):
 
     @work(exclusive=True, group="offers", exit_on_error=False)
     async def load_offers(self, customer_id: int) -> None:
+        from console.widgets.optional import offers_set
+
         offers = getattr(self.services, "offers", None)
         call = self.query_one(CallPanel).call
-        if offers is None or OfferPrompt is None or call is None or self.agent is None:
+        if offers is None or not self._offer_prompt or call is None or self.agent is None:
             return
         try:
             proposals = await offers.best_offers(

@@ -15,7 +15,6 @@ from textual.widgets import Static
 
 from console.keymap import CHANNEL_KEYS, HELP_BINDINGS, TIMELINE_BINDINGS
 from console.safe_text import safe_text
-from console.widgets.optional import loyalty_help
 
 CALL_HELP = """\
 Call timer: time since the call was taken (F6 or a screen pop).
@@ -126,6 +125,8 @@ class HelpScreen(ModalScreen[None]):
             )
             yield Static("The call", classes="title")
             yield Static(safe_text(CALL_HELP))
+            from console.widgets.optional import loyalty_help
+
             loyalty = loyalty_help()
             if loyalty:
                 yield Static("Loyalty and value figures", classes="title")

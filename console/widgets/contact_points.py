@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.safe_text import safe_text
-from core.models import ContactPoint
+
+if TYPE_CHECKING:  # the console starts before the database layer is imported
+    from core.models import ContactPoint
 
 
 class ContactPoints(Static):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -11,7 +12,9 @@ from textual.widgets import Static
 from console.safe_text import safe_text
 from console.widgets.customer_list import tier_badge
 from console.widgets.local_time import day
-from core.services.overview import CustomerOverview
+
+if TYPE_CHECKING:  # the console starts before the services are imported
+    from core.services.overview import CustomerOverview
 
 EMPTY = "No customer open. Type a name, phone, email or customer number in the search box."
 

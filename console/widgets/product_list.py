@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.safe_text import safe_text
-from core.services.overview import CustomerOverview, HeldProduct
+
+if TYPE_CHECKING:  # the console starts before the services are imported
+    from core.services.overview import CustomerOverview, HeldProduct
 
 
 class ProductList(Static):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,7 +21,9 @@ from textual.widgets.data_table import ColumnKey
 from console.keymap import CHANNEL_KEYS, TIMELINE_BINDINGS
 from console.safe_text import clean, safe_text
 from console.widgets.local_time import when
-from core.models import Interaction
+
+if TYPE_CHECKING:  # the console starts before the database layer is imported
+    from core.models import Interaction
 
 CHANNEL_STYLES = {
     "phone": "green",

@@ -24,6 +24,9 @@ from core.services.customers import CustomerNotFound
 RESOLVED_OUTCOMES = frozenset({"resolved", "closed", "solved", "refunded", "cancelled"})
 """Outcomes that close a complaint; any other outcome leaves the latest complaint open."""
 
+COMPLAINT_WINDOW = 200
+"""How many of the latest interactions are searched for an open complaint."""
+
 
 @dataclass(frozen=True)
 class HeldProduct:
@@ -48,7 +51,6 @@ class CustomerOverview:
     follow_up_on: date | None = None
     """The earliest follow-up date promised on a call and not yet acted on."""
     follow_up_reason: str = ""
-    channel_counts: dict[str, int] = field(default_factory=dict)
 
     def products_by_line(self) -> dict[str, list[HeldProduct]]:
         """Products held, grouped by product line, lines in alphabetical order."""
@@ -108,11 +110,21 @@ class OverviewService:
                     )
                 )
             ).all()
+            # Only the latest interactions count: a complaint buried under hundreds of later
+            # contacts is not "open" in any useful sense, and this keeps the look-up bounded
+            # for customers with 10,000 interactions.
+            latest = (
+                select(col(Interaction.id))
+                .where(col(Interaction.customer_id) == customer_id)
+                .order_by(col(Interaction.at).desc(), col(Interaction.id).desc())
+                .limit(COMPLAINT_WINDOW)
+                .scalar_subquery()
+            )
             complaint = (
                 await session.execute(
                     select(Interaction)
                     .where(
-                        col(Interaction.customer_id) == customer_id,
+                        col(Interaction.id).in_(latest),
                         func.lower(col(Interaction.subject)).like("%complaint%"),
                     )
                     .order_by(col(Interaction.at).desc(), col(Interaction.id).desc())
@@ -122,13 +134,6 @@ class OverviewService:
             if complaint is not None and complaint.outcome.strip().lower() in RESOLVED_OUTCOMES:
                 complaint = None
             follow_up, follow_reason = await self._pending_follow_up(session, customer_id)
-            counts = (
-                await session.execute(
-                    select(col(Interaction.channel), func.count())
-                    .where(col(Interaction.customer_id) == customer_id)
-                    .group_by(col(Interaction.channel))
-                )
-            ).all()
         return CustomerOverview(
             customer=customer,
             contact_points=list(points),
@@ -137,7 +142,6 @@ class OverviewService:
             open_complaint=complaint,
             follow_up_on=follow_up,
             follow_up_reason=follow_reason,
-            channel_counts={channel: int(n) for channel, n in counts},
         )
 
     async def _pending_follow_up(

@@ -12,7 +12,7 @@ from sqlmodel import col
 from textual.widgets import Input, TextArea
 
 from console.app import ConsoleApp
-from console.screens.agent import AgentScreen
+from console.screens.agent import FIRST_PAGE, AgentScreen
 from console.screens.help import HelpScreen
 from console.screens.pickers import CallerPicker, CodePicker
 from console.widgets.call_panel import CallPanel
@@ -196,14 +196,14 @@ async def test_channel_keys_filter_the_history_and_pages_load_on_demand(
         await settle(pilot)
         await open_first(pilot, "C00000001")
         timeline = screen_of(app).query_one(Timeline)
-        assert len(timeline.items) == 100 and timeline.has_more  # a page, not all 260
+        assert len(timeline.items) == FIRST_PAGE and timeline.has_more  # a page, not all 260
         await pilot.press("f4", "e")
         await settle(pilot)
         assert timeline.channel == "email"
         assert len(timeline.items) == 44 and {i.channel for i in timeline.items} == {"email"}
         await pilot.press("a")
         await settle(pilot)
-        assert timeline.channel is None and len(timeline.items) == 100
+        assert timeline.channel is None and len(timeline.items) == FIRST_PAGE
         for _ in range(4):
             await pilot.press("end")
             await settle(pilot)

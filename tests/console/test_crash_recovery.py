@@ -112,7 +112,7 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
         return bool(query("SELECT 1 FROM agent WHERE user_name = 'maria'"))
 
     first = Console(env, "maria")
-    wait_for(ready, "the console to start")
+    wait_for(ready, "the console to start")  # the agent exists once the services are loaded
     time.sleep(1.0)
     first.type("luis perez")
     time.sleep(1.5)
@@ -120,6 +120,7 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
     time.sleep(1.0)
     first.type(F6)
     wait_for(lambda: query("SELECT id FROM call WHERE state = 'answered'"), "the call to start")
+    time.sleep(1.0)  # the notes take the cursor once the call panel is drawn
     notes = "Wants [b]fibre[/b] at Calle Mayor 5, café — call back"
     first.type(notes)
     wait_for(lambda: draft_notes() == notes, "the draft to be saved", timeout=30)

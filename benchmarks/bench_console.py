@@ -1,0 +1,284 @@
+"""The agent console: start to ready, keystroke to results, opening a long history.
+
+    .venv/bin/python -m benchmarks.bench_console --customers 1000000
+
+On a copy of the demo database (benchmarks.demo_db; the copy is benchmarks/data/console-N.db)
+with one extra customer, C99999999, who has 5,000 interactions:
+
+- start to ready: `frontline --agent bench` is started in a 120×40 pseudo-terminal and timed
+  from the spawn to the moment the focused search box is drawn (its placeholder reaches the
+  terminal). Interpreter start, imports, database check and first paint are all included.
+- keystroke to results: the console runs headless (Textual's Pilot) at 120×40; real customer
+  names are typed one key at a time, each key timed until the search has answered, the result
+  list is updated and the screen has refreshed.
+- open a customer with 5,000 interactions: from the request to the fully drawn screen (header,
+  contact points, products, first page of the history, loyalty figures), alternating with
+  another customer so that every open really redraws.
+
+Targets (issue 5): start < 1.0 s; keystroke p95 < 50 ms; open p95 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import os
+import pty
+import random
+import shutil
+import signal
+import sqlite3
+import statistics
+import struct
+import sys
+import termios
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.demo_db import DATA_DIR, ensure_demo_db
+
+BENCH_CUSTOMER = "C99999999"
+HISTORY = 5000
+LOADED_MARK = b"available"
+READY_MARK = b"ame, phone, email or customer number"  # the N is under the cursor
+
+
+def prepare(customers: int) -> Path:
+    """A private copy of the demo database with the 5,000-interaction customer added."""
+    source = ensure_demo_db(customers)
+    target = DATA_DIR / f"console-{customers}.db"
+    if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+        print(f"copying {source.name} -> {target.name}", file=sys.stderr)
+        temp = target.with_suffix(".tmp")
+        shutil.copyfile(source, temp)
+        os.replace(temp, target)
+    asyncio.run(_add_long_history(f"sqlite+aiosqlite:///{target}"))
+    return target
+
+
+async def _add_long_history(url: str) -> None:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from core.db import make_engine, make_sessions, upgrade_database
+    from core.models import ContactPoint, Customer, Interaction, LoyaltyAccount
+    from core.search.indexer import index_customers
+
+    await asyncio.to_thread(upgrade_database, url)
+    engine = make_engine(url)
+    sessions = make_sessions(engine)
+    async with sessions() as session, session.begin():
+        found = (
+            await session.execute(
+                select(Customer).where(col(Customer.external_id) == BENCH_CUSTOMER)
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            now = datetime.now(UTC)
+            customer = Customer(
+                external_id=BENCH_CUSTOMER,
+                first_name="Benedicta",
+                last_name="Historia Larga",
+                city="Zaragoza",
+                country="ES",
+                birth_date=date(1970, 5, 17),
+                customer_since=date(2005, 1, 1),
+                marketing_consent=True,
+            )
+            session.add(customer)
+            await session.flush()
+            assert customer.id is not None
+            session.add(
+                ContactPoint(
+                    customer_id=customer.id,
+                    kind="phone",
+                    value="+34 699 999 999",
+                    normalized="34699999999",
+                    label="mobile",
+                    is_primary=True,
+                )
+            )
+            session.add(LoyaltyAccount(customer_id=customer.id, tier="Gold", points=9000))
+            channels = ["phone", "email", "web", "store", "sales_visit", "chat"]
+            rng = random.Random(5)
+            session.add_all(
+                Interaction(
+                    customer_id=customer.id,
+                    at=now - timedelta(hours=7 * i + rng.randint(0, 6)),
+                    channel=channels[rng.randrange(6)],
+                    direction="inbound" if rng.random() < 0.7 else "outbound",
+                    subject=f"Interaction {HISTORY - i} about the account",
+                    outcome=rng.choice(["resolved", "follow-up", "sale", "escalated"]),
+                    agent=f"agent{rng.randrange(40)}",
+                    notes="Customer called about the invoice; explained the charges.",
+                )
+                for i in range(HISTORY)
+            )
+            await session.flush()
+            await index_customers(session, [customer.id])
+    await engine.dispose()
+
+
+def _env(db: Path, data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+            "FRONTLINE_DATA_DIR": str(data_dir),
+            "FRONTLINE_ENV_FILE": str(data_dir / "none.env"),
+            "TERM": "xterm-256color",
+        }
+    )
+    return env
+
+
+def start_to_ready(db: Path, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from spawning `frontline` in a pseudo-terminal to the search box on screen,
+    and to the services loaded (the header says the agent is available: search answers)."""
+    frontline = str(Path(sys.executable).with_name("frontline"))
+    data_dir = DATA_DIR / "console-bench-home"
+    env = _env(db, data_dir)
+    times = []
+    loaded = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(frontline, [frontline, "--agent", "bench"], env)
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        output = bytearray()
+        ready = None
+        while time.perf_counter() - started < 30:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            output.extend(chunk)
+            if ready is None and READY_MARK in output:
+                ready = time.perf_counter() - started
+            if ready is not None and LOADED_MARK in output:
+                loaded.append(time.perf_counter() - started)
+                break
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+        if ready is None:
+            raise RuntimeError("the console did not become ready within 30 s")
+        times.append(ready)
+    return times, loaded
+
+
+def sample_names(db: Path, n: int, seed: int) -> list[str]:
+    connection = sqlite3.connect(db)
+    try:
+        (top,) = connection.execute("SELECT max(id) FROM customer").fetchone()
+        rng = random.Random(seed)
+        names = []
+        while len(names) < n:
+            row = connection.execute(
+                "SELECT first_name, last_name FROM customer WHERE id = ?", (rng.randint(1, top),)
+            ).fetchone()
+            if row:
+                names.append(f"{row[0]} {row[1]}")
+        return names
+    finally:
+        connection.close()
+
+
+async def in_console(db: Path, names: list[str], opens: int) -> tuple[list[float], list[float]]:
+    """(keystroke seconds, open seconds), measured in a headless console at 120×40."""
+    from console.app import ConsoleApp
+    from console.screens.agent import AgentScreen
+    from console.widgets.customer_list import CustomerList
+    from core.config import load_settings
+    from core.services import make_services
+
+    settings = load_settings(_env(db, DATA_DIR / "console-bench-home"))
+    services = make_services(settings)
+    app = ConsoleApp(services, agent_name="bench")
+    keys: list[float] = []
+    openings: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        screen = app.screen
+        assert isinstance(screen, AgentScreen)
+        results = screen.query_one(CustomerList)
+        for name in names:
+            await pilot.press("f2", "ctrl+a", "ctrl+k")
+            await settle(app)
+            for char in name:
+                key = "space" if char == " " else char
+                started = time.perf_counter()
+                await pilot.press(key)
+                await settle(app)
+                await pilot.pause()
+                keys.append(time.perf_counter() - started)
+            assert results.hits, f"nothing found for {name!r}"
+        long_id = (await services.customers.by_external_id(BENCH_CUSTOMER)).id
+        other = results.hits[0].customer_id
+        for i in range(opens * 2):
+            target = long_id if i % 2 == 0 else other
+            started = time.perf_counter()
+            screen.open_customer(target)
+            await settle(app)
+            await pilot.pause()
+            if target == long_id:
+                openings.append(time.perf_counter() - started)
+                assert len(screen.query_one("#timeline").items) > 0
+    return keys, openings
+
+
+async def settle(app: object) -> None:
+    """Wait until no worker runs (a search cancelled by the next key counts as done)."""
+    from textual.worker import WorkerCancelled
+
+    while True:
+        try:
+            await app.workers.wait_for_complete()  # type: ignore[attr-defined]
+            return
+        except WorkerCancelled:
+            continue
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--starts", type=int, default=7)
+    parser.add_argument("--names", type=int, default=40)
+    parser.add_argument("--opens", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    db = prepare(args.customers)
+    print(f"console benchmark on {db.name} ({args.customers:,} customers + {BENCH_CUSTOMER})")
+    load = os.getloadavg()[0]
+    starts, loaded = start_to_ready(db, args.starts)
+    names = sample_names(db, args.names, args.seed)
+    keys, opens = asyncio.run(in_console(db, names, args.opens))
+    ms = 1000.0
+    print(
+        f"start to ready: median {statistics.median(starts):.2f} s, best {min(starts):.2f} s, "
+        f"worst {max(starts):.2f} s over {len(starts)} starts (target < 1.0 s)"
+    )
+    print(
+        f"start to search answering: median {statistics.median(loaded):.2f} s, "
+        f"best {min(loaded):.2f} s over {len(loaded)} starts (services load behind the screen)"
+    )
+    print(
+        f"keystroke to results: p50 {statistics.median(keys) * ms:.1f} ms, "
+        f"p95 {p95(keys) * ms:.1f} ms over {len(keys)} keys (target p95 < 50 ms)"
+    )
+    print(
+        f"open {HISTORY:,}-interaction customer: p50 {statistics.median(opens) * ms:.1f} ms, "
+        f"p95 {p95(opens) * ms:.1f} ms over {len(opens)} opens (target p95 < 100 ms)"
+    )
+    print(f"load average at start: {load:.1f} (2 cores)")
+
+
+if __name__ == "__main__":
+    main()
