@@ -13,7 +13,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -29,6 +29,7 @@ _NOT_DIGIT = re.compile(r"\D")
 PAIR = "+"
 """Joins the two words of a pair pseudo-word; never inside a real (folded) word."""
 WRITE_BATCH = 200_000
+NAME_BITS = 32
 SQLITE_CACHE_KIB = 262_144
 
 # Children first, so nothing points at a row already gone.
@@ -150,7 +151,7 @@ def build_rows(
     df: list[int] = []
     name_rows: list[tuple[int, str, str]] = []
     name_word: list[tuple[int, int]] = []
-    posting: list[tuple[int, int]] = []
+    packed: list[int] = []  # word id and name id in one int: sorting ints is far faster
     name_customer: list[tuple[int, int]] = []
     for name_id, (key, (_, customers_of)) in enumerate(ranked, start=1):
         name_rows.append((name_id, key, " ".join(sorted(key.split()))))
@@ -160,13 +161,15 @@ def build_rows(
                 tid = term_ids[term] = len(term_ids) + 1
                 df.append(0)
             df[tid - 1] += 1
-            posting.append((tid, name_id))
+            packed.append(tid << NAME_BITS | name_id)
             if PAIR not in term:
                 name_word.append((name_id, tid))
         name_customer.extend((name_id, cid) for cid in sorted(customers_of))
     ranked.clear()
     word_rows = [(tid, term, df[tid - 1]) for term, tid in term_ids.items()]
-    posting.sort()
+    packed.sort()
+    mask = (1 << NAME_BITS) - 1
+    posting = _Unpacked(packed, mask)
     progress(0.5)
     return [
         ("search_word", word_rows),
@@ -176,6 +179,30 @@ def build_rows(
         ("search_name_customer", name_customer),
         ("search_contact", contact_list),
     ]
+
+
+class _Unpacked(Sequence[tuple[int, int]]):
+    """(word id, name id) rows read from packed ints, without a list of tuples in memory."""
+
+    def __init__(self, packed: list[int], mask: int) -> None:
+        self._packed = packed
+        self._mask = mask
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:
+        mask = self._mask
+        if isinstance(index, slice):
+            return [(v >> NAME_BITS, v & mask) for v in self._packed[index]]
+        value = self._packed[index]
+        return (value >> NAME_BITS, value & mask)
 
 
 class _Progress:
