@@ -15,13 +15,13 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, cast, func, or_, select
+from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
 from core.analytics.config import AnalyticsConfig
 from core.analytics.loyalty import TierStatus, tier_status
-from core.analytics.metrics import Population, scored_figures
+from core.analytics.metrics import Population, day_number, scored_figures
 from core.analytics.profile import CustomerProfile
 from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
 from core.analytics.rfm import NO_PURCHASES
@@ -72,7 +72,9 @@ async def stream_facts(
         col(Customer.id), col(Customer.external_id), col(Customer.first_name),
         col(Customer.last_name), col(Customer.city), col(Customer.country),
         col(Customer.birth_date), col(Customer.marketing_consent), col(Customer.do_not_call),
-        col(Customer.customer_since), col(Customer.created_at),
+        col(Customer.customer_since),
+        # the creation time only where it is needed: timestamps are slow to read back
+        case((col(Customer.customer_since).is_(None), col(Customer.created_at)), else_=None),
     ).order_by(col(Customer.id))  # fmt: skip
     async with engine.connect() as scan, engine.connect() as related:
         population = await load_population(related)
@@ -129,10 +131,11 @@ async def _batch(
         .order_by(col(NpsResponse.at), col(NpsResponse.id))
     ):
         nps[int(customer_id)] = int(score)
-    contact = {
-        int(k): v
+    today = day_number(day)
+    contact = {  # days since the last interaction, counted by the database (no timestamps)
+        int(k): today - int(v)
         for k, v in await conn.execute(
-            select(col(Interaction.customer_id), func.max(col(Interaction.at)))
+            select(col(Interaction.customer_id), func.max(day_of(col(Interaction.at), dialect)))
             .where(col(Interaction.customer_id).between(low, high), col(Interaction.at) < end)
             .group_by(col(Interaction.customer_id))
         )
@@ -167,9 +170,6 @@ async def _batch(
         tenure = tenure_days(start, day)
         i = index.get(customer_id)
         answer = nps.get(customer_id)
-        last_contact = contact.get(customer_id)
-        if isinstance(last_contact, str):
-            last_contact = datetime.fromisoformat(last_contact)
         bought = i is not None
         spend = f_spend[i] if bought else 0.0
         p_alive = f_alive[i] if bought else 1.0
@@ -191,7 +191,7 @@ async def _batch(
             p_alive=p_alive, churn_risk=1.0 - p_alive,
             expected_value=f_value[i] if bought else 0.0,
             days_since_last_purchase=recency,
-            days_since_last_contact=(day - last_contact.date()).days if last_contact else None,
+            days_since_last_contact=contact.get(customer_id),
         )  # fmt: skip
         out.append(
             CustomerFacts(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.config import Settings
-from core.models import Agent, Call, OfferPresentation
+from core.models import Agent, Call, Interaction, NpsResponse, OfferPresentation
 from core.rules.bulk import stream_facts
 from core.rules.facts import customer_namespace
 from core.rules.service import (
@@ -185,8 +185,22 @@ async def test_the_simulation_sees_the_same_customer_as_a_call(
     sessions: async_sessionmaker[AsyncSession], engine: object, tmp_path: Path
 ) -> None:
     customer_id = await add_customer(sessions)
+    async with sessions() as session, session.begin():
+        session.add(
+            Interaction(
+                customer_id=customer_id,
+                at=datetime(2026, 11, 1, 23, 30, tzinfo=UTC),
+                channel="phone",
+                direction="inbound",
+                subject="billing",
+            )
+        )
+        session.add(
+            NpsResponse(customer_id=customer_id, at=datetime(2026, 10, 1, tzinfo=UTC), score=9)
+        )
     offers = service(sessions, tmp_path)
     profile = await offers._analytics.profile(customer_id, as_of=MONDAY.date())
+    assert profile.days_since_last_contact == 22 and profile.nps_category == "promoter"
     async for batch in stream_facts(engine, MONDAY.date(), MONDAY, offers._analytics.config, 30):  # type: ignore[arg-type]
         [facts] = batch
     assert facts.profile == profile
