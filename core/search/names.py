@@ -274,9 +274,11 @@ async def search_names(
     query = " ".join(words)
     assessed = {nid: _assess(all_sets, query, key) for nid, key in names.items()}
     ranked = sorted(assessed, key=lambda n: (-assessed[n][0], assessed[n][1], -assessed[n][2]))
-    chosen = ranked[: max(limit * 2, 20)]
+    # Every name has a customer (but for the few left behind by renames): a few more names
+    # than hits wanted are enough, plus those tied with the last (namesakes by activity).
+    chosen = ranked[: limit + 3]
     last = assessed[chosen[-1]]
-    for nid in ranked[len(chosen) : len(chosen) + 50]:
+    for nid in ranked[len(chosen) : len(chosen) + 30]:
         if assessed[nid] != last:  # namesakes tied at the cut are ranked by activity
             break
         chosen.append(nid)

@@ -12,6 +12,9 @@ from core.search import engine
 from core.search.dictionary import Dictionary
 from core.search.normalize import Query, QueryKind, classify
 
+SQLITE_CACHE_KIB = 65_536
+"""Page cache per SQLite connection used for searching (the default is 2 MB)."""
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -38,6 +41,7 @@ class SearchService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._dictionary = Dictionary()
+        self._tuned: set[int] = set()
         self.last_ms = 0.0
         """How long the latest search took, in milliseconds."""
 
@@ -57,6 +61,7 @@ class SearchService:
             if parsed.empty or limit <= 0:
                 return []
             async with self._sessions() as session:
+                await self._tune(session)
                 found = await self._find(session, parsed, limit)
                 return self._hits(found, limit)
         finally:
@@ -76,8 +81,21 @@ class SearchService:
         if QueryKind.PHONE not in parsed.kinds or limit <= 0:
             return []
         async with self._sessions() as session:
+            await self._tune(session)
             found = await engine.find_phone(session, parsed.digits, limit)
             return self._hits(found, limit)
+
+    async def _tune(self, session: AsyncSession) -> None:
+        """Give each SQLite connection a page cache big enough for the index's hot pages."""
+        connection = await session.connection()
+        if connection.dialect.name != "sqlite":
+            return
+        raw = (await connection.get_raw_connection()).dbapi_connection
+        # A recycled id only means a connection keeps the default cache: harmless.
+        if raw is None or id(raw) in self._tuned:
+            return
+        await connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        self._tuned.add(id(raw))
 
     async def _find(self, session: AsyncSession, parsed: Query, limit: int) -> list[engine.Found]:
         found: list[engine.Found] = []
