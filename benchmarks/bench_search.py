@@ -455,14 +455,20 @@ def main() -> None:
     parser.add_argument("--scan-queries", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument(
+        "--skip-build", action="store_true", help="reuse search-N.db and its index as they are"
+    )
+    parser.add_argument("--no-scan", action="store_true", help="skip the rapidfuzz full scan")
     args = parser.parse_args()
 
-    started = time.perf_counter()
-    path = sqlite_copy(args.customers)
-    print(f"copied {args.customers:,} demo customers in {time.perf_counter() - started:.1f} s")
-    sqlite_url = f"sqlite+aiosqlite:///{path}"
     results: dict[str, Any] = {"customers": args.customers}
-    results["build_sqlite_s"] = asyncio.run(timed_rebuild(sqlite_url))
+    path = DATA_DIR / f"search-{args.customers}.db"
+    sqlite_url = f"sqlite+aiosqlite:///{path}"
+    if not (args.skip_build and path.exists()):
+        started = time.perf_counter()
+        path = sqlite_copy(args.customers)
+        print(f"copied {args.customers:,} demo customers in {time.perf_counter() - started:.1f} s")
+        results["build_sqlite_s"] = asyncio.run(timed_rebuild(sqlite_url))
     people = load_people(path)
     queries = make_queries(people, args.queries, args.seed)
     count_prefix_matches(queries, people)
@@ -472,7 +478,8 @@ def main() -> None:
     )
     results["sqlite"]["peak_rss_mb"] = peak / 1024
     print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
-    results["full_scan"] = full_scan(queries, people, args.scan_queries)
+    if not args.no_scan:
+        results["full_scan"] = full_scan(queries, people, args.scan_queries)
     if args.postgres:
         pg_url = asyncio.run(postgres_copy(path, args.postgres))
         results["build_postgres_s"] = asyncio.run(timed_rebuild(pg_url))
@@ -484,7 +491,7 @@ def main() -> None:
         print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(this benchmark process itself peaked at {own:.0f} MB; it holds every name)")
-    out = DATA_DIR / f"bench_search-{args.customers}.json"
+    out = DATA_DIR / f"bench_search-{args.customers}{'-pg' if args.postgres else ''}.json"
     out.write_text(json.dumps(results, indent=2, default=str))
     print(f"figures written to {out}")
 
