@@ -2,11 +2,15 @@
 
     .venv/bin/python -m benchmarks.bench_analytics --customers 1000000
     .venv/bin/python -m benchmarks.bench_analytics --customers 100000 --profiles 2000
+    .venv/bin/python -m benchmarks.bench_analytics --customers 100000 \
+        --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
 Uses the cached demo database (benchmarks.demo_db: three years of purchases, built if
 missing), copied next to it so the shared file is left as it is, migrated to the newest
-schema. Measures `AnalyticsService.refresh` (read every purchase with one query, fit BG/NBD
-and Gamma-Gamma, score RFM, write every customer's figures) and then `profile()` of random
+schema. With --postgres the same demo data is built (same seed) in a new PostgreSQL
+database `frontline_bench_analytics` next to the admin URL instead, and dropped afterwards.
+Measures `AnalyticsService.refresh` (read every purchase with one query, fit BG/NBD and
+Gamma-Gamma, score RFM, write every customer's figures) and then `profile()` of random
 customers, one at a time, after a few warm-up calls. Wall-clock and CPU time (of the whole
 process, the database driver's thread included) are both printed: on a machine shared with
 other work the wall clock mostly measures the wait for a core. Targets: refresh of 1,000,000
@@ -29,6 +33,8 @@ from benchmarks.demo_db import DATA_DIR, ensure_demo_db
 from core.analytics.service import AnalyticsService
 from core.config import Settings
 from core.db import make_engine, make_sessions, upgrade_database
+
+PG_NAME = "frontline_bench_analytics"
 
 
 def _copy(source: Path, customers: int) -> Path:
@@ -81,12 +87,63 @@ async def _measure(url: str, profiles: int) -> dict[str, float | int]:
     }
 
 
+async def _postgres(admin_url: str, customers: int) -> str:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from core.demo.build import build_demo
+    from core.demo.generator import DemoPlan
+
+    admin = make_url(admin_url)
+    connection = await asyncpg.connect(
+        user=admin.username,
+        password=admin.password,
+        host=admin.host,
+        port=admin.port,
+        database=admin.database,
+    )
+    await connection.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+    await connection.execute(f'CREATE DATABASE "{PG_NAME}"')
+    await connection.close()
+    url = admin.set(database=PG_NAME).render_as_string(hide_password=False)
+    started = time.perf_counter()
+    await build_demo(url, DemoPlan(customers=customers, seed=42), replace=True)
+    print(f"  built on PostgreSQL in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return url
+
+
+async def _drop_postgres(admin_url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(admin_url)
+    connection = await asyncpg.connect(
+        user=admin.username,
+        password=admin.password,
+        host=admin.host,
+        port=admin.port,
+        database=admin.database,
+    )
+    await connection.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+    await connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the refreshed copy")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="measure on PostgreSQL instead")
     args = parser.parse_args()
+    if args.postgres:
+        pg_url = asyncio.run(_postgres(args.postgres, args.customers))
+        try:
+            figures = asyncio.run(_measure(pg_url, args.profiles))
+        finally:
+            if not args.keep:
+                asyncio.run(_drop_postgres(args.postgres))
+        _report("PostgreSQL", figures)
+        return
     source = ensure_demo_db(args.customers)
     copy = _copy(source, args.customers)
     url = f"sqlite+aiosqlite:///{copy}"
@@ -97,9 +154,14 @@ def main() -> None:
         if not args.keep:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{copy}{suffix}").unlink(missing_ok=True)
-    print(json.dumps(figures))
+    _report("SQLite", figures)
+
+
+def _report(database: str, figures: dict[str, float | int]) -> None:
+    print(json.dumps({"database": database, **figures}))
     print(
-        f"refresh of {figures['customers']:,} customers ({figures['purchases']:,} purchases): "
+        f"{database}: refresh of {figures['customers']:,} customers "
+        f"({figures['purchases']:,} purchases): "
         f"{figures['refresh_seconds']} s, {figures['refresh_cpu_seconds']} s CPU (target < 300 s); "
         f"one profile p50 {figures['profile_p50_ms']} ms, p95 {figures['profile_p95_ms']} ms, "
         f"{figures['profile_cpu_ms']} ms CPU (target < 5 ms)"

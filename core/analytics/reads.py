@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, bindparam, func, or_, select
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
@@ -126,7 +127,49 @@ async def read_customer(
     """
     if connection.dialect.name == "sqlite":
         return await _read_sqlite(connection, params)
+    if connection.dialect.driver == "asyncpg":
+        return await _read_asyncpg(connection, params)
     head = (await connection.execute(_HEAD, params)).one_or_none()
     held = list((await connection.execute(_HELD, params)).all())
     rows = list((await connection.execute(_purchases("postgresql"), params)).all())
     return head, held, rows
+
+
+@functools.cache
+def _asyncpg_statement(name: str) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    statement = {"head": _HEAD, "held": _HELD, "purchases": _purchases("postgresql")}[name]
+    compiled = statement.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+    return str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params)
+
+
+def _asyncpg_value(value: Any) -> Any:
+    if isinstance(value, datetime):  # timestamps are stored as naive UTC
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+async def _read_asyncpg(
+    connection: AsyncConnection, params: dict[str, Any]
+) -> tuple[Any, list[Any], list[Any]]:
+    """The three queries as asyncpg prepared statements (cached per connection by asyncpg),
+    without SQLAlchemy's per-execution work."""
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    found: list[list[Any]] = []
+    for name in ("head", "held", "purchases"):
+        sql, order, literals = _asyncpg_statement(name)
+        values = [_asyncpg_value(params[n]) if n in params else literals[n] for n in order]
+        found.append(list(await raw.fetch(sql, *values)))
+    head = None
+    if found[0]:
+        since, created, tier, points, tier_since, nps, contact = found[0][0]
+        head = (
+            since,
+            created.replace(tzinfo=UTC) if created else None,
+            tier,
+            points,
+            tier_since,
+            nps,
+            contact.replace(tzinfo=UTC) if contact else None,
+        )
+    return head, found[1], found[2]
