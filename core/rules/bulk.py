@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
-from sqlalchemy import Float, case, cast, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
@@ -25,13 +24,20 @@ from core.analytics.metrics import Population, day_number, scored_figures
 from core.analytics.profile import CustomerProfile
 from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
 from core.analytics.rfm import NO_PURCHASES
-from core.analytics.store import day_of, load_population
+from core.analytics.store import day_of, driver_rows, load_population, purchase_arrays
 from core.models import Customer, Holding, Interaction, LoyaltyAccount, NpsResponse, Product
-from core.models import Transaction as Purchase
 from core.rules.engine import CustomerHistory
 from core.rules.facts import CustomerRecord, day_end, offer_histories, open_complaints
 
 BATCH = 5000
+
+_PURCHASES = {
+    "sqlite": "SELECT customer_id, CAST(julianday(at) - 2440587.5 AS INTEGER), "
+    "CAST(amount AS REAL) FROM purchase WHERE customer_id BETWEEN {low:d} AND {high:d}",
+    "postgresql": "SELECT customer_id, CAST(floor(extract(epoch FROM at) / 86400) AS INTEGER), "
+    "CAST(amount AS DOUBLE PRECISION) FROM purchase WHERE customer_id BETWEEN {low:d} AND {high:d}",
+}
+"""One batch's purchases as (customer, day number, amount), as core.analytics.store reads them."""
 
 
 @dataclass(frozen=True)
@@ -110,19 +116,12 @@ async def _batch(
         )
     ):
         held[int(customer_id)].append((code, line))
-    purchases = (
-        await conn.execute(
-            select(
-                col(Purchase.customer_id), day_of(col(Purchase.at), dialect),
-                cast(col(Purchase.amount), Float),
-            ).where(col(Purchase.customer_id).between(low, high), col(Purchase.at) < end)
-        )
-    ).all()  # fmt: skip
-    table = np.array([tuple(r) for r in purchases], dtype=np.float64).reshape(-1, 3)
-    figures = scored_figures(
-        table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2],
-        day, config, population,
-    )  # fmt: skip
+    # straight from the driver: SQLAlchemy's rows cost more than the query at this volume
+    keys, days, amounts = purchase_arrays(
+        await driver_rows(conn, _PURCHASES[dialect].format(low=low, high=high))
+    )
+    keep = days <= day_number(day)
+    figures = scored_figures(keys[keep], days[keep], amounts[keep], day, config, population)
     index = {int(k): i for i, k in enumerate(figures.keys)}
     nps: dict[int, int] = {}
     for customer_id, score in await conn.execute(
