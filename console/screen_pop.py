@@ -28,7 +28,8 @@ class OfferWatcher:
         self.agent_name = agent_name
         self.agent_keys = {agent_name}
         """Change keys that mean "this agent": the user name (and the id, once known)."""
-        self._ringing: set[int] = set()
+        self._ringing: set[int] | None = None
+        """Calls ringing at (or taken by) the agent at the last look; None before the first."""
 
     def concerns_me(self, batch: Iterable[Change]) -> bool:
         for change in batch:
@@ -39,10 +40,20 @@ class OfferWatcher:
         return False
 
     async def new_offers(self) -> list[WaitingCall]:
-        """Calls ringing at the agent now that were not popped yet, oldest first."""
-        ringing = await self.queue.offered_to(self.agent_name)
-        fresh = [c for c in ringing if c.call_id not in self._ringing]
-        self._ringing = {c.call_id for c in ringing}
+        """The queue's calls that rang at (or were picked up by) the agent since the last
+        look and were not popped yet, oldest first.
+
+        A call the agent answered on the phone before this console saw it ring pops too.
+        At the first look only ringing calls pop: an answered one is already on screen
+        (the console restores its call on start).
+        """
+        first = self._ringing is None
+        current = await self.queue.offered_to(self.agent_name, answered_too=True)
+        seen = self._ringing or set()
+        fresh = [
+            c for c in current if c.call_id not in seen and (c.state == "offered" or not first)
+        ]
+        self._ringing = {c.call_id for c in current}
         return fresh
 
 

@@ -169,15 +169,20 @@ class QueueService:
             short_abandon_seconds=self._short,
         )
 
-    async def offered_to(self, agent_name: str) -> list[WaitingCall]:
-        """Calls ringing at this agent now (offered and not answered), oldest first.
+    async def offered_to(self, agent_name: str, answered_too: bool = False) -> list[WaitingCall]:
+        """Calls from the queue ringing at this agent now, oldest first.
 
         Args:
             agent_name: the agent's user name.
+            answered_too: also the queue's calls this agent has answered and not ended (the
+                agent picked up on the phone before the console saw the ring).
 
         Returns:
             The calls; empty for an unknown agent.
         """
+        states = [CallState.OFFERED]
+        if answered_too:
+            states += [CallState.ANSWERED, CallState.HELD]
         now = utcnow()
         async with self._sessions() as session:
             rows = (
@@ -185,7 +190,8 @@ class QueueService:
                     select(Call)
                     .join(Agent, col(Agent.id) == col(Call.agent_id))
                     .where(col(Agent.user_name) == agent_name)
-                    .where(col(Call.state) == CallState.OFFERED)
+                    .where(col(Call.state).in_([s.value for s in states]))
+                    .where(col(Call.queued_at).is_not(None))
                     .order_by(col(Call.offered_at), col(Call.id))
                 )
             ).scalars()

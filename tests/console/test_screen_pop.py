@@ -114,6 +114,13 @@ async def test_an_offer_from_another_process_pops_only_at_that_agent(sqlite_url:
         await until(pilot, lambda: len(app.popped) == 2)
         assert app.popped[1] == ("944 001 122", second["call_id"])
 
+        # Picked up on the desk phone before the console saw it ring: it pops all the same.
+        await frontline(sqlite_url, "call", "abandon", "pbx-2", "--external")
+        third = await frontline(sqlite_url, "call", "queue", "655 000 001")
+        await frontline(sqlite_url, "call", "answer", str(third["call_id"]), "--agent", "ana")
+        await until(pilot, lambda: len(app.popped) == 3)
+        assert app.popped[2] == ("655 000 001", third["call_id"])
+
 
 async def test_the_real_console_pops_the_caller_offered_by_another_process(
     services: Services,
