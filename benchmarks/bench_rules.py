@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -264,6 +266,7 @@ def bench_simulation(customers: int, offers: int = 50) -> float:
             [*frontline, "analytics", "refresh"], check=True, env=env, capture_output=True
         )
         start = time.perf_counter()
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             [*frontline, "rules", "simulate", str(rules), "--reason", "billing", "--json"],
             check=True,
@@ -272,12 +275,17 @@ def bench_simulation(customers: int, offers: int = 50) -> float:
             text=True,
         )
         seconds = time.perf_counter() - start
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+            cpu_after.ru_stime - cpu_before.ru_stime
+        )
         import json
 
         report = json.loads(done.stdout)
         print(
             f"simulation: {report['customers']:,} customers × {len(report['offers'])} offers in "
-            f"{seconds:.1f} s (whole command, Python start included); "
+            f"{seconds:.1f} s wall, {cpu:.1f} s CPU (whole command, Python start included; "
+            f"load average {os.getloadavg()[0]:.1f}); "
             f"{report['customers_with_offers']:,} customers would get an offer"
         )
         return seconds
