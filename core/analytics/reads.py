@@ -1,7 +1,8 @@
-"""One customer's rows for a profile: three small queries, built once.
+"""One customer's rows for a profile: the customer, products held and purchases.
 
-On SQLite they go straight through aiosqlite (one thread hop each, where SQLAlchemy's adapter
-makes four); on PostgreSQL through SQLAlchemy Core on a plain connection.
+On SQLite (aiosqlite) and PostgreSQL (asyncpg) one hand-written statement fetches all three
+straight through the driver, in one round trip; other drivers run the three SQLAlchemy Core
+statements below, which say the same.
 """
 
 from __future__ import annotations
