@@ -52,6 +52,8 @@ DRAFT_RETRY = 3.0
 """Seconds between attempts while the database is unavailable."""
 
 PANES = ("search", "customer", "history", "call")
+SEARCH_LIMIT = 10
+"""Results shown as the agent types: more than a screenful only slows every keystroke."""
 FIRST_PAGE = 50
 """History rows read when a customer opens (a screenful and more); older pages on demand."""
 
@@ -284,7 +286,8 @@ class AgentScreen(Screen[None]):
         panel.show(
             call, notes=str(payload.get("notes", "")), follow_up=str(payload.get("follow_up", ""))
         )
-        self._offers_open = {int(i) for i in payload.get("offers_open", [])}
+        # Offers shown before the restart are not on screen any more: nothing to answer.
+        self._offers_open = set()
         self.refresh_bindings()
         self._set_subtitle()
         self.notify("Your unfinished call is back, as you left it.", title="Call restored")
@@ -315,7 +318,7 @@ class AgentScreen(Screen[None]):
             return
         try:
             services = await self.wait_services()
-            hits = await services.search.search(query, limit=20)
+            hits = await services.search.search(query, limit=SEARCH_LIMIT)
         except Exception as error:  # noqa: BLE001 - show it, keep the box usable
             if seq == self.search_seq:
                 results.show([], f"Search failed: {error}")

@@ -109,6 +109,7 @@ class CallPanel(Vertical):
         self.now = now or (lambda: datetime.now(UTC))
         self.call: ActiveCall | None = None
         self._loading = False
+        self._status_plain = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="call-status")
@@ -195,25 +196,34 @@ class CallPanel(Vertical):
         status = self.query_one("#call-status", Static)
         call = self.call
         if call is None:
-            status.update(Text(" NO CALL ", style="bold reverse"))
+            self._set_status(status, Text(" NO CALL ", style="bold reverse"))
             return
         now = self.now()
         if call.phase == "wrap_up":
             ended = call.ended_at or now
-            status.update(
+            self._set_status(
+                status,
                 Text.assemble(
                     (" WRAP-UP ", "bold black on yellow"),
                     f" {clock((now - ended).total_seconds())}",
                     (f"  call {clock((ended - call.started_at).total_seconds())}", "dim"),
-                )
+                ),
             )
         else:
-            status.update(
+            self._set_status(
+                status,
                 Text.assemble(
                     (" ON CALL ", "bold white on dark_green"),
                     f" {clock((now - call.started_at).total_seconds())}",
-                )
+                ),
             )
+
+    def _set_status(self, status: Static, text: Text) -> None:
+        # One line that never changes size: repaint it only when it changed, and without a
+        # layout pass of the whole screen.
+        if text.plain != self._status_plain:
+            self._status_plain = text.plain
+            status.update(text, layout=False)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()

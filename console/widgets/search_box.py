@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
@@ -36,4 +37,6 @@ class SearchBox(Input):
         self.post_message(self.Move(step))
 
     def action_clear_query(self) -> None:
+        if not self.value:
+            raise SkipAction()  # nothing to clear: Esc goes on to close a picker, say
         self.value = ""

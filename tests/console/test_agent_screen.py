@@ -246,6 +246,10 @@ async def test_unknown_caller_is_logged_with_the_number(services: Services) -> N
         assert call is not None and call.customer_id is None
         assert any("Unknown caller" in n.message for n in app._notifications)
         await pilot.press(*"wrong number")
+        await pilot.press("f9", "x", "escape")  # Esc clears the filter, then closes
+        assert isinstance(app.screen, CodePicker)
+        await pilot.press("escape")
+        assert isinstance(app.screen, AgentScreen)
         await pilot.press("f7")
         await settle(pilot)
         await pilot.press(*"information", "enter")
