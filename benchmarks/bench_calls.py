@@ -328,6 +328,24 @@ async def _console_worker(
     }
 
 
+async def _fates(url: str, call_ids: list[int]) -> list[str]:
+    """What became of calls offered but never popped: state and seconds from offer to end."""
+    if not call_ids:
+        return []
+    engine = make_engine(url)
+    try:
+        async with make_sessions(engine)() as session:
+            calls = (await session.execute(select(Call).where(Call.id.in_(call_ids)))).scalars()  # type: ignore[union-attr]
+            fates = []
+            for call in calls:
+                end = call.abandoned_at or call.answered_at
+                gap = (end - call.offered_at).total_seconds() if end and call.offered_at else None
+                fates.append(f"call {call.id}: {call.state}, {gap} s after the offer")
+            return fates
+    finally:
+        await engine.dispose()
+
+
 def _offers_made(db_url: str, prefix: str) -> list[tuple[str, int]]:
     async def read() -> list[tuple[str, int]]:
         engine = make_engine(db_url)
@@ -404,6 +422,10 @@ def run_load(
         calls, events = asyncio.run(_count(url, prefix))
         left_open = asyncio.run(_open_calls(url, prefix))
         offers = _offers_made(url, prefix)
+        pops_seen = {
+            tuple(p) for r in (json.loads(o.read_text()) for o, _ in workers) for p in r["pops"]
+        }
+        missed = asyncio.run(_fates(url, [c for a, c in offers if (a, c) not in pops_seen]))
     pops = [tuple(p) for r in results for p in r["pops"]]
     pop_ms = [v for r in results for v in r["pop_ms"]]
     supervisor_ms = [v for r in results for v in r["supervisor_ms"]]
@@ -423,6 +445,7 @@ def run_load(
         "offers": len(offers),
         "pops": len(pops),
         "offers_not_popped": len(set(offers) - set(pops)),
+        "not_popped_fates": missed[:10],
         "double_pops": len(pops) - len(set(pops)),
         "pop_latency_ms": {
             f"p{p}": round(v, 1) if (v := percentile(pop_ms, p)) is not None else None
