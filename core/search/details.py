@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from core.search.reader import Reader
 
 DETAIL_COLUMNS = (
     "c.id, c.external_id, c.first_name, c.last_name, c.city, c.birth_date, c.last_activity_at, "
@@ -62,14 +61,11 @@ class Detail:
         )
 
 
-async def load_details(session: AsyncSession, ids: Sequence[int]) -> dict[int, Detail]:
+def load_details(db: Reader, ids: Sequence[int]) -> dict[int, Detail]:
     """The details of these customers, by id (missing ones were deleted meanwhile)."""
     if not ids:
         return {}
-    rows = await session.execute(
-        text(f"SELECT {DETAIL_COLUMNS} FROM customer c WHERE c.id IN :ids").bindparams(
-            bindparam("ids", expanding=True)
-        ),
-        {"ids": list(ids)},
+    rows = db.rows(
+        f"SELECT {DETAIL_COLUMNS} FROM customer c WHERE c.id IN :ids", {"ids": list(ids)}
     )
     return {int(row[0]): Detail.from_row(row) for row in rows}

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.search.bulk import PAIR
+from core.search.reader import Reader
 
 EXACT = 0
 PREFIX = 1
@@ -107,23 +106,22 @@ class Dictionary:
     def __contains__(self, word: object) -> bool:
         return word in self._words
 
-    async def refresh(self, session: AsyncSession) -> None:
+    def refresh(self, db: Reader) -> None:
         """Catch up with words other processes added, or reload after a rebuild."""
-        meta: dict[str, int] = dict(
-            (
-                await session.execute(
-                    text("SELECT key, value FROM search_meta WHERE key IN ('generation', 'words')")
-                )
-            ).all()
-        )
+        meta: dict[str, int] = {
+            str(key): int(value)
+            for key, value in db.rows(
+                "SELECT key, value FROM search_meta WHERE key IN ('generation', 'words')"
+            )
+        }
         generation, version = int(meta.get("generation", 0)), int(meta.get("words", 0))
         if generation == self._generation and version == self._version:
             return
         if generation != self._generation:
             self._words, self._sorted, self._by_length, self._max_id = {}, [], {}, 0
             self._total_df = 0
-        rows = await session.execute(
-            text("SELECT id, word, df FROM search_word WHERE id > :last ORDER BY id"),
+        rows = db.rows(
+            "SELECT id, word, df FROM search_word WHERE id > :last ORDER BY id",
             {"last": self._max_id},
         )
         added = [(int(wid), str(word), int(df)) for wid, word, df in rows]

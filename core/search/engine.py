@@ -11,13 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
 from core.search.dictionary import Dictionary, prefix_end
 from core.search.names import search_names
 from core.search.normalize import phone_tail
+from core.search.reader import Reader
 
 EXACT_KEY = 0.0
 PARTIAL_KEY = 1.0
@@ -36,25 +34,19 @@ class Found:
     """Sort key, smallest first: kind of match, then ranking within the kind."""
 
 
-def _expanding(sql: str, *names: str) -> Any:
-    return text(sql).bindparams(*(bindparam(name, expanding=True) for name in names))
-
-
-async def find_ids(session: AsyncSession, numbers: Sequence[str]) -> list[Found]:
+def find_ids(db: Reader, numbers: Sequence[str]) -> list[Found]:
     """Customers whose customer number is one of `numbers` (any case)."""
     if not numbers:
         return []
     wanted = list(dict.fromkeys([n.upper() for n in numbers] + list(numbers)))
-    rows = await session.execute(
-        _expanding(
-            f"SELECT {DETAIL_COLUMNS} FROM customer c WHERE c.external_id IN :numbers", "numbers"
-        ),
+    rows = db.rows(
+        f"SELECT {DETAIL_COLUMNS} FROM customer c WHERE c.external_id IN :numbers",
         {"numbers": wanted},
     )
     return [Found(Detail.from_row(row), 1000.0, "id", (EXACT_KEY,)) for row in rows]
 
 
-async def find_phone(session: AsyncSession, digits: str, limit: int) -> list[Found]:
+def find_phone(db: Reader, digits: str, limit: int) -> list[Found]:
     """Customers with a phone number ending in the query's trailing digits.
 
     A number that ends with every digit typed (country code included) comes before one that
@@ -62,12 +54,10 @@ async def find_phone(session: AsyncSession, digits: str, limit: int) -> list[Fou
     """
     tail = phone_tail(digits)[::-1]
     full = digits[::-1]
-    rows = await session.execute(
-        text(
-            f"SELECT {DETAIL_COLUMNS}, sc.key FROM search_contact sc "
-            "JOIN customer c ON c.id = sc.customer_id "
-            "WHERE sc.kind = 'p' AND sc.key >= :lo AND sc.key < :hi LIMIT :cap"
-        ),
+    rows = db.rows(
+        f"SELECT {DETAIL_COLUMNS}, sc.key FROM search_contact sc "
+        "JOIN customer c ON c.id = sc.customer_id "
+        "WHERE sc.kind = 'p' AND sc.key >= :lo AND sc.key < :hi LIMIT :cap",
         {"lo": tail, "hi": prefix_end(tail), "cap": max(limit * 10, 100)},
     )
     found: dict[int, Found] = {}
@@ -85,13 +75,13 @@ async def find_phone(session: AsyncSession, digits: str, limit: int) -> list[Fou
     return list(found.values())
 
 
-async def find_email(
-    session: AsyncSession, email: str, limit: int, prefixes: bool = True, place: float = 1.0
+def find_email(
+    db: Reader, email: str, limit: int, prefixes: bool = True, place: float = 1.0
 ) -> list[Found]:
     """Customers by email: exact (any case) when a domain was typed, else by local part.
 
     Args:
-        session: the session.
+        db: the reader.
         email: the lower-case email, or a local part alone.
         limit: how many are wanted.
         prefixes: also match emails that start with what was typed.
@@ -107,35 +97,29 @@ async def find_email(
             found[detail.customer_id] = item
 
     if "@" in email:
-        rows = await session.execute(
-            text(
-                f"SELECT {DETAIL_COLUMNS} FROM contact_point e JOIN customer c "
-                "ON c.id = e.customer_id WHERE e.kind = 'email' AND e.normalized = :email "
-                "LIMIT :cap"
-            ),
+        rows = db.rows(
+            f"SELECT {DETAIL_COLUMNS} FROM contact_point e JOIN customer c "
+            "ON c.id = e.customer_id WHERE e.kind = 'email' AND e.normalized = :email "
+            "LIMIT :cap",
             {"email": email, "cap": cap},
         )
         for row in rows:
             add(row, 900.0, EXACT_KEY)
         if not found and prefixes:  # still typing the domain
-            rows = await session.execute(
-                text(
-                    f"SELECT {DETAIL_COLUMNS} FROM contact_point e JOIN customer c "
-                    "ON c.id = e.customer_id WHERE e.kind = 'email' "
-                    "AND e.normalized >= :lo AND e.normalized < :hi LIMIT :cap"
-                ),
+            rows = db.rows(
+                f"SELECT {DETAIL_COLUMNS} FROM contact_point e JOIN customer c "
+                "ON c.id = e.customer_id WHERE e.kind = 'email' "
+                "AND e.normalized >= :lo AND e.normalized < :hi LIMIT :cap",
                 {"lo": email, "hi": prefix_end(email), "cap": cap},
             )
             for row in rows:
                 add(row, 850.0, PARTIAL_KEY)
     elif email:
         sql = "sc.key >= :lo AND sc.key < :hi" if prefixes else "sc.key = :lo"
-        rows = await session.execute(
-            text(
-                f"SELECT {DETAIL_COLUMNS}, sc.key FROM search_contact sc "
-                f"JOIN customer c ON c.id = sc.customer_id WHERE sc.kind = 'e' AND {sql} "
-                "LIMIT :cap"
-            ),
+        rows = db.rows(
+            f"SELECT {DETAIL_COLUMNS}, sc.key FROM search_contact sc "
+            f"JOIN customer c ON c.id = sc.customer_id WHERE sc.kind = 'e' AND {sql} "
+            "LIMIT :cap",
             {"lo": email, "hi": prefix_end(email), "cap": cap},
         )
         for row in rows:
@@ -144,9 +128,7 @@ async def find_email(
     return list(found.values())
 
 
-async def find_names(
-    session: AsyncSession, dictionary: Dictionary, words: Sequence[str], limit: int
-) -> list[Found]:
+def find_names(db: Reader, dictionary: Dictionary, words: Sequence[str], limit: int) -> list[Found]:
     """Customers by name through the index (see core.search.names)."""
-    hits = await search_names(session, dictionary, words, limit)
+    hits = search_names(db, dictionary, words, limit)
     return [Found(hit.detail, hit.score, "name", (NAME_KEY, *hit.order)) for hit in hits]

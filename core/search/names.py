@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.search.bulk import PAIR
 from core.search.details import Detail, activity_stamp, load_details
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
+from core.search.reader import Reader
 
 NAMES_PER_WORD = 40
 """Candidate names kept per driving word."""
@@ -203,8 +202,8 @@ def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int
     return matched, penalty, 0.9 * fuzz.token_sort_ratio(query, key) + 10 * in_order
 
 
-async def _candidates(
-    session: AsyncSession,
+def _candidates(
+    db: Reader,
     dictionary: Dictionary,
     words: Sequence[str],
     limit: int,
@@ -238,7 +237,7 @@ async def _candidates(
         )
     names: dict[int, str] = {}
     meta = {-1: 0, -2: 0}
-    for nid, key, value in await session.execute(text(statement), sql.params):
+    for nid, key, value in db.rows(statement, sql.params):
         if nid < 0:
             meta[int(nid)] = int(value)
         else:
@@ -246,13 +245,13 @@ async def _candidates(
     return all_sets, names, (meta[-1], meta[-2])
 
 
-async def search_names(
-    session: AsyncSession, dictionary: Dictionary, words: Sequence[str], limit: int
+def search_names(
+    db: Reader, dictionary: Dictionary, words: Sequence[str], limit: int
 ) -> list[NameHit]:
     """Customers by name, best first.
 
     Args:
-        session: a session on the database holding the index.
+        db: a reader on the database holding the index.
         dictionary: this process's dictionary cache; refreshed when the index changed.
         words: folded query words.
         limit: how many customers are wanted.
@@ -262,13 +261,13 @@ async def search_names(
     """
     words = list(words[:MAX_QUERY_WORDS])
     if not dictionary.loaded:
-        await dictionary.refresh(session)
-    all_sets, names, version = await _candidates(session, dictionary, words, limit)
+        dictionary.refresh(db)
+    all_sets, names, version = _candidates(db, dictionary, words, limit)
     if version != dictionary.version:  # another process added words or rebuilt the index
-        await dictionary.refresh(session)
-        all_sets, names, version = await _candidates(session, dictionary, words, limit)
+        dictionary.refresh(db)
+        all_sets, names, version = _candidates(db, dictionary, words, limit)
     if len(names) < limit and len(words) >= 2:
-        names.update((await _candidates(session, dictionary, words, limit, fallback=True))[1])
+        names.update((_candidates(db, dictionary, words, limit, fallback=True))[1])
     if not names:
         return []
     query = " ".join(words)
@@ -282,11 +281,9 @@ async def search_names(
         if assessed[nid] != last:  # namesakes tied at the cut are ranked by activity
             break
         chosen.append(nid)
-    rows = await session.execute(
-        text(
-            "SELECT nc.name_id, c.id, c.last_activity_at FROM search_name_customer nc "
-            "JOIN customer c ON c.id = nc.customer_id WHERE nc.name_id IN :ids"
-        ).bindparams(bindparam("ids", expanding=True)),
+    rows = db.rows(
+        "SELECT nc.name_id, c.id, c.last_activity_at FROM search_name_customer nc "
+        "JOIN customer c ON c.id = nc.customer_id WHERE nc.name_id IN :ids",
         {"ids": chosen},
     )
     ranking = []
@@ -297,5 +294,5 @@ async def search_names(
         ranking.append((order, score, int(cid)))
     ranking.sort()
     best = ranking[:limit]
-    details = await load_details(session, [cid for _, _, cid in best])
+    details = load_details(db, [cid for _, _, cid in best])
     return [NameHit(details[cid], score, order) for order, score, cid in best if cid in details]

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from core.search import engine
 from core.search.dictionary import Dictionary
 from core.search.normalize import Query, QueryKind, classify
+from core.search.reader import Reader, SqliteReader, open_sqlite, session_reader, sqlite_path
 
-SQLITE_CACHE_KIB = 65_536
-"""Page cache per SQLite connection used for searching (the default is 2 MB)."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,12 +42,21 @@ class SearchHit:
 
 
 class SearchService:
-    """Finds customers by whatever the agent typed, from the index in the database."""
+    """Finds customers by whatever the agent typed, from the index in the database.
+
+    A search runs all its statements in one go (see core.search.reader): on a SQLite file in
+    one hop to this service's own thread and read-only connection, elsewhere in one
+    `run_sync` on a session.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._dictionary = Dictionary()
-        self._tuned: set[int] = set()
+        bind = sessions.kw.get("bind")
+        self._sqlite_file = sqlite_path(bind.url) if isinstance(bind, AsyncEngine) else None
+        self._executor: ThreadPoolExecutor | None = None
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
         self.last_ms = 0.0
         """How long the latest search took, in milliseconds."""
 
@@ -60,10 +75,8 @@ class SearchService:
             parsed = classify(query)
             if parsed.empty or limit <= 0:
                 return []
-            async with self._sessions() as session:
-                await self._tune(session)
-                found = await self._find(session, parsed, limit)
-                return self._hits(found, limit)
+            found = await self._run(lambda db: self._find(db, parsed, limit))
+            return self._hits(found, limit)
         finally:
             self.last_ms = (time.perf_counter() - started) * 1000
 
@@ -80,43 +93,54 @@ class SearchService:
         parsed = classify(number)
         if QueryKind.PHONE not in parsed.kinds or limit <= 0:
             return []
+        found = await self._run(lambda db: engine.find_phone(db, parsed.digits, limit))
+        return self._hits(found, limit)
+
+    async def _run(self, work: Callable[[Reader], T]) -> T:
+        """`work` with a reader, all its statements in one hop off the event loop."""
+        if self._sqlite_file is not None:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="search")
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, self._on_sqlite, work)
         async with self._sessions() as session:
-            await self._tune(session)
-            found = await engine.find_phone(session, parsed.digits, limit)
-            return self._hits(found, limit)
 
-    async def _tune(self, session: AsyncSession) -> None:
-        """Give each SQLite connection a page cache big enough for the index's hot pages."""
-        connection = await session.connection()
-        if connection.dialect.name != "sqlite":
-            return
-        raw = (await connection.get_raw_connection()).dbapi_connection
-        # A recycled id only means a connection keeps the default cache: harmless.
-        if raw is None or id(raw) in self._tuned:
-            return
-        await connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-        self._tuned.add(id(raw))
+            def run(sync_session: Session) -> T:
+                return work(session_reader(sync_session))
 
-    async def _find(self, session: AsyncSession, parsed: Query, limit: int) -> list[engine.Found]:
+            return await session.run_sync(run)
+
+    def _on_sqlite(self, work: Callable[[Reader], T]) -> T:
+        with self._lock:
+            if self._connection is None:
+                assert self._sqlite_file is not None
+                self._connection = open_sqlite(self._sqlite_file)
+            connection = self._connection
+            # One read transaction: every statement of the search sees the same snapshot.
+            connection.execute("BEGIN")
+            try:
+                return work(SqliteReader(connection))
+            finally:
+                connection.execute("COMMIT")
+
+    def _find(self, db: Reader, parsed: Query, limit: int) -> list[engine.Found]:
         found: list[engine.Found] = []
         for kind in parsed.kinds:
             if kind is QueryKind.ID:
-                found += await engine.find_ids(session, parsed.customer_ids)
+                found += engine.find_ids(db, parsed.customer_ids)
             elif kind is QueryKind.PHONE:
-                found += await engine.find_phone(session, parsed.digits, limit)
+                found += engine.find_phone(db, parsed.digits, limit)
             elif kind is QueryKind.EMAIL:
-                found += await engine.find_email(session, parsed.email, limit)
+                found += engine.find_email(db, parsed.email, limit)
             else:
-                names = await engine.find_names(session, self._dictionary, parsed.words, limit)
+                names = engine.find_names(db, self._dictionary, parsed.words, limit)
                 found += names
                 # `mgarcia` is someone's email before it is a name; `maria` is a name, and
                 # someone's maria@… only shows when the name leaves room for it.
                 known = parsed.email in self._dictionary
                 if parsed.email and (not known or len(names) < limit):
                     place = engine.AFTER_NAMES_KEY if known else engine.PARTIAL_KEY
-                    found += await engine.find_email(
-                        session, parsed.email, limit, prefixes=False, place=place
-                    )
+                    found += engine.find_email(db, parsed.email, limit, prefixes=False, place=place)
         return found
 
     @staticmethod
