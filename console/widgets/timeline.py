@@ -85,7 +85,7 @@ class Timeline(Vertical):
 
     DEFAULT_CSS = """
     Timeline { height: 1fr; }
-    Timeline > #timeline-filters { height: 1; padding: 0 1; }
+    Timeline > #timeline-filters { height: auto; max-height: 2; padding: 0 1; }
     Timeline > Vertical > HistoryTable { height: 1fr; }
     Timeline > #timeline-notes { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
     """
