@@ -368,3 +368,18 @@ async def test_small_terminal_shows_one_pane_at_a_time(services: Services) -> No
         assert screen.query_one("#left").display and not screen.query_one("#right").display
         await pilot.press("f2")
         assert app.focused is screen_of(app).query_one("#search", Input)
+
+
+async def test_the_command_palette_offers_what_makes_sense_now(services: Services) -> None:
+    from console.screens.agent_commands import AgentCommands
+
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = screen_of(app)
+        names = {name for name, *_ in AgentCommands(screen)._commands()}
+        assert "Take call" in names and "End call" not in names and "Save call" not in names
+        await pilot.press("f6")
+        await settle(pilot)
+        names = {name for name, *_ in AgentCommands(screen)._commands()}
+        assert {"End call", "Save call", "Reason"} <= names and "Take call" not in names
