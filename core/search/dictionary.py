@@ -84,6 +84,8 @@ class Dictionary:
         self._generation = -1
         self._version = -1
         self._max_id = 0
+        self._pairs: dict[str, int] = {}
+        """Pair pseudo-word ("a+b") -> how many names hold both words."""
         self._total_df = 0
 
     @property
@@ -119,6 +121,7 @@ class Dictionary:
             return
         if generation != self._generation:
             self._words, self._sorted, self._by_length, self._max_id = {}, [], {}, 0
+            self._pairs = {}
             self._total_df = 0
         rows = db.rows(
             "SELECT id, word, df FROM search_word WHERE id > :last ORDER BY id",
@@ -128,7 +131,8 @@ class Dictionary:
         full = not self._sorted
         for wid, word, df in added:
             self._max_id = max(self._max_id, wid)
-            if PAIR in word:  # pair pseudo-words are looked up in SQL by name
+            if PAIR in word:  # pair pseudo-words: only their length, to plan a search
+                self._pairs[word] = df
                 continue
             self._words[word] = (wid, df)
             self._total_df += df
@@ -235,6 +239,10 @@ class Dictionary:
                 if distance > 0:
                     found.extend(table[start])
         return found
+
+    def pair_df(self, first: str, second: str) -> int:
+        """How many names hold both words (0 when none does)."""
+        return self._pairs.get(PAIR.join(sorted((first, second))), 0)
 
     def word_id(self, word: str) -> int | None:
         entry = self._words.get(word)

@@ -57,12 +57,19 @@ def single_cost(s: WordMatches) -> float:
     return cost
 
 
-def pair_cost(a: WordMatches, b: WordMatches, names: int) -> float:
-    """Postings read when two words drive together through their pairs' posting lists."""
+def pair_cost(a: WordMatches, b: WordMatches, dictionary: Dictionary) -> float:
+    """Postings read when two words drive together through their pairs' posting lists.
+
+    The pairs' lengths are known (the dictionary holds them): words that go together
+    ("miguel angel", "maria carmen") have far longer pair lists than chance would say.
+    """
     cost = 0.0
-    for da in a.ranked_df[:PAIR_WORDS]:
-        for db in b.ranked_df[:PAIR_WORDS]:
-            cost += 30 + min(SCAN_CAP, 2 * da * db / names)  # twice the independent guess
+    for x, da in zip(a.ranked_words[:PAIR_WORDS], a.ranked_df, strict=False):
+        for y, db in zip(b.ranked_words[:PAIR_WORDS], b.ranked_df, strict=False):
+            if x == y:  # no pair list for a word twice ("medina medina"): the old guess
+                cost += 30 + min(SCAN_CAP, 2 * da * db / dictionary.names_estimate)
+            else:
+                cost += 30 + min(SCAN_CAP, dictionary.pair_df(x, y))
     for s in (a, b):
         cost += sum(
             min(df, SECONDARY_CAP) + 30
@@ -113,7 +120,7 @@ class _Statement:
         ]
         return f"WHERE {' AND '.join(checks)}" if checks else ""
 
-    def scan(self, sets: Sequence[WordMatches], per_word: int, names: int) -> list[str]:
+    def scan(self, sets: Sequence[WordMatches], per_word: int, dictionary: Dictionary) -> list[str]:
         """Subqueries: names with a word of every set, driven by the cheapest posting lists.
 
         Either one set's words drive (each stopping after `per_word` names or a bounded
@@ -124,12 +131,12 @@ class _Statement:
         Args:
             sets: the query words' matches (none empty).
             per_word: names kept per driving posting list.
-            names: about how many names the index holds (to estimate pair lengths).
+            dictionary: the dictionary (for the pairs' lengths).
         """
         plans: list[tuple[float, int, int]] = [(single_cost(s), i, -1) for i, s in enumerate(sets)]
         for i, j in itertools.combinations(range(len(sets)), 2):
             if sets[i].prefix_range is None and sets[j].prefix_range is None:
-                plans.append((pair_cost(sets[i], sets[j], names), i, j))
+                plans.append((pair_cost(sets[i], sets[j], dictionary), i, j))
         _, i, j = min(plans)
         parts: list[str] = []
         if j < 0:
@@ -216,15 +223,13 @@ def _candidates(
     per_word = max(NAMES_PER_WORD, limit * 3)
     parts: list[str] = []
     if sets and not fallback:
-        parts += sql.scan(sets, per_word, dictionary.names_estimate)
+        parts += sql.scan(sets, per_word, dictionary)
         if len(sets) >= 2:
             parts += sql.whole_names(sets)
     elif len(sets) >= 2:
         # Names matching all words but one, when too few match them all.
         for skip in range(len(sets)):
-            parts += sql.scan(
-                sets[:skip] + sets[skip + 1 :], max(limit, 10), dictionary.names_estimate
-            )
+            parts += sql.scan(sets[:skip] + sets[skip + 1 :], max(limit, 10), dictionary)
     statement = (
         "SELECT -1, '', value FROM search_meta WHERE key = 'generation' "
         "UNION ALL SELECT -2, '', value FROM search_meta WHERE key = 'words'"
@@ -281,10 +286,15 @@ def search_names(
         if assessed[nid] != last:  # namesakes tied at the cut are ranked by activity
             break
         chosen.append(nid)
+    # Of a name shared by thousands ("sarah thomas") only its most recently active customers
+    # can make the cut: the database ranks namesakes and returns `limit` per name.
     rows = db.rows(
-        "SELECT nc.name_id, c.id, c.last_activity_at FROM search_name_customer nc "
-        "JOIN customer c ON c.id = nc.customer_id WHERE nc.name_id IN :ids",
-        {"ids": chosen},
+        "SELECT name_id, id, last_activity_at FROM (SELECT nc.name_id, c.id, "
+        "c.last_activity_at, ROW_NUMBER() OVER (PARTITION BY nc.name_id "
+        "ORDER BY c.last_activity_at DESC NULLS LAST, c.id) AS place "
+        "FROM search_name_customer nc JOIN customer c ON c.id = nc.customer_id "
+        "WHERE nc.name_id IN :ids) ranked WHERE place <= :limit",
+        {"ids": chosen, "limit": limit},
     )
     ranking = []
     for nid, cid, activity in rows:
