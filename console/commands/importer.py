@@ -48,6 +48,7 @@ async def _run(
                 dry_run=dry_run,
                 tz=zone,
                 progress=lambda done, total: progress("importing", done, total),
+                index_progress=lambda done, total: progress("search index", done, total),
             )
     finally:
         await engine.dispose()

@@ -76,6 +76,9 @@ class CustomerImport:
     def __init__(self, tz: Any = None) -> None:
         self.tz = tz
         self.today = date.today()
+        self.index_now = True
+        """Index the customers for search in each batch's transaction; False when the caller
+        rebuilds the whole index after a big import."""
 
     def parse(self, row: dict[str, str]) -> CustomerValues:
         get = row.get
@@ -168,7 +171,8 @@ class CustomerImport:
             await _update(session, changed, existing, now)
         ids = existing | await customer_ids(session, [v.external_id for v in new])
         await _add_contact_points(session, merged, ids, existing)
-        await index_customers(session, sorted(ids.values()))
+        if self.index_now:
+            await index_customers(session, sorted(ids.values()))
         await publish_change(session, "customer", "import")
         return []
 

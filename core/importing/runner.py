@@ -26,9 +26,15 @@ from core.importing.base import ImportKind, Reject, Row
 from core.importing.customers import CustomerImport
 from core.importing.fields import RowError
 from core.importing.source import CsvSource, UnreadableFile, open_source, records
+from core.search.indexer import rebuild_index
 
 KINDS = ("customers", "interactions", "transactions")
 BATCH_ROWS = 5000
+BULK_INDEX_FROM = 50_000
+"""A customers file with at least this many rows is indexed for search once, at the end..."""
+BULK_INDEX_SHARE = 5
+"""...provided it also has at least a fifth as many rows as there are customers already:
+rebuilding costs about a fifth of indexing batch by batch per customer, but covers them all."""
 SQLITE_CACHE_KIB = 256 * 1024
 
 ImportProgress = Callable[[int, int], None]
@@ -113,6 +119,8 @@ async def import_file(
     tz: tzinfo | None = None,
     progress: ImportProgress | None = None,
     batch_rows: int = BATCH_ROWS,
+    index_progress: ImportProgress | None = None,
+    bulk_index_from: int = BULK_INDEX_FROM,
 ) -> ImportResult:
     """Import a CSV file of customers, interactions or transactions.
 
@@ -126,6 +134,12 @@ async def import_file(
         tz: the zone of times without an offset; None means this machine's local zone.
         progress: called with (lines done, lines in the file).
         batch_rows: rows per transaction.
+        index_progress: called with (customers indexed, customers in all) while the search
+            index is rebuilt after a big customers import.
+        bulk_index_from: a customers file with at least this many rows (and at least a fifth
+            as many as the customers already stored) is not indexed batch by batch: the whole
+            search index is rebuilt once at the end. Until then other consoles find the
+            customers as they were before the import.
 
     Returns:
         How many rows were imported and rejected, and where the rejects are.
@@ -136,6 +150,13 @@ async def import_file(
     started = time.perf_counter()
     importer = make_kind(kind, tz)
     source = open_source(path, importer.required)
+    bulk_index = (
+        isinstance(importer, CustomerImport)
+        and not dry_run
+        and await _worth_indexing_in_bulk(engine, source.lines - 1, bulk_index_from)
+    )
+    if isinstance(importer, CustomerImport) and (bulk_index or dry_run):
+        importer.index_now = False  # a dry run rolls the index back anyway
     rejects = _RejectsFile(source, rejects_path)
     sessions = make_sessions(engine)
     result = ImportResult()
@@ -169,8 +190,14 @@ async def import_file(
             if len(batch) + len(pending) >= batch_rows:
                 await flush()
         await flush()
+    except Exception:
+        if bulk_index and result.imported:  # what was committed must be findable all the same
+            await _rebuild_quietly(engine)
+        raise
     finally:
         rejects.close()
+    if bulk_index and result.imported:
+        await rebuild_index(engine, index_progress)
     if progress is not None:
         progress(source.lines, source.lines)
     result.rejected = rejects.count
@@ -178,6 +205,21 @@ async def import_file(
     result.rejects_file = rejects.written
     result.seconds = time.perf_counter() - started
     return result
+
+
+async def _worth_indexing_in_bulk(engine: AsyncEngine, rows: int, bulk_from: int) -> bool:
+    if rows < bulk_from:
+        return False
+    async with engine.connect() as connection:
+        stored = int((await connection.execute(text("SELECT COUNT(*) FROM customer"))).scalar_one())
+    return rows * BULK_INDEX_SHARE >= stored
+
+
+async def _rebuild_quietly(engine: AsyncEngine) -> None:
+    try:
+        await rebuild_index(engine)
+    except Exception:  # the import's own error is the one to report
+        pass
 
 
 async def _write_batch(

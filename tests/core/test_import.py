@@ -21,6 +21,7 @@ from console.cli import frontline
 from core.importing.fields import RowError, normalize_phone, parse_amount, parse_datetime
 from core.importing.runner import UnreadableFile, import_file
 from core.models import ContactPoint, Customer, Interaction, Transaction
+from core.search.service import SearchService
 
 CUSTOMERS = (
     "external_id;first_name;last_name;email;phone;city;country;birth_date;created_at;"
@@ -202,6 +203,34 @@ async def test_reimporting_is_harmless_and_updates_in_place(
             )
         ).all()
     assert [tuple(p) for p in phones] == [("34612345678", True), ("34699000111", False)]
+
+
+@pytest.mark.parametrize("bulk_index_from", [1_000_000, 2], ids=["per-batch", "at-the-end"])
+async def test_imported_customers_are_found_by_search(
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    bulk_index_from: int,
+) -> None:
+    # A small file is indexed batch by batch; a big one (here: from 2 rows) once at the end.
+    source = _write(tmp_path / "c.csv", CUSTOMERS)
+    indexed: list[tuple[int, int]] = []
+    await import_file(
+        engine,
+        "customers",
+        source,
+        rejects_path=None,
+        bulk_index_from=bulk_index_from,
+        index_progress=lambda done, total: indexed.append((done, total)),
+    )
+    assert bool(indexed) == (bulk_index_from == 2)
+    search = SearchService(sessions)
+    by_name = await search.search("maria garcia")
+    assert [h.external_id for h in by_name][:1] == ["C00000001"]
+    by_phone = await search.by_phone("611 22 33 44")
+    assert [h.external_id for h in by_phone] == ["C00000002"]
+    by_email = await search.search("john@example.co.uk")
+    assert [h.external_id for h in by_email] == ["C00000003"]
 
 
 async def test_dry_run_writes_nothing(
