@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from core.search.bulk import PAIR
 from core.search.details import Detail, activity_stamp, load_details
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
-from core.search.reader import Reader
+from core.search.reader import Reader, Rows
 
 NAMES_PER_WORD = 40
 """Candidate names kept per driving word."""
@@ -250,6 +250,20 @@ def _candidates(
     return all_sets, names, (meta[-1], meta[-2])
 
 
+def _namesakes(db: Reader, name_ids: Sequence[int], limit: int) -> Rows:
+    """(name id, customer id, last activity) of each name's `limit` most recently active."""
+    if not name_ids:
+        return []
+    return db.rows(
+        "SELECT name_id, id, last_activity_at FROM (SELECT nc.name_id, c.id, "
+        "c.last_activity_at, ROW_NUMBER() OVER (PARTITION BY nc.name_id "
+        "ORDER BY c.last_activity_at DESC NULLS LAST, c.id) AS place "
+        "FROM search_name_customer nc JOIN customer c ON c.id = nc.customer_id "
+        "WHERE nc.name_id IN :ids) ranked WHERE place <= :limit",
+        {"ids": list(name_ids), "limit": limit},
+    )
+
+
 def search_names(
     db: Reader, dictionary: Dictionary, words: Sequence[str], limit: int
 ) -> list[NameHit]:
@@ -286,16 +300,25 @@ def search_names(
         if assessed[nid] != last:  # namesakes tied at the cut are ranked by activity
             break
         chosen.append(nid)
-    # Of a name shared by thousands ("sarah thomas") only its most recently active customers
-    # can make the cut: the database ranks namesakes and returns `limit` per name.
-    rows = db.rows(
-        "SELECT name_id, id, last_activity_at FROM (SELECT nc.name_id, c.id, "
-        "c.last_activity_at, ROW_NUMBER() OVER (PARTITION BY nc.name_id "
-        "ORDER BY c.last_activity_at DESC NULLS LAST, c.id) AS place "
-        "FROM search_name_customer nc JOIN customer c ON c.id = nc.customer_id "
-        "WHERE nc.name_id IN :ids) ranked WHERE place <= :limit",
-        {"ids": chosen, "limit": limit},
+    # Customers of a better-assessed name always come first: only the best groups of tied
+    # names holding `limit` customers between them are read (counted on the narrow table),
+    # and of a name shared by hundreds ("sarah thomas") only its `limit` most recently active.
+    counts: dict[int, int] = dict(
+        db.rows(
+            "SELECT name_id, count(*) FROM search_name_customer WHERE name_id IN :ids "
+            "GROUP BY name_id",
+            {"ids": chosen},
+        )
     )
+    cut = held = 0
+    while cut < len(chosen) and held < limit:
+        group = assessed[chosen[cut]]
+        while cut < len(chosen) and assessed[chosen[cut]] == group:
+            held += int(counts.get(chosen[cut], 0))
+            cut += 1
+    rows = _namesakes(db, chosen[:cut], limit)
+    if len(rows) < limit and cut < len(chosen):  # customers renamed meanwhile
+        rows += _namesakes(db, chosen[cut:], limit)
     ranking = []
     for nid, cid, activity in rows:
         matched, penalty, closeness = assessed[int(nid)]
