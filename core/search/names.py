@@ -116,7 +116,8 @@ class _Statement:
         checks = [
             f"EXISTS (SELECT 1 FROM search_name_word x WHERE x.name_id = p.name_id "
             f"AND {self.membership('x', s)})"
-            for s in sets
+            # The rarest word first: most candidates fail it and skip the other checks.
+            for s in sorted(sets, key=lambda s: (s.prefix_range is not None, s.postings))
         ]
         return f"WHERE {' AND '.join(checks)}" if checks else ""
 
