@@ -46,6 +46,11 @@ def _pg_time(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
+sqlite_time = _sqlite_time
+"""An aware datetime as SQLite stores a `UtcDateTime` (cached)."""
+sqlite_date = _sqlite_date
+"""A date as SQLite stores it (cached)."""
+
 SQLITE: dict[str, Callable[[Any], Any]] = {
     "t": _sqlite_time,
     "d": _sqlite_date,

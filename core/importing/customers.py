@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.db import publish_change
+from core.importing import sqlite_write
 from core.importing.base import Reject, Row, chunks, customer_ids
 from core.importing.bulk import executemany
 from core.importing.fields import (
@@ -27,6 +28,7 @@ from core.importing.fields import (
     parse_date,
     parse_datetime,
 )
+from core.importing.sqlite_write import UPDATABLE
 from core.models import ContactPoint
 from core.models.types import utcnow
 from core.search.indexer import index_customers
@@ -36,17 +38,6 @@ EMAIL_COLUMNS = ("email", "email2")
 EARLIEST_BIRTH = date(1900, 1, 1)
 TYPES = "....ddtbb"
 """Parameter types of UPDATABLE, for bulk.executemany."""
-UPDATABLE = (
-    "first_name",
-    "last_name",
-    "city",
-    "country",
-    "birth_date",
-    "customer_since",
-    "created_at",
-    "marketing_consent",
-    "do_not_call",
-)
 
 
 @dataclass
@@ -126,55 +117,74 @@ class CustomerImport:
         return result
 
     async def write(self, session: AsyncSession, rows: list[Row]) -> list[Reject]:
-        merged: dict[str, CustomerValues] = {}
-        for row in rows:  # the same customer twice in a batch: the later row wins
-            values: CustomerValues = row.values
-            earlier = merged.get(values.external_id)
-            if earlier is not None:
-                earlier.fields.update(values.fields)
-                earlier.phones += [p for p in values.phones if p not in earlier.phones]
-                earlier.emails += [e for e in values.emails if e not in earlier.emails]
-            else:
-                merged[values.external_id] = CustomerValues(
-                    values.external_id, dict(values.fields), list(values.phones),
-                    list(values.emails),
-                )  # fmt: skip
-        existing = await customer_ids(session, merged)
-        now = utcnow()
-        new = [v for key, v in merged.items() if key not in existing]
-        if new:
-            await executemany(
-                session,
-                "INSERT INTO customer (external_id, first_name, last_name, city, country, "
-                "birth_date, customer_since, marketing_consent, do_not_call, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ".....ddbbtt",
-                [
-                    (
-                        v.external_id,
-                        v.fields["first_name"],
-                        v.fields["last_name"],
-                        v.fields.get("city", ""),
-                        v.fields.get("country", ""),
-                        v.fields.get("birth_date"),
-                        v.fields.get("customer_since"),
-                        v.fields.get("marketing_consent", False),
-                        v.fields.get("do_not_call", False),
-                        v.fields.get("created_at", now),
-                        now,
-                    )
-                    for v in new
-                ],
-            )
-        changed = [v for key, v in merged.items() if key in existing]
-        if changed:
-            await _update(session, changed, existing, now)
-        ids = existing | await customer_ids(session, [v.external_id for v in new])
-        await _add_contact_points(session, merged, ids, existing)
+        merged = _merge(rows)
+        connection = await session.connection()
+        if connection.dialect.name == "sqlite":
+            raw = await connection.get_raw_connection()
+            ids = await sqlite_write.run(raw.driver_connection, merged)
+        else:
+            ids = await _write_with_session(session, merged)
         if self.index_now:
             await index_customers(session, sorted(ids.values()))
         await publish_change(session, "customer", "import")
         return []
+
+
+def _merge(rows: list[Row]) -> dict[str, CustomerValues]:
+    """One entry per customer: the same customer twice in a batch, the later row wins.
+    The rows' own values are never changed (a refused batch is retried row by row)."""
+    merged: dict[str, CustomerValues] = {}
+    for row in rows:
+        values: CustomerValues = row.values
+        earlier = merged.get(values.external_id)
+        if earlier is None:
+            merged[values.external_id] = values
+        else:
+            merged[values.external_id] = CustomerValues(
+                values.external_id,
+                {**earlier.fields, **values.fields},
+                earlier.phones + [p for p in values.phones if p not in earlier.phones],
+                earlier.emails + [e for e in values.emails if e not in earlier.emails],
+            )
+    return merged
+
+
+async def _write_with_session(
+    session: AsyncSession, merged: dict[str, CustomerValues]
+) -> dict[str, int]:
+    existing = await customer_ids(session, merged)
+    now = utcnow()
+    new = [v for key, v in merged.items() if key not in existing]
+    if new:
+        await executemany(
+            session,
+            "INSERT INTO customer (external_id, first_name, last_name, city, country, "
+            "birth_date, customer_since, marketing_consent, do_not_call, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ".....ddbbtt",
+            [
+                (
+                    v.external_id,
+                    v.fields["first_name"],
+                    v.fields["last_name"],
+                    v.fields.get("city", ""),
+                    v.fields.get("country", ""),
+                    v.fields.get("birth_date"),
+                    v.fields.get("customer_since"),
+                    v.fields.get("marketing_consent", False),
+                    v.fields.get("do_not_call", False),
+                    v.fields.get("created_at", now),
+                    now,
+                )
+                for v in new
+            ],
+        )
+    changed = [v for key, v in merged.items() if key in existing]
+    if changed:
+        await _update(session, changed, existing, now)
+    ids = existing | await customer_ids(session, [v.external_id for v in new])
+    await _add_contact_points(session, merged, ids, existing)
+    return ids
 
 
 async def _update(
