@@ -312,6 +312,13 @@ async def _async_rebuild(engine: AsyncEngine, progress: _Progress) -> int:
                     )
             for key in ("generation", "words"):
                 await conn.execute(BUMP, {"key": key})
+        if postgres:
+            # VACUUM, not only ANALYZE: it sets the visibility map, so the searches' index-only
+            # scans of postings and name words stop visiting the heap for every row.
+            raw = await conn.get_raw_connection()
+            vacuum: Any = raw.driver_connection  # asyncpg, outside any transaction
+            await vacuum.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}")
+            return progress.total
         for table in TABLES:
             await conn.execute(text(f"ANALYZE {table}"))
         await conn.commit()

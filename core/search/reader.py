@@ -33,6 +33,7 @@ SQLITE_STATEMENTS = 256
 """Prepared statements the search connection keeps."""
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_IN_LIST = re.compile(r"\bIN :([A-Za-z_]\w*)")
 
 Rows = list[tuple[Any, ...]]
 
@@ -109,14 +110,24 @@ class AsyncpgReader:
         self._connection = connection
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
-        sql, flat = expand(sql, params)
+        params = dict(params or {})
         order: dict[str, int] = {}
 
         def number(match: re.Match[str]) -> str:
             return f"${order.setdefault(match.group(1), len(order) + 1)}"
 
+        # `IN :ids` becomes `= ANY($n)` with one array: the same text for any number of ids,
+        # so asyncpg prepares it once.
+        sql = _IN_LIST.sub(
+            lambda m: (
+                f"= ANY({number(m)})"
+                if isinstance(params.get(m.group(1)), list | tuple)
+                else m.group(0)
+            ),
+            sql,
+        )
         sql = _PARAM.sub(number, sql)
-        args = [flat[name] for name in order]
+        args = [list(v) if isinstance(v := params[name], tuple) else v for name in order]
         return [tuple(record) for record in await_only(self._connection.fetch(sql, *args))]
 
 
