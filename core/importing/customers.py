@@ -103,17 +103,18 @@ class CustomerImport:
                 values[flag] = parse_bool(raw, flag)
         result = CustomerValues(external_id, values)
         home = values.get("country", "")
+        phones, emails = result.phones, result.emails
         for column in PHONE_COLUMNS:
             if raw := get(column, "").strip():
                 normalized = normalize_phone(raw, home, column)
-                if all(normalized != p[1] for p in result.phones):
-                    result.phones.append((raw[:200], normalized, _phone_label(normalized)))
+                if not phones or all(normalized != p[1] for p in phones):
+                    phones.append((raw[:200], normalized, _phone_label(normalized)))
         for column in EMAIL_COLUMNS:
             if raw := get(column, "").strip():
                 normalized = normalize_email(raw, column)
-                if all(normalized != e[1] for e in result.emails):
+                if not emails or all(normalized != e[1] for e in emails):
                     label = "work" if column == "email2" else "personal"
-                    result.emails.append((raw, normalized, label))
+                    emails.append((raw, normalized, label))
         return result
 
     async def write(self, session: AsyncSession, rows: list[Row]) -> list[Reject]:

@@ -111,6 +111,7 @@ _TRUE = {"1", "true", "yes", "y", "si", "sí", "s", "x", "verdadero", "t", "on"}
 _FALSE = {"0", "false", "no", "n", "falso", "f", "off", ""}
 
 
+@lru_cache(maxsize=1024)  # a column of yes/no repeats a handful of spellings
 def parse_bool(raw: str, column: str) -> bool:
     """yes/no in English or Spanish, 1/0, true/false, x/empty."""
     text = raw.strip().lower()
@@ -156,6 +157,7 @@ COUNTRY_NAMES: dict[str, str] = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
 def parse_country(raw: str) -> str:
     """An ISO 3166-1 alpha-2 code ("es" -> "ES") or a common country name ("España")."""
     text = raw.strip()
@@ -177,8 +179,9 @@ def normalize_phone(raw: str, country: str, column: str) -> str:
     "0034 612345678" all become "34612345678". A number without an international prefix
     takes the customer's country code (Spain when unknown)."""
     text = raw.strip()
-    digits = _NOT_DIGIT.sub("", text)
-    if not 6 <= len(digits) <= 15 or _LETTER.search(text):
+    plain = text.isdigit()  # the common case: no separators, no letters
+    digits = text if plain else _NOT_DIGIT.sub("", text)
+    if not 6 <= len(digits) <= 15 or (not plain and _LETTER.search(text)):
         raise RowError(f"not a phone number in {column}: {raw!r}")
     if text.startswith("+"):
         return digits
