@@ -7,7 +7,8 @@ Target (issue 2): 1,000,000 customers imported in under 2 minutes. The file (nam
 phones in varied formats, emails, city, country, birth date, customer since, consent flags)
 comes from the demo generator and is cached in benchmarks/data/; the database is a new SQLite
 file each run. The time covers everything the command does: reading and checking the file,
-upserting customers and contact points, and keeping the search index current.
+upserting customers and contact points, and keeping the search index current (a file this
+big is indexed once at the end with rebuild_index; the time of that is printed apart).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import core.importing.customers as customers_module
+import core.importing.runner as runner_module
 from core.db import make_engine, upgrade_database
 from core.demo.generator import DemoPlan, generate
 from core.importing.runner import import_file
@@ -87,7 +90,9 @@ def make_csv(customers: int) -> Path:
 
 CPU = [0.0]
 INDEXING = [0.0]
-"""Seconds spent inside the search indexer (index_customers), part of the import's time."""
+"""Seconds spent inside the search indexer (index_customers, batch by batch, small imports)
+or rebuilding the index at the end (rebuild_index, big imports): part of the import's time."""
+REBUILT = [False]
 
 
 def _time_the_indexer() -> None:
@@ -99,6 +104,17 @@ def _time_the_indexer() -> None:
         INDEXING[0] += time.perf_counter() - started
 
     customers_module.index_customers = timed  # type: ignore[assignment]
+    rebuild = runner_module.rebuild_index
+
+    async def timed_rebuild(engine: Any, progress: Any = None) -> int:
+        started = time.perf_counter()
+        try:
+            return await rebuild(engine, progress)
+        finally:
+            INDEXING[0] += time.perf_counter() - started
+            REBUILT[0] = True
+
+    runner_module.rebuild_index = timed_rebuild
 
 
 async def _timed_import(url: str, source: Path) -> tuple[float, int, int]:
@@ -136,7 +152,8 @@ def main() -> None:
         f"import customers, {args.customers:,} rows ({size_mb:.0f} MB), SQLite: "
         f"{seconds:.1f} s (CPU {CPU[0]:.1f} s, {imported / seconds:,.0f} rows/s), "
         f"imported {imported:,}, "
-        f"rejected {rejected:,}, of which search indexing {INDEXING[0]:.1f} s  "
+        f"rejected {rejected:,}, of which search indexing {INDEXING[0]:.1f} s "
+        f"({'one rebuild at the end' if REBUILT[0] else 'batch by batch'})  "
         f"[target < {TARGET_SECONDS:.0f} s for 1,000,000: {verdict}]"
     )
     if args.reimport:
