@@ -135,6 +135,29 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await connection.run_sync(read)
 
 
+async def prepare_database(url: str) -> str | None:
+    """Migrate a new, empty database; say what is wrong with an existing out-of-date one.
+
+    Args:
+        url: the database URL.
+
+    Returns:
+        None when the database is ready, else a message for the user (the schema is older
+        than this version of Frontline and needs `frontline db upgrade`).
+    """
+    engine = null_pool_engine(url)
+    try:
+        revision = await current_revision(engine)
+    finally:
+        await engine.dispose()
+    if revision is None:
+        await asyncio.to_thread(upgrade_database, url)
+        return None
+    if revision != head_revision():
+        return f"the database is at revision {revision}; run `frontline db upgrade` first"
+    return None
+
+
 # --- change feed ------------------------------------------------------------------------
 
 

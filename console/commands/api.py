@@ -7,21 +7,7 @@ import asyncio
 import click
 
 from console.context import CliContext
-from core.db import current_revision, head_revision, make_engine, upgrade_database
-
-
-async def _database_problem(url: str) -> str | None:
-    engine = make_engine(url)
-    try:
-        revision = await current_revision(engine)
-    finally:
-        await engine.dispose()
-    if revision is None:
-        await asyncio.to_thread(upgrade_database, url)
-        return None
-    if revision != head_revision():
-        return f"the database is at revision {revision}; run `frontline db upgrade` first"
-    return None
+from core.db import prepare_database
 
 
 @click.command()
@@ -46,7 +32,7 @@ def api(obj: CliContext, host: str, port: int, access_log: bool) -> None:
             "can authenticate"
         )
     try:
-        problem = asyncio.run(_database_problem(obj.database_url))
+        problem = asyncio.run(prepare_database(obj.database_url))
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
         raise click.ClickException(
             f"cannot open the database {obj.display_database_url}: {error}"

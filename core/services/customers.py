@@ -1,18 +1,17 @@
-"""Customer look-up: the card an agent sees, and the contact points behind it."""
+"""Customers: look-up by id or number, creation and changes that keep the search index current."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.db import publish_change
-from core.models import ContactPoint, Customer, Interaction, LoyaltyAccount
+from core.models import ContactPoint, Customer
 from core.models.types import utcnow
 from core.search.indexer import index_customers
 from core.search.normalize import customer_number, phone_digits
@@ -33,16 +32,6 @@ EDITABLE_FIELDS = frozenset(
 
 class CustomerNotFound(LookupError):
     """No customer has that id or customer number."""
-
-
-@dataclass(frozen=True)
-class CustomerCard:
-    """Everything the console shows about one customer at a glance."""
-
-    customer: Customer
-    contact_points: list[ContactPoint] = field(default_factory=list)
-    loyalty: LoyaltyAccount | None = None
-    recent: list[Interaction] = field(default_factory=list)
 
 
 class CustomerService:
@@ -67,63 +56,6 @@ class CustomerService:
         if customer is None:
             raise CustomerNotFound(f"no customer numbered {external_id}")
         return customer
-
-    async def card(self, customer_id: int, recent: int = 5) -> CustomerCard:
-        """The customer with their contact points, loyalty account and latest interactions.
-
-        Args:
-            customer_id: the customer's database id.
-            recent: how many of the latest interactions to include.
-
-        Returns:
-            The card. Raises CustomerNotFound for an unknown id.
-        """
-        async with self._sessions() as session:
-            customer = await session.get(Customer, customer_id)
-            if customer is None:
-                raise CustomerNotFound(f"no customer with id {customer_id}")
-            points = (
-                await session.execute(
-                    select(ContactPoint)
-                    .where(col(ContactPoint.customer_id) == customer_id)
-                    .order_by(col(ContactPoint.kind).desc(), col(ContactPoint.is_primary).desc())
-                )
-            ).scalars()
-            loyalty = (
-                await session.execute(
-                    select(LoyaltyAccount).where(col(LoyaltyAccount.customer_id) == customer_id)
-                )
-            ).scalar_one_or_none()
-            latest = (
-                await session.execute(
-                    select(Interaction)
-                    .where(col(Interaction.customer_id) == customer_id)
-                    .order_by(col(Interaction.at).desc())
-                    .limit(recent)
-                )
-            ).scalars()
-            return CustomerCard(customer, list(points), loyalty, list(latest))
-
-    async def find_simple(self, text: str, limit: int = 20) -> list[Customer]:
-        """Plain prefix match on names and customer numbers; fuzzy search is core.search."""
-        words = text.split()
-        if not words:
-            return []
-        query = select(Customer)
-        for word in words:
-            pattern = f"{word}%"
-            query = query.where(
-                or_(
-                    col(Customer.first_name).ilike(pattern),
-                    col(Customer.last_name).ilike(pattern),
-                    col(Customer.last_name).ilike(f"% {word}%"),
-                    col(Customer.external_id).ilike(pattern),
-                )
-            )
-        async with self._sessions() as session:
-            return list((await session.execute(query.limit(limit))).scalars())
-
-    # --- writes: every one keeps the search index current in the same transaction ---------
 
     async def create(
         self,
