@@ -13,6 +13,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any, overload
 
 from sqlalchemy import text
@@ -141,8 +142,12 @@ def build_rows(
             local = email_key(normalized)
             if local:
                 add(("e", local, cid))
-    contact_list = sorted(contact_set)
+    # Three stable sorts on one plain key each (the same order as sorting the tuples): list.sort
+    # compares str or int keys directly, tuples of them element by element through Python.
+    contact_list = sorted(contact_set, key=itemgetter(2))
     contact_set.clear()
+    contact_list.sort(key=itemgetter(1))
+    contact_list.sort(key=itemgetter(0))
     progress(0.4)
 
     ranked = sorted(names.items(), key=lambda item: item[1][0], reverse=True)
