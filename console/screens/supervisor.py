@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from console.safe_text import safe_text
 from console.screens.call_review import CallReviewScreen, ScoreForm
+from console.screens.rules import RulesScreen
 from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
 from core.calls.metrics import DEFINITIONS, Threshold, local_zone
@@ -62,6 +63,13 @@ SUPERVISOR_BINDINGS = [
         "Definitions",
         tooltip="How each figure is computed, and when it turns colour.",
         id="supervisor-definitions",
+    ),
+    Binding(
+        "f9",
+        "offer_rules",
+        "Rules",
+        tooltip="Offer rules: the version in use, acceptance rates, errors of a broken file.",
+        id="supervisor-rules",
     ),
 ]
 
@@ -112,12 +120,14 @@ class SupervisorScreen(Screen[None]):
         queue: QueueService,
         engine: AsyncEngine,
         open_review: Callable[[], None] | None = None,
+        open_rules: Callable[[], None] | None = None,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.queue = queue
         self.engine = engine
         self.open_review = open_review
+        self.open_rules = open_rules
         self.now = now or utcnow
         self._loading = False
         self._dirty = False
@@ -149,8 +159,14 @@ class SupervisorScreen(Screen[None]):
         if self.open_review is not None:
             self.open_review()
 
+    def action_offer_rules(self) -> None:
+        if self.open_rules is not None:
+            self.open_rules()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "call_review" and self.open_review is None:
+            return None
+        if action == "offer_rules" and self.open_rules is None:
             return None
         return True
 
@@ -222,9 +238,14 @@ def make_supervisor_screen(services: Services, reviewer: str) -> SupervisorScree
             )
         )
 
-    screen = SupervisorScreen(queue, services.engine, open_review=open_review)
+    def open_rules() -> None:
+        screen.app.push_screen(RulesScreen(services.offers))
+
+    screen = SupervisorScreen(
+        queue, services.engine, open_review=open_review, open_rules=open_rules
+    )
     return screen
 
 
-SUPERVISOR_SCREENS = (SupervisorScreen, CallReviewScreen, ScoreForm)
+SUPERVISOR_SCREENS = (SupervisorScreen, CallReviewScreen, ScoreForm, RulesScreen)
 """Screens a ringing call may close: the agent screen comes first."""

@@ -11,10 +11,13 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, TabbedContent
 
 from console.screens.call_review import CallReviewScreen, ScoreForm
+from console.screens.rules import RulesScreen
+from console.screens.supervisor import make_supervisor_screen
 from core.calls.review import ReviewService
 from core.config import Settings
 from core.db import make_engine, make_sessions
 from core.models import Agent, Call, Customer
+from core.services import Services
 
 SETTINGS = Settings(extra={"quality_criteria": "Greeting:2;Need understood:3;Tone:1"})
 
@@ -131,3 +134,20 @@ async def test_a_score_out_of_range_is_refused_and_nothing_stored(sqlite_url: st
         await until(pilot, lambda: app.screen is screen)
     assert await reviews.scores_for("ana") == []
     await engine.dispose()
+
+
+async def test_supervisor_opens_the_offer_rules_with_a_key(services: Services) -> None:
+
+    class SupervisorHost(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(make_supervisor_screen(services, "sara"))
+
+    app = SupervisorHost()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        await until(pilot, lambda: isinstance(app.screen, RulesScreen))
+        table = app.screen.query_one("#rules-offers", DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        assert str(table.get_row_at(0)[0]) == "gold-unlimited"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RulesScreen)
