@@ -14,6 +14,7 @@ from core.db import make_engine, make_sessions
 from core.rules.service import OfferService
 from core.search.service import SearchService
 from core.services.agents import AgentService
+from core.services.audit import AuditService
 from core.services.customers import CustomerNotFound, CustomerService
 from core.services.history import HistoryService
 from core.services.overview import OverviewService
@@ -35,6 +36,7 @@ class Services:
     overview: OverviewService
     analytics: AnalyticsService
     offers: OfferService
+    audit: AuditService
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -60,6 +62,7 @@ def make_services(settings: Settings) -> Services:
         overview=OverviewService(sessions),
         analytics=analytics,
         offers=OfferService(sessions, settings, analytics=analytics),
+        audit=AuditService(sessions),
     )
 
 
