@@ -130,3 +130,58 @@ def test_frontline_call_from_a_shell_script(sqlite_url: str) -> None:
     bad = runner.invoke(frontline, ["call", "hold", "abc"], env=env)
     assert bad.exit_code == 2
     assert "--external" in bad.output
+
+
+async def test_a_new_queued_call_is_stored_whole_and_announced(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from datetime import UTC, datetime
+
+    from core.models import CallReference, ChangeEvent
+
+    events = CallEvents(sessions)
+    at = datetime(2026, 3, 2, 9, 15, 30, 250000, tzinfo=UTC)
+    request = EventRequest(
+        kind=CallEventKind.QUEUED,
+        external_id="ast-1700000000.42",
+        caller_number="+34 600 123 123",
+        queue="sales",
+        at=at,
+        idempotency_key="ast-42-queued",
+    )
+    first = await events.apply(request)
+    again = await events.apply(request)
+    requeued = await events.apply(
+        EventRequest(
+            kind=CallEventKind.QUEUED, external_id="ast-1700000000.42", caller_number="600"
+        )
+    )
+    assert (first.state, first.replayed, first.external_id) == (
+        "queued",
+        False,
+        request.external_id,
+    )
+    assert (again.call_id, again.event_id, again.replayed) == (first.call_id, first.event_id, True)
+    assert (requeued.call_id, requeued.replayed) == (first.call_id, True)
+    async with sessions() as session:
+        call = await session.get(Call, first.call_id)
+        assert call is not None
+        assert (call.caller_number, call.queue, call.state) == (
+            "+34 600 123 123",
+            "sales",
+            "queued",
+        )
+        assert call.queued_at == at
+        stored = (await session.execute(select(CallEvent))).scalars().all()
+        assert [(e.id, e.kind, e.at, e.idempotency_key) for e in stored] == [
+            (first.event_id, "queued", at, "ast-42-queued")
+        ]
+        assert json.loads(stored[0].payload) == {
+            "caller_number": "+34 600 123 123",
+            "external_id": "ast-1700000000.42",
+            "queue": "sales",
+        }
+        ref = (await session.execute(select(CallReference.external_id))).scalars().all()
+        assert ref == ["ast-1700000000.42"]
+        changes = (await session.execute(select(ChangeEvent.topic, ChangeEvent.key))).all()
+        assert [tuple(c) for c in changes] == [("call", str(first.call_id))]
