@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy.engine import make_url
-
 from core.config import Settings, load_settings
 
 
@@ -27,4 +25,6 @@ class CliContext:
     @property
     def display_database_url(self) -> str:
         """The URL with any password hidden, for messages."""
+        from sqlalchemy.engine import make_url  # not at start: the console must open quickly
+
         return make_url(self.database_url).render_as_string(hide_password=True)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -62,6 +64,10 @@ class CustomerList(OptionList):
     CustomerList { height: 1fr; }
     """
 
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """The list's own size is fixed by the screen: new results repaint it (and show or hide
+    its scroll bar, which lays out), without a layout of the whole screen each keystroke."""
+
     @dataclass
     class Opened(Message):
         """The agent picked this customer."""
@@ -74,13 +80,18 @@ class CustomerList(OptionList):
 
     def show(self, hits: Sequence[Hit], message: str = "") -> None:
         """Replace the results; `message` is shown when there are none."""
-        self.hits = list(hits)
-        self.clear_options()
+        hits = list(hits)
+        if hits and hits == self.hits and self.option_count == len(hits):
+            return  # the same answer again (one more letter of the same name): nothing to redraw
+        self.hits = hits
+        # One replacement rather than clear + add: an empty list in between would hide and
+        # show the scroll bar, and each of those re-lays out the whole screen.
         if not hits:
-            if message:
-                self.add_option(Option(safe_text(message, "dim italic"), disabled=True))
+            self.set_options(
+                [Option(safe_text(message, "dim italic"), disabled=True)] if message else []
+            )
             return
-        self.add_options(Option(describe(hit), id=str(hit.customer_id)) for hit in hits)
+        self.set_options(Option(describe(hit), id=str(hit.customer_id)) for hit in hits)
         self.highlighted = 0
 
     def move(self, step: int) -> None:

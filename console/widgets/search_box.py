@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from textual.actions import SkipAction
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 
@@ -20,6 +22,11 @@ class SearchBox(Input):
         Binding("pageup", "move(-5)", "Previous results", show=False, id="search-page-up"),
         Binding("escape", "clear_query", "Clear", show=False, id="search-clear"),
     ]
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """Input resets its virtual size on every keystroke; the box has a fixed size, so that
+    needs a repaint of the box, not a layout of the whole screen (which costs more than the
+    search itself)."""
 
     @dataclass
     class Move(Message):
