@@ -46,6 +46,9 @@ from core.models import (
 )
 from core.models.types import utcnow
 
+GROUP_COMMIT_MAX = 200
+"""At most this many new calls in one SQLite transaction."""
+
 LIVE_STATES = (CallState.OFFERED, CallState.ANSWERED, CallState.HELD)
 """A call in one of these states occupies its agent."""
 
@@ -169,6 +172,9 @@ class CallEvents:
         bind = sessions.kw.get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+        # New calls waiting for the next group commit (SQLite), and the task writing them.
+        self._pending: list[tuple[EventRequest, asyncio.Future[EventResult | None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
@@ -188,6 +194,10 @@ class CallEvents:
             The call after the event. Raises CallNotFound, AgentNotFound, InvalidTransition,
             IdempotencyConflict, or DatabaseUnavailable (retry later with the same key).
         """
+        if self._write_lock is not None and _is_new_call(request):
+            created = await self._queue_grouped(request)
+            if created is not None:
+                return created
         for attempt in range(3):
             try:
                 async with self._writing():
@@ -201,13 +211,78 @@ class CallEvents:
                 raise DatabaseUnavailable(str(error.orig)) from error
         raise AssertionError("unreachable")
 
+    async def _queue_grouped(self, request: EventRequest) -> EventResult | None:
+        """A new call on SQLite, written with the others that arrived meanwhile.
+
+        Requests that come while a write is under way wait for the next one and are then
+        written together, in one hop to the driver's thread and one commit: under a burst
+        the cost of a transaction is shared instead of paid per call. None when the key or
+        the phone-system id is already stored: `apply` then answers through the general
+        path (a replay, a re-queue, a conflict).
+        """
+        future: asyncio.Future[EventResult | None] = asyncio.get_running_loop().create_future()
+        self._pending.append((request, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            async with self._writing():
+                batch = self._pending[:GROUP_COMMIT_MAX]
+                del self._pending[:GROUP_COMMIT_MAX]
+                try:
+                    results = await self._write_new_calls([r for r, _ in batch])
+                except OperationalError as error:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(DatabaseUnavailable(str(error.orig)))
+                    continue
+                except Exception as error:  # noqa: BLE001 - handed to every waiting request
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():  # a request whose sender hung up is still stored
+                        future.set_result(result)
+
+    async def _write_new_calls(self, requests: list[EventRequest]) -> list[EventResult | None]:
+        rows: list[tuple[Any, ...]] = []
+        answers: list[tuple[EventRequest, datetime]] = []
+        for request in requests:
+            at = request.at or utcnow()
+            answers.append((request, at))
+            rows.append(
+                (
+                    request.idempotency_key or None,
+                    request.external_id,
+                    request.caller_number,
+                    request.queue,
+                    _sqlite_time(at),
+                    _sqlite_time(utcnow()),
+                    json.dumps(request.payload(), ensure_ascii=False, sort_keys=True),
+                )
+            )
+        async with self._sessions() as session, session.begin():
+            connection = await session.connection()
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            try:
+                ids: list[tuple[int, int] | None] = await driver._execute(
+                    _queue_sqlite_batch, driver._conn, rows
+                )
+            except sqlite3.IntegrityError as error:
+                raise IntegrityError("queued", None, error) from error
+            except sqlite3.OperationalError as error:
+                raise OperationalError("queued", None, error) from error
+        return [
+            None if written is None else _queued_result(request, at, *written)
+            for (request, at), written in zip(answers, ids, strict=True)
+        ]
+
     async def _apply_once(self, request: EventRequest) -> EventResult:
         async with self._sessions() as session, session.begin():
-            if (
-                request.kind == CallEventKind.QUEUED
-                and request.call_id is None
-                and request.caller_number
-            ):
+            if self._write_lock is None and _is_new_call(request):
                 created = await _queue_new(session, request)
                 if created is not None:
                     return created
@@ -528,95 +603,106 @@ def _new_id(value: int | None) -> int:
     return value
 
 
+def _queue_sqlite_batch(
+    db: sqlite3.Connection, rows: list[tuple[Any, ...]]
+) -> list[tuple[int, int] | None]:
+    """`_queue_sqlite` for each row in one transaction, each behind its own savepoint so that
+    a refused row leaves the others (it gets None and goes through the general path)."""
+    if not db.in_transaction:
+        db.execute("BEGIN IMMEDIATE")
+    written: list[tuple[int, int] | None] = []
+    for row in rows:
+        db.execute("SAVEPOINT queued_call")
+        try:
+            written.append(_queue_sqlite(db, *row))
+        except sqlite3.IntegrityError:
+            db.execute("ROLLBACK TO queued_call")
+            written.append(None)
+        db.execute("RELEASE queued_call")
+    return written
+
+
+def _is_new_call(request: EventRequest) -> bool:
+    """A `queued` event that may create a call (no Frontline id; a caller number)."""
+    return (
+        request.kind == CallEventKind.QUEUED
+        and request.call_id is None
+        and bool(request.caller_number)
+    )
+
+
 async def _queue_new(session: AsyncSession, request: EventRequest) -> EventResult | None:
-    """The common `queued` event for a call not seen before, without the ORM.
+    """The common `queued` event for a call not seen before, with Core statements, no ORM.
 
     A burst of new calls is what a phone system sends most; this writes the same rows as the
     general path (call, call_reference, call_event, change_event, and NOTIFY on PostgreSQL)
-    in the session's transaction: on SQLite in one hop to the driver's thread with plain
-    sqlite3, elsewhere with a few Core statements. None when the idempotency key or the
-    phone-system id is already stored: the general path then answers.
+    in the session's transaction. (SQLite groups them instead: `_queue_sqlite_batch`.) None
+    when the idempotency key or the phone-system id is already stored: the general path then
+    answers in the same transaction.
     """
     at = request.at or utcnow()
     now = utcnow()
     key = request.idempotency_key or None
     payload = json.dumps(request.payload(), ensure_ascii=False, sort_keys=True)
     connection = await session.connection()
-    if connection.dialect.name == "sqlite":
-        driver: Any = (await connection.get_raw_connection()).driver_connection
-        args = (
-            key,
-            request.external_id,
-            request.caller_number,
-            request.queue,
-            _sqlite_time(at),
-            _sqlite_time(now),
-            payload,
+    if key is not None:
+        seen = await connection.execute(
+            select(col(CallEvent.id)).where(col(CallEvent.idempotency_key) == key)
         )
-        try:
-            ids: tuple[int, int] | None = await driver._execute(_queue_sqlite, driver._conn, *args)
-        except sqlite3.IntegrityError as error:
-            raise IntegrityError("queued", None, error) from error
-        except sqlite3.OperationalError as error:
-            raise OperationalError("queued", None, error) from error
-        if ids is None:
+        if seen.first() is not None:
             return None
-        call_id, event_id = ids
-    else:
-        if key is not None:
-            seen = await connection.execute(
-                select(col(CallEvent.id)).where(col(CallEvent.idempotency_key) == key)
+    if request.external_id:
+        known = await connection.execute(
+            select(col(CallReference.id)).where(
+                col(CallReference.external_id) == request.external_id
             )
-            if seen.first() is not None:
-                return None
-        if request.external_id:
-            known = await connection.execute(
-                select(col(CallReference.id)).where(
-                    col(CallReference.external_id) == request.external_id
-                )
-            )
-            if known.first() is not None:
-                return None
-        call_id = _new_id(
-            (
-                await connection.execute(
-                    insert(Call)
-                    .values(
-                        caller_number=request.caller_number,
-                        queue=request.queue,
-                        state=CallState.QUEUED.value,
-                        queued_at=at,
-                        reason="",
-                        disposition="",
-                        notes="",
-                    )
-                    .returning(col(Call.id))
-                )
-            ).scalar_one()
         )
-        if request.external_id:
+        if known.first() is not None:
+            return None
+    call_id = _new_id(
+        (
             await connection.execute(
-                insert(CallReference).values(call_id=call_id, external_id=request.external_id)
-            )
-        event_id = _new_id(
-            (
-                await connection.execute(
-                    insert(CallEvent)
-                    .values(
-                        call_id=call_id,
-                        kind=CallEventKind.QUEUED.value,
-                        at=at,
-                        received_at=now,
-                        payload=payload,
-                        idempotency_key=key,
-                    )
-                    .returning(col(CallEvent.id))
+                insert(Call)
+                .values(
+                    caller_number=request.caller_number,
+                    queue=request.queue,
+                    state=CallState.QUEUED.value,
+                    queued_at=at,
+                    reason="",
+                    disposition="",
+                    notes="",
                 )
-            ).scalar_one()
+                .returning(col(Call.id))
+            )
+        ).scalar_one()
+    )
+    if request.external_id:
+        await connection.execute(
+            insert(CallReference).values(call_id=call_id, external_id=request.external_id)
         )
-        await connection.execute(insert(ChangeEvent).values(at=now, topic="call", key=str(call_id)))
-        if connection.dialect.name == "postgresql":
-            await connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"call:{call_id}")))
+    event_id = _new_id(
+        (
+            await connection.execute(
+                insert(CallEvent)
+                .values(
+                    call_id=call_id,
+                    kind=CallEventKind.QUEUED.value,
+                    at=at,
+                    received_at=now,
+                    payload=payload,
+                    idempotency_key=key,
+                )
+                .returning(col(CallEvent.id))
+            )
+        ).scalar_one()
+    )
+    await connection.execute(insert(ChangeEvent).values(at=now, topic="call", key=str(call_id)))
+    if connection.dialect.name == "postgresql":
+        await connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"call:{call_id}")))
+    return _queued_result(request, at, call_id, event_id)
+
+
+def _queued_result(request: EventRequest, at: datetime, call_id: int, event_id: int) -> EventResult:
     return EventResult(
         call_id=call_id,
         state=CallState.QUEUED.value,

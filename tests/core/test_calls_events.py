@@ -185,3 +185,31 @@ async def test_a_new_queued_call_is_stored_whole_and_announced(
         assert ref == ["ast-1700000000.42"]
         changes = (await session.execute(select(ChangeEvent.topic, ChangeEvent.key))).all()
         assert [tuple(c) for c in changes] == [("call", str(first.call_id))]
+
+
+async def test_a_burst_of_new_calls_with_retries_stores_each_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    events = CallEvents(sessions)
+    requests = [
+        EventRequest(
+            kind=CallEventKind.QUEUED,
+            external_id=f"burst-{i}",
+            caller_number=f"60000{i:04d}",
+            queue="support",
+            idempotency_key=f"burst-{i}-queued",
+        )
+        for i in range(40)
+    ]
+    # Every event sent twice at once, as an impatient phone system would retry.
+    results = await asyncio.gather(*(events.apply(r) for r in requests + requests))
+    first, retried = results[:40], results[40:]
+    assert len({r.call_id for r in first}) == 40
+    for a, b in zip(first, retried, strict=True):
+        assert a.call_id == b.call_id and a.external_id == b.external_id
+        assert sorted([a.replayed, b.replayed]) == [False, True]
+    async with sessions() as session:
+        calls = (await session.execute(select(Call.caller_number))).scalars().all()
+        logged = (await session.execute(select(func.count()).select_from(CallEvent))).scalar_one()
+    assert sorted(calls) == sorted(r.caller_number for r in requests)
+    assert logged == 40
