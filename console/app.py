@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from core.services import Services
 
 
+def _warm_up(services: Services) -> None:
+    services.warm_up()
+    import console.widgets.optional  # noqa: F401 - imported here, not on the event loop
+
+
 class ConsoleApp(App[None]):
     """The Frontline console."""
 
@@ -54,6 +59,8 @@ class ConsoleApp(App[None]):
             settings = services.settings
         self.settings = settings
         self.services_ready = asyncio.Event()
+        self.panels_ready = asyncio.Event()
+        """Set once the heavy parts (analytics and rules engines, their panels) are loaded."""
         self.agent_name = agent_name
         self.caller = caller
         self.now = now
@@ -69,6 +76,7 @@ class ConsoleApp(App[None]):
         self.push_screen(self.agent_screen)
         if self.services is not None:
             self.services_ready.set()
+            self.panels_ready.set()
         else:  # after the first paint, so the agent sees the console and can type at once
             self.call_after_refresh(
                 self.run_worker, self._load(), group="services", exit_on_error=False
@@ -87,7 +95,13 @@ class ConsoleApp(App[None]):
         except Exception as error:  # noqa: BLE001 - say why, then leave
             self.exit(return_code=1, message=f"Frontline cannot start: {error}")
             return
-        self.services_ready.set()
+        self.services_ready.set()  # the search answers from here on
+        # Then, still off the event loop, the analytics and rules engines and their panels
+        # (numpy, scipy, CEL: seconds of imports that finding a caller does not need).
+        try:
+            await asyncio.to_thread(_warm_up, self.services)
+        finally:
+            self.panels_ready.set()
 
     async def follow_calls(self) -> None:
         """Supervisors get their screens; every agent gets calls offered to them popped."""

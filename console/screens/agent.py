@@ -246,10 +246,18 @@ class AgentScreen(Screen[None]):
 
     # --- start: who is the agent, anything to restore -----------------------------------
 
+    @work(group="panels", exit_on_error=False)
+    async def mount_panels(self) -> None:
+        """The loyalty and offer panels, once their (heavy) modules are loaded."""
+        await self.app.panels_ready.wait()  # type: ignore[attr-defined]
+        await self._mount_optional_panels()
+        if self.customer_id is not None:  # opened meanwhile: its figures now
+            self.load_figures(self.customer_id)
+
     @work(group="start-up", exit_on_error=False)
     async def start_up(self) -> None:
+        self.mount_panels()
         await self.wait_services()
-        await self._mount_optional_panels()
         try:
             self.agent = await self.services.agents.ensure(self.agent_name)
         except Exception as error:  # noqa: BLE001 - the agent must know why nothing saves
@@ -348,32 +356,37 @@ class AgentScreen(Screen[None]):
     async def open_customer(self, customer_id: int, with_offers: bool = True) -> None:
         services = self.services
         try:
-            # Three independent reads, each on its own connection, at the same time.
-            overview, page, counts = await asyncio.gather(
+            # Independent reads, each on its own connection, at the same time; the figures
+            # too, so that the whole customer is drawn in one frame (one layout, not two).
+            overview, page, counts, profile = await asyncio.gather(
                 services.overview.overview(customer_id),
                 services.history.page(customer_id, limit=FIRST_PAGE),
                 services.history.channel_counts(customer_id),
+                self._profile(customer_id),
             )
         except Exception as error:  # noqa: BLE001
             self.notify(f"Could not open the customer: {error}", severity="error")
             return
-        self.customer_id = customer_id
-        self.overview = overview
-        self.history_cursor = page.next_cursor
-        header = self.query_one(CustomerHeader)
-        header.today = self._today()
-        header.overview = overview
-        self.query_one(ContactPoints).points = overview.contact_points
-        self.query_one(ProductList).overview = overview
-        timeline = self.query_one(Timeline)
-        timeline.reset(None, counts)
-        timeline.append(page.items, page.next_cursor is not None)
-        self._show_customer_parts(True)
+        with self.app.batch_update():
+            self.customer_id = customer_id
+            self.overview = overview
+            self.history_cursor = page.next_cursor
+            header = self.query_one(CustomerHeader)
+            header.today = self._today()
+            header.overview = overview
+            self.query_one(ContactPoints).points = overview.contact_points
+            self.query_one(ProductList).overview = overview
+            timeline = self.query_one(Timeline)
+            timeline.reset(None, counts)
+            timeline.append(page.items, page.next_cursor is not None)
+            self._show_customer_parts(True)
+            self._show_figures(customer_id, profile)
+        if profile is None and self._loyalty_panel:  # the panel came while reading
+            self.load_figures(customer_id)
         call = self.query_one(CallPanel).call
         if call is not None and call.customer_id is None and call.call_id is not None:
             await self._link(call, customer_id)
-        self.refresh_bindings()
-        self.load_figures(customer_id)
+        self._refresh_bindings_if_changed()
         call = self.query_one(CallPanel).call
         if with_offers and call is not None and call.customer_id == customer_id:
             self.load_offers(customer_id)
@@ -399,24 +412,53 @@ class AgentScreen(Screen[None]):
         c = self.overview.customer
         return f"{c.full_name} ({c.external_id})"
 
-    @work(exclusive=True, group="figures", exit_on_error=False)
-    async def load_figures(self, customer_id: int) -> None:
-        from console.widgets.optional import loyalty_set
-
+    async def _profile(self, customer_id: int) -> Any:
+        """The customer's loyalty and value figures; None without the panel; the error
+        when they cannot be read (figures are a help, not a must: the customer opens)."""
         if not self._loyalty_panel:
-            return
+            return None
         analytics = getattr(self.services, "analytics", None)
         if analytics is None:
-            return
+            return None
         try:
-            profile = await analytics.profile(customer_id)
-        except Exception as error:  # noqa: BLE001 - figures are a help, not a must
-            self.query_one("#loyalty-card").border_subtitle = "figures unavailable"
-            self.log.warning(f"profile of {customer_id}: {error}")
+            return await analytics.profile(customer_id)
+        except Exception as error:  # noqa: BLE001
+            return error
+
+    def _show_figures(self, customer_id: int, profile: Any) -> None:
+        from console.widgets.optional import loyalty_set
+
+        if profile is None or customer_id != self.customer_id:
             return
-        if customer_id == self.customer_id:
-            self.query_one("#loyalty-card").border_subtitle = ""
-            loyalty_set(self.query_one("#loyalty"), profile)
+        card = self.query_one("#loyalty-card")
+        if isinstance(profile, Exception):
+            card.border_subtitle = "figures unavailable"
+            self.log.warning(f"profile of {customer_id}: {profile}")
+            return
+        card.border_subtitle = ""
+        loyalty_set(self.query_one("#loyalty"), profile)
+
+    @work(exclusive=True, group="figures", exit_on_error=False)
+    async def load_figures(self, customer_id: int) -> None:
+        self._show_figures(customer_id, await self._profile(customer_id))
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """The footer is rebuilt on every refresh of the bindings: only when the keys that
+        make sense have changed (opening another customer mostly changes none)."""
+        if self._bindings_state() != self._bindings_shown:
+            self.refresh_bindings()
+
+    _bindings_shown: tuple[bool | None, ...] = ()
+
+    def _bindings_state(self) -> tuple[bool | None, ...]:
+        return tuple(
+            self.check_action(action, ())
+            for action in ("answer_call", "end_call", "finish_call", "link_customer")
+        ) + (self._offers_visible,)
+
+    def refresh_bindings(self) -> None:
+        self._bindings_shown = self._bindings_state()
+        super().refresh_bindings()
 
     @on(Timeline.MoreWanted)
     def _more_history(self) -> None:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.analytics.service import AnalyticsService
 from core.calls.drafts import DraftService, fallback_key
 from core.calls.lifecycle import CallService
 from core.config import Settings
 from core.db import make_engine, make_sessions
-from core.rules.service import OfferService
 from core.search.service import SearchService
 from core.services.agents import AgentService
 from core.services.audit import AuditService
 from core.services.customers import CustomerNotFound, CustomerService
 from core.services.history import HistoryService
 from core.services.overview import OverviewService
+
+if TYPE_CHECKING:
+    from core.analytics.service import AnalyticsService
+    from core.rules.service import OfferService
 
 
 @dataclass
@@ -34,9 +38,35 @@ class Services:
     drafts: DraftService
     history: HistoryService
     overview: OverviewService
-    analytics: AnalyticsService
-    offers: OfferService
     audit: AuditService
+    _analytics: AnalyticsService | None = field(default=None, repr=False)
+    _offers: OfferService | None = field(default=None, repr=False)
+    _building: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @property
+    def analytics(self) -> AnalyticsService:
+        """Built on first use: the analytics engine (numpy, scipy) takes seconds to import,
+        and finding a caller needs none of it (see `warm_up`)."""
+        with self._building:
+            if self._analytics is None:
+                from core.analytics.service import AnalyticsService
+
+                self._analytics = AnalyticsService(self.sessions, self.settings)
+            return self._analytics
+
+    @property
+    def offers(self) -> OfferService:
+        """Built on first use, sharing the analytics service (the rules engine is heavy too)."""
+        with self._building:
+            if self._offers is None:
+                from core.rules.service import OfferService
+
+                self._offers = OfferService(self.sessions, self.settings, analytics=self.analytics)
+            return self._offers
+
+    def warm_up(self) -> None:
+        """Build the heavy services now. Blocking: the console runs it in a thread."""
+        _ = self.offers
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -46,7 +76,6 @@ def make_services(settings: Settings) -> Services:
     """Build the real services on the configured database."""
     engine = make_engine(settings.resolved_database_url)
     sessions = make_sessions(engine)
-    analytics = AnalyticsService(sessions, settings)
     return Services(
         settings=settings,
         engine=engine,
@@ -60,8 +89,6 @@ def make_services(settings: Settings) -> Services:
         ),
         history=HistoryService(sessions),
         overview=OverviewService(sessions),
-        analytics=analytics,
-        offers=OfferService(sessions, settings, analytics=analytics),
         audit=AuditService(sessions),
     )
 

@@ -58,6 +58,24 @@ class Console:
             os.write(self.fd, key.encode())
             time.sleep(pause)
 
+    def settle(self, since: int, quiet: float = 0.3, timeout: float = 30) -> None:
+        """Wait until the screen has been redrawn after `since` bytes (a key took effect)
+        and nothing more has been drawn for `quiet` seconds."""
+        wait_for(lambda: len(self.output) > since, "the screen to be redrawn", timeout)
+        deadline = time.monotonic() + timeout
+        size = len(self.output)
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            if len(self.output) == size:
+                return
+            size = len(self.output)
+
+    def press(self, keys: str) -> None:
+        """Type `keys` and wait until the console has drawn what they did."""
+        since = len(self.output)
+        self.type(keys)
+        self.settle(since)
+
     def kill(self, sig: int) -> None:
         os.kill(self.pid, sig)
         deadline = time.monotonic() + 20
@@ -113,14 +131,18 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
 
     first = Console(env, "maria")
     wait_for(ready, "the console to start")  # the agent exists once the services are loaded
-    time.sleep(1.0)
     first.type("luis perez")
-    time.sleep(1.5)
+    wait_for(lambda: b"C00000005" in first.output, "Luis to be found")
     first.type("\r")
-    time.sleep(1.0)
+    wait_for(lambda: b"Customer since" in first.output, "Luis's record to open")
     first.type(F6)
-    wait_for(lambda: query("SELECT id FROM call WHERE state = 'answered'"), "the call to start")
-    time.sleep(1.0)  # the notes take the cursor once the call panel is drawn
+    wait_for(
+        lambda: query("SELECT id FROM call WHERE state = 'answered' AND customer_id = 5"),
+        "the call to start",
+    )
+    # The notes take the cursor once the call panel is drawn; its first draft is saved then.
+    wait_for(lambda: draft_notes() == "", "the new call's draft")
+    first.settle(0)
     notes = "Wants [b]fibre[/b] at Calle Mayor 5, café — call back"
     first.type(notes)
     wait_for(lambda: draft_notes() == notes, "the draft to be saved", timeout=30)
@@ -128,16 +150,16 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
 
     second = Console(env, "maria")
     wait_for(lambda: b"Call restored" in second.output, "the call to be restored")
-    second.type(CTRL_N)
-    time.sleep(0.3)
+    second.settle(0)
+    second.press(CTRL_N)
     second.type(" (1)")
     wait_for(lambda: draft_notes() == notes + " (1)", "the restored notes to be extended")
     second.kill(signal.SIGHUP)
 
     third = Console(env, "maria")
     wait_for(lambda: b"Call restored" in third.output, "the call to be restored again")
-    third.type(CTRL_N)
-    time.sleep(0.3)
+    third.settle(0)
+    third.press(CTRL_N)
     third.type(" (2)")
     wait_for(lambda: draft_notes() == notes + " (1) (2)", "the notes after a hang-up")
     third.type(CTRL_Q)
