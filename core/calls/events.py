@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, Text, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -44,7 +44,7 @@ from core.models import (
     CallState,
     ChangeEvent,
 )
-from core.models.types import utcnow
+from core.models.types import UtcDateTime, utcnow
 
 GROUP_COMMIT_MAX = 200
 """At most this many new calls in one SQLite transaction."""
@@ -631,6 +631,44 @@ def _is_new_call(request: EventRequest) -> bool:
     )
 
 
+_QUEUE_POSTGRES = text(
+    """
+    WITH known AS (
+        SELECT 1 FROM call_event WHERE idempotency_key = :key
+        UNION ALL
+        SELECT 1 FROM call_reference WHERE external_id = :ext
+    ), new_call AS (
+        INSERT INTO call (caller_number, queue, state, queued_at, reason, disposition, notes)
+        SELECT :caller, :queue, 'queued', :at, '', '', ''
+        WHERE NOT EXISTS (SELECT 1 FROM known)
+        RETURNING id
+    ), new_reference AS (
+        INSERT INTO call_reference (call_id, external_id)
+        SELECT id, :ext FROM new_call WHERE :ext IS NOT NULL
+    ), new_event AS (
+        INSERT INTO call_event (call_id, kind, at, received_at, payload, idempotency_key)
+        SELECT id, 'queued', :at, :now, :payload, :key FROM new_call
+        RETURNING id, call_id
+    ), new_change AS (
+        INSERT INTO change_event (at, topic, key)
+        SELECT :now, 'call', CAST(id AS VARCHAR) FROM new_call
+    )
+    SELECT call_id, id, pg_notify(:channel, 'call:' || CAST(call_id AS VARCHAR)) FROM new_event
+    """
+).bindparams(
+    bindparam("key", type_=String()),
+    bindparam("ext", type_=String()),
+    bindparam("caller", type_=String()),
+    bindparam("queue", type_=String()),
+    bindparam("at", type_=UtcDateTime()),
+    bindparam("now", type_=UtcDateTime()),
+    bindparam("payload", type_=Text()),
+    bindparam("channel", type_=String()),
+)
+"""A new call on PostgreSQL in one round trip: the same rows as `_queue_new`'s statements
+(none when the idempotency key or the phone-system id is known), and the NOTIFY."""
+
+
 async def _queue_new(session: AsyncSession, request: EventRequest) -> EventResult | None:
     """The common `queued` event for a call not seen before, with Core statements, no ORM.
 
@@ -645,6 +683,23 @@ async def _queue_new(session: AsyncSession, request: EventRequest) -> EventResul
     key = request.idempotency_key or None
     payload = json.dumps(request.payload(), ensure_ascii=False, sort_keys=True)
     connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        row = (
+            await connection.execute(
+                _QUEUE_POSTGRES,
+                {
+                    "key": key,
+                    "ext": request.external_id,
+                    "caller": request.caller_number,
+                    "queue": request.queue,
+                    "at": at,
+                    "now": now,
+                    "payload": payload,
+                    "channel": NOTIFY_CHANNEL,
+                },
+            )
+        ).first()
+        return None if row is None else _queued_result(request, at, row[0], row[1])
     if key is not None:
         seen = await connection.execute(
             select(col(CallEvent.id)).where(col(CallEvent.idempotency_key) == key)
