@@ -96,8 +96,13 @@ class ConsoleApp(App[None]):
             self.exit(return_code=1, message=f"Frontline cannot start: {error}")
             return
         self.services_ready.set()  # the search answers from here on
-        # Then, still off the event loop, the analytics and rules engines and their panels
-        # (numpy, scipy, CEL: seconds of imports that finding a caller does not need).
+        # Then, once the agent is signed in (imports in a thread still hold the interpreter
+        # lock much of the time), and off the event loop: the analytics and rules engines
+        # and their panels (numpy, scipy, CEL: seconds of imports finding a caller does not need).
+        for _ in range(100):
+            if self.agent_screen.ready:
+                break
+            await asyncio.sleep(0.05)
         try:
             await asyncio.to_thread(_warm_up, self.services)
         finally:

@@ -108,6 +108,9 @@ class Timeline(Vertical):
         self.has_more = False
         self.loading_more = False
         self.items: list[Interaction] = []
+        self._notes_of: Interaction | None = None
+        """The interaction whose notes are shown (a second update of the same would lay
+        out the whole screen again for nothing)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-filters")
@@ -135,6 +138,7 @@ class Timeline(Vertical):
         self.loading_more = False
         self.table.clear()
         self._show_filters()
+        self._notes_of = None
         self.query_one("#timeline-notes", Static).update("")
 
     def append(self, items: Sequence[Interaction], has_more: bool) -> None:
@@ -198,6 +202,9 @@ class Timeline(Vertical):
         if not 0 <= row < len(self.items):
             return
         item = self.items[row]
+        if item is self._notes_of:
+            return
+        self._notes_of = item
         notes = clean(item.notes).replace("\n", " ⏎ ") if item.notes else "(no notes)"
         self.query_one("#timeline-notes", Static).update(
             Text.assemble(
