@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,6 +25,10 @@ from console.screens.help import HelpScreen
 if TYPE_CHECKING:
     from core.config import Settings
     from core.services import Services
+
+
+def _import_supervisor_screens() -> None:
+    import console.screens.supervisor  # noqa: F401 - imported here, not on the event loop
 
 
 def _warm_up(services: Services) -> None:
@@ -121,7 +126,6 @@ class ConsoleApp(App[None]):
 
     async def _follow_calls(self) -> None:
         from console.screen_pop import watch_offers
-        from console.screens.supervisor import make_supervisor_screen
         from core.calls.queue import QueueService
         from core.models import Role
 
@@ -129,6 +133,12 @@ class ConsoleApp(App[None]):
         assert services is not None
         agent = await services.agents.ensure(self.agent_name)
         if agent.role == Role.SUPERVISOR:
+            # The supervisor's screens bring the rules and analytics engines: imported in a
+            # thread (on the event loop they would freeze the console for seconds), and only
+            # for supervisors.
+            await asyncio.to_thread(_import_supervisor_screens)
+            from console.screens.supervisor import make_supervisor_screen
+
             self.is_supervisor = True
             self.install_screen(make_supervisor_screen(services, self.agent_name), "supervisor")
             self.push_screen("supervisor")
@@ -139,10 +149,10 @@ class ConsoleApp(App[None]):
         await watch_offers(services.engine, queue, self.agent_name, self._pop, agent.id)
 
     def _pop(self, caller_number: str, call_id: int) -> None:
-        from console.screens.supervisor import SUPERVISOR_SCREENS
-
+        supervisor = sys.modules.get("console.screens.supervisor")
+        screens = supervisor.SUPERVISOR_SCREENS if supervisor is not None else ()
         # A ringing call comes first: leave the supervisor's screens for the agent screen.
-        while isinstance(self.screen, SUPERVISOR_SCREENS):
+        while screens and isinstance(self.screen, screens):
             self.pop_screen()
         self.agent_screen.pop_caller(caller_number, call_id)
 
