@@ -383,6 +383,7 @@ class AgentScreen(Screen[None]):
             self._show_figures(customer_id, profile)
         if profile is None and self._loyalty_panel:  # the panel came while reading
             self.load_figures(customer_id)
+        self.record_view(customer_id)
         call = self.query_one(CallPanel).call
         if call is not None and call.customer_id is None and call.call_id is not None:
             await self._link(call, customer_id)
@@ -390,6 +391,14 @@ class AgentScreen(Screen[None]):
         call = self.query_one(CallPanel).call
         if with_offers and call is not None and call.customer_id == customer_id:
             self.load_offers(customer_id)
+
+    @work(group="audit", exit_on_error=False)
+    async def record_view(self, customer_id: int) -> None:
+        """Every opened customer is in the audit trail (who saw whom, and when)."""
+        try:
+            await self.services.audit.record(self.agent_name, "view", customer_id, "agent screen")
+        except Exception as error:  # noqa: BLE001 - never in the agent's way; say it once
+            self.log.warning(f"audit record failed: {error}")
 
     async def _link(self, call: ActiveCall, customer_id: int) -> None:
         assert call.call_id is not None and self.overview is not None

@@ -115,6 +115,8 @@ async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Ser
     assert (stored.channel, stored.outcome, stored.agent) == ("phone", "resolved", "maria")
     assert agent.user_name == "maria" and agent.state in ("available", "offline")
     assert drafts == []
+    views = await services.audit.for_customer(first)
+    assert [(v.actor, v.action) for v in views][-1] == ("maria", "view")
 
 
 class SlowFirstSearch:
