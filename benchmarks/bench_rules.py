@@ -27,22 +27,11 @@ from pathlib import Path
 import cel
 import rule_engine
 
+from core.analytics.rfm import SEGMENTS
 from core.rules.engine import CallFacts, CustomerHistory, arbitrate, decide
 from core.rules.loader import parse_rules
 from core.rules.schema import CUSTOMER
 
-SEGMENTS = [
-    "Champions",
-    "Loyal Customers",
-    "Potential Loyalists",
-    "New Customers",
-    "Promising",
-    "Need Attention",
-    "About to Sleep",
-    "At Risk",
-    "Can't Lose Them",
-    "Hibernating",
-]
 PRODUCTS = [
     "MOBILE_BASIC",
     "MOBILE_PLUS",
@@ -149,7 +138,7 @@ def sample_customer(rng: random.Random) -> dict[str, object]:
         r_score=rng.randint(1, 5),
         f_score=rng.randint(1, 5),
         m_score=rng.randint(1, 5),
-        rfm_segment=rng.choice(SEGMENTS),
+        rfm_segment=rng.choice(list(SEGMENTS)),
         expected_purchases=rng.uniform(0, 5),
         p_alive=rng.random(),
         churn_risk=rng.random(),

@@ -20,27 +20,12 @@ class DatabaseProblem(Exception):
     """The database cannot be used as it is (unreachable, or an older schema)."""
 
 
-async def _prepare_database(url: str) -> str | None:
-    """Migrate a new database; return a message when an existing one is out of date."""
-    from core.db import current_revision, head_revision, make_engine, upgrade_database
-
-    engine = make_engine(url)
-    try:
-        revision = await current_revision(engine)
-    finally:
-        await engine.dispose()
-    if revision is None:
-        await asyncio.to_thread(upgrade_database, url)
-        return None
-    if revision != head_revision():
-        return f"the database is at revision {revision}; run `frontline db upgrade` first"
-    return None
-
-
 def load_services(obj: CliContext) -> Services:
     """Check (or create) the database and build the services. Blocking: run it in a thread."""
     try:
-        problem = asyncio.run(_prepare_database(obj.database_url))
+        from core.db import prepare_database
+
+        problem = asyncio.run(prepare_database(obj.database_url))
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
         raise DatabaseProblem(
             f"cannot open the database {obj.display_database_url}: {error}"
