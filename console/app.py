@@ -122,7 +122,9 @@ class ConsoleApp(App[None]):
             raise
         except Exception as error:  # noqa: BLE001 - the console goes on without screen pops
             self.log.error(f"call feed stopped: {error!r}")
-            self.notify(f"Calls will not pop up: {error}", severity="error", timeout=10)
+            self.notify(
+                f"Calls will not pop up: {error}", severity="error", timeout=10, markup=False
+            )
 
     async def _follow_calls(self) -> None:
         from console.screen_pop import watch_offers

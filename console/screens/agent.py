@@ -215,7 +215,12 @@ class AgentScreen(Screen[None]):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             self.log.error(f"worker {event.worker.name} failed: {error!r}")
-            self.notify(f"Something went wrong: {error}", title="Internal error", severity="error")
+            self.notify(
+                f"Something went wrong: {error}",
+                title="Internal error",
+                severity="error",
+                markup=False,
+            )
 
     # --- services: loaded in the background so that the agent can type at once -------------
 
@@ -261,7 +266,9 @@ class AgentScreen(Screen[None]):
         try:
             self.agent = await self.services.agents.ensure(self.agent_name)
         except Exception as error:  # noqa: BLE001 - the agent must know why nothing saves
-            self.notify(f"Cannot reach the database: {error}", severity="error", timeout=30)
+            self.notify(
+                f"Cannot reach the database: {error}", severity="error", timeout=30, markup=False
+            )
             return
         assert self.agent.id is not None
         await self.services.calls.sign_in(self.agent.id)
@@ -365,7 +372,7 @@ class AgentScreen(Screen[None]):
                 self._profile(customer_id),
             )
         except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not open the customer: {error}", severity="error")
+            self.notify(f"Could not open the customer: {error}", severity="error", markup=False)
             return
         with self.app.batch_update():
             self.customer_id = customer_id
@@ -405,7 +412,7 @@ class AgentScreen(Screen[None]):
         try:
             await self.services.calls.identify(call.call_id, customer_id)
         except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not link the caller: {error}", severity="error")
+            self.notify(f"Could not link the caller: {error}", severity="error", markup=False)
             return
         panel = self.query_one(CallPanel)
         panel.show(
@@ -539,7 +546,7 @@ class AgentScreen(Screen[None]):
         try:
             await self.services.offers.record_response(presentation_id, response, reason)
         except Exception as error:  # noqa: BLE001
-            self.notify(f"The answer was not recorded: {error}", severity="error")
+            self.notify(f"The answer was not recorded: {error}", severity="error", markup=False)
             return
         self._offers_open.discard(presentation_id)
         self._confirm_finish = False
@@ -582,7 +589,7 @@ class AgentScreen(Screen[None]):
                 self.agent.id, customer_id, caller_number, call_id
             )
         except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not start the call: {error}", severity="error")
+            self.notify(f"Could not start the call: {error}", severity="error", markup=False)
             return
         assert call.answered_at is not None
         known = customer_id is not None and customer_id == self.customer_id
@@ -720,7 +727,7 @@ class AgentScreen(Screen[None]):
             if call.customer_id is not None
             else f"unknown caller {call.caller_number}".strip()
         )
-        self.notify(f"Call saved: {clean(who)}.", title="Saved")
+        self.notify(f"Call saved: {clean(who)}.", title="Saved", markup=False)
         if interaction is not None and interaction.customer_id == self.customer_id:
             self.open_customer(interaction.customer_id, with_offers=False)
 
@@ -755,7 +762,7 @@ class AgentScreen(Screen[None]):
         try:
             hits = await self.services.search.by_phone(caller_number, limit=10)
         except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not look the caller up: {error}", severity="error")
+            self.notify(f"Could not look the caller up: {error}", severity="error", markup=False)
             hits = []
         if len(hits) == 1:
             await self._open_and_take(hits[0].customer_id, caller_number, call_id)

@@ -180,7 +180,9 @@ class ScoreForm(ModalScreen[bool]):
                 points[criterion.name] = int(field.value)
             except ValueError:
                 field.focus()
-                self.notify(f"Give points for {clean(criterion.name)}.", severity="error")
+                self.notify(
+                    f"Give points for {clean(criterion.name)}.", severity="error", markup=False
+                )
                 return
         self.save(points, self.query_one("#coaching-note", TextArea).text)
 
@@ -191,7 +193,7 @@ class ScoreForm(ModalScreen[bool]):
         except ReviewError as error:
             self.notify(clean(str(error)), severity="error")
             return
-        self.app.notify(f"Scored call {stored.call_id}: {stored.percent:.0f}%.")
+        self.app.notify(f"Scored call {stored.call_id}: {stored.percent:.0f}%.", markup=False)
         self.dismiss(True)
 
 
@@ -340,7 +342,7 @@ class CallReviewScreen(Screen[None]):
         try:
             rows = await self.reviews.calls(wanted)
         except Exception as error:  # noqa: BLE001 - say so, keep the last list
-            self.notify(f"Could not load calls: {clean(error)}", severity="error")
+            self.notify(f"Could not load calls: {clean(error)}", severity="error", markup=False)
             return
         if wanted != self.current_filter():  # drop stale answers
             return

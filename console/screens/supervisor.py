@@ -191,7 +191,9 @@ class SupervisorScreen(Screen[None]):
             snapshot = await self.queue.snapshot(now)
             team = await self.queue.team(now)
         except Exception as error:  # noqa: BLE001 - show it, keep the last figures
-            self.notify(f"Could not load the queue: {error}", severity="error", timeout=5)
+            self.notify(
+                f"Could not load the queue: {error}", severity="error", timeout=5, markup=False
+            )
         else:
             self.query_one(QueueBoard).show(snapshot)
             self.query_one(TeamBoard).show(team)
