@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
+from console import single_layout
 from console.keymap import APP_BINDINGS, SUPERVISOR_TOGGLE, parse_keymap
 from console.screens.agent import AgentScreen
 from console.screens.help import HelpScreen
+
+single_layout.install()
 
 if TYPE_CHECKING:
     from core.config import Settings

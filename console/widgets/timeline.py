@@ -15,11 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
-from textual.widgets.data_table import ColumnKey
+from textual.widgets import Static
 
 from console.keymap import CHANNEL_KEYS, TIMELINE_BINDINGS
 from console.safe_text import clean, safe_text
+from console.widgets.history_table import Cell, Column, HistoryTable
 from console.widgets.local_time import when
 
 if TYPE_CHECKING:  # the console starts before the database layer is imported
@@ -39,14 +39,20 @@ NEAR_END = 25
 
 
 SHORT_CHANNEL = {"sales_visit": "visit"}
-FIXED_WIDTHS = {"when": 16, "channel": 6, "outcome": 12, "agent": 10}
+COLUMNS = (
+    Column("when", "When", 16),
+    Column("channel", "Chan.", 6),
+    Column("subject", "Subject", 20, flexible=True),
+    Column("outcome", "Outcome", 12),
+    Column("agent", "Agent", 10),
+)
 
 
 def _channel(name: str) -> str:
     return name.replace("_", " ")
 
 
-class HistoryTable(DataTable[Text]):
+class HistoryRows(HistoryTable):
     """The history rows; single keys filter by channel (it never takes text)."""
 
     BINDINGS = [
@@ -59,19 +65,6 @@ class HistoryTable(DataTable[Text]):
         timeline = self.parent.parent if self.parent is not None else None
         if isinstance(timeline, Timeline):
             timeline.request_filter(channel)
-
-    def on_resize(self) -> None:
-        # The subject takes whatever width the fixed columns leave, so nothing is cut off
-        # at 80 columns and nothing is wasted at 120.
-        padding = 2 * self.cell_padding * (len(FIXED_WIDTHS) + 1)
-        width = max(
-            10, self.scrollable_content_region.width - sum(FIXED_WIDTHS.values()) - padding - 1
-        )
-        column = self.columns.get(ColumnKey("subject"))
-        if column is not None and column.width != width:
-            column.width = width
-            self._require_update_dimensions = True
-            self.refresh()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -86,7 +79,7 @@ class Timeline(Vertical):
     DEFAULT_CSS = """
     Timeline { height: 1fr; }
     Timeline > #timeline-filters { height: auto; max-height: 2; padding: 0 1; }
-    Timeline > Vertical > HistoryTable { height: 1fr; }
+    Timeline > Vertical > HistoryRows { height: 1fr; overflow-y: scroll; }
     Timeline > #timeline-notes { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
     """
 
@@ -115,18 +108,12 @@ class Timeline(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-filters")
         with Vertical():
-            table: HistoryTable = HistoryTable(cursor_type="row", zebra_stripes=True)
-            table.add_column("When", width=FIXED_WIDTHS["when"], key="when")
-            table.add_column("Chan.", width=FIXED_WIDTHS["channel"], key="channel")
-            table.add_column("Subject", width=20, key="subject")
-            table.add_column("Outcome", width=FIXED_WIDTHS["outcome"], key="outcome")
-            table.add_column("Agent", width=FIXED_WIDTHS["agent"], key="agent")
-            yield table
+            yield HistoryRows(COLUMNS)
         yield Static(id="timeline-notes")
 
     @property
-    def table(self) -> HistoryTable:
-        return self.query_one(HistoryTable)
+    def table(self) -> HistoryRows:
+        return self.query_one(HistoryRows)
 
     def reset(self, channel: str | None, counts: dict[str, int] | None = None) -> None:
         """Empty the table for a new customer or filter; pages follow with `append`."""
@@ -150,15 +137,15 @@ class Timeline(Vertical):
         table.add_rows(
             [
                 (
-                    safe_text(when(item.at, self.zone)),
-                    safe_text(
+                    Cell(when(item.at, self.zone)),
+                    Cell(
                         ("↓" if item.direction == "inbound" else "↑")
                         + SHORT_CHANNEL.get(item.channel, item.channel),
                         CHANNEL_STYLES.get(item.channel, ""),
                     ),
-                    safe_text(item.subject),
-                    safe_text(item.outcome),
-                    safe_text(item.agent, "dim"),
+                    Cell(clean(item.subject)),
+                    Cell(clean(item.outcome or "")),
+                    Cell(clean(item.agent or ""), "dim"),
                 )
                 for item in items
             ]
@@ -216,7 +203,7 @@ class Timeline(Vertical):
             )
         )
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_history_table_row_highlighted(self, event: HistoryTable.RowHighlighted) -> None:
         event.stop()
         row = event.cursor_row
         self._show_notes(row)
