@@ -11,9 +11,12 @@ with one extra customer, C99999999, who has 5,000 interactions:
 - keystroke to results: the console runs headless (Textual's Pilot) at 120×40; real customer
   names are typed one key at a time, each key timed inside the console from the search box's
   change to the first screen refresh after the result list was updated (search included).
-- open a customer with 5,000 interactions: from the request to the fully drawn screen (header,
-  contact points, products, first page of the history, loyalty figures), alternating with
-  another customer so that every open really redraws.
+- open a customer with 5,000 interactions: from the request to the end of the first screen
+  update that carries the customer (header, contact points, products, first page of the
+  history, loyalty figures: the worker applies them all in one batch, so that frame is the
+  fully drawn screen), alternating with another customer so that every open really redraws.
+  Also printed: the time until the console is idle again, background work included (the
+  audit-trail write of the opening, the change feed noticing it).
 
 Targets (issue 5): start < 1.0 s; keystroke p95 < 50 ms; open p95 < 100 ms.
 """
@@ -195,6 +198,8 @@ def sample_names(db: Path, n: int, seed: int) -> list[str]:
 
 async def in_console(db: Path, names: list[str], opens: int) -> tuple[list[float], list[float]]:
     """(keystroke seconds, open seconds), measured in a headless console at 120×40."""
+    from textual.screen import Screen
+
     from console.app import ConsoleApp
     from console.screens.agent import AgentScreen
     from console.widgets.customer_list import CustomerList
@@ -207,6 +212,7 @@ async def in_console(db: Path, names: list[str], opens: int) -> tuple[list[float
     keys: list[float] = []
     openings: list[float] = []
     open_cpu: list[float] = []
+    settled: list[float] = []
     # Keystroke to results, measured inside the console: from the search box's change
     # (the key has been handled) to the first screen refresh after the result list changed.
     typed_at: dict[int, float] = {}
@@ -244,19 +250,36 @@ async def in_console(db: Path, names: list[str], opens: int) -> tuple[list[float
             assert results.hits, f"nothing found for {name!r}"
         long_id = (await services.customers.by_external_id(BENCH_CUSTOMER)).id
         other = results.hits[0].customer_id
+        # Drawn: the end of the first screen update that carries the opened customer (the
+        # worker applies header, contacts, products, figures and history in one batch).
+        drawn: list[float] = []
+        original_refresh = Screen._compositor_refresh
+
+        def compositor_refresh(self: Screen[object]) -> None:
+            original_refresh(self)
+            if not drawn and getattr(self, "customer_id", None) == long_id:
+                drawn.append(time.perf_counter())
+
+        Screen._compositor_refresh = compositor_refresh  # type: ignore[method-assign]
         for i in range(opens * 2):
             target = long_id if i % 2 == 0 else other
+            drawn.clear()
             started = time.perf_counter()
             cpu = time.process_time()
             screen.open_customer(target)
             await settle(app)
             await pilot.pause()
             if target == long_id:
-                openings.append(time.perf_counter() - started)
+                assert drawn, "the customer was never drawn"
+                openings.append(drawn[0] - started)
+                settled.append(time.perf_counter() - started)
                 open_cpu.append(time.process_time() - cpu)
                 assert len(screen.query_one("#timeline").items) > 0
+        Screen._compositor_refresh = original_refresh  # type: ignore[method-assign]
     CPU["per key"] = cpu_typing / max(1, len(keys))
     CPU["per open"] = statistics.median(open_cpu)
+    CPU["open settled p95"] = p95(settled)
+    CPU["open settled p50"] = statistics.median(settled)
     return keys, openings
 
 
@@ -308,6 +331,10 @@ def main() -> None:
     print(
         f"open {HISTORY:,}-interaction customer: p50 {statistics.median(opens) * ms:.1f} ms, "
         f"p95 {p95(opens) * ms:.1f} ms over {len(opens)} opens (target p95 < 100 ms)"
+    )
+    print(
+        f"open, until idle (background work such as the audit-trail write done too): "
+        f"p50 {CPU['open settled p50'] * ms:.1f} ms, p95 {CPU['open settled p95'] * ms:.1f} ms"
     )
     print(f"start to ready, CPU of the process: median {statistics.median(start_cpu):.2f} s")
     print(
