@@ -60,9 +60,10 @@ async def _lookup(obj: CliContext, query: str) -> dict[str, Any]:
     from core.search.service import SearchService
 
     engine = null_pool_engine(obj.database_url)
+    sessions = make_sessions(engine)
+    search = SearchService(sessions)
     try:
-        sessions = make_sessions(engine)
-        found = await SearchService(sessions).search(query, SHORT_LIST + 1)
+        found = await search.search(query, SHORT_LIST + 1)
         hits, more = found[:SHORT_LIST], len(found) > SHORT_LIST
         lookups = LookupService(sessions)
         card = None
@@ -74,6 +75,7 @@ async def _lookup(obj: CliContext, query: str) -> dict[str, Any]:
             shown, customer_id = (f"list of {len(hits)}" if hits else "nothing"), None
         await lookups.record(obj.settings.agent_name, query, customer_id, shown)
     finally:
+        await search.close()
         await engine.dispose()
     return {
         "q": query,

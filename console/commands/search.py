@@ -58,8 +58,8 @@ async def _one(obj: CliContext, query: str, limit: int) -> dict[str, Any]:
     from core.search.service import SearchService
 
     engine = null_pool_engine(obj.database_url)
+    service = SearchService(make_sessions(engine))
     try:
-        service = SearchService(make_sessions(engine))
         hits = await service.search(query, limit)
         return result_json(query, hits, service.last_ms)
     except Exception as error:  # noqa: BLE001 - say which database and stop
@@ -67,6 +67,7 @@ async def _one(obj: CliContext, query: str, limit: int) -> dict[str, Any]:
             DATABASE_ERROR.format(url=obj.display_database_url, error=error)
         ) from error
     finally:
+        await service.close()
         await engine.dispose()
 
 
@@ -99,6 +100,7 @@ async def _batch(obj: CliContext, lines: TextIO, out: TextIO, limit: int) -> Non
             DATABASE_ERROR.format(url=obj.display_database_url, error=error)
         ) from error
     finally:
+        await service.close()
         await engine.dispose()
 
 

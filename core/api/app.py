@@ -103,6 +103,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await search.close()
         if own_engine:
             await db.dispose()
 

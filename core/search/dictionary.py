@@ -84,8 +84,8 @@ class Dictionary:
         self._generation = -1
         self._version = -1
         self._max_id = 0
-        self._pairs: dict[str, int] = {}
-        """Pair pseudo-word ("a+b") -> how many names hold both words."""
+        self._pairs: dict[str, tuple[int, int]] = {}
+        """Pair pseudo-word ("a+b") -> (its id, how many names hold both words)."""
         self._total_df = 0
 
     @property
@@ -131,8 +131,8 @@ class Dictionary:
         full = not self._sorted
         for wid, word, df in added:
             self._max_id = max(self._max_id, wid)
-            if PAIR in word:  # pair pseudo-words: only their length, to plan a search
-                self._pairs[word] = df
+            if PAIR in word:  # pair pseudo-words: their id and length, to plan a search
+                self._pairs[word] = (wid, df)
                 continue
             self._words[word] = (wid, df)
             self._total_df += df
@@ -242,7 +242,18 @@ class Dictionary:
 
     def pair_df(self, first: str, second: str) -> int:
         """How many names hold both words (0 when none does)."""
-        return self._pairs.get(PAIR.join(sorted((first, second))), 0)
+        return self._pairs.get(PAIR.join(sorted((first, second))), (0, 0))[1]
+
+    def pair_id(self, pair: str) -> int | None:
+        """The id of a pair pseudo-word ("a+b", sorted), None when no name holds both."""
+        entry = self._pairs.get(pair)
+        return None if entry is None else entry[0]
+
+    def prefix_ids(self, low: str, high: str) -> list[int]:
+        """The ids of every word in [low, high) (a prefix too common to list as matches)."""
+        start = bisect.bisect_left(self._sorted, low)
+        end = bisect.bisect_left(self._sorted, high, lo=start)
+        return [self._words[w][0] for w in self._sorted[start:end]]
 
     def word_id(self, word: str) -> int | None:
         entry = self._words.get(word)

@@ -12,14 +12,15 @@ exact > prefix > typo, then rapidfuzz closeness, then (per customer) the latest 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from core.search.bulk import PAIR
-from core.search.details import Detail, activity_stamp, load_details
+from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
 from core.search.reader import Reader, Rows
 
@@ -80,11 +81,93 @@ def pair_cost(a: WordMatches, b: WordMatches, dictionary: Dictionary) -> float:
     return cost
 
 
-class _Statement:
-    """Builds one SQL statement with uniquely named parameters."""
+@dataclass(frozen=True)
+class Driver:
+    """One posting list to read: names holding `word_id`, in rank order."""
 
-    def __init__(self) -> None:
+    word_id: int
+    cap: int
+    """Postings read at most."""
+    keep: int
+    """Names kept at most (those holding a word of every set in `checks`)."""
+    checks: tuple[int, ...]
+    """Indexes of the other word sets a kept name must match."""
+
+
+def plan(
+    sets: Sequence[WordMatches], members: Sequence[int], per_word: int, dictionary: Dictionary
+) -> list[Driver]:
+    """The posting lists to read for names matching every set in `members`.
+
+    Either one set's words drive (each stopping after `per_word` names or a bounded scan), or
+    two sets drive together through their pairs' posting lists ("garcia+lopez" is far shorter
+    than either word's list). The plan reading the fewest postings wins; a plan that leaves
+    some meanings of a word unread counts as dearer.
+
+    Args:
+        sets: the query words' matches (none empty).
+        members: the indexes of the sets every name must match.
+        per_word: names kept per driving posting list.
+        dictionary: the dictionary (for the pairs' ids and lengths).
+    """
+    plans: list[tuple[float, int, int]] = [(single_cost(sets[i]), i, -1) for i in members]
+    for i, j in itertools.combinations(members, 2):
+        if sets[i].prefix_range is None and sets[j].prefix_range is None:
+            plans.append((pair_cost(sets[i], sets[j], dictionary), i, j))
+    _, i, j = min(plans)
+    drivers: list[Driver] = []
+    if j < 0:
+        first = sets[i]
+        checks = tuple(k for k in members if k != i)
+        for position, word_id in enumerate(first.ranked_ids[:DRIVING_WORDS]):
+            likely = position < first.best
+            cap, keep = (SCAN_CAP, per_word) if likely else (SECONDARY_CAP, per_word // 3)
+            drivers.append(Driver(int(word_id), cap, keep, checks))
+        return drivers
+    a, b = sets[i], sets[j]
+    pairs: dict[str, int] = {}
+    for x_rank, x in enumerate(a.ranked_words[:PAIR_WORDS]):
+        for y_rank, y in enumerate(b.ranked_words[:PAIR_WORDS]):
+            if x != y:
+                # The likeliest meanings of both words keep the most names.
+                likely = x_rank < a.best and y_rank < b.best
+                pair = PAIR.join(sorted((x, y)))
+                pairs[pair] = max(pairs.get(pair, 0), per_word if likely else per_word // 3)
+    checks = tuple(k for k in members if k not in (i, j))
+    for pair, keep in sorted(pairs.items()):
+        pair_id = dictionary.pair_id(pair)
+        if pair_id is not None:  # no name holds both words: nothing to read
+            drivers.append(Driver(pair_id, SCAN_CAP, keep, checks))
+    # Rarer meanings beyond the pairs: a short scan each.
+    for k, s in ((i, a), (j, b)):
+        others = tuple(m for m in members if m != k)
+        for word_id in s.ranked_ids[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]:
+            drivers.append(Driver(int(word_id), SECONDARY_CAP, per_word // 3, others))
+    return drivers
+
+
+def whole_name_keys(sets: Sequence[WordMatches]) -> list[str]:
+    """The sorted keys of names made of exactly the typed words (or typos), in any order."""
+    choices = []
+    for s in sets:
+        close = sorted((p, w) for w, p in s.penalties.items() if p not in (PREFIX, PREFIX_TYPO))
+        if not close:
+            return []
+        choices.append([w for _, w in close[:WHOLE_NAME_CHOICES]])
+    combos = itertools.islice(itertools.product(*choices), WHOLE_NAME_COMBINATIONS)
+    return sorted({" ".join(sorted(combo)) for combo in combos})
+
+
+class _Statement:
+    """Builds the candidate statement as SQL text, with uniquely named parameters.
+
+    Used where statements are cheap to prepare (SQLite): each posting list is its own
+    subquery with the word ids written in, so SQLite plans every one for its words.
+    """
+
+    def __init__(self, sets: Sequence[WordMatches]) -> None:
         self.params: dict[str, Any] = {}
+        self._sets = sets
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -105,81 +188,95 @@ class _Statement:
             parts.append(f"{alias}.word_id IN ({words})")
         return "(" + " OR ".join(parts) + ")"
 
-    def _scan(self, driver: str, where: str, cap: int, per_word: int) -> str:
-        return (
-            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id FROM search_posting "
-            f"WHERE word_id = {driver} ORDER BY name_id LIMIT {cap}) p "
-            f"{where} LIMIT {per_word}) s"
-        )
-
-    def _checks(self, sets: Sequence[WordMatches]) -> str:
-        checks = [
+    def _checks(self, checks: Sequence[int]) -> str:
+        sets = [self._sets[k] for k in checks]
+        tests = [
             f"EXISTS (SELECT 1 FROM search_name_word x WHERE x.name_id = p.name_id "
             f"AND {self.membership('x', s)})"
             # The rarest word first: most candidates fail it and skip the other checks.
             for s in sorted(sets, key=lambda s: (s.prefix_range is not None, s.postings))
         ]
-        return f"WHERE {' AND '.join(checks)}" if checks else ""
+        return f"WHERE {' AND '.join(tests)}" if tests else ""
 
-    def scan(self, sets: Sequence[WordMatches], per_word: int, dictionary: Dictionary) -> list[str]:
-        """Subqueries: names with a word of every set, driven by the cheapest posting lists.
+    def scan(self, driver: Driver) -> str:
+        return (
+            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id FROM search_posting "
+            f"WHERE word_id = {driver.word_id} ORDER BY name_id LIMIT {driver.cap}) p "
+            f"{self._checks(driver.checks)} LIMIT {driver.keep}) s"
+        )
 
-        Either one set's words drive (each stopping after `per_word` names or a bounded
-        scan), or two sets drive together through their pairs' posting lists ("garcia+lopez"
-        is far shorter than either word's list). The plan reading the fewest postings wins;
-        a plan that leaves some meanings of a word unread counts as dearer.
+    def statement(self, drivers: Sequence[Driver], keys: Sequence[str]) -> str:
+        """Candidate names: those `drivers` keep and those whose sorted key is in `keys`."""
+        parts = [self.scan(driver) for driver in drivers]
+        if keys:
+            marks = ", ".join(self.bind(key) for key in keys)
+            parts.append(f"SELECT id FROM search_name WHERE sorted_key IN ({marks})")
+        if not parts:
+            return META
+        return (
+            f"{META} UNION ALL SELECT n.id, n.key, 0 FROM search_name n WHERE n.id IN ("
+            + " UNION ALL ".join(parts)
+            + ")"
+        )
 
-        Args:
-            sets: the query words' matches (none empty).
-            per_word: names kept per driving posting list.
-            dictionary: the dictionary (for the pairs' lengths).
-        """
-        plans: list[tuple[float, int, int]] = [(single_cost(s), i, -1) for i, s in enumerate(sets)]
-        for i, j in itertools.combinations(range(len(sets)), 2):
-            if sets[i].prefix_range is None and sets[j].prefix_range is None:
-                plans.append((pair_cost(sets[i], sets[j], dictionary), i, j))
-        _, i, j = min(plans)
-        parts: list[str] = []
-        if j < 0:
-            first = sets[i]
-            where = self._checks([s for k, s in enumerate(sets) if k != i])
-            for position, word_id in enumerate(first.ranked_ids[:DRIVING_WORDS]):
-                likely = position < first.best
-                cap, keep = (SCAN_CAP, per_word) if likely else (SECONDARY_CAP, per_word // 3)
-                parts.append(self._scan(str(int(word_id)), where, cap, keep))
-            return parts
-        a, b = sets[i], sets[j]
-        pairs: dict[str, int] = {}
-        for x_rank, x in enumerate(a.ranked_words[:PAIR_WORDS]):
-            for y_rank, y in enumerate(b.ranked_words[:PAIR_WORDS]):
-                if x != y:
-                    # The likeliest meanings of both words keep the most names.
-                    likely = x_rank < a.best and y_rank < b.best
-                    pair = PAIR.join(sorted((x, y)))
-                    pairs[pair] = max(pairs.get(pair, 0), per_word if likely else per_word // 3)
-        where = self._checks([s for k, s in enumerate(sets) if k not in (i, j)])
-        for pair, keep in sorted(pairs.items()):
-            driver = f"(SELECT id FROM search_word WHERE word = {self.bind(pair)})"
-            parts.append(self._scan(driver, where, SCAN_CAP, keep))
-        # Rarer meanings beyond the pairs: a short scan each.
-        for k, s in ((i, a), (j, b)):
-            where = self._checks([t for m, t in enumerate(sets) if m != k])
-            for word_id in s.ranked_ids[PAIR_WORDS : PAIR_WORDS + SECONDARY_WORDS]:
-                parts.append(self._scan(str(int(word_id)), where, SECONDARY_CAP, per_word // 3))
-        return parts
 
-    def whole_names(self, sets: Sequence[WordMatches]) -> list[str]:
-        """A subquery for names made of exactly the typed words (or typos), in any order."""
-        choices = []
-        for s in sets:
-            close = sorted((p, w) for w, p in s.penalties.items() if p not in (PREFIX, PREFIX_TYPO))
-            if not close:
-                return []
-            choices.append([w for _, w in close[:WHOLE_NAME_CHOICES]])
-        combos = itertools.islice(itertools.product(*choices), WHOLE_NAME_COMBINATIONS)
-        keys = sorted({" ".join(sorted(combo)) for combo in combos})
-        marks = ", ".join(self.bind(key) for key in keys)
-        return [f"SELECT id FROM search_name WHERE sorted_key IN ({marks})"]
+META = (
+    "SELECT -1, '', value FROM search_meta WHERE key = 'generation' "
+    "UNION ALL SELECT -2, '', value FROM search_meta WHERE key = 'words'"
+)
+
+_ARRAY_SCAN = (
+    "SELECT c.name_id FROM d CROSS JOIN LATERAL (SELECT p.name_id FROM (SELECT name_id "
+    "FROM search_posting WHERE word_id = d.word_id ORDER BY name_id LIMIT d.cap) p "
+    "WHERE d.mask = 0 OR coalesce((SELECT bit_or((CAST(:bits AS jsonb) ->> x.word_id::text)::int) "
+    "FROM search_name_word x WHERE x.name_id = p.name_id), 0) & d.mask = d.mask "
+    "LIMIT d.keep) c"
+)
+ARRAY_CANDIDATES = (
+    "WITH d AS (SELECT * FROM unnest(CAST(:words AS int[]), CAST(:caps AS int[]), "
+    "CAST(:keeps AS int[]), CAST(:masks AS int[]), CAST(:later AS int[])) "
+    "AS d(word_id, cap, keep, mask, later)), "
+    f"first AS MATERIALIZED ({_ARRAY_SCAN} WHERE d.later = 0 "
+    "UNION SELECT id FROM search_name WHERE sorted_key = ANY(CAST(:keys AS text[]))), "
+    f"more AS ({_ARRAY_SCAN} WHERE d.later = 1 AND (SELECT count(*) FROM first) < :limit) "
+    f"{META} UNION ALL SELECT n.id, n.key, 0 FROM search_name n WHERE n.id IN "
+    "(SELECT name_id FROM first UNION ALL SELECT name_id FROM more)"
+)
+"""The candidate statement where parameters can be arrays (asyncpg): one text for every
+query, so it is parsed and planned once per connection, not once per search (planning the
+spelled-out statement cost more than running it). Each driving posting list is a row of
+`d`; a name passes when its words, looked up in `bits` (word id -> bit of each query word
+set it belongs to), cover the driver's `mask`. Drivers marked `later` run only when the
+others found fewer than `limit` names."""
+
+
+def _array_params(
+    sets: Sequence[WordMatches],
+    drivers: Sequence[Driver],
+    keys: Sequence[str],
+    later: Sequence[Driver],
+    limit: int,
+    dictionary: Dictionary,
+) -> dict[str, Any]:
+    """The parameters of ARRAY_CANDIDATES."""
+    bits: dict[int, int] = {}
+    for k, s in enumerate(sets):
+        ids = list(s.ids)
+        if s.prefix_range is not None:
+            ids += dictionary.prefix_ids(*s.prefix_range)
+        for word_id in ids:
+            bits[word_id] = bits.get(word_id, 0) | (1 << k)
+    every = [*drivers, *later]
+    return {
+        "words": [d.word_id for d in every],
+        "caps": [d.cap for d in every],
+        "keeps": [d.keep for d in every],
+        "masks": [sum(1 << k for k in d.checks) for d in every],
+        "later": [0] * len(drivers) + [1] * len(later),
+        "bits": json.dumps({str(w): b for w, b in bits.items()}, separators=(",", ":")),
+        "keys": list(keys),
+        "limit": limit,
+    }
 
 
 def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int, float]:
@@ -211,57 +308,92 @@ def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int
 
 
 def _candidates(
-    db: Reader,
-    dictionary: Dictionary,
-    words: Sequence[str],
-    limit: int,
-    fallback: bool = False,
-) -> tuple[list[WordMatches], dict[int, str], tuple[int, int]]:
-    """The query's word sets, candidate names (id -> key) and the index's dictionary version."""
-    all_sets = [dictionary.match(word) for word in words]
+    db: Reader, dictionary: Dictionary, all_sets: Sequence[WordMatches], limit: int
+) -> tuple[dict[int, str], tuple[int, int]]:
+    """Candidate names (id -> key) and the index's dictionary version.
+
+    Names matching every query word; when fewer than `limit` do, also names matching all
+    words but one. With array parameters (PostgreSQL) that is one statement, the database
+    deciding whether to read the second kind; on SQLite (where a statement costs
+    microseconds, and a test inside the statement does not spare the scans) two.
+    """
     sets = [s for s in all_sets if not s.empty]
-    sql = _Statement()
-    per_word = max(NAMES_PER_WORD, limit * 3)
-    parts: list[str] = []
-    if sets and not fallback:
-        parts += sql.scan(sets, per_word, dictionary)
-        if len(sets) >= 2:
-            parts += sql.whole_names(sets)
-    elif len(sets) >= 2:
-        # Names matching all words but one, when too few match them all.
-        for skip in range(len(sets)):
-            parts += sql.scan(sets[:skip] + sets[skip + 1 :], max(limit, 10), dictionary)
-    statement = (
-        "SELECT -1, '', value FROM search_meta WHERE key = 'generation' "
-        "UNION ALL SELECT -2, '', value FROM search_meta WHERE key = 'words'"
-    )
-    if parts:
-        statement += (
-            " UNION ALL SELECT n.id, n.key, 0 FROM search_name n WHERE n.id IN ("
-            + " UNION ALL ".join(parts)
-            + ")"
-        )
+    everyone = list(range(len(sets)))
+    drivers: list[Driver] = []
+    keys: list[str] = []
+    if sets:
+        drivers = plan(sets, everyone, max(NAMES_PER_WORD, limit * 3), dictionary)
+    if len(sets) >= 2:
+        keys = whole_name_keys(sets)
+
+    def later() -> list[Driver]:
+        found: list[Driver] = []
+        for skip in everyone if len(sets) >= 2 else []:
+            members = [k for k in everyone if k != skip]
+            found += plan(sets, members, max(limit, 10), dictionary)
+        return found
+
+    if getattr(db, "arrays", False):
+        if not sets:
+            return _read_names(db, META, {})
+        params = _array_params(sets, drivers, keys, later(), limit, dictionary)
+        return _read_names(db, ARRAY_CANDIDATES, params)
+    sql = _Statement(sets)
+    names, version = _read_names(db, sql.statement(drivers, keys), sql.params)
+    if len(names) < limit and len(sets) >= 2:
+        sql = _Statement(sets)
+        more, _ = _read_names(db, sql.statement(later(), []), sql.params)
+        names.update(more)
+    return names, version
+
+
+def _read_names(
+    db: Reader, statement: str, params: Mapping[str, Any]
+) -> tuple[dict[int, str], tuple[int, int]]:
     names: dict[int, str] = {}
     meta = {-1: 0, -2: 0}
-    for nid, key, value in db.rows(statement, sql.params):
+    for nid, key, value in db.rows(statement, params):
         if nid < 0:
             meta[int(nid)] = int(value)
         else:
             names[int(nid)] = str(key)
-    return all_sets, names, (meta[-1], meta[-2])
+    return names, (meta[-1], meta[-2])
 
 
-def _namesakes(db: Reader, name_ids: Sequence[int], limit: int) -> Rows:
-    """(name id, customer id, last activity) of each name's `limit` most recently active."""
-    if not name_ids:
-        return []
+def _best_customers(
+    db: Reader, chosen: Sequence[int], group: Mapping[int, int], limit: int, every: bool
+) -> Rows:
+    """The `limit` best customers of the chosen names, with their details, in one statement.
+
+    Names come in groups of equal assessment (`group`: name id -> group number, best first).
+    Only the best groups holding `limit` customers between them are read (counted first on
+    the narrow name-customer table; all groups when `every`), and within them the most
+    recently active customers win: each row is the customer's details and its group.
+    """
+    params: dict[str, Any] = {"limit": limit, "every": int(every)}
+    if getattr(db, "arrays", False):
+        params["ids"] = list(chosen)
+        params["groups"] = [group[n] for n in chosen]
+        named = (
+            "g AS (SELECT * FROM unnest(CAST(:ids AS int[]), CAST(:groups AS int[])) "
+            "AS g(name_id, grp))"
+        )
+    else:  # integers written in: SQLite prepares a statement in microseconds
+        rows = ", ".join(f"({int(n)}, {int(group[n])})" for n in chosen)
+        named = f"g(name_id, grp) AS (VALUES {rows})"
     return db.rows(
-        "SELECT name_id, id, last_activity_at FROM (SELECT nc.name_id, c.id, "
-        "c.last_activity_at, ROW_NUMBER() OVER (PARTITION BY nc.name_id "
-        "ORDER BY c.last_activity_at DESC NULLS LAST, c.id) AS place "
-        "FROM search_name_customer nc JOIN customer c ON c.id = nc.customer_id "
-        "WHERE nc.name_id IN :ids) ranked WHERE place <= :limit",
-        {"ids": list(name_ids), "limit": limit},
+        f"WITH {named}, "
+        "counted AS (SELECT g.grp, count(*) AS n FROM g "
+        "JOIN search_name_customer nc ON nc.name_id = g.name_id GROUP BY g.grp), "
+        "kept AS (SELECT grp FROM (SELECT grp, sum(n) OVER (ORDER BY grp ROWS BETWEEN "
+        "UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM counted) k "
+        "WHERE coalesce(before, 0) < :limit OR :every = 1), "
+        "best AS (SELECT g.grp, c.id FROM g JOIN kept ON kept.grp = g.grp "
+        "JOIN search_name_customer nc ON nc.name_id = g.name_id "
+        "JOIN customer c ON c.id = nc.customer_id "
+        "ORDER BY g.grp, c.last_activity_at DESC NULLS LAST, c.id LIMIT :limit) "
+        f"SELECT {DETAIL_COLUMNS}, best.grp FROM best JOIN customer c ON c.id = best.id",
+        params,
     )
 
 
@@ -282,12 +414,12 @@ def search_names(
     words = list(words[:MAX_QUERY_WORDS])
     if not dictionary.loaded:
         dictionary.refresh(db)
-    all_sets, names, version = _candidates(db, dictionary, words, limit)
+    all_sets = [dictionary.match(word) for word in words]
+    names, version = _candidates(db, dictionary, all_sets, limit)
     if version != dictionary.version:  # another process added words or rebuilt the index
         dictionary.refresh(db)
-        all_sets, names, version = _candidates(db, dictionary, words, limit)
-    if len(names) < limit and len(words) >= 2:
-        names.update((_candidates(db, dictionary, words, limit, fallback=True))[1])
+        all_sets = [dictionary.match(word) for word in words]
+        names, version = _candidates(db, dictionary, all_sets, limit)
     if not names:
         return []
     query = " ".join(words)
@@ -301,32 +433,25 @@ def search_names(
         if assessed[nid] != last:  # namesakes tied at the cut are ranked by activity
             break
         chosen.append(nid)
-    # Customers of a better-assessed name always come first: only the best groups of tied
-    # names holding `limit` customers between them are read (counted on the narrow table),
-    # and of a name shared by hundreds ("sarah thomas") only its `limit` most recently active.
-    counts: dict[int, int] = dict(
-        db.rows(
-            "SELECT name_id, count(*) FROM search_name_customer WHERE name_id IN :ids "
-            "GROUP BY name_id",
-            {"ids": chosen},
-        )
-    )
-    cut = held = 0
-    while cut < len(chosen) and held < limit:
-        group = assessed[chosen[cut]]
-        while cut < len(chosen) and assessed[chosen[cut]] == group:
-            held += int(counts.get(chosen[cut], 0))
-            cut += 1
-    rows = _namesakes(db, chosen[:cut], limit)
-    if len(rows) < limit and cut < len(chosen):  # customers renamed meanwhile
-        rows += _namesakes(db, chosen[cut:], limit)
+    # Customers of a better-assessed name always come first, and namesakes by activity.
+    groups: list[tuple[int, int, float]] = []
+    group: dict[int, int] = {}
+    for nid in chosen:
+        if not groups or groups[-1] != assessed[nid]:
+            groups.append(assessed[nid])
+        group[nid] = len(groups) - 1
+    rows = _best_customers(db, chosen, group, limit, every=False)
+    if (
+        len(rows) < limit
+        and max((int(r[DETAIL_WIDTH]) for r in rows), default=-1) < len(groups) - 1
+    ):
+        rows = _best_customers(db, chosen, group, limit, every=True)  # customers renamed meanwhile
     ranking = []
-    for nid, cid, activity in rows:
-        matched, penalty, closeness = assessed[int(nid)]
+    for row in rows:
+        detail = Detail.from_row(row)
+        matched, penalty, closeness = groups[int(row[DETAIL_WIDTH])]
         score = matched * 1000 - penalty * 100 + closeness * 0.99
-        order = (-float(matched), float(penalty), -closeness, -activity_stamp(activity))
-        ranking.append((order, score, int(cid)))
-    ranking.sort()
-    best = ranking[:limit]
-    details = load_details(db, [cid for _, _, cid in best])
-    return [NameHit(details[cid], score, order) for order, score, cid in best if cid in details]
+        order = (-float(matched), float(penalty), -closeness, -detail.activity)
+        ranking.append((order, score, detail.customer_id, detail))
+    ranking.sort(key=lambda r: r[:3])
+    return [NameHit(detail, score, order) for order, score, _, detail in ranking[:limit]]

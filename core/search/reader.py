@@ -39,6 +39,10 @@ Rows = list[tuple[Any, ...]]
 
 
 class Reader(Protocol):
+    """Runs one SELECT. A reader whose `arrays` attribute is true passes list parameters
+    (other than `IN :name`) as PostgreSQL arrays, so statements can take `CAST(:ids AS
+    int[])` and keep one text whatever the number of ids."""
+
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
         """Every row of one SELECT."""
         ...
@@ -104,7 +108,10 @@ class SessionReader:
 
 
 class AsyncpgReader:
-    """Statements straight through asyncpg (inside `AsyncSession.run_sync`)."""
+    """Statements straight through asyncpg (inside a greenlet, as `AsyncSession.run_sync`)."""
+
+    arrays = True
+    """List parameters outside `IN :name` are passed as PostgreSQL arrays."""
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection

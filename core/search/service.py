@@ -9,17 +9,30 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 
 from core.search import engine
 from core.search.dictionary import Dictionary
 from core.search.normalize import Query, QueryKind, classify
-from core.search.reader import Reader, SqliteReader, open_sqlite, session_reader, sqlite_path
+from core.search.reader import (
+    AsyncpgReader,
+    Reader,
+    SqliteReader,
+    open_sqlite,
+    session_reader,
+    sqlite_path,
+)
 
 T = TypeVar("T")
+
+PG_SETTINGS = {"jit": "off"}
+"""Settings of the search's own PostgreSQL connection. JIT compiles a query the planner
+thinks dear (a long posting-list scan) for tens of milliseconds: more than running it."""
+_SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
 
 
 @dataclass(frozen=True)
@@ -45,8 +58,10 @@ class SearchService:
     """Finds customers by whatever the agent typed, from the index in the database.
 
     A search runs all its statements in one go (see core.search.reader): on a SQLite file in
-    one hop to this service's own thread and read-only connection, elsewhere in one
-    `run_sync` on a session.
+    one hop to this service's own thread and read-only connection; on PostgreSQL (asyncpg)
+    on this service's own connection, outside any transaction (no pool check-out, ping,
+    BEGIN or ROLLBACK round trips) and with its prepared statements kept; elsewhere in one
+    `run_sync` on a session. `close()` releases the connection.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -57,6 +72,14 @@ class SearchService:
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._pg_args: dict[str, Any] | None = None
+        if isinstance(bind, AsyncEngine) and bind.dialect.driver == "asyncpg":
+            _, args = bind.dialect.create_connect_args(bind.url)
+            self._pg_args = {k: v for k, v in args.items() if k not in _SQLALCHEMY_ONLY}
+        self._pg: Any = None
+        """The search's own asyncpg connection, opened on first use."""
+        self._pg_loop: asyncio.AbstractEventLoop | None = None
+        self._pg_lock: asyncio.Lock | None = None
         self.last_ms = 0.0
         """How long the latest search took, in milliseconds."""
 
@@ -103,12 +126,52 @@ class SearchService:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="search")
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, self._on_sqlite, work)
+        if self._pg_args is not None:
+            return await self._on_postgres(work)
         async with self._sessions() as session:
 
             def run(sync_session: Session) -> T:
                 return work(session_reader(sync_session))
 
             return await session.run_sync(run)
+
+    async def _on_postgres(self, work: Callable[[Reader], T]) -> T:
+        import asyncpg
+
+        loop = asyncio.get_running_loop()
+        if self._pg_loop is not loop:  # a connection serves the event loop that opened it
+            self._drop_pg()
+            self._pg_loop, self._pg_lock = loop, asyncio.Lock()
+        assert self._pg_lock is not None and self._pg_args is not None
+        async with self._pg_lock:  # one search at a time on the connection
+            if self._pg is None or self._pg.is_closed():
+                self._pg = await asyncpg.connect(**self._pg_args, server_settings=dict(PG_SETTINGS))
+            connection = self._pg
+            try:
+                return await greenlet_spawn(work, AsyncpgReader(connection))
+            except BaseException:
+                # Cancelled mid-statement or the server went away: start afresh next time.
+                self._drop_pg()
+                raise
+
+    def _drop_pg(self) -> None:
+        if self._pg is not None and not self._pg.is_closed():
+            self._pg.terminate()
+        self._pg = None
+
+    async def close(self) -> None:
+        """Close the search's own database connections (the service can still be used)."""
+        if self._pg is not None:
+            connection, self._pg = self._pg, None
+            if not connection.is_closed():
+                if self._pg_loop is asyncio.get_running_loop():
+                    await connection.close()
+                else:
+                    connection.terminate()
+        if self._connection is not None:
+            with self._lock:
+                self._connection.close()
+                self._connection = None
 
     def _on_sqlite(self, work: Callable[[Reader], T]) -> T:
         with self._lock:

@@ -69,6 +69,7 @@ class Services:
         _ = self.offers
 
     async def close(self) -> None:
+        await self.search.close()
         await self.engine.dispose()
 
 

@@ -231,6 +231,7 @@ async def test_imported_customers_are_found_by_search(
     assert [h.external_id for h in by_phone] == ["C00000002"]
     by_email = await search.search("john@example.co.uk")
     assert [h.external_id for h in by_email] == ["C00000003"]
+    await search.close()
 
 
 async def test_dry_run_writes_nothing(

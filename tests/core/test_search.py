@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -59,8 +60,10 @@ async def people(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
 
 
 @pytest.fixture
-def search(sessions: async_sessionmaker[AsyncSession]) -> SearchService:
-    return SearchService(sessions)
+async def search(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[SearchService]:
+    service = SearchService(sessions)
+    yield service
+    await service.close()
 
 
 async def top(search: SearchService, query: str, n: int = 1) -> list[int]:

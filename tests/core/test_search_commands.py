@@ -192,4 +192,5 @@ async def test_index_updated_by_another_process(db_url: str) -> None:
     assert [hit.customer_id for hit in await search.search("lucia zubiaur")][:1] == [
         people["lucia"]
     ]
+    await search.close()
     await engine.dispose()
