@@ -6,7 +6,7 @@
 
 Customers come from the demo generator (benchmarks.demo_db); their customer, contact point
 and loyalty rows are copied into a fresh database (benchmarks/data/search-N.db, and a
-PostgreSQL database `frontline_bench_search` with --postgres), the index is rebuilt (timed),
+PostgreSQL database `frontline_bench_search_N` with --postgres), the index is rebuilt (timed),
 and a query set of every kind is drawn from them with the true customer of each: names as
 written, accents dropped, surnames first, one typo, two typos in a long word, the last word
 as a prefix, short prefixes of every word, phone numbers in other formats, trailing phone
@@ -145,13 +145,38 @@ def _parse(value: Any, kind: str) -> Any:
     return value
 
 
-async def postgres_copy(sqlite_path: Path, admin_url: str) -> str:
+async def postgres_reusable(admin_url: str, customers: int) -> str | None:
+    """The URL of an already loaded and indexed benchmark database for `customers`, if any."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    name = f"frontline_bench_search_{customers}"
+    connect = {"user": url.username, "password": url.password, "host": url.host, "port": url.port}
+    try:
+        conn = await asyncpg.connect(database=name, **connect)
+    except asyncpg.InvalidCatalogNameError:
+        return None
+    try:
+        count = await conn.fetchval("SELECT count(*) FROM customer")
+        indexed = await conn.fetchval("SELECT count(*) FROM search_name_customer")
+    except asyncpg.PostgresError:
+        return None
+    finally:
+        await conn.close()
+    if count != customers or not indexed:
+        return None
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def postgres_copy(sqlite_path: Path, admin_url: str, customers: int) -> str:
     """A fresh PostgreSQL database with the same customers (COPY), migrated to head."""
     import asyncpg
     from sqlalchemy.engine import make_url
 
     url = make_url(admin_url)
-    name = "frontline_bench_search"
+    # One database per size, so that --skip-build can reuse a loaded million.
+    name = f"frontline_bench_search_{customers}"
     connect = {"user": url.username, "password": url.password, "host": url.host, "port": url.port}
     admin = await asyncpg.connect(database=url.database, **connect)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -456,7 +481,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument(
-        "--skip-build", action="store_true", help="reuse search-N.db and its index as they are"
+        "--skip-build",
+        action="store_true",
+        help="reuse search-N.db (and the PostgreSQL database) and its index as they are",
+    )
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="with --postgres: measure PostgreSQL only"
     )
     parser.add_argument("--no-scan", action="store_true", help="skip the rapidfuzz full scan")
     args = parser.parse_args()
@@ -472,20 +502,25 @@ def main() -> None:
     people = load_people(path)
     queries = make_queries(people, args.queries, args.seed)
     count_prefix_matches(queries, people)
-    answers, peak = run_batch(sqlite_url, queries)
-    results["sqlite"] = report(
-        f"SQLite, {args.customers:,} customers", queries, answers, people, args.show_misses
-    )
-    results["sqlite"]["peak_rss_mb"] = peak / 1024
-    print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
+    if not (args.no_sqlite and args.postgres):
+        answers, peak = run_batch(sqlite_url, queries)
+        results["sqlite"] = report(
+            f"SQLite, {args.customers:,} customers", queries, answers, people, args.show_misses
+        )
+        results["sqlite"]["peak_rss_mb"] = peak / 1024
+        print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
     if not args.no_scan:
         results["full_scan"] = full_scan(queries, people, args.scan_queries)
     if args.postgres:
-        pg_url = asyncio.run(postgres_copy(path, args.postgres))
-        results["build_postgres_s"] = asyncio.run(timed_rebuild(pg_url))
+        pg_url = None
+        if args.skip_build:
+            pg_url = asyncio.run(postgres_reusable(args.postgres, args.customers))
+        if pg_url is None:
+            pg_url = asyncio.run(postgres_copy(path, args.postgres, args.customers))
+            results["build_postgres_s"] = asyncio.run(timed_rebuild(pg_url))
         answers, peak = run_batch(pg_url, queries)
         results["postgres"] = report(
-            f"PostgreSQL, {args.customers:,} customers", queries, answers, people
+            f"PostgreSQL, {args.customers:,} customers", queries, answers, people, args.show_misses
         )
         results["postgres"]["peak_rss_mb"] = peak / 1024
         print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
