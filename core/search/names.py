@@ -388,9 +388,11 @@ def _best_customers(
         "kept AS (SELECT grp FROM (SELECT grp, sum(n) OVER (ORDER BY grp ROWS BETWEEN "
         "UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM counted) k "
         "WHERE coalesce(before, 0) < :limit OR :every = 1), "
-        "best AS (SELECT g.grp, c.id FROM g JOIN kept ON kept.grp = g.grp "
+        # The kept groups' names first (a join lets SQLite read every chosen name's
+        # customers before dropping those of groups not kept).
+        "best AS (SELECT g.grp, c.id FROM g "
         "JOIN search_name_customer nc ON nc.name_id = g.name_id "
-        "JOIN customer c ON c.id = nc.customer_id "
+        "JOIN customer c ON c.id = nc.customer_id WHERE g.grp IN (SELECT grp FROM kept) "
         "ORDER BY g.grp, c.last_activity_at DESC NULLS LAST, c.id LIMIT :limit) "
         f"SELECT {DETAIL_COLUMNS}, best.grp FROM best JOIN customer c ON c.id = best.id",
         params,
