@@ -370,7 +370,9 @@ def _best_customers(
     the narrow name-customer table; all groups when `every`), and within them the most
     recently active customers win: each row is the customer's details and its group.
     """
-    params: dict[str, Any] = {"limit": limit, "every": int(every)}
+    # `limit` is written in: PostgreSQL plans the statement once per connection (generic
+    # plan), and a known LIMIT keeps that plan on the indexes.
+    params: dict[str, Any] = {"every": int(every)}
     if getattr(db, "arrays", False):
         params["ids"] = list(chosen)
         params["groups"] = [group[n] for n in chosen]
@@ -387,13 +389,13 @@ def _best_customers(
         "JOIN search_name_customer nc ON nc.name_id = g.name_id GROUP BY g.grp), "
         "kept AS (SELECT grp FROM (SELECT grp, sum(n) OVER (ORDER BY grp ROWS BETWEEN "
         "UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM counted) k "
-        "WHERE coalesce(before, 0) < :limit OR :every = 1), "
+        f"WHERE coalesce(before, 0) < {int(limit)} OR :every = 1), "
         # The kept groups' names first (a join lets SQLite read every chosen name's
         # customers before dropping those of groups not kept).
         "best AS (SELECT g.grp, c.id FROM g "
         "JOIN search_name_customer nc ON nc.name_id = g.name_id "
         "JOIN customer c ON c.id = nc.customer_id WHERE g.grp IN (SELECT grp FROM kept) "
-        "ORDER BY g.grp, c.last_activity_at DESC NULLS LAST, c.id LIMIT :limit) "
+        f"ORDER BY g.grp, c.last_activity_at DESC NULLS LAST, c.id LIMIT {int(limit)}) "
         f"SELECT {DETAIL_COLUMNS}, best.grp FROM best JOIN customer c ON c.id = best.id",
         params,
     )
