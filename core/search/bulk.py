@@ -1,21 +1,37 @@
 """Rebuilding the whole search index in bulk: read every customer once, write sorted rows.
 
-The rows are computed in plain Python (`build_rows`). A SQLite file is read and written
-through the sqlite3 module in a worker thread (large `executemany`, a big page cache); other
-databases through the async engine, PostgreSQL with COPY. Everything is written in one
-transaction: on SQLite searches read the old index until it commits; on PostgreSQL the tables
-are truncated, so searches wait for the rebuild to finish.
+Names (`plan_names`): first names and surnames are folded once each, every distinct full name
+gets its words once, and the per-posting work (word ids, pair pseudo-words, document
+frequencies, sorting) is done on numpy arrays, not on millions of Python tuples.
+
+A SQLite file is written by a second thread holding its own connection, in one transaction,
+while this one reads customers and computes the rows; the big tables go in as JSON arrays
+that SQLite unpacks itself (`json_each`), so the writes run in C without the GIL and on the
+other core. The tables' secondary indexes are dropped inside that transaction and created
+again after the rows are in (sorting once is far cheaper than keeping an index up to date
+row by row), and every table is filled in key order. Searches in other processes read the
+old index until the transaction commits.
+
+Other databases go through the async engine, PostgreSQL with COPY; the tables are truncated
+there, so searches wait for the rebuild to finish.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import queue
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
-from typing import Any, overload
+from typing import Any
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,8 +46,16 @@ _NOT_DIGIT = re.compile(r"\D")
 PAIR = "+"
 """Joins the two words of a pair pseudo-word; never inside a real (folded) word."""
 WRITE_BATCH = 200_000
+JSON_BATCH = 500_000
+"""Rows per JSON array handed to the SQLite writer: it starts early and memory stays low."""
 NAME_BITS = 32
-SQLITE_CACHE_KIB = 262_144
+"""Two ids packed in one int64: the high one shifted by this many bits."""
+LOW_MASK = (1 << NAME_BITS) - 1
+SQLITE_CACHE_KIB = 524_288
+PHONE_WIDTH = 15
+"""Phones of up to this many digits (E.164's longest) are keyed by numpy; others in Python."""
+ID_WIDTH = 10
+"""Customer ids in fixed-width phone records (zero-padded)."""
 
 # Children first, so nothing points at a row already gone.
 TABLES = (
@@ -50,8 +74,63 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "search_name_customer": ("name_id", "customer_id"),
     "search_contact": ("kind", "key", "customer_id"),
 }
-CUSTOMERS_SQL = "SELECT id, first_name, last_name, last_activity_at FROM customer"
+NAME_SEPARATOR = "\x1f"
+"""Between a customer's first name and surnames in `RANKED_SQL`; it separates words anyway."""
+_RANKED = (
+    "SELECT {ids}, {names} FROM (SELECT id, coalesce(first_name, '') || {sep} || "
+    "coalesce(last_name, '') AS name FROM customer ORDER BY last_activity_at DESC {nulls}, id)"
+)
+RANKED_SQL = (
+    "SELECT id, coalesce(first_name, '') || chr(31) || coalesce(last_name, '') FROM customer "
+    "ORDER BY last_activity_at DESC NULLS LAST, id"
+)
+"""Every customer, most recently active first (never active last), ties by id."""
+_SQLITE_RANKED = _RANKED.format(
+    ids="group_concat(id)", names="json_group_array(name)", sep="char(31)", nulls=""
+)
+"""The same as two values (SQLite puts NULLs last in descending order): ids joined by commas
+and names as a JSON array. One step of the statement: sqlite3 holds no GIL meanwhile."""
 CONTACTS_SQL = "SELECT customer_id, kind, normalized FROM contact_point"
+
+# SQLite: emails whose normalized form is ASCII (as many bytes as characters) and starts and
+# ends with a printable character (all of them, in practice) get their key in SQL: there
+# Python's strip().lower().partition("@") and SQLite's lower() and substr() agree. Any other
+# email goes through email_key.
+_PLAIN = (
+    "(length(CAST(normalized AS BLOB)) = length(normalized) "
+    "AND substr(normalized, 1, 1) > ' ' AND substr(normalized, -1, 1) > ' ')"
+)
+_SQLITE_EMAILS = (
+    "INSERT OR IGNORE INTO search_contact (kind, key, customer_id) "
+    "SELECT 'e', local, customer_id FROM (SELECT customer_id, lower(CASE "
+    "WHEN instr(normalized, '@') > 0 THEN substr(normalized, 1, instr(normalized, '@') - 1) "
+    f"ELSE normalized END) AS local FROM contact_point WHERE kind = 'email' AND {_PLAIN}) "
+    "WHERE local <> '' ORDER BY local, customer_id"
+)
+_SQLITE_ODD_EMAILS = (
+    f"SELECT customer_id, normalized FROM contact_point WHERE kind = 'email' AND NOT {_PLAIN}"
+)
+# Phones of ASCII digits only (all of them, in practice) come from SQLite as one text of
+# fixed-width records, "digits padded to PHONE_WIDTH" + "customer id padded to ID_WIDTH", that
+# numpy reverses and sorts without a Python object per phone; any other phone goes through
+# phone_key. ltrim(x, digits) is empty exactly when x is all ASCII digits.
+_DIGITS_ONLY = (
+    f"length(normalized) BETWEEN 1 AND {PHONE_WIDTH} AND ltrim(normalized, '0123456789') = '' "
+    f"AND customer_id BETWEEN 0 AND {10**ID_WIDTH - 1}"
+)
+_SQLITE_PHONE_RECORDS = (
+    f"SELECT count(*), group_concat(printf('%-{PHONE_WIDTH}s%0{ID_WIDTH}d', normalized, "
+    f"customer_id), '') FROM contact_point WHERE kind = 'phone' AND {_DIGITS_ONLY}"
+)
+_SQLITE_ODD_PHONES = (
+    f"SELECT customer_id, normalized FROM contact_point WHERE kind = 'phone' "
+    f"AND NOT ({_DIGITS_ONLY})"
+)
+_SQLITE_PHONES = (
+    "INSERT OR IGNORE INTO search_contact (kind, key, customer_id) "
+    f"SELECT 'p', rtrim(substr(value, 1, {PHONE_WIDTH})), "
+    f"CAST(substr(value, {PHONE_WIDTH + 1}) AS INTEGER) FROM json_each(?)"
+)
 
 Rows = Sequence[tuple[Any, ...]]
 Progress = Callable[[float], None]
@@ -89,50 +168,149 @@ def name_terms(key: str) -> list[str]:
     return words + pairs
 
 
-def build_rows(
-    customers: Iterable[Sequence[Any]],
-    contacts: Iterable[Sequence[Any]],
-    total: int,
-    progress: Progress,
-) -> list[tuple[str, Rows]]:
-    """Every row of the index, per table, sorted for fast loading.
+@dataclass
+class NamePlan:
+    """The name side of the index, ready to write. Ids are positions + 1."""
+
+    words: list[str]
+    """search_word.word by id: the real words in alphabetical order, then the pairs."""
+    df: list[int]
+    """search_word.df, same order."""
+    keys: list[str]
+    """search_name.key by id: the most recently active name first."""
+    sorted_keys: list[str]
+    posting: np.ndarray
+    """word_id << NAME_BITS | name_id, sorted: search_posting in key order."""
+    name_word: np.ndarray
+    """name_id << NAME_BITS | word_id, sorted."""
+    name_ids: np.ndarray
+    """search_name_customer.name_id, sorted with customer_ids."""
+    customer_ids: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return (
+            len(self.words)
+            + len(self.keys)
+            + len(self.posting)
+            + len(self.name_word)
+            + len(self.name_ids)
+        )
+
+
+def plan_names(customer_ids: np.ndarray, names: Sequence[str]) -> NamePlan:
+    """Every name row of the index from every customer's name, in rank order.
 
     Args:
-        customers: (id, first_name, last_name, last_activity_at) of every customer.
-        contacts: (customer_id, kind, normalized) of every contact point.
-        total: how many customers there are (for progress).
-        progress: called with the share of the work done.
+        customer_ids: the customers, most recently active first (`RANKED_SQL`).
+        names: their first names and surnames joined by NAME_SEPARATOR, in the same order.
 
-    Returns:
-        (table, rows) in the order to write them.
+    A name's id is its rank: the order in which its first customer comes, so reading
+    postings in id order meets the likeliest callers first.
     """
     words_of: dict[str, list[str]] = {}
-    names: dict[str, list[Any]] = {}
-    for done, (cid, first, last, activity) in enumerate(customers, start=1):
-        # Folding is the slow part; first names and surnames repeat a lot.
+    key_index: dict[str, int] = {}
+    keys: list[str] = []
+    terms: list[tuple[int, ...]] = []  # each name's distinct words (vocabulary positions)
+    vocabulary: dict[str, int] = {}
+    # Each distinct (first name, surnames) once, in the order first met: numpy does the rest.
+    spelled = dict.fromkeys(names)
+    key_of_spelling = np.empty(len(spelled), dtype=np.int64)
+    for position, spelling in enumerate(spelled):
+        spelled[spelling] = position
+        first, _, last = spelling.partition(NAME_SEPARATOR)
         first_words = words_of.get(first)
         if first_words is None:
-            first_words = words_of[first] = name_words(first or "")
+            first_words = words_of[first] = name_words(first)
         last_words = words_of.get(last)
         if last_words is None:
-            last_words = words_of[last] = name_words(last or "")
+            last_words = words_of[last] = name_words(last)
         if not first_words and not last_words:
+            key_of_spelling[position] = -1
             continue
         key = " ".join(first_words + last_words)
-        # SQLite hands back ISO text, PostgreSQL datetimes; both sort right as ISO text.
-        stamp = "" if activity is None else str(activity)
-        entry = names.get(key)
-        if entry is None:
-            names[key] = [stamp, [cid]]
-        else:
-            entry[1].append(cid)
-            if stamp > entry[0]:
-                entry[0] = stamp
-        if done % 100_000 == 0:
-            progress(0.3 * done / max(total, 1))
-    words_of.clear()
-    contact_set: set[tuple[str, str, int]] = set()
-    add = contact_set.add
+        k = key_index.get(key)
+        if k is None:  # not another spelling of a name met before ("María" after "Maria")
+            k = key_index[key] = len(keys)
+            keys.append(key)
+            distinct = sorted(set(first_words + last_words))
+            terms.append(tuple(vocabulary.setdefault(w, len(vocabulary)) for w in distinct))
+        key_of_spelling[position] = k
+    name_of_customer = key_of_spelling[
+        np.fromiter(map(spelled.__getitem__, names), dtype=np.int64, count=len(names))
+    ]
+    spelled.clear()
+    named = name_of_customer >= 0
+    name_ids = name_of_customer[named] + 1  # names are numbered as met: that is their rank
+    cids = np.asarray(customer_ids, dtype=np.int64)[named]
+    count = len(keys)
+
+    # Real words get ids in alphabetical order, so a name's words sorted alphabetically are
+    # also sorted by id: its name_word rows come out in key order and its pairs as (low, high).
+    alphabet = sorted(vocabulary)
+    final = np.empty(len(vocabulary) + 1, dtype=np.int64)
+    for word_id, word in enumerate(alphabet, start=1):
+        final[vocabulary[word]] = word_id
+    sizes = np.fromiter(map(len, terms), dtype=np.int64, count=count)
+    flat = final[np.fromiter(chain.from_iterable(terms), dtype=np.int64, count=int(sizes.sum()))]
+    name_of = np.repeat(np.arange(1, count + 1, dtype=np.int64), sizes)
+    name_word = (name_of << NAME_BITS) | flat
+
+    starts = np.cumsum(sizes) - sizes
+    pair_codes: list[np.ndarray] = []
+    pair_names: list[np.ndarray] = []
+    for size in np.unique(sizes).tolist():
+        if size < 2:
+            continue
+        chosen = sizes == size
+        begin, holders = starts[chosen], np.flatnonzero(chosen) + 1
+        for i in range(size):
+            for j in range(i + 1, size):
+                pair_codes.append((flat[begin + i] << NAME_BITS) | flat[begin + j])
+                pair_names.append(holders)
+    codes = np.concatenate(pair_codes) if pair_codes else np.empty(0, dtype=np.int64)
+    paired = np.concatenate(pair_names) if pair_names else np.empty(0, dtype=np.int64)
+    unique_codes, pair_of = np.unique(codes, return_inverse=True)
+    pair_of = pair_of.reshape(-1)
+    pairs = [
+        f"{alphabet[(code >> NAME_BITS) - 1]}{PAIR}{alphabet[(code & LOW_MASK) - 1]}"
+        for code in unique_codes.tolist()
+    ]
+    first_pair = len(alphabet) + 1
+    posting = np.concatenate(
+        ((flat << NAME_BITS) | name_of, ((pair_of + first_pair) << NAME_BITS) | paired)
+    )
+    posting.sort()
+    df = np.bincount(flat, minlength=first_pair)[1:].tolist()
+    df += np.bincount(pair_of, minlength=len(pairs)).tolist()
+
+    by_name = np.lexsort((cids, name_ids))
+    return NamePlan(
+        words=alphabet + pairs,
+        df=df,
+        keys=keys,
+        sorted_keys=[" ".join(sorted(key.split())) for key in keys],
+        posting=posting,
+        name_word=name_word,
+        name_ids=name_ids[by_name],
+        customer_ids=cids[by_name],
+    )
+
+
+def parse_ids(joined: str | None) -> np.ndarray:
+    """Integers from "1,2,3" text (numpy parses it in C)."""
+    if not joined:
+        return np.empty(0, dtype=np.int64)
+    ids = np.fromstring(joined, dtype=np.int64, sep=",")
+    if len(ids) != joined.count(",") + 1:  # not plain integers after all
+        ids = np.array([int(part) for part in joined.split(",")], dtype=np.int64)
+    return ids
+
+
+def plan_contacts(contacts: Iterable[Sequence[Any]]) -> list[tuple[str, str, int]]:
+    """search_contact rows from (customer_id, kind, normalized) rows, in key order."""
+    found: set[tuple[str, str, int]] = set()
+    add = found.add
     for cid, kind, normalized in contacts:
         if kind == "phone":  # stored as digits by convention; anything else is cleaned
             digits = normalized if normalized.isdigit() else _NOT_DIGIT.sub("", normalized)
@@ -144,70 +322,11 @@ def build_rows(
                 add(("e", local, cid))
     # Three stable sorts on one plain key each (the same order as sorting the tuples): list.sort
     # compares str or int keys directly, tuples of them element by element through Python.
-    contact_list = sorted(contact_set, key=itemgetter(2))
-    contact_set.clear()
-    contact_list.sort(key=itemgetter(1))
-    contact_list.sort(key=itemgetter(0))
-    progress(0.4)
-
-    ranked = sorted(names.items(), key=lambda item: item[1][0], reverse=True)
-    names.clear()
-    term_ids: dict[str, int] = {}
-    df: list[int] = []
-    name_rows: list[tuple[int, str, str]] = []
-    name_word: list[tuple[int, int]] = []
-    packed: list[int] = []  # word id and name id in one int: sorting ints is far faster
-    name_customer: list[tuple[int, int]] = []
-    for name_id, (key, (_, customers_of)) in enumerate(ranked, start=1):
-        name_rows.append((name_id, key, " ".join(sorted(key.split()))))
-        for term in name_terms(key):
-            tid = term_ids.get(term)
-            if tid is None:
-                tid = term_ids[term] = len(term_ids) + 1
-                df.append(0)
-            df[tid - 1] += 1
-            packed.append(tid << NAME_BITS | name_id)
-            if PAIR not in term:
-                name_word.append((name_id, tid))
-        name_customer.extend((name_id, cid) for cid in sorted(customers_of))
-    ranked.clear()
-    word_rows = [(tid, term, df[tid - 1]) for term, tid in term_ids.items()]
-    packed.sort()
-    mask = (1 << NAME_BITS) - 1
-    posting = _Unpacked(packed, mask)
-    progress(0.5)
-    return [
-        ("search_word", word_rows),
-        ("search_name", name_rows),
-        ("search_posting", posting),
-        ("search_name_word", name_word),
-        ("search_name_customer", name_customer),
-        ("search_contact", contact_list),
-    ]
-
-
-class _Unpacked(Sequence[tuple[int, int]]):
-    """(word id, name id) rows read from packed ints, without a list of tuples in memory."""
-
-    def __init__(self, packed: list[int], mask: int) -> None:
-        self._packed = packed
-        self._mask = mask
-
-    def __len__(self) -> int:
-        return len(self._packed)
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[int, int]: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
-
-    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:
-        mask = self._mask
-        if isinstance(index, slice):
-            return [(v >> NAME_BITS, v & mask) for v in self._packed[index]]
-        value = self._packed[index]
-        return (value >> NAME_BITS, value & mask)
+    rows = sorted(found, key=itemgetter(2))
+    found.clear()
+    rows.sort(key=itemgetter(1))
+    rows.sort(key=itemgetter(0))
+    return rows
 
 
 class _Progress:
@@ -232,53 +351,341 @@ async def rebuild(engine: AsyncEngine, callback: Callable[[int, int], None] | No
     return total
 
 
-def _sqlite_rebuild(path: str, progress: _Progress) -> int:
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-    try:
-        connection.execute("PRAGMA busy_timeout = 30000")
-        connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        progress.total = int(connection.execute("SELECT count(*) FROM customer").fetchone()[0])
-        progress(0.0)
-        plan = build_rows(
-            connection.execute(CUSTOMERS_SQL),
-            connection.execute(CONTACTS_SQL),
-            progress.total,
-            progress,
+# --- SQLite -------------------------------------------------------------------------------
+
+Job = Callable[[sqlite3.Connection], None]
+
+
+class _SqliteWriter:
+    """One connection and one thread that run write jobs in order, in one transaction.
+
+    Jobs are single statements over JSON arrays as far as possible: sqlite3 releases the GIL
+    while a statement runs, so the writes overlap with this process's Python work.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.connection = sqlite3.connect(
+            path, timeout=30, isolation_level=None, check_same_thread=False
         )
-        rows_total = sum(len(rows) for _, rows in plan) or 1
-        written = 0
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for table in TABLES:
-                connection.execute(f"DELETE FROM {table}")
-            for table, rows in plan:
-                columns = COLUMNS[table]
-                sql = (
-                    f"INSERT INTO {table} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join('?' for _ in columns)})"
-                )
-                for start in range(0, len(rows), WRITE_BATCH):
-                    batch = rows[start : start + WRITE_BATCH]
-                    connection.executemany(sql, batch)
-                    written += len(batch)
-                    progress(0.5 + 0.45 * written / rows_total)
-            for key in ("generation", "words"):
-                connection.execute(
-                    "INSERT INTO search_meta (key, value) VALUES (?, 1) "
-                    "ON CONFLICT (key) DO UPDATE SET value = search_meta.value + 1",
-                    (key,),
-                )
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+        for pragma in (
+            "busy_timeout = 30000",
+            f"cache_size = -{SQLITE_CACHE_KIB}",
+            "synchronous = NORMAL",
+            "temp_store = MEMORY",  # CREATE INDEX sorts in memory
+            "threads = 2",  # ... with a helper thread
+        ):
+            self.connection.execute(f"PRAGMA {pragma}")
+        self.rows_done = 0
+        self.error: BaseException | None = None
+        self.in_transaction = False
+        self._jobs: queue.Queue[tuple[Job, int] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="search-index-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Job, rows: int = 0) -> None:
+        self._jobs.put((job, rows))
+
+    def _run(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            job, rows = item
+            if self.error is not None:
+                continue  # after a failure nothing else is written
+            try:
+                job(self.connection)
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+                self.error = error
+            self.rows_done += rows
+
+    def finish(self, wait: Callable[[], None] | None = None) -> None:
+        """Wait for every job; raise the first job's error."""
+        self._jobs.put(None)
+        while self._thread.is_alive():
+            self._thread.join(0.5)
+            if wait is not None:
+                wait()
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self.error = self.error or RuntimeError("search index rebuild abandoned")
+            self._jobs.put(None)
+            self._thread.join()
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+        self.connection.close()
+
+
+def _sqlite_start(connection: sqlite3.Connection, indexes: list[tuple[str, str, str]]) -> None:
+    """Take the write lock, drop the secondary indexes (kept in `indexes`), empty the tables."""
+    connection.execute("BEGIN IMMEDIATE")
+    marks = ", ".join("?" for _ in TABLES)
+    indexes.extend(
+        connection.execute(
+            f"SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
+            f"AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY name",
+            TABLES,
+        ).fetchall()
+    )
+    for name, _, _ in indexes:
+        connection.execute(f'DROP INDEX "{name}"')
+    for table in TABLES:
+        connection.execute(f"DELETE FROM {table}")
+    connection.execute(_SQLITE_EMAILS)
+
+
+def _sqlite_finish(connection: sqlite3.Connection, indexes: list[tuple[str, str, str]]) -> None:
+    for _, _, sql in indexes:
+        connection.execute(sql)  # the very statement the schema held
+    for key in ("generation", "words"):
+        connection.execute(
+            "INSERT INTO search_meta (key, value) VALUES (?, 1) "
+            "ON CONFLICT (key) DO UPDATE SET value = search_meta.value + 1",
+            (key,),
+        )
+    connection.execute("COMMIT")
+
+
+def _statement(sql: str, *params: Any) -> Job:
+    def job(connection: sqlite3.Connection) -> None:
+        connection.execute(sql, params)
+
+    return job
+
+
+def _many(sql: str, rows: list[tuple[Any, ...]]) -> Job:
+    def job(connection: sqlite3.Connection) -> None:
+        connection.executemany(sql, rows)
+
+    return job
+
+
+def _json_ints(values: np.ndarray) -> str:
+    return "[" + ",".join(map(str, values.tolist())) + "]"
+
+
+def _sqlite_rebuild(path: str, progress: _Progress) -> int:
+    reader = sqlite3.connect(path, timeout=30)
+    writer: _SqliteWriter | None = None
+    # SQLite groups the customers by name and gathers the phones in two threads, and writes
+    # in a third, all in C without the GIL, while this one computes rows with numpy.
+    helpers = ThreadPoolExecutor(2, thread_name_prefix="search-index-read")
+    try:
+        reader.execute("PRAGMA busy_timeout = 30000")
+        progress.total = int(reader.execute("SELECT count(*) FROM customer").fetchone()[0])
+        progress(0.0)
+        phone_records = helpers.submit(_sqlite_one_row, path, _SQLITE_PHONE_RECORDS)
+        ranked = helpers.submit(_sqlite_one_row, path, _SQLITE_RANKED)
+        writer = _SqliteWriter(path)
+        indexes: list[tuple[str, str, str]] = []
+        writer.submit(lambda connection: _sqlite_start(connection, indexes))
+        odd = {
+            row
+            for sql, kind in ((_SQLITE_ODD_EMAILS, "email"), (_SQLITE_ODD_PHONES, "phone"))
+            for cid, normalized in reader.execute(sql)
+            for row in contact_rows(cid, kind, normalized)
+        }
+        reader.close()
+        count, records = phone_records.result()
+        rows_total = int(count or 0)
+        for part in _phone_json(records or "", rows_total):
+            writer.submit(_statement(_SQLITE_PHONES, part), min(JSON_BATCH, rows_total))
+        if odd:
+            writer.submit(
+                _many("INSERT OR IGNORE INTO search_contact VALUES (?, ?, ?)", sorted(odd))
+            )
+        # Built now, while the names are computed, rather than in the last step.
+        writer.submit(lambda connection: _sqlite_indexes(connection, indexes, "search_contact"))
+        progress(0.15)
+
+        ids, names = ranked.result()
+        plan = plan_names(parse_ids(ids), json.loads(names or "[]"))
+        progress(0.4)
+        rows_total += plan.rows
+        _submit_names(writer, plan)
+        writer.submit(lambda connection: _sqlite_finish(connection, indexes))
+        del plan
+        progress(0.45)
+        done = writer
+
+        def report() -> None:
+            progress(0.45 + 0.5 * done.rows_done / max(rows_total, 1))
+
+        writer.finish(report)
+        connection = writer.connection
         connection.execute("PRAGMA analysis_limit = 1000")  # planner statistics from samples
         for table in TABLES:
             connection.execute(f"ANALYZE {table}")
         return progress.total
     finally:
+        reader.close()
+        helpers.shutdown(cancel_futures=True)
+        if writer is not None:
+            writer.close()
+
+
+def _sqlite_one_row(path: str, sql: str) -> tuple[Any, ...]:
+    """The single row `sql` returns, read on a connection of its own."""
+    connection = sqlite3.connect(path, timeout=30)
+    try:
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB // 4}")
+        connection.execute("PRAGMA temp_store = MEMORY")
+        return tuple(connection.execute(sql).fetchone())
+    finally:
         connection.close()
+
+
+def _phone_json(records: str, count: int) -> list[str]:
+    """JSON arrays of search_contact phone rows, in key order, from fixed-width records.
+
+    Args:
+        records: `count` records of PHONE_WIDTH ASCII digits (padded with spaces) followed by
+            an ID_WIDTH-digit customer id.
+        count: how many.
+
+    Returns:
+        JSON arrays of at most JSON_BATCH strings: the digits reversed, padded with spaces to
+        PHONE_WIDTH, followed by the customer id (what `_SQLITE_PHONES` reads).
+    """
+    if not count:
+        return []
+    width = PHONE_WIDTH + ID_WIDTH
+    raw = np.frombuffer(records.encode("ascii"), dtype=np.uint8).reshape(count, width)
+    lengths = (raw[:, :PHONE_WIDTH] != ord(" ")).sum(axis=1)
+    reversed_digits = np.full((count, PHONE_WIDTH), ord(" "), dtype=np.uint8)
+    # The key as an integer that sorts like the text: a digit d counts d + 1, padding 0.
+    order_key = np.zeros(count, dtype=np.int64)
+    every = np.arange(count)
+    for position in range(PHONE_WIDTH):
+        source = lengths - 1 - position
+        present = source >= 0
+        digit = raw[every, np.maximum(source, 0)]
+        reversed_digits[:, position] = np.where(present, digit, ord(" "))
+        order_key = order_key * 11 + np.where(present, digit.astype(np.int64) - ord("0") + 1, 0)
+    customer = np.zeros(count, dtype=np.int64)
+    for position in range(PHONE_WIDTH, width):
+        customer = customer * 10 + (raw[:, position] - ord("0"))
+    order = np.lexsort((customer, order_key))
+    out = np.empty((count, width + 3), dtype=np.uint8)
+    out[:, 0] = out[:, width + 1] = ord('"')
+    out[:, 1 : PHONE_WIDTH + 1] = reversed_digits[order]
+    out[:, PHONE_WIDTH + 1 : width + 1] = raw[order, PHONE_WIDTH:]
+    out[:, width + 2] = ord(",")
+    parts = []
+    for start in range(0, count, JSON_BATCH):
+        body = out[start : start + JSON_BATCH].tobytes()[:-1].decode("ascii")
+        parts.append(f"[{body}]")
+    return parts
+
+
+def _sqlite_indexes(
+    connection: sqlite3.Connection, indexes: list[tuple[str, str, str]], table: str
+) -> None:
+    """Create the dropped indexes of `table` again, each from the statement the schema held."""
+    for index in [index for index in indexes if index[1] == table]:
+        connection.execute(index[2])
+        indexes.remove(index)
+
+
+def _submit_names(writer: _SqliteWriter, plan: NamePlan) -> None:
+    """Queue the name tables' rows, each table in key order, as JSON arrays."""
+    writer.submit(
+        _statement(
+            "INSERT INTO search_word (id, word, df) "
+            "SELECT j.key + 1, j.value ->> 0, j.value ->> 1 FROM json_each(?) j",
+            json.dumps(list(zip(plan.words, plan.df, strict=True))),
+        ),
+        len(plan.words),
+    )
+    for start in range(0, len(plan.keys), JSON_BATCH):
+        part = list(
+            zip(
+                plan.keys[start : start + JSON_BATCH],
+                plan.sorted_keys[start : start + JSON_BATCH],
+                strict=True,
+            )
+        )
+        writer.submit(
+            _statement(
+                "INSERT INTO search_name (id, key, sorted_key) "
+                "SELECT j.key + ?, j.value ->> 0, j.value ->> 1 FROM json_each(?) j",
+                start + 1,
+                json.dumps(part),
+            ),
+            len(part),
+        )
+    for table, high, low, packed in (
+        ("search_posting", "word_id", "name_id", plan.posting),
+        ("search_name_word", "name_id", "word_id", plan.name_word),
+    ):
+        sql = (
+            f"INSERT INTO {table} ({high}, {low}) "
+            f"SELECT value >> {NAME_BITS}, value & {LOW_MASK} FROM json_each(?)"
+        )
+        for start in range(0, len(packed), JSON_BATCH):
+            chunk = packed[start : start + JSON_BATCH]
+            writer.submit(_statement(sql, _json_ints(chunk)), len(chunk))
+    names, customers = plan.name_ids, plan.customer_ids
+    if len(customers) and int(customers.max()) > LOW_MASK:  # ids too big to pack: pairs
+        sql = (
+            "INSERT INTO search_name_customer (name_id, customer_id) "
+            "SELECT value ->> 0, value ->> 1 FROM json_each(?)"
+        )
+        for start in range(0, len(names), JSON_BATCH):
+            stop = start + JSON_BATCH
+            pairs = list(
+                zip(names[start:stop].tolist(), customers[start:stop].tolist(), strict=True)
+            )
+            writer.submit(_statement(sql, json.dumps(pairs)), len(pairs))
+        return
+    packed = (names << NAME_BITS) | customers
+    sql = (
+        "INSERT INTO search_name_customer (name_id, customer_id) "
+        f"SELECT value >> {NAME_BITS}, value & {LOW_MASK} FROM json_each(?)"
+    )
+    for start in range(0, len(packed), JSON_BATCH):
+        part = packed[start : start + JSON_BATCH]
+        writer.submit(_statement(sql, _json_ints(part)), len(part))
+
+
+# --- PostgreSQL (and SQLite in memory) -------------------------------------------------------
+
+
+def _plan_tables(plan: NamePlan, contacts: list[tuple[str, str, int]]) -> list[tuple[str, Any]]:
+    """(table, rows) in the order to write them; big tables as (high, low) array pairs."""
+    return [
+        (
+            "search_word",
+            [(i, w, d) for i, (w, d) in enumerate(zip(plan.words, plan.df, strict=True), 1)],
+        ),
+        (
+            "search_name",
+            [
+                (i, k, s)
+                for i, (k, s) in enumerate(zip(plan.keys, plan.sorted_keys, strict=True), 1)
+            ],
+        ),
+        ("search_posting", (plan.posting >> NAME_BITS, plan.posting & LOW_MASK)),
+        ("search_name_word", (plan.name_word >> NAME_BITS, plan.name_word & LOW_MASK)),
+        ("search_name_customer", (plan.name_ids, plan.customer_ids)),
+        ("search_contact", contacts),
+    ]
+
+
+def _batches(rows: Any) -> Iterable[list[tuple[Any, ...]]]:
+    if isinstance(rows, tuple):
+        high, low = rows
+        for start in range(0, len(high), WRITE_BATCH):
+            stop = start + WRITE_BATCH
+            yield list(zip(high[start:stop].tolist(), low[start:stop].tolist(), strict=True))
+        return
+    for start in range(0, len(rows), WRITE_BATCH):
+        yield rows[start : start + WRITE_BATCH]
 
 
 async def _async_rebuild(engine: AsyncEngine, progress: _Progress) -> int:
@@ -287,12 +694,17 @@ async def _async_rebuild(engine: AsyncEngine, progress: _Progress) -> int:
             (await conn.execute(text("SELECT count(*) FROM customer"))).scalar_one()
         )
         progress(0.0)
-        customers = (await conn.execute(text(CUSTOMERS_SQL))).all()
-        contacts = (await conn.execute(text(CONTACTS_SQL))).all()
+        contacts = plan_contacts((await conn.execute(text(CONTACTS_SQL))).all())
+        progress(0.2)
+        ranked = (await conn.execute(text(RANKED_SQL))).all()
+        ids = np.fromiter((row[0] for row in ranked), dtype=np.int64, count=len(ranked))
+        plan = plan_names(ids, [row[1] for row in ranked])
+        del ranked
         await conn.commit()
-        plan = build_rows(customers, contacts, progress.total, progress)
-        del customers, contacts
-        rows_total = sum(len(rows) for _, rows in plan) or 1
+        progress(0.5)
+        tables = _plan_tables(plan, contacts)
+        rows_total = plan.rows + len(contacts)
+        del plan, contacts
         written = 0
         postgres = conn.dialect.name == "postgresql"
         async with conn.begin():
@@ -301,12 +713,11 @@ async def _async_rebuild(engine: AsyncEngine, progress: _Progress) -> int:
             else:
                 for table in TABLES:
                     await conn.execute(text(f"DELETE FROM {table}"))
-            for table, rows in plan:
-                for start in range(0, len(rows), WRITE_BATCH):
-                    batch = rows[start : start + WRITE_BATCH]
+            for table, rows in tables:
+                for batch in _batches(rows):
                     await _write(conn, table, batch, postgres)
                     written += len(batch)
-                    progress(0.5 + 0.45 * written / rows_total)
+                    progress(0.5 + 0.45 * written / max(rows_total, 1))
             if postgres:
                 for table in ("search_word", "search_name"):
                     await conn.execute(
