@@ -80,7 +80,8 @@ class Dictionary:
         self._words: dict[str, tuple[int, int]] = {}
         self._sorted: list[str] = []
         self._by_length: dict[int, list[str]] = {}
-        self._prefixes: dict[int, dict[str, list[str]]] = {}
+        self._prefixes: dict[int, tuple[dict[str, list[str]], list[str]]] = {}
+        """Length -> (word beginnings of that length -> words, the beginnings as a list)."""
         self._generation = -1
         self._version = -1
         self._max_id = 0
@@ -226,15 +227,16 @@ class Dictionary:
         """Words whose beginning is one edit away from `query` (a typo while still typing)."""
         found: list[str] = []
         for length in (len(query) - 1, len(query), len(query) + 1):
-            table = self._prefixes.get(length)
-            if table is None:
-                table = {}
+            entry = self._prefixes.get(length)
+            if entry is None:
+                table: dict[str, list[str]] = {}
                 for word in self._sorted:
                     if len(word) > length:
                         table.setdefault(word[:length], []).append(word)
-                self._prefixes[length] = table
+                entry = self._prefixes[length] = (table, list(table))
+            table, starts = entry
             for start, distance, _ in process.extract(
-                query, list(table), scorer=OSA.distance, score_cutoff=1, limit=None
+                query, starts, scorer=OSA.distance, score_cutoff=1, limit=None
             ):
                 if distance > 0:
                     found.extend(table[start])

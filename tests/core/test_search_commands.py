@@ -194,3 +194,25 @@ async def test_index_updated_by_another_process(db_url: str) -> None:
     ]
     await search.close()
     await engine.dispose()
+
+
+async def test_a_running_search_survives_a_rebuild(db_url: str) -> None:
+    """The search's own connection (prepared statements, cached dictionary) after a rebuild."""
+    from core.search.indexer import rebuild_index
+
+    people = await _seed(db_url)
+    engine = make_engine(db_url)
+    search = SearchService(make_sessions(engine))
+    try:
+        for _ in range(2):  # before and after the rebuild
+            assert [h.customer_id for h in await search.search("jose nunez")][:1] == [
+                people["jose"]
+            ]
+            assert [h.customer_id for h in await search.search("655 44 33 22")] == [people["jose"]]
+            assert [h.customer_id for h in await search.search("mgarcia")][:1] == [
+                people["maria_mad"]
+            ]
+            await rebuild_index(engine)
+    finally:
+        await search.close()
+        await engine.dispose()
