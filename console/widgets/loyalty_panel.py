@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Group, RenderableType
-from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -41,6 +38,8 @@ NPS: their latest answer to "how likely are you to recommend us" (0-10): 9-10 pr
 
 LOW_RISK = 0.3
 HIGH_RISK = 0.6
+BAR_WIDTH = 12
+LABEL_WIDTH = 11
 
 _TIER_STYLES = {
     "bronze": "bold black on dark_orange3",
@@ -65,6 +64,18 @@ _SEGMENT_STYLES = {
 
 def _money(value: float) -> str:
     return f"{value:,.2f}"
+
+
+def progress_bar(done: float, width: int = BAR_WIDTH) -> list[tuple[str, str]]:
+    """A bar in half cells, drawn as Rich's progress bar draws it (as text, not a table)."""
+    halves = max(0, min(2 * width, int(2 * width * done)))
+    full, half = divmod(halves, 2)
+    rest = width - full - half
+    ends = "╺" if rest and not half and full else ""
+    return [
+        ("━" * full + ("╸" if half else ""), "magenta"),
+        (ends + "━" * (rest - len(ends)), "grey23"),
+    ]
 
 
 def churn_level(risk: float) -> str:
@@ -100,25 +111,29 @@ class LoyaltyPanel(Static):
     def watch_profile(self, profile: CustomerProfile | None) -> None:
         self.update("" if profile is None else self.render_profile(profile))
 
-    def render_profile(self, profile: CustomerProfile) -> RenderableType:
-        """The panel's content for one profile (also used by tests and snapshots)."""
-        return Group(self._tier(profile), self._figures(profile))
+    def render_profile(self, profile: CustomerProfile) -> Text:
+        """The panel's content for one profile (also used by tests and snapshots).
 
-    def _tier(self, p: CustomerProfile) -> RenderableType:
+        Plain lines of text with the labels padded, not Rich tables: the panel is redrawn
+        with every customer opened, and tables cost more to lay out than all the rest.
+        """
+        return Text("\n").join([*self._tier(profile), *self._figures(profile)])
+
+    def _tier(self, p: CustomerProfile) -> list[Text]:
         if not p.tier:
-            return Text("Not a loyalty member", style="dim italic")
+            return [Text("Not a loyalty member", style="dim italic")]
         badge = safe_text(f" {p.tier.upper()} ", _TIER_STYLES.get(p.tier.lower(), "bold reverse"))
         head = Text.assemble(badge, "  ", (f"{p.points:,} pts", "bold"))
         if p.next_tier is None or p.points_to_next_tier is None:
-            return Group(head, Text("Top tier", style="dim"))
-        progress = self._progress(p)
-        bar = ProgressBar(total=100, completed=round(100 * progress), width=12)
-        line = Table.grid(padding=(0, 1))
-        line.add_row(
-            bar,
-            Text.assemble((f"{p.points_to_next_tier:,}", "bold"), " to ", safe_text(p.next_tier)),
+            return [head, Text("Top tier", style="dim")]
+        line = Text.assemble(
+            *progress_bar(self._progress(p)),
+            " ",
+            (f"{p.points_to_next_tier:,}", "bold"),
+            " to ",
+            safe_text(p.next_tier),
         )
-        return Group(head, line)
+        return [head, line]
 
     def _progress(self, p: CustomerProfile) -> float:
         names = [name.lower() for name, _ in self.thresholds]
@@ -127,20 +142,19 @@ class LoyaltyPanel(Static):
         total = p.points + (p.points_to_next_tier or 0)
         return p.points / total if total else 0.0
 
-    def _figures(self, p: CustomerProfile) -> RenderableType:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="dim", no_wrap=True)
-        grid.add_column()
-        grid.add_row("Segment", self._segment(p))
-        grid.add_row("Value 12m", self._value(p))
-        grid.add_row("Spend 12m", Text(f"{_money(p.spend_12m)}  ·  wallet {p.depth:.0%}"))
-        grid.add_row("Churn risk", self._churn(p))
-        grid.add_row("NPS", self._nps(p))
-        grid.add_row(
-            "Customer",
-            Text(f"{p.tenure_years:.1f} yrs · {p.scope} line{'s' if p.scope != 1 else ''}"),
-        )
-        return grid
+    def _figures(self, p: CustomerProfile) -> list[Text]:
+        rows = [
+            ("Segment", self._segment(p)),
+            ("Value 12m", self._value(p)),
+            ("Spend 12m", Text(f"{_money(p.spend_12m)}  ·  wallet {p.depth:.0%}")),
+            ("Churn risk", self._churn(p)),
+            ("NPS", self._nps(p)),
+            (
+                "Customer",
+                Text(f"{p.tenure_years:.1f} yrs · {p.scope} line{'s' if p.scope != 1 else ''}"),
+            ),
+        ]
+        return [Text.assemble((label.ljust(LABEL_WIDTH), "dim"), value) for label, value in rows]
 
     @staticmethod
     def _segment(p: CustomerProfile) -> Text:
