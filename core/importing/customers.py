@@ -2,13 +2,15 @@
 
 An empty cell never erases what is stored: it means "not known in this file". Phones and
 emails are added when new and never removed; a customer's first phone and first email become
-the primary ones when the customer has none.
+the primary ones when the customer has none. Rows are parsed by core.importing.customer_rows;
+big files on SQLite are written by core.importing.sqlite_write.BulkWriter instead of `write`
+(see core.importing.runner).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
@@ -19,41 +21,10 @@ from core.db import publish_change
 from core.importing import sqlite_write
 from core.importing.base import Reject, Row, chunks, customer_ids
 from core.importing.bulk import executemany
-from core.importing.fields import (
-    RowError,
-    normalize_email,
-    normalize_phone,
-    parse_bool,
-    parse_country,
-    parse_date,
-    parse_datetime,
-)
-from core.importing.sqlite_write import UPDATABLE
+from core.importing.customer_rows import UPDATABLE, CustomerRecord, RowParser, make_parser, merge
 from core.models import ContactPoint
 from core.models.types import utcnow
 from core.search.indexer import index_customers
-
-PHONE_COLUMNS = ("phone", "phone2", "phone3", "mobile")
-EMAIL_COLUMNS = ("email", "email2")
-EARLIEST_BIRTH = date(1900, 1, 1)
-TYPES = "....ddtbb"
-"""Parameter types of UPDATABLE, for bulk.executemany."""
-
-
-@dataclass
-class CustomerValues:
-    external_id: str
-    fields: dict[str, Any]
-    """Column -> value for every cell the file gave (an empty cell is absent)."""
-    phones: list[tuple[str, str, str]] = field(default_factory=list)
-    """(as written, normalised, label)."""
-    emails: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-def _phone_label(normalized: str) -> str:
-    if normalized.startswith("34") and len(normalized) == 11:
-        return "mobile" if normalized[2] in "67" else "home"
-    return ""
 
 
 class CustomerImport:
@@ -64,61 +35,24 @@ class CustomerImport:
         "birth_date", "created_at", "marketing_consent", "do_not_call",
     )  # fmt: skip
 
-    def __init__(self, tz: Any = None) -> None:
+    def __init__(self, tz: tzinfo | None = None) -> None:
         self.tz = tz
         self.today = date.today()
         self.index_now = True
         """Index the customers for search in each batch's transaction; False when the caller
         rebuilds the whole index after a big import."""
 
-    def parse(self, row: dict[str, str]) -> CustomerValues:
-        get = row.get
-        external_id = get("external_id", "").strip()
-        if not external_id:
-            raise RowError("missing external_id")
-        if len(external_id) > 32:
-            raise RowError(f"external_id longer than 32 characters: {external_id!r}")
-        values: dict[str, Any] = {}
-        first, last = get("first_name", "").strip(), get("last_name", "").strip()
-        if not first and not last:
-            raise RowError("missing name (first_name and last_name are both empty)")
-        if len(first) > 100 or len(last) > 150:
-            raise RowError("name too long (first_name 100, last_name 150 characters at most)")
-        values["first_name"], values["last_name"] = first, last
-        if city := get("city", "").strip():
-            values["city"] = city[:100]
-        if country := get("country", "").strip():
-            values["country"] = parse_country(country)
-        if birth := get("birth_date", "").strip():
-            born = parse_date(birth, "birth_date")
-            if not EARLIEST_BIRTH <= born <= self.today:
-                raise RowError(f"implausible birth_date: {birth!r}")
-            values["birth_date"] = born
-        if created := get("created_at", "").strip():
-            created_at = parse_datetime(created, "created_at", self.tz)
-            values["created_at"] = created_at
-            values["customer_since"] = created_at.date()
-        for flag in ("marketing_consent", "do_not_call"):
-            if raw := get(flag, "").strip():
-                values[flag] = parse_bool(raw, flag)
-        result = CustomerValues(external_id, values)
-        home = values.get("country", "")
-        phones, emails = result.phones, result.emails
-        for column in PHONE_COLUMNS:
-            if raw := get(column, "").strip():
-                normalized = normalize_phone(raw, home, column)
-                if not phones or all(normalized != p[1] for p in phones):
-                    phones.append((raw[:200], normalized, _phone_label(normalized)))
-        for column in EMAIL_COLUMNS:
-            if raw := get(column, "").strip():
-                normalized = normalize_email(raw, column)
-                if not emails or all(normalized != e[1] for e in emails):
-                    label = "work" if column == "email2" else "personal"
-                    emails.append((raw, normalized, label))
-        return result
+    def parse(self, row: dict[str, str]) -> CustomerRecord:
+        """One row given as column -> cell (see `parser` for the fast form)."""
+        columns = list(row)
+        return self.parser(columns)([row[c] for c in columns])
+
+    def parser(self, columns: Sequence[str]) -> RowParser:
+        """A function from a record's fields (in the order of `columns`) to its values."""
+        return make_parser(columns, self.tz, self.today)
 
     async def write(self, session: AsyncSession, rows: list[Row]) -> list[Reject]:
-        merged = _merge(rows)
+        merged = merge([row.values for row in rows])
         connection = await session.connection()
         if connection.dialect.name == "sqlite":
             raw = await connection.get_raw_connection()
@@ -131,82 +65,66 @@ class CustomerImport:
         return []
 
 
-def _merge(rows: list[Row]) -> dict[str, CustomerValues]:
-    """One entry per customer: the same customer twice in a batch, the later row wins.
-    The rows' own values are never changed (a refused batch is retried row by row)."""
-    merged: dict[str, CustomerValues] = {}
-    for row in rows:
-        values: CustomerValues = row.values
-        earlier = merged.get(values.external_id)
-        if earlier is None:
-            merged[values.external_id] = values
-        else:
-            merged[values.external_id] = CustomerValues(
-                values.external_id,
-                {**earlier.fields, **values.fields},
-                earlier.phones + [p for p in values.phones if p not in earlier.phones],
-                earlier.emails + [e for e in values.emails if e not in earlier.emails],
-            )
-    return merged
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _typed(record: CustomerRecord) -> tuple[Any, ...]:
+    """UPDATABLE's values as PostgreSQL takes them (dates, naive UTC datetimes, booleans)."""
+    _, first, last, city, country, birth, since, created, consent, dnc = record[:10]
+    return (
+        first, last, city, country, _day(birth), _day(since), _moment(created), _flag(consent),
+        _flag(dnc),
+    )  # fmt: skip
 
 
 async def _write_with_session(
-    session: AsyncSession, merged: dict[str, CustomerValues]
+    session: AsyncSession, merged: dict[str, CustomerRecord]
 ) -> dict[str, int]:
     existing = await customer_ids(session, merged)
-    now = utcnow()
-    new = [v for key, v in merged.items() if key not in existing]
+    now = utcnow().replace(tzinfo=None)
+    new = [_typed(r) for key, r in merged.items() if key not in existing]
     if new:
         await executemany(
             session,
             "INSERT INTO customer (external_id, first_name, last_name, city, country, "
-            "birth_date, customer_since, marketing_consent, do_not_call, created_at, "
+            "birth_date, customer_since, created_at, marketing_consent, do_not_call, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ".....ddbbtt",
+            "...........",
             [
-                (
-                    v.external_id,
-                    v.fields["first_name"],
-                    v.fields["last_name"],
-                    v.fields.get("city", ""),
-                    v.fields.get("country", ""),
-                    v.fields.get("birth_date"),
-                    v.fields.get("customer_since"),
-                    v.fields.get("marketing_consent", False),
-                    v.fields.get("do_not_call", False),
-                    v.fields.get("created_at", now),
-                    now,
+                (key, first or "", last or "", city or "", country or "", birth, since,
+                 created or now,
+                 bool(consent), bool(dnc), now)
+                for key, (first, last, city, country, birth, since, created, consent, dnc) in zip(
+                    (k for k in merged if k not in existing), new, strict=True
                 )
-                for v in new
             ],
-        )
-    changed = [v for key, v in merged.items() if key in existing]
+        )  # fmt: skip
+    changed = [key for key in merged if key in existing]
     if changed:
-        await _update(session, changed, existing, now)
-    ids = existing | await customer_ids(session, [v.external_id for v in new])
+        assignments = ", ".join(f"{name} = COALESCE(?, {name})" for name in UPDATABLE)
+        await executemany(
+            session,
+            f"UPDATE customer SET {assignments}, updated_at = ? WHERE id = ?",
+            "...........",
+            [(*_typed(merged[key]), now, existing[key]) for key in changed],
+        )
+    ids = existing | await customer_ids(session, [k for k in merged if k not in existing])
     await _add_contact_points(session, merged, ids, existing)
     return ids
 
 
-async def _update(
-    session: AsyncSession,
-    changed: list[CustomerValues],
-    ids: dict[str, int],
-    now: datetime,
-) -> None:
-    """One UPDATE per customer in a single executemany; NULL parameters keep stored values."""
-    assignments = ", ".join(f"{name} = COALESCE(?, {name})" for name in UPDATABLE)
-    await executemany(
-        session,
-        f"UPDATE customer SET {assignments}, updated_at = ? WHERE id = ?",
-        TYPES + "t.",
-        [(*(v.fields.get(name) for name in UPDATABLE), now, ids[v.external_id]) for v in changed],
-    )
-
-
 async def _add_contact_points(
     session: AsyncSession,
-    merged: dict[str, CustomerValues],
+    merged: dict[str, CustomerRecord],
     ids: dict[str, int],
     existing: dict[str, int],
 ) -> None:
@@ -218,16 +136,7 @@ async def _add_contact_points(
     for part in chunks(old_ids):
         result = await session.execute(statement, {"ids": list(part)})
         known.update((int(c), k, n) for c, k, n in result.all())
-    rows: list[tuple[Any, ...]] = []
-    for external_id, v in merged.items():
-        cid = ids[external_id]
-        is_new = external_id not in existing
-        for kind, points in (("phone", v.phones), ("email", v.emails)):
-            for position, (written, normalized, label) in enumerate(points):
-                if (cid, kind, normalized) in known:
-                    continue
-                known.add((cid, kind, normalized))
-                rows.append((cid, kind, written, normalized, label, is_new and position == 0))
+    rows = sqlite_write.new_points(merged, ids, existing, known)
     await executemany(
         session,
         "INSERT INTO contact_point (customer_id, kind, value, normalized, label, is_primary) "

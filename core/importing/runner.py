@@ -7,10 +7,16 @@ the offending rows are rejected. A dry run does all of it and rolls every transa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
+import io
 import os
+import sqlite3
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncGenerator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -20,16 +26,30 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.db import make_sessions
+from core.db import SQLITE_BUSY_TIMEOUT_MS, make_sessions
 from core.importing.activity import InteractionImport, TransactionImport
 from core.importing.base import ImportKind, Reject, Row
+from core.importing.customer_rows import ColumnParser, ParsedChunk, iter_chunks
 from core.importing.customers import CustomerImport
 from core.importing.fields import RowError
+from core.importing.parallel import ParsePool, WorkerFailed, split_points
 from core.importing.source import CsvSource, UnreadableFile, open_source, records
+from core.importing.sqlite_write import BulkWriter
 from core.search.indexer import rebuild_index
 
 KINDS = ("customers", "interactions", "transactions")
 BATCH_ROWS = 5000
+"""Rows per transaction, through the session (small imports, PostgreSQL)."""
+BULK_BATCH_ROWS = 25_000
+"""Rows per transaction of a big customers import on SQLite: enough that commits cost little
+per row, few enough that the write lock is held about a second (other processes' writers
+wait for it up to core.db's busy timeout, 5 s)."""
+YIELD_EVERY = 500
+"""Parsing lets the event loop run this often, so the batch being written is not held up."""
+PARALLEL_FROM = 20_000
+"""A customers file with at least this many lines is parsed by worker processes."""
+PARSE_WORKERS = max(1, min(3, (os.cpu_count() or 1) - 1))
+"""Worker processes parsing: this process takes a core of its own to write."""
 BULK_INDEX_FROM = 50_000
 """A customers file with at least this many rows is indexed for search once, at the end..."""
 BULK_INDEX_SHARE = 5
@@ -118,7 +138,7 @@ async def import_file(
     dry_run: bool = False,
     tz: tzinfo | None = None,
     progress: ImportProgress | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
     index_progress: ImportProgress | None = None,
     bulk_index_from: int = BULK_INDEX_FROM,
 ) -> ImportResult:
@@ -133,7 +153,8 @@ async def import_file(
         dry_run: check and write everything, then roll back: the database is left as it was.
         tz: the zone of times without an offset; None means this machine's local zone.
         progress: called with (lines done, lines in the file).
-        batch_rows: rows per transaction.
+        batch_rows: rows per transaction (default BATCH_ROWS, or BULK_BATCH_ROWS for a big
+            customers import on SQLite).
         index_progress: called with (customers indexed, customers in all) while the search
             index is rebuilt after a big customers import.
         bulk_index_from: a customers file with at least this many rows (and at least a fifth
@@ -158,44 +179,25 @@ async def import_file(
     if isinstance(importer, CustomerImport) and (bulk_index or dry_run):
         importer.index_now = False  # a dry run rolls the index back anyway
     rejects = _RejectsFile(source, rejects_path)
-    sessions = make_sessions(engine)
     result = ImportResult()
-    width = len(source.columns)
-    batch: list[Row] = []
-    last_line = 1
-
-    pending: list[Reject] = []
-
-    async def flush() -> None:
-        written = await _write_batch(sessions, importer, batch, dry_run) if batch else []
-        refused = {r.line for r in written}
-        for reject in sorted(pending + written, key=lambda r: r.line):  # file order
-            rejects.add(reject)
-        result.imported += sum(1 for row in batch if row.line not in refused)
-        batch.clear()
-        pending.clear()
-        if progress is not None:
-            progress(last_line, source.lines)
-
-    try:
-        for line, fields in records(source):
-            last_line = line
-            try:
-                if len(fields) > width and any(f.strip() for f in fields[width:]):
-                    raise RowError(f"{len(fields)} fields but the header has {width} columns")
-                row = dict(zip(source.columns, fields, strict=False))
-                batch.append(Row(line, fields, importer.parse(row)))
-            except RowError as error:
-                pending.append(Reject(line, fields, str(error)))
-            if len(batch) + len(pending) >= batch_rows:
-                await flush()
-        await flush()
-    except Exception:
-        if bulk_index and result.imported:  # what was committed must be findable all the same
-            await _rebuild_quietly(engine)
-        raise
-    finally:
-        rejects.close()
+    database = _sqlite_file(engine)
+    if isinstance(importer, CustomerImport) and not importer.index_now and database:
+        try:
+            await _import_customers_in_bulk(
+                database, importer, source, rejects, result, dry_run, progress,
+                batch_rows or BULK_BATCH_ROWS,
+            )  # fmt: skip
+        except BaseException:
+            if bulk_index and result.imported:  # what was committed must be findable
+                await _rebuild_quietly(engine)
+            raise
+        finally:
+            rejects.close()
+    else:
+        await _import_in_batches(
+            engine, importer, source, rejects, result, dry_run, progress,
+            batch_rows or BATCH_ROWS, bulk_index,
+        )  # fmt: skip
     if bulk_index and result.imported:
         await rebuild_index(engine, index_progress)
     if progress is not None:
@@ -205,6 +207,256 @@ async def import_file(
     result.rejects_file = rejects.written
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _sqlite_file(engine: AsyncEngine) -> str | None:
+    """The path of the engine's SQLite database file (None: not SQLite, or in memory)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+async def _import_in_batches(
+    engine: AsyncEngine,
+    importer: ImportKind,
+    source: CsvSource,
+    rejects: _RejectsFile,
+    result: ImportResult,
+    dry_run: bool,
+    progress: ImportProgress | None,
+    batch_rows: int,
+    bulk_index: bool,
+) -> None:
+    """Parse here and write each batch through a session, in its own transaction."""
+    sessions = make_sessions(engine)
+    width = len(source.columns)
+    parse = _row_parser(importer, source.columns)
+    batch: list[Row] = []
+    pending: list[Reject] = []
+    writing: asyncio.Task[list[Reject]] | None = None
+    written_batch: list[Row] = []
+    written_pending: list[Reject] = []
+    written_line = 1
+
+    async def settle() -> None:
+        """Wait for the batch being written and account for it (rejects in file order)."""
+        nonlocal writing
+        if writing is None:
+            return
+        task, writing = writing, None
+        refused = await task
+        lines = {r.line for r in refused}
+        for reject in sorted(written_pending + refused, key=lambda r: r.line):
+            rejects.add(reject)
+        result.imported += len(written_batch) - sum(1 for row in written_batch if row.line in lines)
+        if progress is not None:
+            progress(written_line, source.lines)
+
+    async def flush(last_line: int) -> None:
+        # The batch is written while the next one is parsed: the database work runs on the
+        # driver's thread (SQLite) or in the server (PostgreSQL), the parsing here.
+        nonlocal writing, batch, pending, written_batch, written_pending, written_line
+        await settle()
+        written_batch, written_pending, written_line = batch, pending, last_line
+        batch, pending = [], []
+        writing = asyncio.create_task(_write_batch(sessions, importer, written_batch, dry_run))
+        await asyncio.sleep(0)  # let it start
+
+    line = 1
+    try:
+        for line, fields in records(source):
+            try:
+                if len(fields) > width and any(f.strip() for f in fields[width:]):
+                    raise RowError(f"{len(fields)} fields but the header has {width} columns")
+                batch.append(Row(line, fields, parse(fields)))
+            except RowError as error:
+                pending.append(Reject(line, fields, str(error)))
+            queued = len(batch) + len(pending)
+            if queued >= batch_rows:
+                await flush(line)
+            elif queued % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # the write under way moves on between its steps
+        await flush(line)
+        await settle()
+    except BaseException:
+        if writing is not None:  # never leave a transaction running behind our back
+            with contextlib.suppress(BaseException):
+                await writing
+        if bulk_index and result.imported:  # what was committed must be findable all the same
+            await _rebuild_quietly(engine)
+        raise
+    finally:
+        rejects.close()
+
+
+async def _import_customers_in_bulk(
+    database: str,
+    importer: CustomerImport,
+    source: CsvSource,
+    rejects: _RejectsFile,
+    result: ImportResult,
+    dry_run: bool,
+    progress: ImportProgress | None,
+    batch_rows: int,
+) -> None:
+    """A customers file on SQLite, not indexed batch by batch: worker processes parse pieces
+    of the file while a thread here writes the pieces already parsed, each in one
+    transaction on a connection of its own (sqlite_write.BulkWriter)."""
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-import")
+    writing: asyncio.Future[None] | None = None
+    written: ParsedChunk | None = None
+
+    async def settle() -> None:
+        nonlocal writing
+        if writing is None or written is None:
+            return
+        task, writing = writing, None
+        await _settle(loop, executor, writer, written, task, dry_run, rejects, result)
+        if progress is not None:
+            progress(written.last_line, source.lines)
+
+    try:
+        writer = await loop.run_in_executor(
+            executor, BulkWriter, database, SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB
+        )
+        try:
+            async with contextlib.aclosing(_parsed(importer, source, batch_rows)) as chunks:
+                async for chunk in chunks:
+                    await settle()  # the chunk before was written while this one was parsed
+                    written = chunk
+                    writing = loop.run_in_executor(executor, writer.write_chunk, chunk, dry_run)
+            await settle()
+        except BaseException:
+            if writing is not None:  # never leave a transaction running behind our back
+                with contextlib.suppress(BaseException):
+                    await writing
+            raise
+        finally:
+            await loop.run_in_executor(executor, writer.close)
+    finally:
+        executor.shutdown(wait=True)
+
+
+async def _settle(
+    loop: asyncio.AbstractEventLoop,
+    executor: ThreadPoolExecutor,
+    writer: BulkWriter,
+    chunk: ParsedChunk,
+    writing: asyncio.Future[None],
+    dry_run: bool,
+    rejects: _RejectsFile,
+    result: ImportResult,
+) -> None:
+    """Wait for a chunk's transaction and account for it (its rejects in file order); if the
+    database refused it, find the rows it refuses and write the others."""
+    refused: list[Reject] = []
+    try:
+        await writing
+    except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError):
+        fields = chunk.fields()
+        rows = [
+            Row(line, fields[line], record)
+            for line, record in zip(chunk.lines, chunk.rows(), strict=True)
+        ]
+
+        async def attempt(part: list[Row]) -> list[Reject]:
+            try:
+                records = [row.values for row in part]
+                await loop.run_in_executor(executor, writer.write_records, records, dry_run)
+            except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError) as error:
+                if len(part) == 1:
+                    reason = str(error).splitlines()[0]
+                    return [
+                        Reject(part[0].line, part[0].fields, f"refused by the database: {reason}")
+                    ]
+                middle = len(part) // 2
+                return await attempt(part[:middle]) + await attempt(part[middle:])
+            return []
+
+        refused = await attempt(rows)
+    parsed = [Reject(line, fields, reason) for line, fields, reason in chunk.rejects]
+    for reject in sorted(parsed + refused, key=lambda r: r.line):
+        rejects.add(reject)
+    result.imported += len(chunk.lines) - len(refused)
+
+
+async def _parsed(
+    importer: CustomerImport, source: CsvSource, batch_rows: int
+) -> AsyncGenerator[ParsedChunk, None]:
+    """The file's records in chunks of about `batch_rows`, in order: parsed by worker
+    processes for a big file, here for a small one or when a worker cannot be used."""
+    text = source.text
+    start, first_line = _data_start(source)
+    pool: ParsePool | None = None
+    if source.lines > PARALLEL_FROM:
+        try:
+            pool = await ParsePool.start(
+                PARSE_WORKERS, source.columns, source.delimiter, importer.tz, importer.today
+            )
+        except WorkerFailed:
+            pool = None
+    if pool is not None:
+        try:
+            size = max(1, len(text) * batch_rows // max(1, source.lines))
+            pieces = deque(split_points(text, start, first_line, size))
+            waiting: deque[tuple[int, int, asyncio.Future[ParsedChunk]]] = deque()
+            while pieces or waiting:
+                while pieces and len(waiting) < 2 * PARSE_WORKERS:
+                    begin, end, line = pieces.popleft()
+                    waiting.append((begin, line, pool.submit(text[begin:end], line)))
+                begin, line, future = waiting.popleft()
+                try:
+                    chunk = await future
+                except WorkerFailed:
+                    chunk = None
+                if chunk is None or not chunk.clean:
+                    # A piece did not end between two records (or a worker stopped): parse
+                    # from its start to the end here, where nothing is cut.
+                    start, first_line = begin, line
+                    for _, _, other in waiting:
+                        other.cancel()
+                    break
+                yield chunk
+            else:
+                return
+        finally:
+            await pool.close()
+    parser = ColumnParser(source.columns, importer.tz, importer.today)
+    rest = text[start:] if start else text
+    for chunk in iter_chunks(rest, first_line, source.delimiter, parser, batch_rows):
+        yield chunk
+        await asyncio.sleep(0)  # let the chunk before this one be written meanwhile
+
+
+def _data_start(source: CsvSource) -> tuple[int, int]:
+    """Where the first record after the header starts in the text, and on which line."""
+    reader = csv.reader(io.StringIO(source.text), delimiter=source.delimiter)
+    next(reader, None)
+    header_lines = reader.line_num
+    position = 0
+    for _ in range(header_lines):
+        found = source.text.find("\n", position)
+        if found < 0:
+            return len(source.text), header_lines + 1
+        position = found + 1
+    return position, header_lines + 1
+
+
+def _row_parser(importer: ImportKind, columns: list[str]) -> Callable[[list[str]], Any]:
+    """The kind's own fast parser of a record's fields, or one through `parse(dict)`."""
+    make = getattr(importer, "parser", None)
+    if make is not None:
+        parser: Callable[[list[str]], Any] = make(columns)
+        return parser
+
+    def parse(fields: list[str]) -> Any:
+        return importer.parse(dict(zip(columns, fields, strict=False)))
+
+    return parse
 
 
 async def _worth_indexing_in_bulk(engine: AsyncEngine, rows: int, bulk_from: int) -> bool:
@@ -234,10 +486,11 @@ async def _write_batch(
         if len(batch) == 1:
             reason = str(error.orig if error.orig is not None else error).splitlines()[0]
             return [Reject(batch[0].line, batch[0].fields, f"refused by the database: {reason}")]
-    refused: list[Reject] = []
-    for row in batch:  # find the rows the database refuses, keep the others
-        refused += await _write_batch(sessions, importer, [row], dry_run)
-    return refused
+    # Find the rows the database refuses and keep the others: halve the batch until the
+    # refused rows are alone (a few refused rows among many cost a few dozen attempts).
+    middle = len(batch) // 2
+    refused = await _write_batch(sessions, importer, batch[:middle], dry_run)
+    return refused + await _write_batch(sessions, importer, batch[middle:], dry_run)
 
 
 async def _attempt(
