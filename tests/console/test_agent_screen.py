@@ -137,6 +137,34 @@ class SlowFirstSearch:
         return getattr(self.real, name)  # by_phone, close, …: the real service's
 
 
+async def test_moving_through_the_history_shows_each_interactions_notes_and_loads_older_pages(
+    services: Services,
+) -> None:
+    app = ConsoleApp(services, agent_name="maria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_first(pilot, "C00000001")
+        timeline = screen_of(app).query_one(Timeline)
+        notes = timeline.query_one("#timeline-notes")
+        assert "Question #260" in str(notes.render()) and "Note 260" in str(notes.render())
+        await pilot.press("f4", "down", "down", "down")
+        await settle(pilot)
+        assert timeline.table.cursor_row == 3
+        assert "Question #257" in str(notes.render()) and "Note 257" in str(notes.render())
+        for _ in range(3):  # page by page towards the oldest: the next page comes by itself
+            await pilot.press("pagedown")
+            await settle(pilot)
+        assert len(timeline.items) > FIRST_PAGE
+        row = timeline.table.cursor_row
+        assert f"Question #{260 - row}" in str(notes.render())
+        await pilot.press("home")
+        await settle(pilot)
+        await pilot.click(timeline.table, offset=(5, 3))  # the third row under the header
+        await settle(pilot)
+        assert timeline.table.cursor_row == 2
+        assert "Note 258" in str(notes.render())
+
+
 async def test_a_late_answer_never_replaces_a_newer_one(services: Services) -> None:
     slow = replace(services, search=SlowFirstSearch(services.search))
     app = ConsoleApp(slow, agent_name="maria")
