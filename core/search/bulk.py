@@ -208,35 +208,43 @@ def plan_names(customer_ids: np.ndarray, names: Sequence[str]) -> NamePlan:
     A name's id is its rank: the order in which its first customer comes, so reading
     postings in id order meets the likeliest callers first.
     """
-    words_of: dict[str, list[str]] = {}
+    # A first name's or surnames' folded words and their vocabulary positions, once each.
+    parts: dict[str, tuple[list[str], tuple[int, ...]]] = {}
+    vocabulary: dict[str, int] = {}
+
+    def part_of(text: str) -> tuple[list[str], tuple[int, ...]]:
+        words = name_words(text)
+        found = parts[text] = (
+            words,
+            tuple(vocabulary.setdefault(word, len(vocabulary)) for word in words),
+        )
+        return found
+
     key_index: dict[str, int] = {}
     keys: list[str] = []
-    terms: list[tuple[int, ...]] = []  # each name's distinct words (vocabulary positions)
-    vocabulary: dict[str, int] = {}
+    sorted_keys: list[str] = []
+    terms: list[tuple[int, ...]] = []  # each name's words (vocabulary positions, as written)
     # Each distinct (first name, surnames) once, in the order first met: numpy does the rest.
     spelled = dict.fromkeys(names)
-    key_of_spelling = np.empty(len(spelled), dtype=np.int64)
+    key_of_spelling: list[int] = []
     for position, spelling in enumerate(spelled):
         spelled[spelling] = position
         first, _, last = spelling.partition(NAME_SEPARATOR)
-        first_words = words_of.get(first)
-        if first_words is None:
-            first_words = words_of[first] = name_words(first)
-        last_words = words_of.get(last)
-        if last_words is None:
-            last_words = words_of[last] = name_words(last)
-        if not first_words and not last_words:
-            key_of_spelling[position] = -1
+        first_words, first_ids = parts.get(first) or part_of(first)
+        last_words, last_ids = parts.get(last) or part_of(last)
+        words = first_words + last_words
+        if not words:
+            key_of_spelling.append(-1)
             continue
-        key = " ".join(first_words + last_words)
+        key = " ".join(words)
         k = key_index.get(key)
         if k is None:  # not another spelling of a name met before ("María" after "Maria")
             k = key_index[key] = len(keys)
             keys.append(key)
-            distinct = sorted(set(first_words + last_words))
-            terms.append(tuple(vocabulary.setdefault(w, len(vocabulary)) for w in distinct))
-        key_of_spelling[position] = k
-    name_of_customer = key_of_spelling[
+            sorted_keys.append(" ".join(sorted(words)))
+            terms.append(first_ids + last_ids)
+        key_of_spelling.append(k)
+    name_of_customer = np.asarray(key_of_spelling, dtype=np.int64)[
         np.fromiter(map(spelled.__getitem__, names), dtype=np.int64, count=len(names))
     ]
     spelled.clear()
@@ -251,10 +259,14 @@ def plan_names(customer_ids: np.ndarray, names: Sequence[str]) -> NamePlan:
     final = np.empty(len(vocabulary) + 1, dtype=np.int64)
     for word_id, word in enumerate(alphabet, start=1):
         final[vocabulary[word]] = word_id
-    sizes = np.fromiter(map(len, terms), dtype=np.int64, count=count)
-    flat = final[np.fromiter(chain.from_iterable(terms), dtype=np.int64, count=int(sizes.sum()))]
-    name_of = np.repeat(np.arange(1, count + 1, dtype=np.int64), sizes)
-    name_word = (name_of << NAME_BITS) | flat
+    # Each name's distinct words in id order: sorting (name, word) packed in one int does both.
+    written = np.fromiter(map(len, terms), dtype=np.int64, count=count)
+    name_word = _sorted_unique(
+        (np.repeat(np.arange(1, count + 1, dtype=np.int64), written) << NAME_BITS)
+        | final[np.fromiter(chain.from_iterable(terms), dtype=np.int64, count=int(written.sum()))]
+    )
+    name_of, flat = name_word >> NAME_BITS, name_word & LOW_MASK
+    sizes = np.bincount(name_of, minlength=count + 1)[1:]
 
     starts = np.cumsum(sizes) - sizes
     pair_codes: list[np.ndarray] = []
@@ -270,8 +282,8 @@ def plan_names(customer_ids: np.ndarray, names: Sequence[str]) -> NamePlan:
                 pair_names.append(holders)
     codes = np.concatenate(pair_codes) if pair_codes else np.empty(0, dtype=np.int64)
     paired = np.concatenate(pair_names) if pair_names else np.empty(0, dtype=np.int64)
-    unique_codes, pair_of = np.unique(codes, return_inverse=True)
-    pair_of = pair_of.reshape(-1)
+    unique_codes = _sorted_unique(codes.copy())
+    pair_of = np.searchsorted(unique_codes, codes)
     pairs = [
         f"{alphabet[(code >> NAME_BITS) - 1]}{PAIR}{alphabet[(code & LOW_MASK) - 1]}"
         for code in unique_codes.tolist()
@@ -289,12 +301,23 @@ def plan_names(customer_ids: np.ndarray, names: Sequence[str]) -> NamePlan:
         words=alphabet + pairs,
         df=df,
         keys=keys,
-        sorted_keys=[" ".join(sorted(key.split())) for key in keys],
+        sorted_keys=sorted_keys,
         posting=posting,
         name_word=name_word,
         name_ids=name_ids[by_name],
         customer_ids=cids[by_name],
     )
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (sorts `values` in place; np.unique hashes, far slower)."""
+    values.sort()
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def parse_ids(joined: str | None) -> np.ndarray:
