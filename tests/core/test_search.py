@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.search.service import SearchService
 from core.services.customers import CustomerService
@@ -251,3 +252,182 @@ async def test_common_words_driven_through_their_pairs(
     hits = await search.search("marta fernandez")
     assert hits[0].customer_id == people["marta"]
     assert people["lucia"] in [hit.customer_id for hit in hits[1:]]
+
+
+# --- the bulk rebuild -----------------------------------------------------------------------
+
+
+async def _index_contents(engine: AsyncEngine) -> dict[str, Any]:
+    """The index as plain values (word and name ids replaced by what they stand for)."""
+    async with engine.connect() as connection:
+
+        async def rows(sql: str) -> list[tuple[Any, ...]]:
+            return [tuple(row) for row in await connection.execute(text(sql))]
+
+        words = dict(await rows("SELECT id, word FROM search_word"))
+        names = dict(await rows("SELECT id, key FROM search_name"))
+        return {
+            "words": sorted(await rows("SELECT word, df FROM search_word")),
+            "names": sorted(await rows("SELECT key, sorted_key FROM search_name")),
+            "ranks": [key for _, key in sorted(names.items())],
+            "posting": sorted(
+                (words[w], names[n])
+                for w, n in await rows("SELECT word_id, name_id FROM search_posting")
+            ),
+            "name_word": sorted(
+                (names[n], words[w])
+                for n, w in await rows("SELECT name_id, word_id FROM search_name_word")
+            ),
+            "name_customer": sorted(
+                (names[n], c)
+                for n, c in await rows("SELECT name_id, customer_id FROM search_name_customer")
+            ),
+            "contact": sorted(await rows("SELECT kind, key, customer_id FROM search_contact")),
+        }
+
+
+GENERATION = "SELECT coalesce(max(value), 0) FROM search_meta WHERE key = 'generation'"
+
+
+async def _schema(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    sql = (
+        "SELECT name, sql FROM sqlite_master WHERE tbl_name LIKE 'search%' ORDER BY name"
+        if engine.dialect.name == "sqlite"
+        else "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'search%' "
+        "ORDER BY indexname"
+    )
+    async with engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text(sql))]
+
+
+async def test_rebuild_writes_every_row_a_reference_computation_expects(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], people: dict[str, int]
+) -> None:
+    from core.search.bulk import contact_rows, name_terms
+    from core.search.indexer import rebuild_index
+    from core.search.normalize import name_key
+
+    service = CustomerService(sessions)
+    nameless = await service.create("", "—", phones=["+34 600 000 999"])
+    assert nameless.id is not None
+    await service.create("María", "García López", city="Toledo")  # a third namesake, never active
+    async with sessions() as session, session.begin():
+        # Contact points no writer of this version stores, straight into the table: a phone
+        # with other characters, digits that are not ASCII, emails with spaces, capitals and
+        # accents, a local part alone. The bulk path keys them like the per-customer one.
+        odd = [
+            ("phone", "612-345 678"),
+            ("phone", "６１２３４５６７８"),
+            ("phone", "+"),
+            ("email", " Spaced.Out@Example.com "),
+            ("email", "ÑANDÚ@correo.es"),
+            ("email", "justlocal"),
+            ("email", "@nolocal.es"),
+        ]
+        for kind, normalized in odd:
+            await session.execute(
+                text(
+                    "INSERT INTO contact_point (customer_id, kind, value, normalized, label, "
+                    "is_primary) VALUES (:c, :k, :v, :v, '', false)"
+                ),
+                {"c": people["soto"], "k": kind, "v": normalized},
+            )
+    schema = await _schema(engine)
+    async with engine.connect() as connection:
+        customers = (
+            await connection.execute(
+                text("SELECT id, first_name, last_name, last_activity_at FROM customer")
+            )
+        ).all()
+        points = (
+            await connection.execute(
+                text("SELECT customer_id, kind, normalized FROM contact_point")
+            )
+        ).all()
+        generation = (await connection.execute(text(GENERATION))).scalar_one()
+
+    assert await rebuild_index(engine) == len(customers)
+    got = await _index_contents(engine)
+
+    keys = {cid: name_key(first or "", last or "") for cid, first, last, _ in customers}
+    latest: dict[str, str] = {}
+    for cid, _, _, activity in customers:
+        if keys[cid]:
+            latest[keys[cid]] = max(
+                latest.get(keys[cid], ""), "" if activity is None else str(activity)
+            )
+    assert nameless.id not in {cid for _, cid in got["name_customer"]}
+    assert got["name_customer"] == sorted((key, cid) for cid, key in keys.items() if key)
+    assert got["names"] == sorted((key, " ".join(sorted(key.split()))) for key in latest)
+    assert got["posting"] == sorted((term, key) for key in latest for term in name_terms(key))
+    assert got["name_word"] == sorted(
+        (key, term) for key in latest for term in name_terms(key) if "+" not in term
+    )
+    df: dict[str, int] = {}
+    for key in latest:
+        for term in name_terms(key):
+            df[term] = df.get(term, 0) + 1
+    assert got["words"] == sorted(df.items())
+    # Names rank by their latest customer's activity: the most recent first, never active last.
+    assert [latest[key] for key in got["ranks"]] == sorted(latest.values(), reverse=True)
+    assert got["contact"] == sorted(
+        {row for cid, kind, normalized in points for row in contact_rows(cid, kind, normalized)}
+    )
+    assert ("p", "876543216", people["soto"]) in got["contact"]
+    assert ("e", "spaced.out", people["soto"]) in got["contact"]
+    assert ("e", "ñandú", people["soto"]) in got["contact"]
+    # The same tables and indexes as before, and a new generation for other processes' caches.
+    assert await _schema(engine) == schema
+    async with engine.connect() as connection:
+        assert (await connection.execute(text(GENERATION))).scalar_one() == generation + 1
+
+
+async def test_rebuild_twice_gives_the_same_index_and_search_results(
+    engine: AsyncEngine, search: SearchService, people: dict[str, int]
+) -> None:
+    from core.search.indexer import rebuild_index
+
+    before = await _index_contents(engine)
+    await rebuild_index(engine)
+    once = await _index_contents(engine)
+    await rebuild_index(engine)
+    assert await _index_contents(engine) == once
+    assert {k: v for k, v in once.items() if k != "ranks"} == {
+        k: v for k, v in before.items() if k != "ranks"
+    }
+    # Another process's cached dictionary (this service's) notices the new generation.
+    assert await top(search, "garcia lopez maria", 2) == [people["maria_sev"], people["maria_mad"]]
+    assert await top(search, "nunez") == [people["jose"]]
+    assert await top(search, "612 34 56 78") == [people["maria_mad"]]
+    assert await top(search, "jose.nunez@correo.es") == [people["jose"]]
+
+
+async def test_during_a_rebuild_other_connections_read_the_old_index(
+    monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine, people: dict[str, int]
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL truncates the tables: searches wait for the rebuild instead")
+    import sqlite3
+
+    from core.search import bulk
+    from core.search.indexer import rebuild_index
+
+    seen: list[int] = []
+    commit = bulk._sqlite_finish
+
+    def finish(connection: sqlite3.Connection, indexes: list[tuple[str, str, str]]) -> None:
+        # Every row is written and the indexes are being built again: not committed yet.
+        other = sqlite3.connect(str(engine.url.database))
+        seen.extend(
+            other.execute(sql).fetchone()[0]
+            for sql in (
+                "SELECT count(*) FROM search_name_customer",
+                "SELECT count(*) FROM sqlite_master WHERE name = 'ix_search_contact_customer_id'",
+            )
+        )
+        other.close()
+        commit(connection, indexes)
+
+    monkeypatch.setattr(bulk, "_sqlite_finish", finish)
+    await rebuild_index(engine)
+    assert seen == [len(people), 1]
