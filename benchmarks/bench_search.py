@@ -465,9 +465,13 @@ async def timed_rebuild(url: str) -> float:
     count = await rebuild_index(engine)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     await engine.dispose()
+    # The build uses both cores (reading, computing and writing threads): the machine's load
+    # over the last minute says how much of them it had.
+    load = os.getloadavg()[0]
     print(
         f"index build: {count:,} customers in {elapsed:.1f} s "
-        f"({cpu:.1f} s CPU in this process; {url.split('://')[0]})"
+        f"({cpu:.1f} s CPU in this process, all its threads; {url.split('://')[0]}; "
+        f"load {load:.1f})"
     )
     return elapsed
 
