@@ -5,8 +5,8 @@ details). Each one through an AsyncSession costs thread hops (aiosqlite), statem
 compilation and row processing, so the search logic is written synchronously against
 `Reader.rows(sql, params)` and run in one go:
 
-- SQLite on a file: one thread hop per search, on a dedicated read-only `sqlite3`
-  connection owned by the SearchService (prepared statements cached by the driver);
+- SQLite on a file: a dedicated read-only `sqlite3` connection owned by the SearchService
+  (prepared statements cached by the driver), used on the event loop;
 - asyncpg: inside `AsyncSession.run_sync`, each statement straight through the session's
   asyncpg connection, whose prepared statements asyncpg caches;
 - anything else: `text()` statements through the session, as before.
@@ -82,7 +82,8 @@ def open_sqlite(path: str) -> sqlite3.Connection:
         path, isolation_level=None, check_same_thread=False, cached_statements=SQLITE_STATEMENTS
     )
     connection.execute("PRAGMA query_only = 1")
-    connection.execute("PRAGMA busy_timeout = 5000")
+    # A locked database fails at once: the SearchService then waits, off the event loop.
+    connection.execute("PRAGMA busy_timeout = 0")
     connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     return connection
 

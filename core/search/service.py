@@ -36,6 +36,12 @@ Generic plans: each statement is planned once per connection, not at every searc
 candidate statement took 1.5-2 ms to plan, more than to run). The search's statements are
 written for it: fixed texts, array parameters, LIMITs written in."""
 _SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
+SQLITE_BUSY_MS = 5000
+"""How long a search waits for a locked SQLite database (in the service's thread)."""
+
+
+class _Busy(Exception):
+    """The SQLite database is locked: the search must wait, off the event loop."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,9 @@ class SearchHit:
 class SearchService:
     """Finds customers by whatever the agent typed, from the index in the database.
 
-    A search runs all its statements in one go (see core.search.reader): on a SQLite file in
-    one hop to this service's own thread and read-only connection; on PostgreSQL (asyncpg)
+    A search runs all its statements in one go (see core.search.reader): on a SQLite file on
+    this service's own read-only connection, on the event loop (in this service's thread
+    only when the database is locked); on PostgreSQL (asyncpg)
     on this service's own connection, outside any transaction (no pool check-out, ping,
     BEGIN or ROLLBACK round trips) and with its prepared statements kept; elsewhere in one
     `run_sync` on a session. `close()` releases the connection.
@@ -123,12 +130,20 @@ class SearchService:
         return self._hits(found, limit)
 
     async def _run(self, work: Callable[[Reader], T]) -> T:
-        """`work` with a reader, all its statements in one hop off the event loop."""
+        """`work` with a reader, all its statements in one go."""
         if self._sqlite_file is not None:
+            # On the event loop: a search is a few milliseconds of CPU, less than the two
+            # thread switches of a hop to another thread cost on a busy machine. The search
+            # connection does not wait for a locked database (rare in WAL mode): that search
+            # goes to this service's thread, which waits, and the event loop never blocks.
+            try:
+                return self._on_sqlite(work, wait=False)
+            except _Busy:
+                pass
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="search")
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, self._on_sqlite, work)
+            return await loop.run_in_executor(self._executor, self._on_sqlite, work, True)
         if self._pg_args is not None:
             return await self._on_postgres(work)
         async with self._sessions() as session:
@@ -176,18 +191,36 @@ class SearchService:
                 self._connection.close()
                 self._connection = None
 
-    def _on_sqlite(self, work: Callable[[Reader], T]) -> T:
-        with self._lock:
+    def _on_sqlite(self, work: Callable[[Reader], T], wait: bool) -> T:
+        """`work` on the search connection; without `wait`, _Busy when it would wait."""
+        if not self._lock.acquire(blocking=wait):  # a search waiting in the thread has it
+            raise _Busy
+        try:
             if self._connection is None:
                 assert self._sqlite_file is not None
                 self._connection = open_sqlite(self._sqlite_file)
             connection = self._connection
-            # One read transaction: every statement of the search sees the same snapshot.
-            connection.execute("BEGIN")
+            if wait:
+                connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
             try:
-                return work(SqliteReader(connection))
+                # One read transaction: every statement of the search sees the same snapshot.
+                connection.execute("BEGIN")
+                try:
+                    return work(SqliteReader(connection))
+                finally:
+                    connection.execute("COMMIT")
+            except sqlite3.OperationalError as error:
+                if not wait and error.sqlite_errorcode in (
+                    sqlite3.SQLITE_BUSY,
+                    sqlite3.SQLITE_LOCKED,
+                ):
+                    raise _Busy from error
+                raise
             finally:
-                connection.execute("COMMIT")
+                if wait:
+                    connection.execute("PRAGMA busy_timeout = 0")
+        finally:
+            self._lock.release()
 
     def _find(self, db: Reader, parsed: Query, limit: int) -> list[engine.Found]:
         found: list[engine.Found] = []

@@ -431,3 +431,39 @@ async def test_during_a_rebuild_other_connections_read_the_old_index(
     monkeypatch.setattr(bulk, "_sqlite_finish", finish)
     await rebuild_index(engine)
     assert seen == [len(people), 1]
+
+
+async def test_a_locked_sqlite_database_is_waited_for_off_the_event_loop(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search runs on the event loop, but never waits there for a lock."""
+    import sqlite3
+    import threading
+
+    from core.db import make_engine, make_sessions
+    from core.search import service as service_module
+    from core.search.reader import SqliteReader
+
+    engine = make_engine(sqlite_url)
+    sessions = make_sessions(engine)
+    people = await seed(sessions)
+    search = SearchService(sessions)
+    loop_thread = threading.current_thread()
+    threads: list[threading.Thread] = []
+
+    class LockedOnTheLoop(SqliteReader):
+        def rows(self, sql: str, params: Any = None) -> Any:
+            threads.append(threading.current_thread())
+            if threading.current_thread() is loop_thread:  # as a locked database answers
+                error = sqlite3.OperationalError("database is locked")
+                error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+                raise error
+            return super().rows(sql, params)
+
+    monkeypatch.setattr(service_module, "SqliteReader", LockedOnTheLoop)
+    try:
+        assert await top(search, "jose nunez") == [people["jose"]]
+        assert threads[0] is loop_thread and threads[-1] is not loop_thread
+    finally:
+        await search.close()
+        await engine.dispose()
