@@ -6,9 +6,10 @@
 Target (issue 2): 1,000,000 customers imported in under 2 minutes. The file (names, two
 phones in varied formats, emails, city, country, birth date, customer since, consent flags)
 comes from the demo generator and is cached in benchmarks/data/; the database is a new SQLite
-file each run. The time covers everything the command does: reading and checking the file,
-upserting customers and contact points, and keeping the search index current (a file this
-big is indexed once at the end with rebuild_index; the time of that is printed apart).
+file each run. The time covers everything the command does: reading and checking the file
+(in worker processes: their CPU time is counted), upserting customers and contact points,
+and keeping the search index current (a file this big is indexed once at the end with
+rebuild_index; the time of that is printed apart).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import csv
 import os
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -117,14 +119,21 @@ def _time_the_indexer() -> None:
     runner_module.rebuild_index = timed_rebuild
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the parsing workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 async def _timed_import(url: str, source: Path) -> tuple[float, int, int]:
     engine = make_engine(url)
     INDEXING[0] = 0.0
-    CPU[0] = time.process_time()
+    CPU[0] = _cpu_seconds()
     try:
         started = time.perf_counter()
         result = await import_file(engine, "customers", source, rejects_path=None)
-        CPU[0] = time.process_time() - CPU[0]
+        CPU[0] = _cpu_seconds() - CPU[0]
         return time.perf_counter() - started, result.imported, result.rejected
     finally:
         await engine.dispose()
@@ -150,9 +159,10 @@ def main() -> None:
     verdict = "OK" if seconds < TARGET_SECONDS or args.customers < 1_000_000 else "OVER TARGET"
     print(
         f"import customers, {args.customers:,} rows ({size_mb:.0f} MB), SQLite: "
-        f"{seconds:.1f} s (CPU {CPU[0]:.1f} s, {imported / seconds:,.0f} rows/s), "
-        f"imported {imported:,}, "
-        f"rejected {rejected:,}, of which search indexing {INDEXING[0]:.1f} s "
+        f"{seconds:.1f} s (CPU {CPU[0]:.1f} s with the parsing workers, "
+        f"{imported / seconds:,.0f} rows/s), imported {imported:,}, "
+        f"rejected {rejected:,}; reading, checking and writing {seconds - INDEXING[0]:.1f} s, "
+        f"search indexing {INDEXING[0]:.1f} s "
         f"({'one rebuild at the end' if REBUILT[0] else 'batch by batch'})  "
         f"[target < {TARGET_SECONDS:.0f} s for 1,000,000: {verdict}]"
     )

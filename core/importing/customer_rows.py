@@ -414,23 +414,29 @@ class ColumnParser:
         a number already given in an earlier column of the row is left out."""
         row_of, kinds, written_as, normalized_as, labels, firsts = points
         is_phone = kind == "phone"
-        seen: list[tuple[str, ...]] | None = None
-        for number, (name, raw, normalized) in enumerate(found):
-            if number == 0:  # the first column: every number is new and the row's first
-                rows = [i for i, n in enumerate(normalized) if n is not None and i not in errors]
+        earlier: list[list[str | None]] = []  # the columns before (a number left out there
+        # equals one kept, so comparing with all of them is comparing with the kept ones)
+        for name, raw, normalized in found:
+            if not earlier:  # every number is new and the row's first of its kind
+                rows = [i for i, n in enumerate(normalized) if n is not None]
                 first = [1] * len(rows)
+            elif len(earlier) == 1:
+                before = earlier[0]
+                rows = [
+                    i for i, (n, b) in enumerate(zip(normalized, before, strict=True))
+                    if n is not None and n != b
+                ]  # fmt: skip
+                first = [1 if before[i] is None else 0 for i in rows]
             else:
-                if seen is None:
-                    seen = [() if n is None else (n,) for n in found[0][2]]
-                earlier = seen
                 rows = [
                     i for i, n in enumerate(normalized)
-                    if n is not None and n not in earlier[i] and i not in errors
+                    if n is not None and all(n != b[i] for b in earlier)
                 ]  # fmt: skip
-                first = [0 if earlier[i] else 1 for i in rows]
-                if number < len(found) - 1:
-                    for i in rows:
-                        earlier[i] = (*earlier[i], normalized[i])  # type: ignore[arg-type]
+                first = [1 if all(b[i] is None for b in earlier) else 0 for i in rows]
+            earlier.append(normalized)
+            if errors:
+                kept = [k for k, i in enumerate(rows) if i not in errors]
+                rows, first = [rows[k] for k in kept], [first[k] for k in kept]
             row_of.extend([position[i] for i in rows] if errors else rows)
             kinds.extend([kind] * len(rows))
             values = [normalized[i] for i in rows]
@@ -535,7 +541,7 @@ def parse_chunk(text: str, first_line: int, delimiter: str, parser: ColumnParser
             clean = next(reader, None) is None
             break
         start, end = end + 1, reader.line_num + offset
-        if not _is_blank(fields):
+        if fields and (fields[0].strip() or "".join(fields).strip()):  # blank lines skipped
             collector.add(start, fields)
     chunk = collector.chunk(end, delimiter)
     chunk.clean = clean
