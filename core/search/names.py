@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from core.search.bulk import PAIR
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
@@ -279,32 +279,51 @@ def _array_params(
     }
 
 
-def _assess(sets: Sequence[WordMatches], query: str, key: str) -> tuple[int, int, float]:
-    """(words matched, total penalty, closeness 0-100) of one name for the query."""
-    words = key.split()
-    used: set[int] = set()
-    positions: list[int] = []
-    matched = penalty = 0
-    for s in sets:
-        best: tuple[int, int] | None = None
-        for position, word in enumerate(words):
-            if position in used:
-                continue
-            p = s.penalty(word)
-            if p is not None and (best is None or p < best[0]):
-                best = (p, position)
-                if p == 0:
-                    break
-        if best is not None:
-            used.add(best[1])
-            positions.append(best[1])
-            matched += 1
-            penalty += best[0]
-    # Word order does not decide a match, but among equally close names the one whose words
-    # come in the typed order wins (García Flores before Flores García for "garcia flores").
-    pairs = list(itertools.combinations(positions, 2))
-    in_order = sum(1 for x, y in pairs if x < y) / len(pairs) if pairs else 1.0
-    return matched, penalty, 0.9 * fuzz.token_sort_ratio(query, key) + 10 * in_order
+def _assess(
+    sets: Sequence[WordMatches], query: str, names: Mapping[int, str]
+) -> dict[int, tuple[int, int, float]]:
+    """(words matched, total penalty, closeness 0-100) of each name (id -> key) for the query."""
+    # Runs for every candidate of every search: the word tests are spelled out here rather
+    # than through WordMatches.penalty, and closeness is scored for all names in one call.
+    tests = [(s.penalties, s.query) for s in sets]
+    keys = list(names.values())
+    closeness = [0.0] * len(keys)
+    for _, score, index in process.extract(query, keys, scorer=fuzz.token_sort_ratio, limit=None):
+        closeness[index] = score
+    assessed: dict[int, tuple[int, int, float]] = {}
+    for index, (nid, key) in enumerate(names.items()):
+        words = key.split()
+        used = 0  # bit per name word already matched
+        positions: list[int] = []
+        matched = penalty = 0
+        for penalties, typed in tests:
+            best = best_position = -1
+            for position, word in enumerate(words):
+                if used >> position & 1:
+                    continue
+                p = penalties.get(word)
+                if p is None:
+                    if not word.startswith(typed):
+                        continue
+                    p = PREFIX
+                if best < 0 or p < best:
+                    best, best_position = p, position
+                    if p == 0:
+                        break
+            if best >= 0:
+                used |= 1 << best_position
+                positions.append(best_position)
+                matched += 1
+                penalty += best
+        # Word order does not decide a match, but among equally close names the one whose
+        # words come in the typed order wins (García Flores before Flores García for "garcia
+        # flores").
+        in_order = 1.0
+        if len(positions) > 1:
+            pairs = list(itertools.combinations(positions, 2))
+            in_order = sum(1 for x, y in pairs if x < y) / len(pairs)
+        assessed[nid] = (matched, penalty, 0.9 * closeness[index] + 10 * in_order)
+    return assessed
 
 
 def _candidates(
@@ -427,7 +446,7 @@ def search_names(
     if not names:
         return []
     query = " ".join(words)
-    assessed = {nid: _assess(all_sets, query, key) for nid, key in names.items()}
+    assessed = _assess(all_sets, query, names)
     ranked = sorted(assessed, key=lambda n: (-assessed[n][0], assessed[n][1], -assessed[n][2]))
     # Every name has a customer (but for the few left behind by renames): a few more names
     # than hits wanted are enough, plus those tied with the last (namesakes by activity).
