@@ -22,11 +22,13 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import SQLITE_BUSY_TIMEOUT_MS, make_sessions
+from core.importing import postgres_write
 from core.importing.activity import InteractionImport, TransactionImport
 from core.importing.base import ImportKind, Reject, Row
 from core.importing.customer_rows import ColumnParser, ParsedChunk, iter_chunks
@@ -35,6 +37,7 @@ from core.importing.fields import RowError
 from core.importing.parallel import ParsePool, WorkerFailed, split_points
 from core.importing.source import CsvSource, UnreadableFile, open_source, records
 from core.importing.sqlite_write import BulkWriter
+from core.models.types import utcnow
 from core.search.indexer import rebuild_index
 
 KINDS = ("customers", "interactions", "transactions")
@@ -181,12 +184,19 @@ async def import_file(
     rejects = _RejectsFile(source, rejects_path)
     result = ImportResult()
     database = _sqlite_file(engine)
-    if isinstance(importer, CustomerImport) and not importer.index_now and database:
+    in_bulk = isinstance(importer, CustomerImport) and not importer.index_now
+    if in_bulk and (database or engine.dialect.name == "postgresql"):
+        assert isinstance(importer, CustomerImport)
+        rows = batch_rows or BULK_BATCH_ROWS
         try:
-            await _import_customers_in_bulk(
-                database, importer, source, rejects, result, dry_run, progress,
-                batch_rows or BULK_BATCH_ROWS,
-            )  # fmt: skip
+            if database:
+                await _import_customers_in_bulk(
+                    database, importer, source, rejects, result, dry_run, progress, rows
+                )
+            else:
+                await _import_customers_with_copy(
+                    engine, importer, source, rejects, result, dry_run, progress, rows
+                )
         except BaseException:
             if bulk_index and result.imported:  # what was committed must be findable
                 await _rebuild_quietly(engine)
@@ -341,6 +351,73 @@ async def _import_customers_in_bulk(
         executor.shutdown(wait=True)
 
 
+async def _import_customers_with_copy(
+    engine: AsyncEngine,
+    importer: CustomerImport,
+    source: CsvSource,
+    rejects: _RejectsFile,
+    result: ImportResult,
+    dry_run: bool,
+    progress: ImportProgress | None,
+    batch_rows: int,
+) -> None:
+    """A customers file on PostgreSQL, not indexed batch by batch: parsed as on SQLite (by
+    worker processes for a big file), each chunk written in one transaction with COPY
+    (postgres_write); the server works on a chunk while the next ones are parsed."""
+    sessions = make_sessions(engine)
+    async with contextlib.aclosing(_parsed(importer, source, batch_rows)) as chunks:
+        async for chunk in chunks:
+            refused = await _copy_chunk(engine, sessions, importer, chunk, dry_run)
+            _account(chunk, refused, rejects, result)
+            if progress is not None:
+                progress(chunk.last_line, source.lines)
+
+
+async def _copy_chunk(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    importer: CustomerImport,
+    chunk: ParsedChunk,
+    dry_run: bool,
+) -> list[Reject]:
+    if not chunk.lines:
+        return []
+    if not chunk.repeated:
+        try:
+            async with engine.connect() as connection, connection.begin() as transaction:
+                # The driver's transaction starts with the first statement through SQLAlchemy.
+                await connection.execute(text("SELECT 1"))
+                raw = await connection.get_raw_connection()
+                now = utcnow().replace(tzinfo=None)
+                await postgres_write.write_chunk(raw.driver_connection, chunk, now)
+                if dry_run:
+                    await transaction.rollback()
+            return []
+        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError):
+            pass  # find the rows the database refuses, below
+    # A customer twice in the chunk, or a refused chunk: row by row through the session
+    # (the later row wins cell by cell; refused rows are found by halving).
+    return await _write_batch(sessions, importer, _rows(chunk), dry_run)
+
+
+def _rows(chunk: ParsedChunk) -> list[Row]:
+    fields = chunk.fields()
+    return [
+        Row(line, fields[line], record)
+        for line, record in zip(chunk.lines, chunk.rows(), strict=True)
+    ]
+
+
+def _account(
+    chunk: ParsedChunk, refused: list[Reject], rejects: _RejectsFile, result: ImportResult
+) -> None:
+    """A written chunk's rejects (parse and database) in file order, and its count."""
+    parsed = [Reject(line, fields, reason) for line, fields, reason in chunk.rejects]
+    for reject in sorted(parsed + refused, key=lambda r: r.line):
+        rejects.add(reject)
+    result.imported += len(chunk.lines) - len(refused)
+
+
 async def _settle(
     loop: asyncio.AbstractEventLoop,
     executor: ThreadPoolExecutor,
@@ -357,11 +434,7 @@ async def _settle(
     try:
         await writing
     except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError):
-        fields = chunk.fields()
-        rows = [
-            Row(line, fields[line], record)
-            for line, record in zip(chunk.lines, chunk.rows(), strict=True)
-        ]
+        rows = _rows(chunk)
 
         async def attempt(part: list[Row]) -> list[Reject]:
             try:
@@ -378,10 +451,7 @@ async def _settle(
             return []
 
         refused = await attempt(rows)
-    parsed = [Reject(line, fields, reason) for line, fields, reason in chunk.rejects]
-    for reject in sorted(parsed + refused, key=lambda r: r.line):
-        rejects.add(reject)
-    result.imported += len(chunk.lines) - len(refused)
+    _account(chunk, refused, rejects, result)
 
 
 async def _parsed(

@@ -413,36 +413,36 @@ async def _snapshot(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any, An
 @pytest.mark.parametrize("workers", [False, True], ids=["here", "workers"])
 async def test_big_file_path_gives_what_the_batch_path_gives(
     tmp_path: Path,
-    sqlite_template: Path,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
     workers: bool,
 ) -> None:
     """Chunks of 2 rows cut through quoted line breaks, a blank line, a customer twice and
-    bad rows: the bulk path stores and rejects exactly what the batch path does."""
+    bad rows: the bulk path (SQLite: its own connection; PostgreSQL: COPY) stores and
+    rejects exactly what the batch path does."""
     source = _write(tmp_path / "c.csv", TRICKY, bom=True)
     found: list[Any] = []
     for bulk in (False, True):
-        path = tmp_path / f"{bulk}.db"
-        path.write_bytes(sqlite_template.read_bytes())
-        engine = make_engine(f"sqlite+aiosqlite:///{path}")
-        if bulk and workers:
-            monkeypatch.setattr("core.importing.runner.PARALLEL_FROM", 0)
-        try:
-            result = await import_file(
-                engine,
-                "customers",
-                source,
-                rejects_path=tmp_path / f"{bulk}.rejects.csv",
-                bulk_index_from=2 if bulk else 1_000_000,
-                batch_rows=2,
-            )
-            assert (result.imported, result.rejected) == (6, 2)
-            customers, points = await _snapshot(make_sessions(engine))
-            found.append(([c[:7] for c in customers], points, result.rejects))
-            search = SearchService(make_sessions(engine))
-            assert [h.external_id for h in await search.search("eva sanz")][:1] == ["B4"]
-        finally:
-            await engine.dispose()
+        if bulk:
+            async with engine.begin() as connection:  # start again from no customers
+                await connection.exec_driver_sql("DELETE FROM contact_point")
+                await connection.exec_driver_sql("DELETE FROM customer")
+            if workers:
+                monkeypatch.setattr("core.importing.runner.PARALLEL_FROM", 0)
+        result = await import_file(
+            engine,
+            "customers",
+            source,
+            rejects_path=tmp_path / f"{bulk}.rejects.csv",
+            bulk_index_from=2 if bulk else 1_000_000,
+            batch_rows=2,
+        )
+        assert (result.imported, result.rejected) == (6, 2)
+        customers, points = await _snapshot(sessions)
+        found.append(([c[:7] for c in customers], points, result.rejects))
+        search = SearchService(sessions)
+        assert [h.external_id for h in await search.search("eva sanz")][:1] == ["B4"]
     assert found[0] == found[1]
     customers, points, rejects = found[1]
     assert [(r.line, r.reason.split(" (")[0]) for r in rejects] == [
@@ -462,42 +462,61 @@ async def test_big_file_path_gives_what_the_batch_path_gives(
 
 
 async def test_big_file_reimport_and_dry_run(
-    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("core.importing.runner.PARALLEL_FROM", 0)
-    engine = make_engine(sqlite_url)
-    sessions = make_sessions(engine)
-    try:
-        source = _write(tmp_path / "c.csv", TRICKY)
-        dry = await import_file(
-            engine, "customers", source, rejects_path=None, dry_run=True, batch_rows=3
-        )
-        assert (dry.imported, dry.rejected) == (6, 2)
-        assert await _count(sessions, Customer) == 0
-        first = await import_file(
-            engine, "customers", source, rejects_path=None, bulk_index_from=2, batch_rows=3
-        )
-        before = await _snapshot(sessions)
-        again = await import_file(
-            engine, "customers", source, rejects_path=None, bulk_index_from=2, batch_rows=3
-        )
-        assert (first.imported, again.imported) == (6, 6)
-        after = await _snapshot(sessions)
-        assert after[1] == before[1]  # no phone or email twice
-        assert [c[:7] for c in after[0]] == [c[:7] for c in before[0]]
-        update = _write(
-            tmp_path / "u.csv",
-            "external_id,first_name,last_name,city,phone\nB7,Sara,Gil,Cuenca,+34 699 000 111\n"
-            "B8,Nuevo,Cliente,,\n",
-        )
-        await import_file(
-            engine, "customers", update, rejects_path=None, bulk_index_from=1, batch_rows=3
-        )
-        sara = await _customer(sessions, "B7")
-        assert (sara.city, sara.birth_date) == ("Cuenca", date(1970, 7, 7))
-        assert (await _customer(sessions, "B8")).last_name == "Cliente"
-    finally:
-        await engine.dispose()
+    source = _write(tmp_path / "c.csv", TRICKY)
+    dry = await import_file(
+        engine, "customers", source, rejects_path=None, dry_run=True, batch_rows=3
+    )
+    assert (dry.imported, dry.rejected) == (6, 2)
+    assert await _count(sessions, Customer) == 0
+    first = await import_file(
+        engine, "customers", source, rejects_path=None, bulk_index_from=2, batch_rows=3
+    )
+    before = await _snapshot(sessions)
+    again = await import_file(
+        engine, "customers", source, rejects_path=None, bulk_index_from=2, batch_rows=3
+    )
+    assert (first.imported, again.imported) == (6, 6)
+    after = await _snapshot(sessions)
+    assert after[1] == before[1]  # no phone or email twice
+    assert [c[:7] for c in after[0]] == [c[:7] for c in before[0]]
+    update = _write(
+        tmp_path / "u.csv",
+        "external_id,first_name,last_name,city,phone\nB7,Sara,Gil,Cuenca,+34 699 000 111\n"
+        "B8,Nuevo,Cliente,,\n",
+    )
+    await import_file(
+        engine, "customers", update, rejects_path=None, bulk_index_from=1, batch_rows=3
+    )
+    sara = await _customer(sessions, "B7")
+    assert (sara.city, sara.birth_date) == ("Cuenca", date(1970, 7, 7))
+    assert (await _customer(sessions, "B8")).last_name == "Cliente"
+    # A customer stored without a phone gets one from a later file: it becomes primary.
+    phone = _write(
+        tmp_path / "p.csv", "external_id,first_name,last_name,phone\nB8,Nuevo,,600999888\n"
+    )
+    await import_file(
+        engine, "customers", phone, rejects_path=None, bulk_index_from=1, batch_rows=3
+    )
+    nuevo = await _customer(sessions, "B8")
+    assert (nuevo.first_name, nuevo.last_name) == ("Nuevo", "Cliente")
+    async with sessions() as session:
+        stored = (
+            await session.execute(
+                select(ContactPoint.normalized, ContactPoint.is_primary)
+                .where(col(ContactPoint.customer_id).in_([nuevo.id, sara.id]))
+                .order_by(col(ContactPoint.customer_id), col(ContactPoint.id))
+            )
+        ).all()
+    assert [tuple(p) for p in stored] == [
+        ("34600111008", True), ("sara@example.com", True), ("34699000111", False),
+        ("34600999888", True),
+    ]  # fmt: skip
 
 
 async def test_a_stray_quote_makes_the_importer_parse_the_rest_itself(
