@@ -1,8 +1,14 @@
 """Running an import: parse, write in batches (each batch one transaction), collect rejects.
 
 A row is written whole or not at all: a customer and their phones and emails go in the same
-transaction. If the database refuses a batch, its rows are retried one by one so that only
-the offending rows are rejected. A dry run does all of it and rolls every transaction back.
+transaction. If the database refuses a batch, it is halved until the offending rows are
+alone and rejected. A dry run does all of it and rolls every transaction back.
+
+Customers not indexed batch by batch (a big file, a dry run) take a bulk path: the file is
+cut into chunks, parsed column by column (by worker processes for a big file,
+core.importing.parallel) while the chunks already parsed are written, on SQLite by a
+connection of the importer's own (sqlite_write.BulkWriter), on PostgreSQL with COPY
+(postgres_write). Everything else is parsed here row by row and written through a session.
 """
 
 from __future__ import annotations
@@ -42,9 +48,9 @@ from core.search.indexer import rebuild_index
 
 KINDS = ("customers", "interactions", "transactions")
 BATCH_ROWS = 5000
-"""Rows per transaction, through the session (small imports, PostgreSQL)."""
+"""Rows per transaction through a session (small imports, transactions, interactions)."""
 BULK_BATCH_ROWS = 25_000
-"""Rows per transaction of a big customers import on SQLite: enough that commits cost little
+"""Rows per transaction of a big customers import: on SQLite, enough that commits cost little
 per row, few enough that the write lock is held about a second (other processes' writers
 wait for it up to core.db's busy timeout, 5 s)."""
 YIELD_EVERY = 500
