@@ -92,23 +92,30 @@ _SQLITE_RANKED = _RANKED.format(
 and names as a JSON array. One step of the statement: sqlite3 holds no GIL meanwhile."""
 CONTACTS_SQL = "SELECT customer_id, kind, normalized FROM contact_point"
 
-# SQLite: emails whose normalized form is ASCII (as many bytes as characters) and starts and
-# ends with a printable character (all of them, in practice) get their key in SQL: there
-# Python's strip().lower().partition("@") and SQLite's lower() and substr() agree. Any other
-# email goes through email_key.
+# SQLite: emails whose normalized form is ASCII (as many bytes as characters), starts and
+# ends with a printable character and has a local part (all of them, in practice) get their
+# key in SQL: there Python's strip().lower().partition("@") and SQLite's lower() and substr()
+# agree. They come as one text of "key, \x1f, zero-padded customer id" records separated by
+# \x1e, which Python splits and sorts as plain strings. Any other email goes through email_key.
 _PLAIN = (
     "(length(CAST(normalized AS BLOB)) = length(normalized) "
-    "AND substr(normalized, 1, 1) > ' ' AND substr(normalized, -1, 1) > ' ')"
+    "AND substr(normalized, 1, 1) > ' ' AND substr(normalized, -1, 1) > ' ' "
+    "AND substr(normalized, 1, 1) <> '@' "
+    "AND instr(normalized, char(30)) = 0 AND instr(normalized, char(31)) = 0 "
+    f"AND customer_id BETWEEN 0 AND {10**10 - 1})"
 )
-_SQLITE_EMAILS = (
-    "INSERT OR IGNORE INTO search_contact (kind, key, customer_id) "
-    "SELECT 'e', local, customer_id FROM (SELECT customer_id, lower(CASE "
-    "WHEN instr(normalized, '@') > 0 THEN substr(normalized, 1, instr(normalized, '@') - 1) "
-    f"ELSE normalized END) AS local FROM contact_point WHERE kind = 'email' AND {_PLAIN}) "
-    "WHERE local <> '' ORDER BY local, customer_id"
+_SQLITE_EMAIL_RECORDS = (
+    "SELECT group_concat(printf('%s%s%010d', lower(CASE WHEN instr(normalized, '@') > 0 "
+    "THEN substr(normalized, 1, instr(normalized, '@') - 1) ELSE normalized END), char(31), "
+    f"customer_id), char(30)) FROM contact_point WHERE kind = 'email' AND {_PLAIN}"
 )
 _SQLITE_ODD_EMAILS = (
     f"SELECT customer_id, normalized FROM contact_point WHERE kind = 'email' AND NOT {_PLAIN}"
+)
+_SQLITE_EMAILS = (
+    "INSERT OR IGNORE INTO search_contact (kind, key, customer_id) "
+    "SELECT 'e', substr(value, 1, instr(value, char(31)) - 1), "
+    "CAST(substr(value, instr(value, char(31)) + 1) AS INTEGER) FROM json_each(?)"
 )
 # Phones of ASCII digits only (all of them, in practice) come from SQLite as one text of
 # fixed-width records, "digits padded to PHONE_WIDTH" + "customer id padded to ID_WIDTH", that
@@ -394,10 +401,9 @@ class _SqliteWriter:
         )
         for pragma in (
             "busy_timeout = 30000",
-            f"cache_size = -{SQLITE_CACHE_KIB}",
+            f"cache_size = -{SQLITE_CACHE_KIB}",  # the whole transaction stays in memory
             "synchronous = NORMAL",
-            "temp_store = MEMORY",  # CREATE INDEX sorts in memory
-            "threads = 2",  # ... with a helper thread
+            "temp_store = MEMORY",  # ORDER BY and CREATE INDEX sort in memory
         ):
             self.connection.execute(f"PRAGMA {pragma}")
         self.rows_done = 0
@@ -460,7 +466,6 @@ def _sqlite_start(connection: sqlite3.Connection, indexes: list[tuple[str, str, 
         connection.execute(f'DROP INDEX "{name}"')
     for table in TABLES:
         connection.execute(f"DELETE FROM {table}")
-    connection.execute(_SQLITE_EMAILS)
 
 
 def _sqlite_finish(connection: sqlite3.Connection, indexes: list[tuple[str, str, str]]) -> None:
@@ -482,13 +487,6 @@ def _statement(sql: str, *params: Any) -> Job:
     return job
 
 
-def _many(sql: str, rows: list[tuple[Any, ...]]) -> Job:
-    def job(connection: sqlite3.Connection) -> None:
-        connection.executemany(sql, rows)
-
-    return job
-
-
 def _json_ints(values: np.ndarray) -> str:
     return "[" + ",".join(map(str, values.tolist())) + "]"
 
@@ -498,11 +496,14 @@ def _sqlite_rebuild(path: str, progress: _Progress) -> int:
     writer: _SqliteWriter | None = None
     # SQLite groups the customers by name and gathers the phones in two threads, and writes
     # in a third, all in C without the GIL, while this one computes rows with numpy.
+    # Two reading threads: the emails and the phones first (the writer starts on them as soon
+    # as they are sorted), then the customers in rank order.
     helpers = ThreadPoolExecutor(2, thread_name_prefix="search-index-read")
     try:
         reader.execute("PRAGMA busy_timeout = 30000")
         progress.total = int(reader.execute("SELECT count(*) FROM customer").fetchone()[0])
         progress(0.0)
+        email_records = helpers.submit(_sqlite_one_row, path, _SQLITE_EMAIL_RECORDS)
         phone_records = helpers.submit(_sqlite_one_row, path, _SQLITE_PHONE_RECORDS)
         ranked = helpers.submit(_sqlite_one_row, path, _SQLITE_RANKED)
         writer = _SqliteWriter(path)
@@ -515,22 +516,41 @@ def _sqlite_rebuild(path: str, progress: _Progress) -> int:
             for row in contact_rows(cid, kind, normalized)
         }
         reader.close()
+        (records,) = email_records.result()
+        emails = records.split("\x1e") if records else []
+        del records
+        emails.sort()  # key order: "\x1f" sorts before any character of a key
+        rows_total = len(emails)
+        for start in range(0, len(emails), JSON_BATCH):
+            part = emails[start : start + JSON_BATCH]
+            writer.submit(_statement(_SQLITE_EMAILS, json.dumps(part)), len(part))
+        del emails
+        progress(0.1)
+
         count, records = phone_records.result()
-        rows_total = int(count or 0)
-        for part in _phone_json(records or "", rows_total):
-            writer.submit(_statement(_SQLITE_PHONES, part), min(JSON_BATCH, rows_total))
-        if odd:
+        phones = int(count or 0)
+        rows_total += phones
+        for part in _phone_json(records or "", phones):
+            writer.submit(_statement(_SQLITE_PHONES, part), min(JSON_BATCH, phones))
+        del records
+        if odd:  # as JSON too: executemany would take the GIL for every row
             writer.submit(
-                _many("INSERT OR IGNORE INTO search_contact VALUES (?, ?, ?)", sorted(odd))
+                _statement(
+                    "INSERT OR IGNORE INTO search_contact (kind, key, customer_id) "
+                    "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
+                    json.dumps(sorted(odd)),
+                ),
+                len(odd),
             )
         # Built now, while the names are computed, rather than in the last step.
         writer.submit(lambda connection: _sqlite_indexes(connection, indexes, "search_contact"))
-        progress(0.15)
+        progress(0.2)
 
         ids, names = ranked.result()
         plan = plan_names(parse_ids(ids), json.loads(names or "[]"))
-        progress(0.4)
+        del ids, names
         rows_total += plan.rows
+        progress(0.4)
         _submit_names(writer, plan)
         writer.submit(lambda connection: _sqlite_finish(connection, indexes))
         del plan
