@@ -1,19 +1,21 @@
 """Rebuilding the whole search index in bulk: read every customer once, write sorted rows.
 
-Names (`plan_names`): first names and surnames are folded once each, every distinct full name
-gets its words once, and the per-posting work (word ids, pair pseudo-words, document
-frequencies, sorting) is done on numpy arrays, not on millions of Python tuples.
+Names (`plan_names`): the customers come most recently active first, each distinct (first
+name, surnames) is folded once, and the per-posting work (word ids, pair pseudo-words,
+document frequencies, sorting) is done on numpy arrays, not on millions of Python tuples.
 
-A SQLite file is written by a second thread holding its own connection, in one transaction,
-while this one reads customers and computes the rows; the big tables go in as JSON arrays
-that SQLite unpacks itself (`json_each`), so the writes run in C without the GIL and on the
-other core. The tables' secondary indexes are dropped inside that transaction and created
-again after the rows are in (sorting once is far cheaper than keeping an index up to date
-row by row), and every table is filled in key order. Searches in other processes read the
-old index until the transaction commits.
+SQLite (`_sqlite_rebuild`), one transaction, four threads: two read (SQLite gathers the
+emails' keys, the phones and the customers in rank order as single values, in C without the
+GIL), this one sorts and computes rows, and a writer with its own connection fills the tables
+from JSON arrays that SQLite unpacks itself (`json_each`: in C, without the GIL, so it runs on
+the other core meanwhile). The tables' secondary indexes are dropped inside the transaction
+and created again from the very statements the schema held once their rows are in (one sort
+instead of an index update per row); every table is filled in key order. Searches in other
+processes read the old index until the transaction commits.
 
-Other databases go through the async engine, PostgreSQL with COPY; the tables are truncated
-there, so searches wait for the rebuild to finish.
+PostgreSQL (`_postgres_rebuild`): the server keys plain phones and emails itself; names go in
+with COPY; constraints and indexes are dropped inside the transaction and built again from
+their own definitions. The tables are truncated, so searches wait for the rebuild to finish.
 """
 
 from __future__ import annotations
