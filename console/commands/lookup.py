@@ -61,7 +61,7 @@ async def _lookup(obj: CliContext, query: str) -> dict[str, Any]:
 
     engine = null_pool_engine(obj.database_url)
     sessions = make_sessions(engine)
-    search = SearchService(sessions)
+    search = SearchService(sessions, inline=True)
     try:
         found = await search.search(query, SHORT_LIST + 1)
         hits, more = found[:SHORT_LIST], len(found) > SHORT_LIST

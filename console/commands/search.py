@@ -58,7 +58,7 @@ async def _one(obj: CliContext, query: str, limit: int) -> dict[str, Any]:
     from core.search.service import SearchService
 
     engine = null_pool_engine(obj.database_url)
-    service = SearchService(make_sessions(engine))
+    service = SearchService(make_sessions(engine), inline=True)
     try:
         hits = await service.search(query, limit)
         return result_json(query, hits, service.last_ms)
@@ -76,7 +76,7 @@ async def _batch(obj: CliContext, lines: TextIO, out: TextIO, limit: int) -> Non
     from core.search.service import SearchService
 
     engine = make_engine(obj.database_url)
-    service = SearchService(make_sessions(engine))
+    service = SearchService(make_sessions(engine), inline=True)
     try:
         for line in lines:
             if not line.strip():

@@ -67,15 +67,18 @@ class SearchService:
     """Finds customers by whatever the agent typed, from the index in the database.
 
     A search runs all its statements in one go (see core.search.reader): on a SQLite file on
-    this service's own read-only connection, on the event loop (in this service's thread
+    this service's own read-only connection, in this service's own thread, so that the
+    caller's event loop stays free to draw and to answer while it runs (with `inline=True`,
+    for a command that has nothing else to do, on the calling loop itself, and in the thread
     only when the database is locked); on PostgreSQL (asyncpg)
     on this service's own connection, outside any transaction (no pool check-out, ping,
     BEGIN or ROLLBACK round trips) and with its prepared statements kept; elsewhere in one
     `run_sync` on a session. `close()` releases the connection.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], inline: bool = False) -> None:
         self._sessions = sessions
+        self._inline = inline
         self._dictionary = Dictionary()
         bind = sessions.kw.get("bind")
         self._sqlite_file = sqlite_path(bind.url) if isinstance(bind, AsyncEngine) else None
@@ -132,14 +135,15 @@ class SearchService:
     async def _run(self, work: Callable[[Reader], T]) -> T:
         """`work` with a reader, all its statements in one go."""
         if self._sqlite_file is not None:
-            # On the event loop: a search is a few milliseconds of CPU, less than the two
-            # thread switches of a hop to another thread cost on a busy machine. The search
-            # connection does not wait for a locked database (rare in WAL mode): that search
-            # goes to this service's thread, which waits, and the event loop never blocks.
-            try:
-                return self._on_sqlite(work, wait=False)
-            except _Busy:
-                pass
+            if self._inline:
+                # A command-line search has no screen to keep drawing, and a search is a few
+                # milliseconds of CPU, less than the two thread switches of a hop to another
+                # thread cost on a busy machine. It does not wait for a locked database (rare
+                # in WAL mode): that search goes to the thread, which waits.
+                try:
+                    return self._on_sqlite(work, wait=False)
+                except _Busy:
+                    pass
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="search")
             loop = asyncio.get_running_loop()
