@@ -332,6 +332,7 @@ async def _console_worker(
     except Exception as error:  # noqa: BLE001
         errors.append(f"feed: {error!r}")
     finally:
+        await search.close()
         await engine.dispose()
     return {
         "pops": pops,
