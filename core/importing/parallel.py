@@ -35,8 +35,8 @@ _LENGTH = struct.Struct("<Q")
 
 
 def split_points(text: str, start: int, first_line: int, size: int) -> list[tuple[int, int, int]]:
-    """Cut text[start:] into pieces of about `size` characters, each ending at a line end
-    after an even number of quote characters.
+    """Cut text[start:] into pieces of about `size` characters (the first one smaller), each
+    ending at a line end after an even number of quote characters.
 
     Returns:
         (begin, end, line the piece starts on) for each piece, in order.
@@ -45,7 +45,8 @@ def split_points(text: str, start: int, first_line: int, size: int) -> list[tupl
     length = len(text)
     begin, line = start, first_line
     while begin < length:
-        end = text.find("\n", begin + size)
+        # The first piece is small: the importer starts writing as soon as it is parsed.
+        end = text.find("\n", begin + (size if pieces else max(1, size // 8)))
         if end < 0:
             end = length
         else:
@@ -223,7 +224,11 @@ def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     parser = ColumnParser(columns, tz, today)
     while (frame := _read_frame(stdin)) is not None:
         text, first_line = pickle.loads(frame)
-        chunk = parse_chunk(text, first_line, delimiter, parser)
+        try:
+            chunk = parse_chunk(text, first_line, delimiter, parser)
+        except Exception:  # noqa: BLE001 - e.g. csv.Error: the importer parses this piece
+            # itself and reports the problem as it would without workers
+            chunk = ParsedChunk([], [()] * 10, [[]] * 6, [], first_line, clean=False)
         values: Any = (
             chunk.lines, chunk.columns, chunk.points, chunk.rejects, chunk.last_line,
             chunk.repeated, chunk.clean,
