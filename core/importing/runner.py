@@ -188,6 +188,8 @@ async def import_file(
     if isinstance(importer, CustomerImport) and (bulk_index or dry_run):
         importer.index_now = False  # a dry run rolls the index back anyway
     rejects = _RejectsFile(source, rejects_path)
+    for line, raw, reason in source.malformed:  # before the rows parsed after them
+        rejects.add(Reject(line, raw.split(source.delimiter), reason))
     result = ImportResult()
     database = _sqlite_file(engine)
     in_bulk = isinstance(importer, CustomerImport) and not importer.index_now

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ class CsvSource:
     columns: list[str]
     """The header fields as column names: trimmed, lower case, spaces as underscores."""
     lines: int
+    malformed: tuple[tuple[int, str, str], ...] = ()
+    """Records no CSV reader can read (line, the line as written, why), blanked in `text`."""
 
     @property
     def has_bom(self) -> bool:
@@ -101,6 +104,7 @@ def open_source(path: Path, required: tuple[str, ...]) -> CsvSource:
     except OSError as error:
         raise UnreadableFile(f"cannot read {path}: {error.strerror or error}") from None
     text, encoding = _decode(data, path)
+    text, malformed = _mend_line_ends(text)
     if not text.strip():
         raise UnreadableFile(f"{path} is empty: a CSV file starts with a header line")
     first_line = text.split("\n", 1)[0]
@@ -120,7 +124,45 @@ def open_source(path: Path, required: tuple[str, ...]) -> CsvSource:
             f"{path}: missing column(s) {', '.join(missing)} "
             f"(the header has: {', '.join(c for c in columns if c) or 'nothing'})"
         )
-    return CsvSource(path, text, encoding, delimiter, header, columns, data.count(b"\n"))
+    return CsvSource(
+        path, text, encoding, delimiter, header, columns, text.count("\n"), tuple(malformed)
+    )
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+MALFORMED = (
+    "a line break inside a field that is not in quotes "
+    "(quote the field, or save the file again as CSV)"
+)
+
+
+def _mend_line_ends(text: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """Old Mac files end lines with a carriage return alone: read those as line ends. A lone
+    carriage return in a file that ends its lines otherwise is junk inside a record that no
+    CSV reader can read: that record is set aside (its lines left blank, so that every
+    other line keeps its number) to be reported with its line number, not to stop the import."""
+    if _LONE_CR.search(text) is None:
+        return text, []
+    if "\n" not in text:
+        return text.replace("\r", "\n"), []
+    lines = text.split("\n")
+    bad: list[tuple[int, str, str]] = []
+    sniffed = _sniff_delimiter(lines[0])
+    reader = csv.reader(io.StringIO(text), delimiter=sniffed)
+    end = 0
+    while True:
+        try:
+            next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            first, last = end + 1, reader.line_num
+            raw = "\n".join(lines[first - 1 : last])
+            bad.append((first, raw, MALFORMED))
+            for number in range(first - 1, last):
+                lines[number] = ""
+        end = reader.line_num
+    return "\n".join(lines), bad
 
 
 def records(source: CsvSource) -> Iterator[tuple[int, list[str]]]:

@@ -159,6 +159,33 @@ async def test_bad_rows_are_rejected_whole_and_the_good_ones_imported(
     assert numbers == {"34600111222", "ana@example.com", "34600111226", "luis@example.com"}
 
 
+async def test_line_breaks_outside_quotes_reject_their_row_and_old_mac_files_import(
+    tmp_path: Path, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    header = "external_id,first_name,last_name,email,phone\n"
+    stray = _write(
+        tmp_path / "stray.csv",
+        header + "C1,Ana,Ruiz,ana@example.com,600111222\n"
+        "C2,Bo\rb,Gil,bob@example.com,600111223\n"
+        "C3,Eva,Sanz,eva@example.com,600111224\n",
+    )
+    rejects_path = tmp_path / "stray.rejects.csv"
+    result = await import_file(engine, "customers", stray, rejects_path=rejects_path)
+    assert (result.imported, result.rejected) == (2, 1)
+    (row,) = _rejects(rejects_path)
+    assert (row["line"], row["external_id"]) == ("3", "C2")
+    assert "line break inside a field that is not in quotes" in row["reason"]
+    assert {(await _customer(sessions, e)).first_name for e in ("C1", "C3")} == {"Ana", "Eva"}
+
+    mac = _write(
+        tmp_path / "mac.csv",
+        (header + "C4,Luis,Vega,luis@example.com,600111225\n").replace("\n", "\r"),
+    )
+    result = await import_file(engine, "customers", mac, rejects_path=tmp_path / "m.csv")
+    assert (result.imported, result.rejected) == (1, 0)
+    assert (await _customer(sessions, "C4")).last_name == "Vega"
+
+
 async def test_reimporting_is_harmless_and_updates_in_place(
     tmp_path: Path, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
