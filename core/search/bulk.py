@@ -453,8 +453,7 @@ class _SqliteWriter:
 
 
 def _sqlite_start(connection: sqlite3.Connection, indexes: list[tuple[str, str, str]]) -> None:
-    """Take the write lock, drop the secondary indexes (kept in `indexes`), empty the tables."""
-    connection.execute("BEGIN IMMEDIATE")
+    """Drop the secondary indexes (kept in `indexes`) and empty the tables."""
     marks = ", ".join("?" for _ in TABLES)
     indexes.extend(
         connection.execute(
@@ -496,21 +495,32 @@ def _json_ints(values: np.ndarray) -> str:
 def _sqlite_rebuild(path: str, progress: _Progress) -> int:
     reader = sqlite3.connect(path, timeout=30)
     writer: _SqliteWriter | None = None
-    # SQLite groups the customers by name and gathers the phones in two threads, and writes
-    # in a third, all in C without the GIL, while this one computes rows with numpy.
-    # Two reading threads: the emails and the phones first (the writer starts on them as soon
-    # as they are sorted), then the customers in rank order.
+    # Two reading threads (the emails and the phones first, so the writer starts on them as
+    # soon as they are sorted, then the customers in rank order), the writer, and this one
+    # computing rows with numpy: SQLite works in C without the GIL in the other three.
     helpers = ThreadPoolExecutor(2, thread_name_prefix="search-index-read")
     try:
         reader.execute("PRAGMA busy_timeout = 30000")
+        writer = _SqliteWriter(path)
+        locked = threading.Event()
+        indexes: list[tuple[str, str, str]] = []
+
+        def lock(connection: sqlite3.Connection) -> None:
+            connection.execute("BEGIN IMMEDIATE")
+            locked.set()
+
+        writer.submit(lock)
+        writer.submit(lambda connection: _sqlite_start(connection, indexes))
+        # Every read starts once the write lock is held: nobody can commit a change between
+        # what is read and what is written, so the new index misses no customer's change.
+        while not locked.wait(0.2):
+            if writer.error is not None:
+                writer.finish()  # raises it
         progress.total = int(reader.execute("SELECT count(*) FROM customer").fetchone()[0])
         progress(0.0)
         email_records = helpers.submit(_sqlite_one_row, path, _SQLITE_EMAIL_RECORDS)
         phone_records = helpers.submit(_sqlite_one_row, path, _SQLITE_PHONE_RECORDS)
         ranked = helpers.submit(_sqlite_one_row, path, _SQLITE_RANKED)
-        writer = _SqliteWriter(path)
-        indexes: list[tuple[str, str, str]] = []
-        writer.submit(lambda connection: _sqlite_start(connection, indexes))
         odd = {
             row
             for sql, kind in ((_SQLITE_ODD_EMAILS, "email"), (_SQLITE_ODD_PHONES, "phone"))

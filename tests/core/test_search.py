@@ -473,3 +473,28 @@ async def test_a_locked_sqlite_database_is_waited_for_off_the_event_loop(
     finally:
         await search.close()
         await engine.dispose()
+
+
+async def test_a_failed_rebuild_leaves_the_old_index_and_no_lock(
+    monkeypatch: pytest.MonkeyPatch,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    search: SearchService,
+    people: dict[str, int],
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the writer thread and its jobs are SQLite's")
+    from core.search import bulk
+    from core.search.indexer import rebuild_index
+
+    before = await _index_contents(engine)
+
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(bulk, "_sqlite_indexes", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        await rebuild_index(engine)
+    assert await _index_contents(engine) == before
+    added = await CustomerService(sessions).create("Xiomara", "Quintanilla")  # not locked
+    assert await top(search, "xiomara quintanilla") == [added.id]
