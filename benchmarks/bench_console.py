@@ -336,6 +336,7 @@ def main() -> None:
         f"open, until idle (background work such as the audit-trail write done too): "
         f"p50 {CPU['open settled p50'] * ms:.1f} ms, p95 {CPU['open settled p95'] * ms:.1f} ms"
     )
+    print("opens sorted (ms):", [round(x * 1000) for x in sorted(opens)])
     print(f"start to ready, CPU of the process: median {statistics.median(start_cpu):.2f} s")
     print(
         f"CPU: {CPU['per key'] * ms:.1f} ms per key (mean, including the test harness), "

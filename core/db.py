@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.ext.asyncio import async_sessionmaker as _async_sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlmodel import col
 
 from core.models import ChangeEvent
 
+T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 NOTIFY_CHANNEL = "frontline_changes"
 
@@ -82,6 +85,59 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def make_sessions(engine: AsyncEngine) -> _async_sessionmaker[AsyncSession]:
     """Sessions whose objects stay readable after commit (services hand them to the UI)."""
     return _async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Reads:
+    """Runs a function of a synchronous `Session` that only reads, all its statements in one go.
+
+    Through aiosqlite every statement is several hops between the event loop and the
+    connection's thread (cursor, execute, fetch, close), and a screen that reads seven
+    statements waits for some thirty of them. On a SQLite file the function runs instead in
+    a worker thread with a synchronous session of its own (pysqlite, the same pragmas): one
+    hop for all of it. Elsewhere it runs through `AsyncSession.run_sync`, on the async
+    engine's connection. The same ORM code serves both.
+    """
+
+    def __init__(self, sessions: _async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        url = bind.url if isinstance(bind, AsyncEngine) else None
+        self._sqlite_url = (
+            url.set(drivername="sqlite")
+            if url is not None and is_sqlite(str(url)) and _sqlite_path(str(url)) is not None
+            else None
+        )
+        self._sync: sessionmaker[Session] | None = None
+        self._engine: Engine | None = None
+        self._building = threading.Lock()
+
+    def _session(self) -> Session:
+        with self._building:
+            if self._sync is None:
+                assert self._sqlite_url is not None
+                engine = create_engine(self._sqlite_url, connect_args={"check_same_thread": False})
+                event.listen(engine, "connect", _set_sqlite_pragmas)
+                self._engine = engine
+                self._sync = sessionmaker(engine, expire_on_commit=False)
+        return self._sync()
+
+    def _in_thread(self, work: Callable[[Session], T]) -> T:
+        with self._session() as session:
+            return work(session)
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """`work(session)`'s result; objects it returns stay readable (detached)."""
+        if self._sqlite_url is not None:
+            return await asyncio.to_thread(self._in_thread, work)
+        async with self._sessions() as session:
+            return await session.run_sync(work)
+
+    def close(self) -> None:
+        """Close the thread side's connections (it opens them again if used)."""
+        with self._building:
+            if self._engine is not None:
+                self._engine.dispose()
+            self._engine, self._sync = None, None
 
 
 # --- migrations -------------------------------------------------------------------------

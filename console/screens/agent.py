@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -55,6 +56,8 @@ PANES = ("search", "customer", "history", "call")
 SEARCH_LIMIT = 10
 """Results shown as the agent types: more than a screenful only slows every keystroke."""
 FIRST_PAGE = 50
+FULL_COLLECTION_EVERY = 100
+"""Collections of the middle generation between two full ones (Python's default: 10)."""
 """History rows read when a customer opens (a screenful and more); older pages on demand."""
 
 
@@ -256,6 +259,14 @@ class AgentScreen(Screen[None]):
         """The loyalty and offer panels, once their (heavy) modules are loaded."""
         await self.app.panels_ready.wait()  # type: ignore[attr-defined]
         await self._mount_optional_panels()
+        # What is loaded by now (modules, screens, the engines and their caches) lives as long
+        # as the console. Left to the collector, every full collection walked all of it again:
+        # pauses of up to 180 ms in the middle of a keystroke or an open. Frozen, collections
+        # look only at what came after; and full ones come ten times less often (each opened
+        # customer leaves objects that survive a while, which set off one every second).
+        gc.freeze()
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
         if self.customer_id is not None:  # opened meanwhile: its figures now
             self.load_figures(self.customer_id)
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.calls.drafts import DraftService, fallback_key
 from core.calls.lifecycle import CallService
 from core.config import Settings
-from core.db import make_engine, make_sessions
+from core.db import Reads, make_engine, make_sessions
 from core.search.service import SearchService
 from core.services.agents import AgentService
 from core.services.audit import AuditService
@@ -39,6 +39,8 @@ class Services:
     history: HistoryService
     overview: OverviewService
     audit: AuditService
+    reads: Reads | None = None
+    """The one-hop reads the history and overview share (closed with the services)."""
     _analytics: AnalyticsService | None = field(default=None, repr=False)
     _offers: OfferService | None = field(default=None, repr=False)
     _building: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -70,6 +72,8 @@ class Services:
 
     async def close(self) -> None:
         await self.search.close()
+        if self.reads is not None:
+            self.reads.close()
         await self.engine.dispose()
 
 
@@ -77,6 +81,7 @@ def make_services(settings: Settings) -> Services:
     """Build the real services on the configured database."""
     engine = make_engine(settings.resolved_database_url)
     sessions = make_sessions(engine)
+    reads = Reads(sessions)
     return Services(
         settings=settings,
         engine=engine,
@@ -88,9 +93,10 @@ def make_services(settings: Settings) -> Services:
         drafts=DraftService(
             sessions, settings.data_dir, fallback_key(settings.resolved_database_url)
         ),
-        history=HistoryService(sessions),
-        overview=OverviewService(sessions),
+        history=HistoryService(sessions, reads),
+        overview=OverviewService(sessions, reads),
         audit=AuditService(sessions),
+        reads=reads,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from core.db import Reads
 from core.models import Interaction
 
 PAGE_SIZE = 100
@@ -38,8 +39,10 @@ class HistoryPage:
 class HistoryService:
     """Reads the interaction history of one customer in pages."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], reads: Reads | None = None
+    ) -> None:
+        self._reads = reads or Reads(sessions)
 
     async def page(
         self,
@@ -72,8 +75,7 @@ class HistoryService:
         query = query.order_by(col(Interaction.at).desc(), col(Interaction.id).desc()).limit(
             limit + 1
         )
-        async with self._sessions() as session:
-            rows = list((await session.execute(query)).scalars())
+        rows = await self._reads.run(lambda session: list(session.execute(query).scalars()))
         more = len(rows) > limit
         items = rows[:limit]
         cursor = None
@@ -90,5 +92,6 @@ class HistoryService:
             .where(col(Interaction.customer_id) == customer_id)
             .group_by(col(Interaction.channel))
         )
-        async with self._sessions() as session:
-            return {channel: int(n) for channel, n in (await session.execute(query)).all()}
+        return await self._reads.run(
+            lambda session: {channel: int(n) for channel, n in session.execute(query).all()}
+        )

@@ -7,8 +7,10 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from core.db import Reads
 from core.models import (
     Call,
     CallState,
@@ -64,10 +66,12 @@ class CustomerOverview:
 
 
 class OverviewService:
-    """Reads a customer's overview in one session."""
+    """Reads a customer's overview in one session, all its statements in one go (Reads)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], reads: Reads | None = None
+    ) -> None:
+        self._reads = reads or Reads(sessions)
 
     async def overview(self, customer_id: int) -> CustomerOverview:
         """The customer's header data, contact points, loyalty account, products and alerts.
@@ -78,103 +82,85 @@ class OverviewService:
         Returns:
             The overview. Raises CustomerNotFound for an unknown id.
         """
-        async with self._sessions() as session:
-            customer = await session.get(Customer, customer_id)
-            if customer is None:
-                raise CustomerNotFound(f"no customer with id {customer_id}")
-            points = (
-                await session.execute(
-                    select(ContactPoint)
-                    .where(col(ContactPoint.customer_id) == customer_id)
-                    .order_by(
-                        col(ContactPoint.kind).desc(),
-                        col(ContactPoint.is_primary).desc(),
-                        col(ContactPoint.id),
-                    )
-                )
-            ).scalars()
-            loyalty = (
-                await session.execute(
-                    select(LoyaltyAccount).where(col(LoyaltyAccount.customer_id) == customer_id)
-                )
-            ).scalar_one_or_none()
-            held = (
-                await session.execute(
-                    select(
-                        col(Product.code), col(Product.name), col(Product.line), col(Holding.since)
-                    )
-                    .join(Product, col(Product.id) == col(Holding.product_id))
-                    .where(
-                        col(Holding.customer_id) == customer_id,
-                        col(Holding.ended_on).is_(None),
-                    )
-                )
-            ).all()
-            # Only the latest interactions count: a complaint buried under hundreds of later
-            # contacts is not "open" in any useful sense, and this keeps the look-up bounded
-            # for customers with 10,000 interactions.
-            latest = (
-                select(col(Interaction.id))
-                .where(col(Interaction.customer_id) == customer_id)
-                .order_by(col(Interaction.at).desc(), col(Interaction.id).desc())
-                .limit(COMPLAINT_WINDOW)
-                .scalar_subquery()
-            )
-            complaint = (
-                await session.execute(
-                    select(Interaction)
-                    .where(
-                        col(Interaction.id).in_(latest),
-                        func.lower(col(Interaction.subject)).like("%complaint%"),
-                    )
-                    .order_by(col(Interaction.at).desc(), col(Interaction.id).desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-            if complaint is not None and complaint.outcome.strip().lower() in RESOLVED_OUTCOMES:
-                complaint = None
-            follow_up, follow_reason = await self._pending_follow_up(session, customer_id)
-        return CustomerOverview(
-            customer=customer,
-            contact_points=list(points),
-            loyalty=loyalty,
-            products=[HeldProduct(code, name, line, since) for code, name, line, since in held],
-            open_complaint=complaint,
-            follow_up_on=follow_up,
-            follow_up_reason=follow_reason,
-        )
+        return await self._reads.run(lambda session: _read_overview(session, customer_id))
 
-    async def _pending_follow_up(
-        self, session: AsyncSession, customer_id: int
-    ) -> tuple[date | None, str]:
-        # A follow-up is pending until the customer is contacted again after the call that
-        # promised it: any later interaction counts as the follow-up.
-        call = (
-            await session.execute(
-                select(Call)
-                .where(
-                    col(Call.customer_id) == customer_id,
-                    col(Call.state) == CallState.COMPLETED,
-                    col(Call.follow_up_on).is_not(None),
-                )
-                .order_by(col(Call.wrap_up_ended_at).desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if call is None or call.follow_up_on is None:
+
+def _read_overview(session: Session, customer_id: int) -> CustomerOverview:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"no customer with id {customer_id}")
+    points = session.execute(
+        select(ContactPoint)
+        .where(col(ContactPoint.customer_id) == customer_id)
+        .order_by(
+            col(ContactPoint.kind).desc(),
+            col(ContactPoint.is_primary).desc(),
+            col(ContactPoint.id),
+        )
+    ).scalars()
+    loyalty = session.execute(
+        select(LoyaltyAccount).where(col(LoyaltyAccount.customer_id) == customer_id)
+    ).scalar_one_or_none()
+    held = session.execute(
+        select(col(Product.code), col(Product.name), col(Product.line), col(Holding.since))
+        .join(Product, col(Product.id) == col(Holding.product_id))
+        .where(col(Holding.customer_id) == customer_id, col(Holding.ended_on).is_(None))
+    ).all()
+    # Only the latest interactions count: a complaint buried under hundreds of later contacts
+    # is not "open" in any useful sense, and this keeps the look-up bounded for customers
+    # with 10,000 interactions.
+    latest = (
+        select(col(Interaction.id))
+        .where(col(Interaction.customer_id) == customer_id)
+        .order_by(col(Interaction.at).desc(), col(Interaction.id).desc())
+        .limit(COMPLAINT_WINDOW)
+        .scalar_subquery()
+    )
+    complaint = session.execute(
+        select(Interaction)
+        .where(
+            col(Interaction.id).in_(latest),
+            func.lower(col(Interaction.subject)).like("%complaint%"),
+        )
+        .order_by(col(Interaction.at).desc(), col(Interaction.id).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if complaint is not None and complaint.outcome.strip().lower() in RESOLVED_OUTCOMES:
+        complaint = None
+    follow_up, follow_reason = _pending_follow_up(session, customer_id)
+    return CustomerOverview(
+        customer=customer,
+        contact_points=list(points),
+        loyalty=loyalty,
+        products=[HeldProduct(code, name, line, since) for code, name, line, since in held],
+        open_complaint=complaint,
+        follow_up_on=follow_up,
+        follow_up_reason=follow_reason,
+    )
+
+
+def _pending_follow_up(session: Session, customer_id: int) -> tuple[date | None, str]:
+    # A follow-up is pending until the customer is contacted again after the call that
+    # promised it: any later interaction counts as the follow-up.
+    call = session.execute(
+        select(Call)
+        .where(
+            col(Call.customer_id) == customer_id,
+            col(Call.state) == CallState.COMPLETED,
+            col(Call.follow_up_on).is_not(None),
+        )
+        .order_by(col(Call.wrap_up_ended_at).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if call is None or call.follow_up_on is None:
+        return None, ""
+    since: datetime | None = call.wrap_up_ended_at
+    if since is not None:
+        later = session.execute(
+            select(col(Interaction.id))
+            .where(col(Interaction.customer_id) == customer_id, col(Interaction.at) > since)
+            .limit(1)
+        ).first()
+        if later is not None:
             return None, ""
-        since: datetime | None = call.wrap_up_ended_at
-        if since is not None:
-            later = (
-                await session.execute(
-                    select(col(Interaction.id))
-                    .where(
-                        col(Interaction.customer_id) == customer_id,
-                        col(Interaction.at) > since,
-                    )
-                    .limit(1)
-                )
-            ).first()
-            if later is not None:
-                return None, ""
-        return call.follow_up_on, call.reason
+    return call.follow_up_on, call.reason
