@@ -402,11 +402,11 @@ async def test_rebuild_twice_gives_the_same_index_and_search_results(
     assert await top(search, "jose.nunez@correo.es") == [people["jose"]]
 
 
+# PostgreSQL truncates the tables instead: searches there wait for the rebuild.
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_during_a_rebuild_other_connections_read_the_old_index(
     monkeypatch: pytest.MonkeyPatch, engine: AsyncEngine, people: dict[str, int]
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL truncates the tables: searches wait for the rebuild instead")
     import sqlite3
 
     from core.search import bulk
@@ -475,6 +475,7 @@ async def test_a_locked_sqlite_database_is_waited_for_off_the_event_loop(
         await engine.dispose()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the writer thread is SQLite's
 async def test_a_failed_rebuild_leaves_the_old_index_and_no_lock(
     monkeypatch: pytest.MonkeyPatch,
     engine: AsyncEngine,
@@ -482,8 +483,6 @@ async def test_a_failed_rebuild_leaves_the_old_index_and_no_lock(
     search: SearchService,
     people: dict[str, int],
 ) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("the writer thread and its jobs are SQLite's")
     from core.search import bulk
     from core.search.indexer import rebuild_index
 
