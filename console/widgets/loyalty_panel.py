@@ -145,6 +145,13 @@ class LoyaltyPanel(Static):
     def _figures(self, p: CustomerProfile) -> list[Text]:
         rows = [
             ("Segment", self._segment(p)),
+            # The scores on a line of their own: beside the longest segment names they
+            # would not fit the card and wrap under the labels.
+            *(
+                [("RFM", Text(f"R{p.r_score} F{p.f_score} M{p.m_score}"))]
+                if p.rfm_segment not in (NOT_SCORED, NO_PURCHASES)
+                else []
+            ),
             ("Value 12m", self._value(p)),
             ("Spend 12m", Text(f"{_money(p.spend_12m)}  ·  wallet {p.depth:.0%}")),
             ("Churn risk", self._churn(p)),
@@ -162,10 +169,7 @@ class LoyaltyPanel(Static):
             return Text("not scored yet", style="dim italic")
         if p.rfm_segment == NO_PURCHASES:
             return Text("no purchases", style="dim")
-        return Text.assemble(
-            safe_text(p.rfm_segment, _SEGMENT_STYLES.get(p.rfm_segment, "bold")),
-            (f"  R{p.r_score} F{p.f_score} M{p.m_score}", "dim"),
-        )
+        return safe_text(p.rfm_segment, _SEGMENT_STYLES.get(p.rfm_segment, "bold"))
 
     @staticmethod
     def _value(p: CustomerProfile) -> Text:
