@@ -13,6 +13,8 @@ screen updates became one layout and one update (benchmarks/bench_console.py).
 
 from __future__ import annotations
 
+import inspect
+
 from textual.geometry import Size
 from textual.widget import Widget
 
@@ -30,6 +32,10 @@ def _size_updated(
 
 
 def install() -> None:
-    """Idempotent; called when the console's app module is imported."""
-    if Widget._size_updated is not _size_updated:  # type: ignore[comparison-overlap]
-        Widget._size_updated = _size_updated  # type: ignore[method-assign]
+    """Idempotent; called when the console's app module is imported. A Textual whose
+    `_size_updated` no longer takes `layout` is left as it is (two layouts, as before)."""
+    if Widget._size_updated is _size_updated:  # type: ignore[comparison-overlap]
+        return
+    if "layout" not in inspect.signature(_original).parameters:
+        return
+    Widget._size_updated = _size_updated  # type: ignore[method-assign]
