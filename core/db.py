@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.ext.asyncio import async_sessionmaker as _async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,11 +42,16 @@ def is_postgres(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
 
-def _sqlite_path(url: str) -> Path | None:
-    database = make_url(url).database
+def sqlite_file(url: str | URL) -> str | None:
+    """The database file of a SQLite URL; None for another database, or for an in-memory or
+    URI (`file:`) SQLite database, which the file-based fast paths leave alone."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    return Path(database)
+    return database
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -71,9 +76,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         The engine. A SQLite file's directory is created if missing.
     """
     if is_sqlite(url):
-        path = _sqlite_path(url)
+        path = sqlite_file(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
@@ -103,9 +108,7 @@ class Reads:
         bind = sessions.kw.get("bind")
         url = bind.url if isinstance(bind, AsyncEngine) else None
         self._sqlite_url = (
-            url.set(drivername="sqlite")
-            if url is not None and is_sqlite(str(url)) and _sqlite_path(str(url)) is not None
-            else None
+            url.set(drivername="sqlite") if url is not None and sqlite_file(url) else None
         )
         self._sync: sessionmaker[Session] | None = None
         self._engine: Engine | None = None
@@ -163,10 +166,9 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     """
     from alembic import command
 
-    if is_sqlite(url):
-        path = _sqlite_path(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(_alembic_config(url), revision)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlmodel import col
 
-from core.db import NOTIFY_CHANNEL, is_sqlite, make_engine, upgrade_database
+from core.db import NOTIFY_CHANNEL, is_sqlite, make_engine, sqlite_file, upgrade_database
 from core.demo.generator import DemoPlan, TableRows, agents, generate, products
 from core.demo.writer import Progress, pg_records, sqlite_insert
 from core.models import Customer
@@ -94,8 +94,8 @@ def _count(totals: dict[str, int], table: str, added: int) -> None:
 
 
 def _sqlite_file(url: str) -> Path:
-    database = make_url(url).database
-    if not database or database == ":memory:":
+    database = sqlite_file(url)
+    if database is None:
         raise ValueError("a demo needs a SQLite file, not an in-memory database")
     return Path(database)
 

@@ -33,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.db import SQLITE_BUSY_TIMEOUT_MS, make_sessions
+from core.db import SQLITE_BUSY_TIMEOUT_MS, make_sessions, sqlite_file
 from core.importing import postgres_write
 from core.importing.activity import InteractionImport, TransactionImport
 from core.importing.base import ImportKind, Reject, Row
@@ -191,7 +191,7 @@ async def import_file(
     for line, raw, reason in source.malformed:  # before the rows parsed after them
         rejects.add(Reject(line, raw.split(source.delimiter), reason))
     result = ImportResult()
-    database = _sqlite_file(engine)
+    database = sqlite_file(engine.url)
     in_bulk = isinstance(importer, CustomerImport) and not importer.index_now
     if in_bulk and (database or engine.dialect.name == "postgresql"):
         assert isinstance(importer, CustomerImport)
@@ -225,16 +225,6 @@ async def import_file(
     result.rejects_file = rejects.written
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _sqlite_file(engine: AsyncEngine) -> str | None:
-    """The path of the engine's SQLite database file (None: not SQLite, or in memory)."""
-    if engine.dialect.name != "sqlite":
-        return None
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return database
 
 
 async def _import_in_batches(

@@ -37,6 +37,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.db import sqlite_file
 from core.search.normalize import name_words
 
 BUMP = text(
@@ -374,8 +375,8 @@ class _Progress:
 async def rebuild(engine: AsyncEngine, callback: Callable[[int, int], None] | None) -> int:
     """See core.search.indexer.rebuild_index."""
     progress = _Progress(callback)
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+    database = sqlite_file(engine.url)
+    if database is not None:
         total = await asyncio.to_thread(_sqlite_rebuild, database, progress)
     elif engine.dialect.name == "postgresql":
         total = await _postgres_rebuild(engine, progress)

@@ -19,11 +19,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import text
-from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
@@ -64,16 +62,6 @@ def expand(sql: str, params: Mapping[str, Any] | None) -> tuple[str, dict[str, A
     if lists:
         sql = _PARAM.sub(lambda m: lists.get(m.group(1), m.group(0)), sql)
     return sql, flat
-
-
-def sqlite_path(url: URL) -> str | None:
-    """The database file of a SQLite URL, None for in-memory or URI databases."""
-    if url.get_backend_name() != "sqlite":
-        return None
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return str(Path(database))
 
 
 def open_sqlite(path: str) -> sqlite3.Connection:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
+from core.db import sqlite_file
 from core.search import engine
 from core.search.dictionary import Dictionary
 from core.search.normalize import Query, QueryKind, classify
@@ -24,7 +25,6 @@ from core.search.reader import (
     SqliteReader,
     open_sqlite,
     session_reader,
-    sqlite_path,
 )
 
 T = TypeVar("T")
@@ -81,7 +81,7 @@ class SearchService:
         self._inline = inline
         self._dictionary = Dictionary()
         bind = sessions.kw.get("bind")
-        self._sqlite_file = sqlite_path(bind.url) if isinstance(bind, AsyncEngine) else None
+        self._sqlite_file = sqlite_file(bind.url) if isinstance(bind, AsyncEngine) else None
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
