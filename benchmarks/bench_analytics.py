@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from benchmarks.demo_db import DATA_DIR, ensure_demo_db
+from benchmarks.postgres import drop_database, recreate_database
 from core.analytics.service import AnalyticsService
 from core.config import Settings
 from core.db import make_engine, make_sessions, upgrade_database
@@ -88,24 +89,10 @@ async def _measure(url: str, profiles: int) -> dict[str, float | int]:
 
 
 async def _postgres(admin_url: str, customers: int) -> str:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
     from core.demo.build import build_demo
     from core.demo.generator import DemoPlan
 
-    admin = make_url(admin_url)
-    connection = await asyncpg.connect(
-        user=admin.username,
-        password=admin.password,
-        host=admin.host,
-        port=admin.port,
-        database=admin.database,
-    )
-    await connection.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-    await connection.execute(f'CREATE DATABASE "{PG_NAME}"')
-    await connection.close()
-    url = admin.set(database=PG_NAME).render_as_string(hide_password=False)
+    url = await recreate_database(admin_url, PG_NAME)
     started = time.perf_counter()
     await build_demo(url, DemoPlan(customers=customers, seed=42), replace=True)
     print(f"  built on PostgreSQL in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -113,19 +100,7 @@ async def _postgres(admin_url: str, customers: int) -> str:
 
 
 async def _drop_postgres(admin_url: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(admin_url)
-    connection = await asyncpg.connect(
-        user=admin.username,
-        password=admin.password,
-        host=admin.host,
-        port=admin.port,
-        database=admin.database,
-    )
-    await connection.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-    await connection.close()
+    await drop_database(admin_url, PG_NAME)
 
 
 def main() -> None:

@@ -47,8 +47,8 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
+from benchmarks.postgres import drop_database, recreate_database
 from console.commands.simulate import SimConfig, run_simulation
 from core.db import make_engine, make_sessions, upgrade_database
 from core.models import Call, CallEvent, CallReference
@@ -73,20 +73,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _pg_admin(*statements: str) -> None:
-    import asyncpg
-
-    u = make_url(PG_ADMIN_URL)
-    conn = await asyncpg.connect(
-        user=u.username, password=u.password, host=u.host, port=u.port, database=u.database
-    )
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @contextmanager
 def fresh_database(kind: str) -> Iterator[str]:
     """A new, migrated database URL of this kind, removed afterwards."""
@@ -97,13 +83,12 @@ def fresh_database(kind: str) -> Iterator[str]:
             yield url
         return
     name = f"frontline_bench_calls_{os.getpid()}"
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = asyncio.run(recreate_database(PG_ADMIN_URL, name))
     try:
         upgrade_database(url)
         yield url
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(PG_ADMIN_URL, name))
 
 
 @contextmanager

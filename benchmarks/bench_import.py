@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import core.importing.customers as customers_module
 import core.importing.runner as runner_module
+from benchmarks.postgres import drop_database, recreate_database
 from core.db import make_engine, upgrade_database
 from core.demo.generator import DemoPlan, generate
 from core.importing.runner import import_file
@@ -144,24 +144,6 @@ async def _timed_import(url: str, source: Path) -> tuple[float, int, int]:
         await engine.dispose()
 
 
-async def _fresh_postgres(admin_url: str, name: str, drop_only: bool = False) -> str:
-    """A new, empty database `name` on the server of `admin_url` (dropped first)."""
-    import asyncpg
-
-    admin = make_url(admin_url)
-    connection = await asyncpg.connect(
-        user=admin.username, password=admin.password, host=admin.host, port=admin.port,
-        database=admin.database,
-    )  # fmt: skip
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return admin.set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time a CSV import of customers.")
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -177,7 +159,7 @@ def main() -> None:
     print(f"generating the CSV file ({args.customers:,} customers)…", file=sys.stderr)
     source = make_csv(args.customers)
     if args.postgres:
-        url = asyncio.run(_fresh_postgres(args.postgres, PG_DATABASE))
+        url = asyncio.run(recreate_database(args.postgres, PG_DATABASE))
         backend = "PostgreSQL"
     else:
         database = DATA_DIR / f"import-bench-{args.customers}.db"
@@ -208,7 +190,7 @@ def main() -> None:
         )
     print(f"   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.postgres:
-        asyncio.run(_fresh_postgres(args.postgres, PG_DATABASE, drop_only=True))
+        asyncio.run(drop_database(args.postgres, PG_DATABASE))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.demo_db import DATA_DIR, ensure_demo_db
+from benchmarks.postgres import recreate_database
 from core.db import make_engine, upgrade_database
 from core.search.indexer import rebuild_index
 from core.search.normalize import fold, name_words
@@ -178,11 +179,7 @@ async def postgres_copy(sqlite_path: Path, admin_url: str, customers: int) -> st
     # One database per size, so that --skip-build can reuse a loaded million.
     name = f"frontline_bench_search_{customers}"
     connect = {"user": url.username, "password": url.password, "host": url.host, "port": url.port}
-    admin = await asyncpg.connect(database=url.database, **connect)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    target = url.set(database=name).render_as_string(hide_password=False)
+    target = await recreate_database(admin_url, name)
     await asyncio.to_thread(upgrade_database, target)
     source = sqlite3.connect(sqlite_path)
     conn = await asyncpg.connect(database=name, **connect)
