@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.safe_text import clean
+
 
 @dataclass(frozen=True)
 class Column:
@@ -36,8 +38,12 @@ class Column:
 @dataclass(frozen=True)
 class Cell:
     text: str
-    """Already cleaned of control characters (see console.safe_text.clean)."""
+    """Shown as written: control characters are replaced by visible stand-ins on creation
+    (console.safe_text.clean), and segments are never read as markup."""
     style: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", clean(self.text))
 
 
 Row = Sequence[Cell]

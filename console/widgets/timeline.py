@@ -143,9 +143,9 @@ class Timeline(Vertical):
                         + SHORT_CHANNEL.get(item.channel, item.channel),
                         CHANNEL_STYLES.get(item.channel, ""),
                     ),
-                    Cell(clean(item.subject)),
-                    Cell(clean(item.outcome or "")),
-                    Cell(clean(item.agent or ""), "dim"),
+                    Cell(item.subject),
+                    Cell(item.outcome or ""),
+                    Cell(item.agent or "", "dim"),
                 )
                 for item in items
             ]
