@@ -157,6 +157,8 @@ def _mend_line_ends(text: str) -> tuple[str, list[tuple[int, str, str]]]:
             break
         except csv.Error:
             first, last = end + 1, reader.line_num
+            if first == 1:  # the header itself: the file cannot be read (open_source says why)
+                return text, []
             raw = "\n".join(lines[first - 1 : last])
             bad.append((first, raw, MALFORMED))
             for number in range(first - 1, last):

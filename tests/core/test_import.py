@@ -185,6 +185,10 @@ async def test_line_breaks_outside_quotes_reject_their_row_and_old_mac_files_imp
     assert (result.imported, result.rejected) == (1, 0)
     assert (await _customer(sessions, "C4")).last_name == "Vega"
 
+    broken_header = _write(tmp_path / "header.csv", "external_id,first\rname,last_name\nC5,A,B\n")
+    with pytest.raises(UnreadableFile, match="header line"):
+        await import_file(engine, "customers", broken_header, rejects_path=None)
+
 
 async def test_reimporting_is_harmless_and_updates_in_place(
     tmp_path: Path, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
