@@ -129,7 +129,8 @@ async def offer_histories(
     Args:
         runner: a session or connection.
         customer_ids: whose histories (ignored when `low`/`high` give an id range).
-        at: only presentations before this moment count.
+        at: presentations up to and including this moment count (a frozen or coarse clock
+            stamps what was just shown with `at` itself).
         window_days: the impression-cap window.
         low: with `high`, read every customer with low <= id <= high (bulk reads).
         high: see `low`.
@@ -142,7 +143,7 @@ async def offer_histories(
         col(OfferPresentation.customer_id), col(OfferPresentation.offer_id),
         col(OfferPresentation.presented_at), col(OfferPresentation.response),
         col(OfferPresentation.responded_at),
-    ).where(col(OfferPresentation.presented_at) < at)  # fmt: skip
+    ).where(col(OfferPresentation.presented_at) <= at)  # fmt: skip
     if low is not None and high is not None:
         query = query.where(col(OfferPresentation.customer_id).between(low, high))
     else:

@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -23,7 +23,6 @@ from core.analytics.service import CustomerNotFound as ProfileNotFound
 from core.config import Settings
 from core.db import publish_change
 from core.models import Call, Customer, OfferPresentation, OfferResponse
-from core.models.types import utcnow
 from core.rules.engine import (
     CallFacts,
     Choice,
@@ -116,6 +115,11 @@ class OfferService:
         self._clock = clock or (lambda: datetime.now(zone) if zone else datetime.now().astimezone())
         self._counts: Mapping[str, tuple[int, int]] = {}
         self._counts_at = float("-inf")
+
+    def _now_utc(self) -> datetime:
+        # What is written is stamped by the same clock that decides (cooldowns, caps), so
+        # a service given a clock never mixes it with the wall clock.
+        return self._clock().astimezone(UTC)
 
     @property
     def decline_reasons(self) -> tuple[str, ...]:
@@ -246,7 +250,7 @@ class OfferService:
                 shown.get(p.offer_id)
                 or OfferPresentation(
                     customer_id=customer_id, call_id=call_id, agent_id=agent_id,
-                    offer_id=p.offer_id, rules_version=p.rules_version, presented_at=utcnow(),
+                    offer_id=p.offer_id, rules_version=p.rules_version, presented_at=self._now_utc(),
                 )
                 for p in proposals
             ]  # fmt: skip
@@ -281,7 +285,7 @@ class OfferService:
                 raise PresentationNotFound(f"no offer presentation {presentation_id}")
             row.response = response
             row.decline_reason = decline_reason.strip()[:100] if response == "declined" else ""
-            row.responded_at = utcnow()
+            row.responded_at = self._now_utc()
             await publish_change(session, "offer", str(row.customer_id))
         self._counts_at = float("-inf")  # learn from it at the next offer
 
