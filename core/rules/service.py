@@ -246,11 +246,12 @@ class OfferService:
                     )
                 )
                 shown = {row.offer_id: row for row in earlier.scalars()}
+            shown_at = self._now_utc()
             rows = [
                 shown.get(p.offer_id)
                 or OfferPresentation(
                     customer_id=customer_id, call_id=call_id, agent_id=agent_id,
-                    offer_id=p.offer_id, rules_version=p.rules_version, presented_at=self._now_utc(),
+                    offer_id=p.offer_id, rules_version=p.rules_version, presented_at=shown_at,
                 )
                 for p in proposals
             ]  # fmt: skip
