@@ -19,7 +19,7 @@ from sqlmodel import col
 from core.analytics.store import purchase_query
 from core.models import Customer, Holding, Interaction, LoyaltyAccount, NpsResponse, Product
 from core.models import Transaction as Purchase
-from core.models.types import UtcDateTime
+from core.models.types import UtcDateTime, parse_sqlite_time
 
 _CID = bindparam("cid", type_=Integer)
 _DAY = bindparam("day", type_=Date)
@@ -77,12 +77,6 @@ def _sqlite_day(value: Any) -> date | None:
     return date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
-def _sqlite_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
 _SQLITE_PROFILE = """
 SELECT c.customer_since, c.created_at, a.tier, a.points, a.tier_since,
   (SELECT n.score FROM nps_response n WHERE n.customer_id = :cid AND n.at < :end
@@ -115,12 +109,12 @@ async def _read_sqlite(
     since, created, tier, points, tier_since, nps, contact, held, bought = found[0]
     head = (
         _sqlite_day(since),
-        _sqlite_time(created),
+        parse_sqlite_time(created),
         tier,
         points,
         _sqlite_day(tier_since),
         nps,
-        _sqlite_time(contact),
+        parse_sqlite_time(contact),
     )
     cid = params["cid"]
     purchases = [(cid, day, amount) for day, amount in json.loads(bought or "[]")]

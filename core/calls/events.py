@@ -25,7 +25,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, Text, bindparam, func, insert, select, text, update
@@ -44,7 +44,7 @@ from core.models import (
     CallState,
     ChangeEvent,
 )
-from core.models.types import UtcDateTime, utcnow
+from core.models.types import UtcDateTime, sqlite_time, utcnow
 
 GROUP_COMMIT_MAX = 200
 """At most this many new calls in one SQLite transaction."""
@@ -259,8 +259,8 @@ class CallEvents:
                     request.external_id,
                     request.caller_number,
                     request.queue,
-                    _sqlite_time(at),
-                    _sqlite_time(utcnow()),
+                    sqlite_time(at),
+                    sqlite_time(utcnow()),
                     json.dumps(request.payload(), ensure_ascii=False, sort_keys=True),
                 )
             )
@@ -545,11 +545,6 @@ _INSERT_EVENT = (
     "INSERT INTO call_event (call_id, kind, at, received_at, payload, idempotency_key) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
-
-
-def _sqlite_time(value: datetime) -> str:
-    """A datetime as SQLAlchemy's SQLite DateTime stores `UtcDateTime` (naive UTC text)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _queue_sqlite(

@@ -17,13 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-
-@lru_cache(maxsize=65536)  # imports repeat the same moments ("now", days at noon)
-def _sqlite_time(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    moment = value.astimezone(UTC) if value.tzinfo is not None else value
-    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond:06d}"
+from core.models.types import sqlite_time
 
 
 @lru_cache(maxsize=65536)
@@ -46,13 +40,11 @@ def _pg_time(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-sqlite_time = _sqlite_time
-"""An aware datetime as SQLite stores a `UtcDateTime` (cached)."""
 sqlite_date = _sqlite_date
 """A date as SQLite stores it (cached)."""
 
 SQLITE: dict[str, Callable[[Any], Any]] = {
-    "t": _sqlite_time,
+    "t": sqlite_time,
     "d": _sqlite_date,
     "b": _sqlite_bool,
     "m": _sqlite_money,

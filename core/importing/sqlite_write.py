@@ -24,9 +24,8 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 
 from core.importing.base import IN_CHUNK
-from core.importing.bulk import sqlite_time
 from core.importing.customer_rows import UPDATABLE, CustomerRecord, ParsedChunk, merge
-from core.models.types import utcnow
+from core.models.types import sqlite_time, utcnow
 
 __all__ = ["UPDATABLE", "BulkWriter", "CustomerRecord", "new_points", "run", "write_batch"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -41,3 +42,31 @@ class UtcDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         stored: datetime = value
         return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
+
+
+# What a `UtcDateTime` looks like as SQLite text. The bulk writers (import, demo, the call
+# fast path) bypass the ORM with sqlite3 and the bulk readers read raw text, so the format is
+# written here once, beside the type that defines it.
+
+
+@lru_cache(maxsize=65536)  # bulk writes repeat the same moments ("now", days at noon)
+def sqlite_time(value: datetime | None) -> str | None:
+    """A moment as SQLite stores a `UtcDateTime` (naive UTC text); naive input is taken as UTC.
+
+    Args:
+        value: the moment, or None.
+
+    Returns:
+        `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, or None.
+    """
+    if value is None:
+        return None
+    moment = value.astimezone(UTC) if value.tzinfo is not None else value
+    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond:06d}"
+
+
+def parse_sqlite_time(value: Any) -> datetime | None:
+    """A `UtcDateTime` read as raw SQLite text, back as an aware UTC datetime (None if not text)."""
+    if not isinstance(value, str):
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
