@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from core.config import Settings, SettingsError, load_settings, parse_settings, with_values
+from core.config_readers import PREFIX, VARIABLES
 
 
 def test_every_section_is_typed_from_its_variables(tmp_path: Path) -> None:
@@ -120,3 +122,26 @@ def test_values_set_again_keep_the_rest_of_their_section() -> None:
     assert dict(again.calls.thresholds) == {"asa": (15.0, 30.0), "aht": (300.0, 500.0)}
     assert again.calls.long_handle_seconds == 700
     assert again.agent == "ana"
+
+
+def test_env_example_documents_every_variable_and_reads_cleanly() -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    documented = set(re.findall(r"^(FRONTLINE_[A-Z_]+)=", example.read_text(), re.MULTILINE))
+    assert documented == {PREFIX + name for name in VARIABLES}
+    assert load_settings({}, env_file=example).warnings == ()
+
+
+def test_the_command_line_reports_settings_problems_at_start(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from console.cli import frontline
+
+    runner = CliRunner()
+    env = {"FRONTLINE_ENV_FILE": str(tmp_path / "none.env"), "FRONTLINE_DATA_DIR": str(tmp_path)}
+    bad = runner.invoke(frontline, ["db", "upgrade"], env={**env, "FRONTLINE_RFM_WINDOW_DAYS": "a"})
+    assert bad.exit_code == 2
+    assert "FRONTLINE_RFM_WINDOW_DAYS: expected a whole number, got 'a'" in bad.stderr
+    typo = runner.invoke(frontline, ["db", "upgrade"], env={**env, "FRONTLINE_AGNET": "ana"})
+    assert typo.exit_code == 0
+    assert "FRONTLINE_AGNET is not a Frontline setting" in typo.stderr
+    assert "did you mean FRONTLINE_AGENT?" in typo.stderr
