@@ -161,9 +161,13 @@ class Settings:
     service_level_seconds: int = 20
     """A call answered within this many seconds counts towards the service level."""
     calls: CallSettings = field(default_factory=CallSettings)
+    """The queue's figures and colours, call review."""
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
+    """Loyalty tiers, share of wallet, RFM and lifetime value."""
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    """The terminal console (remapped keys)."""
     api: ApiSettings = field(default_factory=ApiSettings)
+    """The HTTP API and its command-line client."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     """Problems worth telling at start that do not stop it (unknown variables)."""
 
