@@ -38,6 +38,22 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _zone(raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UnreadableValue(f"unknown time zone {raw!r} (e.g. Europe/Madrid)") from None
+    return raw.strip()
+
+
+def _url(raw: str) -> str:
+    if not raw.strip().startswith(("http://", "https://")):
+        raise UnreadableValue(f"expected an http:// or https:// address, got {raw!r}")
+    return raw.strip()
+
+
 def _path(raw: str) -> Path:
     return Path(raw).expanduser()
 
@@ -157,7 +173,7 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
     "DATABASE_URL": ("", "database_url", _text),
     "DATA_DIR": ("", "data_dir", _path),
     "AGENT": ("", "agent", _text),
-    "TIMEZONE": ("", "timezone", _text),
+    "TIMEZONE": ("", "timezone", _zone),
     "CALL_REASONS": ("", "call_reasons", _list),
     "CALL_OUTCOMES": ("", "call_outcomes", _list),
     "RULES_FILE": ("", "rules_file", _text),
@@ -175,7 +191,7 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
     "CLV_FIT_SAMPLE": ("analytics", "clv_fit_sample", _whole),
     "KEYMAP": ("console", "keymap", _keymap),
     "API_MAX_BODY_BYTES": ("api", "max_body_bytes", _positive),
-    "API_URL": ("api", "url", _text),
+    "API_URL": ("api", "url", _url),
     "API_TOKEN": ("api", "token", _text),
 }
 """`FRONTLINE_<NAME>` -> (section, field, reader); section "" is the top level of Settings."""

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -79,7 +79,7 @@ def import_(
     are reported with their line number and written, with the reason, to the rejects file.
     Exit status: 0 all imported, 1 some rows rejected, 2 file unreadable, 3 database error.
     """
-    zone = _zone(settings.timezone)
+    zone = ZoneInfo(settings.timezone) if settings.timezone else None  # checked at start
     if rejects is None and not dry_run:
         rejects = default_rejects_path(file, settings.data_dir)
     if rejects is not None and not _can_write(rejects):
@@ -124,12 +124,3 @@ def _can_write(path: Path) -> bool:
         return False
     target = path if path.exists() else path.parent
     return os.access(target, os.W_OK)
-
-
-def _zone(name: str) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise click.ClickException(f"unknown time zone FRONTLINE_TIMEZONE={name!r}") from error

@@ -64,6 +64,8 @@ def test_a_bad_value_stops_the_start_naming_the_variable_and_the_value() -> None
         ("SERVICE_LEVEL_SECONDS", "-1", "must not be negative"),
         ("API_MAX_BODY_BYTES", "0", "must be at least 1"),
         ("KEYMAP", "f6", "expected id=key"),
+        ("TIMEZONE", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ("API_URL", "127.0.0.1:8080", "expected an http:// or https:// address"),
     ],
 )
 def test_each_rule_of_a_value_is_checked_at_start(name: str, value: str, problem: str) -> None:
