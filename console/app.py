@@ -19,7 +19,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from console import single_layout
-from console.keymap import APP_BINDINGS, SUPERVISOR_TOGGLE, parse_keymap
+from console.keymap import APP_BINDINGS, SUPERVISOR_TOGGLE
 from console.screens.agent import AgentScreen
 from console.screens.help import HelpScreen
 
@@ -75,9 +75,8 @@ class ConsoleApp(App[None]):
         self.agent_screen = AgentScreen(settings, agent_name, caller=caller, now=now)
         self.is_supervisor = False
         self._call_feed: asyncio.Task[None] | None = None
-        keymap = settings.get("keymap")
-        if keymap:
-            self.set_keymap(parse_keymap(keymap))
+        if settings.console.keymap:
+            self.set_keymap(dict(settings.console.keymap))
 
     def on_mount(self) -> None:
         self.sub_title = self.agent_name

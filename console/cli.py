@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+from dataclasses import replace
 
 import click
 
-from console.context import CliContext
+from core.config import SettingsError, load_settings
 
 # name -> "module:attribute" of a click command, imported only when used so that a quick
 # `frontline lookup` over SSH does not pay for loading Textual.
@@ -50,7 +51,14 @@ class LazyGroup(click.Group):
 @click.pass_context
 def frontline(ctx: click.Context, agent: str | None, caller: str | None) -> None:
     """Frontline: the contact-centre agent console. Without a subcommand, opens the console."""
-    ctx.obj = CliContext.from_environment(agent=agent)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        click.echo(f"frontline: cannot start, the settings have errors:\n{error}", err=True)
+        sys.exit(2)
+    for warning in settings.warnings:
+        click.echo(f"frontline: warning: {warning}", err=True)
+    ctx.obj = replace(settings, agent=agent) if agent else settings
     if ctx.invoked_subcommand is None:
         from console.launch import open_console
 

@@ -194,27 +194,3 @@ HELP_BINDINGS = [
         "escape,f1,q", "dismiss", "Close", tooltip="Back to the agent screen.", id="help-close"
     ),
 ]
-
-
-def parse_keymap(text: str) -> dict[str, str]:
-    """A keymap from configuration text: `id=key;id=key1,key2`.
-
-    Args:
-        text: entries separated by `;` or `,`; a bare key after an entry adds to it.
-
-    Returns:
-        Binding id -> comma-separated keys, as `App.set_keymap` takes it.
-    """
-    keymap: dict[str, list[str]] = {}
-    current: str | None = None
-    for part in text.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" in part:
-            binding_id, _, key = part.partition("=")
-            current = binding_id.strip()
-            keymap[current] = [key.strip()] if key.strip() else []
-        elif current is not None:
-            keymap[current].append(part)
-    return {binding_id: ",".join(keys) for binding_id, keys in keymap.items() if keys}

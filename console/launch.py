@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from console.context import CliContext
-
 if TYPE_CHECKING:
+    from core.config import Settings
     from core.services import Services
 
 
@@ -20,32 +19,32 @@ class DatabaseProblem(Exception):
     """The database cannot be used as it is (unreachable, or an older schema)."""
 
 
-def load_services(obj: CliContext) -> Services:
+def load_services(settings: Settings) -> Services:
     """Check (or create) the database and build the services. Blocking: run it in a thread."""
     try:
         from core.db import prepare_database
 
-        problem = asyncio.run(prepare_database(obj.database_url))
+        problem = asyncio.run(prepare_database(settings.resolved_database_url))
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
         raise DatabaseProblem(
-            f"cannot open the database {obj.display_database_url}: {error}"
+            f"cannot open the database {settings.display_database_url}: {error}"
         ) from error
     if problem:
         raise DatabaseProblem(problem)
     from core.services import make_services
 
-    return make_services(obj.settings)
+    return make_services(settings)
 
 
-def open_console(obj: CliContext, caller: str | None = None) -> int:
+def open_console(settings: Settings, caller: str | None = None) -> int:
     """Run the console until the agent quits; the exit status for the shell."""
     from console.app import ConsoleApp
 
     app = ConsoleApp(
-        lambda: load_services(obj),
-        agent_name=obj.settings.agent_name,
+        lambda: load_services(settings),
+        agent_name=settings.agent_name,
         caller=caller,
-        settings=obj.settings,
+        settings=settings,
     )
     app.run()
     return app.return_code or 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from console.context import CliContext
+from core.config import Settings
 
 
 @click.group()
@@ -63,20 +63,14 @@ def _day(value: datetime | None) -> date | None:
     help="The day the figures describe (default: today, UTC).",
 )
 @click.pass_obj
-def refresh(obj: CliContext, as_of: datetime | None) -> None:
+def refresh(settings: Settings, as_of: datetime | None) -> None:
     """Refit the models and recompute every customer's figures, with a progress bar."""
-    from core.analytics.config import AnalyticsConfigError
-    from core.analytics.service import AnalyticsService
-    from core.db import make_sessions, null_pool_engine
+    from core.services import open_services
 
     async def run() -> str:
-        engine = null_pool_engine(obj.database_url)
-        try:
-            service = AnalyticsService(make_sessions(engine), obj.settings)
+        async with open_services(settings) as services:
             with _progress_bar("refresh") as progress:
-                result = await service.refresh(engine, _day(as_of), progress)
-        finally:
-            await engine.dispose()
+                result = await services.analytics.refresh(services.engine, _day(as_of), progress)
         lines = [
             f"refreshed {result.customers:,} customers ({result.purchases:,} purchases) "
             f"as of {result.as_of.isoformat()} in {result.seconds:.1f} s"
@@ -100,11 +94,9 @@ def refresh(obj: CliContext, as_of: datetime | None) -> None:
 
     try:
         click.echo(asyncio.run(run()))
-    except AnalyticsConfigError as error:
-        raise click.ClickException(str(error)) from error
     except Exception as error:  # noqa: BLE001 - say what failed and where, then stop
         raise click.ClickException(
-            f"could not refresh the analytics on {obj.display_database_url}: {error} "
+            f"could not refresh the analytics on {settings.display_database_url}: {error} "
             "(is the database migrated? `frontline db upgrade`)"
         ) from error
 
@@ -151,24 +143,20 @@ def fit(transactions: Path, calibration_end: datetime, as_json: bool) -> None:
 @analytics.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_obj
-def segments(obj: CliContext, as_json: bool) -> None:
+def segments(settings: Settings, as_json: bool) -> None:
     """Customers, expected value, spend and NPS per RFM segment and per loyalty tier."""
-    from core.analytics.service import AnalyticsService
-    from core.db import make_sessions, null_pool_engine
+    from core.services import open_services
 
     async def run() -> dict[str, object]:
-        engine = null_pool_engine(obj.database_url)
-        try:
-            report = await AnalyticsService(make_sessions(engine), obj.settings).segments()
-        finally:
-            await engine.dispose()
+        async with open_services(settings) as services:
+            report = await services.analytics.segments()
         return report.as_json()
 
     try:
         data = asyncio.run(run())
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
-            f"could not read the analytics on {obj.display_database_url}: {error}"
+            f"could not read the analytics on {settings.display_database_url}: {error}"
         ) from error
     if as_json:
         click.echo(json.dumps(data))

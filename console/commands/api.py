@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from console.context import CliContext
+from core.config import Settings
 from core.db import prepare_database
 
 
@@ -15,7 +15,7 @@ from core.db import prepare_database
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @click.pass_obj
-def api(obj: CliContext, host: str, port: int, access_log: bool) -> None:
+def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
     """Serve the phone-system HTTP API (OpenAPI docs at /docs).
 
     Phone systems report call events (queued, offered, answered, held, unheld, ended,
@@ -26,25 +26,25 @@ def api(obj: CliContext, host: str, port: int, access_log: bool) -> None:
 
     from core.api import create_app
 
-    if not obj.settings.api_tokens:
+    if not settings.api_tokens:
         raise click.ClickException(
             "no API tokens: set FRONTLINE_API_TOKENS (comma-separated) so that phone systems "
             "can authenticate"
         )
     try:
-        problem = asyncio.run(prepare_database(obj.database_url))
+        problem = asyncio.run(prepare_database(settings.resolved_database_url))
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
         raise click.ClickException(
-            f"cannot open the database {obj.display_database_url}: {error}"
+            f"cannot open the database {settings.display_database_url}: {error}"
         ) from error
     if problem:
         raise click.ClickException(problem)
     click.echo(
         f"Frontline API on http://{host}:{port} (docs at /docs), "
-        f"database {obj.display_database_url}"
+        f"database {settings.display_database_url}"
     )
     uvicorn.run(
-        create_app(obj.settings),
+        create_app(settings),
         host=host,
         port=port,
         access_log=access_log,

@@ -19,15 +19,16 @@ from typing import Any
 
 import click
 
-from console.context import CliContext
-from core.calls.events import CallEventError, CallEvents, EventRequest
-from core.db import DatabaseUnavailable, make_sessions, null_pool_engine
+from core.calls.events import CallEventError, EventRequest
+from core.config import Settings
+from core.db import DatabaseUnavailable
 from core.models import AgentState, CallEventKind
+from core.services import open_services
 
 
 @dataclass(frozen=True)
 class Target:
-    obj: CliContext
+    settings: Settings
     url: str
     token: str
 
@@ -49,41 +50,41 @@ def _parse_at(value: str | None) -> datetime | None:
 @click.group()
 @click.option(
     "--url",
-    envvar="FRONTLINE_API_URL",
     default="",
-    help="Send through this `frontline api` (e.g. http://127.0.0.1:8080) instead of the database.",
+    help="Send through this `frontline api` (e.g. http://127.0.0.1:8080) instead of the "
+    "database (default: FRONTLINE_API_URL).",
 )
-@click.option("--token", envvar="FRONTLINE_API_TOKEN", default="", help="Bearer token for --url.")
+@click.option("--token", default="", help="Bearer token for --url (default: FRONTLINE_API_TOKEN).")
 @click.pass_context
 def call(ctx: click.Context, url: str, token: str) -> None:
     """Report call events (queue, offer, answer, hold, unhold, end, abandon, complete, state).
 
     CALL is Frontline's call id, or the phone system's id with --external.
     """
-    obj: CliContext = ctx.obj
+    settings: Settings = ctx.obj
+    url = url or settings.api.url
+    token = token or settings.api.token
     if url and not token:
-        token = next(iter(obj.settings.api_tokens), "")
-    ctx.obj = Target(obj=obj, url=url.rstrip("/"), token=token)
+        token = next(iter(settings.api_tokens), "")
+    ctx.obj = Target(settings=settings, url=url.rstrip("/"), token=token)
 
 
 def _run(target: Target, request: EventRequest, body: dict[str, Any]) -> None:
     if target.url:
         result = _through_api(target, request.kind.value, body, request.idempotency_key)
     else:
-        result = asyncio.run(_direct(target.obj.database_url, request))
+        result = asyncio.run(_direct(target.settings, request))
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
-async def _direct(url: str, request: EventRequest) -> dict[str, Any]:
-    engine = null_pool_engine(url)
+async def _direct(settings: Settings, request: EventRequest) -> dict[str, Any]:
     try:
-        return (await CallEvents(make_sessions(engine)).apply(request)).as_json()
+        async with open_services(settings) as services:
+            return (await services.events.apply(request)).as_json()
     except CallEventError as error:
         raise click.ClickException(str(error)) from error
     except DatabaseUnavailable as error:
         raise click.ClickException(f"database busy, try again: {error}") from error
-    finally:
-        await engine.dispose()
 
 
 def _through_api(
@@ -254,15 +255,11 @@ def state(target: Target, agent: str, state: str, reason: str) -> None:
         return
 
     async def direct() -> dict[str, Any]:
-        engine = null_pool_engine(target.obj.database_url)
         try:
-            done = await CallEvents(make_sessions(engine)).set_agent_state(
-                agent, AgentState(state), reason
-            )
+            async with open_services(target.settings) as services:
+                done = await services.events.set_agent_state(agent, AgentState(state), reason)
         except CallEventError as error:
             raise click.ClickException(str(error)) from error
-        finally:
-            await engine.dispose()
         return {
             "agent": done.user_name,
             "state": done.state,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from console.context import CliContext
+from core.config import Settings
 from core.db import head_revision, upgrade_database
 
 
@@ -15,12 +15,12 @@ def db() -> None:
 
 @db.command()
 @click.pass_obj
-def upgrade(obj: CliContext) -> None:
+def upgrade(settings: Settings) -> None:
     """Apply every pending migration to the configured database."""
     try:
-        upgrade_database(obj.database_url)
+        upgrade_database(settings.resolved_database_url)
     except Exception as error:  # noqa: BLE001 - say what failed and where, then stop
         raise click.ClickException(
-            f"could not migrate {obj.display_database_url}: {error}"
+            f"could not migrate {settings.display_database_url}: {error}"
         ) from error
-    click.echo(f"database at revision {head_revision()}: {obj.display_database_url}")
+    click.echo(f"database at revision {head_revision()}: {settings.display_database_url}")

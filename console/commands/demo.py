@@ -9,7 +9,7 @@ from datetime import date, datetime
 import click
 
 from console.commands.progress import stage_progress
-from console.context import CliContext
+from core.config import Settings
 from core.db import upgrade_database
 from core.demo.build import DatabaseNotEmpty, build_demo, count_customers
 from core.demo.generator import DemoPlan
@@ -49,7 +49,7 @@ from core.demo.generator import DemoPlan
 @click.option("--no-open", is_flag=True, help="Build the data but do not open the console.")
 @click.pass_obj
 def demo(
-    obj: CliContext,
+    settings: Settings,
     customers: int,
     seed: int,
     as_of: datetime | None,
@@ -61,26 +61,27 @@ def demo(
 
     A database that already holds customers is never overwritten unless --replace is given.
     """  # fmt: skip
-    url = obj.database_url
+    url = settings.resolved_database_url
     try:
         upgrade_database(url)
         existing = asyncio.run(count_customers(url))
     except Exception as error:  # noqa: BLE001 - say which database, not a traceback
         raise click.ClickException(
-            f"cannot open the database {obj.display_database_url}: {error}"
+            f"cannot open the database {settings.display_database_url}: {error}"
         ) from error
     if existing and if_empty:
-        click.echo(f"{existing:,} customers already in {obj.display_database_url}", err=True)
+        click.echo(f"{existing:,} customers already in {settings.display_database_url}", err=True)
     elif existing and not replace:
         raise click.ClickException(
-            f"{obj.display_database_url} already holds {existing:,} customers; "
+            f"{settings.display_database_url} already holds {existing:,} customers; "
             "use --replace to overwrite it with a demo, or --if-empty to open it as it is"
         )
     else:
         day = as_of.date() if as_of is not None else date.today()
         plan = DemoPlan(customers=customers, seed=seed, as_of=day)
         click.echo(
-            f"building a demo of {customers:,} customers in {obj.display_database_url}", err=True
+            f"building a demo of {customers:,} customers in {settings.display_database_url}",
+            err=True,
         )
         try:
             with stage_progress() as progress:
@@ -92,33 +93,28 @@ def demo(
             f"demo ready: {result.customers:,} customers, {rows:,} rows in {result.seconds:.1f} s",
             err=True,
         )
-        _refresh_analytics(obj, day)
+        _refresh_analytics(settings, day)
     if no_open:
         return
     from console.launch import open_console
 
-    sys.exit(open_console(obj))
+    sys.exit(open_console(settings))
 
 
-def _refresh_analytics(obj: CliContext, day: date) -> None:
+def _refresh_analytics(settings: Settings, day: date) -> None:
     """Score the new customers (RFM, value, churn risk) so the console shows them at once.
 
     The demo is usable without it, so a failure is reported and the command goes on.
     """
-    from core.analytics.service import AnalyticsService
-    from core.db import make_sessions, null_pool_engine
+    from core.services import open_services
 
     async def run() -> int:
-        engine = null_pool_engine(obj.database_url)
-        try:
-            service = AnalyticsService(make_sessions(engine), obj.settings)
+        async with open_services(settings) as services:
             with stage_progress() as progress:
-                result = await service.refresh(
-                    engine, day, lambda done, total: progress("analytics", done, total)
+                result = await services.analytics.refresh(
+                    services.engine, day, lambda done, total: progress("analytics", done, total)
                 )
             return result.customers
-        finally:
-            await engine.dispose()
 
     try:
         scored = asyncio.run(run())

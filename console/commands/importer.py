@@ -11,13 +11,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import click
 
 from console.commands.progress import stage_progress
-from console.context import CliContext
-from core.db import make_engine, upgrade_database
+from core.config import Settings
+from core.db import upgrade_database
 from core.importing.runner import (
     KINDS,
     ImportResult,
@@ -30,18 +30,19 @@ SHOWN_REJECTS = 10
 
 
 async def _run(
-    url: str,
+    settings: Settings,
     kind: str,
     path: Path,
     rejects: Path | None,
     dry_run: bool,
     zone: ZoneInfo | None,
 ) -> ImportResult:
-    engine = make_engine(url)
-    try:
+    from core.services import open_services
+
+    async with open_services(settings, pooled=True) as services:
         with stage_progress() as progress:
             return await import_file(
-                engine,
+                services.engine,
                 kind,
                 path,
                 rejects_path=rejects,
@@ -50,8 +51,6 @@ async def _run(
                 progress=lambda done, total: progress("importing", done, total),
                 index_progress=lambda done, total: progress("search index", done, total),
             )
-    finally:
-        await engine.dispose()
 
 
 @click.command("import")
@@ -67,7 +66,7 @@ async def _run(
 )
 @click.pass_obj
 def import_(
-    obj: CliContext,
+    settings: Settings,
     kind: str,
     file: Path,
     as_json: bool,
@@ -80,22 +79,22 @@ def import_(
     are reported with their line number and written, with the reason, to the rejects file.
     Exit status: 0 all imported, 1 some rows rejected, 2 file unreadable, 3 database error.
     """
-    zone = _zone(obj.settings.timezone)
+    zone = ZoneInfo(settings.timezone) if settings.timezone else None  # checked at start
     if rejects is None and not dry_run:
-        rejects = default_rejects_path(file, obj.settings.data_dir)
+        rejects = default_rejects_path(file, settings.data_dir)
     if rejects is not None and not _can_write(rejects):
         click.echo(f"cannot import: cannot write the rejects file {rejects}", err=True)
         sys.exit(2)
     try:
-        upgrade_database(obj.database_url)
-        result = asyncio.run(_run(obj.database_url, kind, file, rejects, dry_run, zone))
+        upgrade_database(settings.resolved_database_url)
+        result = asyncio.run(_run(settings, kind, file, rejects, dry_run, zone))
     except UnreadableFile as error:
         click.echo(f"cannot import: {error}", err=True)
         if as_json:
             click.echo(json.dumps({"imported": 0, "rejected": 0, "rejects_file": None}))
         sys.exit(2)
     except Exception as error:  # noqa: BLE001 - the database, not the file, failed
-        click.echo(f"import failed: {obj.display_database_url}: {error}", err=True)
+        click.echo(f"import failed: {settings.display_database_url}: {error}", err=True)
         sys.exit(3)
     for reject in result.rejects[:SHOWN_REJECTS]:
         click.echo(f"{file}:{reject.line}: {reject.reason}", err=True)
@@ -125,12 +124,3 @@ def _can_write(path: Path) -> bool:
         return False
     target = path if path.exists() else path.parent
     return os.access(target, os.W_OK)
-
-
-def _zone(name: str) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise click.ClickException(f"unknown time zone FRONTLINE_TIMEZONE={name!r}") from error

@@ -15,8 +15,7 @@ from typing import Any
 
 import click
 
-from console.context import CliContext
-from core.db import make_sessions, null_pool_engine
+from core.config import Settings
 
 SHORT_LIST = 5
 
@@ -35,13 +34,13 @@ def is_ambiguous(hits: list[Any]) -> bool:
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print the card or list as JSON.")
 @click.pass_obj
-def lookup(obj: CliContext, query: str, as_json: bool) -> None:
+def lookup(settings: Settings, query: str, as_json: bool) -> None:
     """Look a customer up: a masked card, or the short list when ambiguous."""
     try:
-        payload = asyncio.run(_lookup(obj, query))
+        payload = asyncio.run(_lookup(settings, query))
     except Exception as error:  # noqa: BLE001 - a clear message, not a traceback, over SSH
         raise click.ClickException(
-            f"cannot look up in {obj.display_database_url}: {error}"
+            f"cannot look up in {settings.display_database_url}: {error}"
         ) from error
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False, default=str))
@@ -53,30 +52,22 @@ def lookup(obj: CliContext, query: str, as_json: bool) -> None:
         sys.exit(1)
 
 
-async def _lookup(obj: CliContext, query: str) -> dict[str, Any]:
+async def _lookup(settings: Settings, query: str) -> dict[str, Any]:
     from dataclasses import asdict
 
-    from core.search.lookup import LookupService
-    from core.search.service import SearchService
+    from core.services import open_services
 
-    engine = null_pool_engine(obj.database_url)
-    sessions = make_sessions(engine)
-    search = SearchService(sessions, inline=True)
-    try:
-        found = await search.search(query, SHORT_LIST + 1)
+    async with open_services(settings) as services:
+        found = await services.search.search(query, SHORT_LIST + 1)
         hits, more = found[:SHORT_LIST], len(found) > SHORT_LIST
-        lookups = LookupService(sessions)
         card = None
         if hits and not is_ambiguous(found):
-            card = await lookups.card(hits[0].customer_id)
+            card = await services.lookups.card(hits[0].customer_id)
         if card is not None:
             shown, customer_id = "card", card.customer_id
         else:
             shown, customer_id = (f"list of {len(hits)}" if hits else "nothing"), None
-        await lookups.record(obj.settings.agent_name, query, customer_id, shown)
-    finally:
-        await search.close()
-        await engine.dispose()
+        await services.lookups.record(settings.agent_name, query, customer_id, shown)
     return {
         "q": query,
         "card": asdict(card) if card is not None else None,

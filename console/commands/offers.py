@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from console.context import CliContext
+from core.config import Settings
 
 
 @click.command()
@@ -22,28 +22,24 @@ from console.context import CliContext
     help="Record the offers as shown (offer_presentation rows); default: a preview.",
 )
 @click.pass_obj
-def offers(obj: CliContext, customer: str, reason: str, as_json: bool, record: bool) -> None:
+def offers(settings: Settings, customer: str, reason: str, as_json: bool, record: bool) -> None:
     """The best offers for CUSTOMER (a customer number such as C00012345) now, with why.
 
     By default nothing is recorded: this is a preview, and it does not count towards the
     impression caps or the learnt acceptance rates. --record stores them as shown.
     """
-    from core.db import make_sessions, null_pool_engine
-    from core.rules.service import OfferService
-    from core.services.customers import CustomerNotFound, CustomerService
+    from core.services import CustomerNotFound, open_services
 
     async def run() -> dict[str, Any]:
-        engine = null_pool_engine(obj.database_url)
-        try:
-            sessions = make_sessions(engine)
+        async with open_services(settings) as services:
             try:
-                found = await CustomerService(sessions).by_external_id(customer.strip().upper())
+                found = await services.customers.by_external_id(customer.strip().upper())
             except CustomerNotFound as error:
                 raise click.ClickException(str(error)) from None
             assert found.id is not None
-            service = OfferService(sessions, obj.settings)
-            for error in service.store.errors:
-                click.echo(f"warning: {error}", err=True)
+            service = services.offers
+            for problem in service.store.errors:
+                click.echo(f"warning: {problem}", err=True)
             proposals = await service.best_offers(found.id, reason, record=record)
             return {
                 "customer": found.external_id,
@@ -74,8 +70,6 @@ def offers(obj: CliContext, customer: str, reason: str, as_json: bool, record: b
                     for p in proposals
                 ],
             }
-        finally:
-            await engine.dispose()
 
     result = asyncio.run(run())
     if as_json:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from console.context import CliContext
+from core.config import Settings
 
 
 @click.group()
@@ -89,7 +89,7 @@ def check(file: Path, as_json: bool) -> None:
 @click.option("--seed", type=int, default=0, help="Random seed for Thompson sampling.")
 @click.pass_obj
 def simulate(
-    obj: CliContext,
+    settings: Settings,
     file: Path | None,
     as_of: datetime | None,
     reason: str,
@@ -102,13 +102,13 @@ def simulate(
     FILE defaults to the configured rules file (FRONTLINE_RULES_FILE, or the example).
     """
     from core.analytics.config import analytics_config
-    from core.db import null_pool_engine
     from core.rules.loader import load_rules
     from core.rules.ruleset import RulesInvalid
     from core.rules.simulate import simulate as run_simulation
+    from core.services import open_services
 
     try:
-        loaded = load_rules(file or obj.settings.rules_file or None)
+        loaded = load_rules(file or settings.rules_file or None)
     except RulesInvalid as invalid:
         for error in invalid.errors:
             click.echo(str(error), err=True)
@@ -120,13 +120,10 @@ def simulate(
         moment = now if hour is None else now.replace(hour=hour, minute=0)
 
     async def run(progress: Any) -> dict[str, Any]:
-        engine = null_pool_engine(obj.database_url)
-        try:
+        async with open_services(settings) as services:
             return await run_simulation(
-                engine, loaded, moment, reason, analytics_config(obj.settings), progress, seed
+                services.engine, loaded, moment, reason, analytics_config(settings), progress, seed
             )
-        finally:
-            await engine.dispose()
 
     from console.commands.progress import stage_progress
 

@@ -12,12 +12,14 @@ import json
 import sys
 import time
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from console.context import CliContext
-from core.db import null_pool_engine
+from core.config import Settings
+
+if TYPE_CHECKING:
+    from core.search.service import SearchService
 
 DATABASE_ERROR = "cannot search {url}: {error} (is it set up? try `frontline db upgrade`)"
 
@@ -35,92 +37,86 @@ def result_json(query: str, hits: list[Any], ms: float) -> dict[str, Any]:
 @click.option("--reindex", is_flag=True, help="Rebuild the search index.")
 @click.pass_obj
 def search(
-    obj: CliContext, query: str | None, limit: int, as_json: bool, batch: bool, reindex: bool
+    settings: Settings, query: str | None, limit: int, as_json: bool, batch: bool, reindex: bool
 ) -> None:
     """Find customers by name, phone number, email or customer number."""
     if reindex:
-        asyncio.run(_reindex(obj))
+        asyncio.run(_reindex(settings))
         return
     if batch:
-        asyncio.run(_batch(obj, sys.stdin, sys.stdout, limit))
+        asyncio.run(_batch(settings, sys.stdin, sys.stdout, limit))
         return
     if not query or not query.strip():
         raise click.UsageError("say what to search for, or use --batch or --reindex")
-    payload = asyncio.run(_one(obj, query, limit))
+    payload = asyncio.run(_one(settings, query, limit))
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
     _print_plain(payload)
 
 
-async def _one(obj: CliContext, query: str, limit: int) -> dict[str, Any]:
-    from core.db import make_sessions
-    from core.search.service import SearchService
+async def _one(settings: Settings, query: str, limit: int) -> dict[str, Any]:
+    from core.services import open_services
 
-    engine = null_pool_engine(obj.database_url)
-    service = SearchService(make_sessions(engine), inline=True)
     try:
-        hits = await service.search(query, limit)
-        return result_json(query, hits, service.last_ms)
+        async with open_services(settings) as services:
+            hits = await services.search.search(query, limit)
+            return result_json(query, hits, services.search.last_ms)
     except Exception as error:  # noqa: BLE001 - say which database and stop
         raise click.ClickException(
-            DATABASE_ERROR.format(url=obj.display_database_url, error=error)
+            DATABASE_ERROR.format(url=settings.display_database_url, error=error)
         ) from error
-    finally:
-        await service.close()
-        await engine.dispose()
 
 
-async def _batch(obj: CliContext, lines: TextIO, out: TextIO, limit: int) -> None:
-    from core.db import make_engine, make_sessions
-    from core.search.service import SearchService
+async def _batch(settings: Settings, lines: TextIO, out: TextIO, limit: int) -> None:
+    from core.services import open_services
 
-    engine = make_engine(obj.database_url)
-    service = SearchService(make_sessions(engine), inline=True)
     try:
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                request = json.loads(line)
-                query = request["q"] if isinstance(request, dict) else None
-                if not isinstance(query, str):
-                    raise ValueError('each line must be an object with a text "q"')
-                wanted = int(request.get("limit", limit))
-            except (ValueError, TypeError, KeyError) as error:
-                out.write(json.dumps({"q": None, "error": str(error), "results": []}) + "\n")
-                out.flush()
-                continue
-            hits = await service.search(query, wanted)
-            out.write(json.dumps(result_json(query, hits, service.last_ms), ensure_ascii=False))
-            out.write("\n")
-            out.flush()
+        async with open_services(settings, pooled=True) as services:
+            await _answer_lines(services.search, lines, out, limit)
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
-            DATABASE_ERROR.format(url=obj.display_database_url, error=error)
+            DATABASE_ERROR.format(url=settings.display_database_url, error=error)
         ) from error
-    finally:
-        await service.close()
-        await engine.dispose()
 
 
-async def _reindex(obj: CliContext) -> None:
+async def _answer_lines(service: SearchService, lines: TextIO, out: TextIO, limit: int) -> None:
+    """One JSON line out per JSON line in, in order; a malformed line gets its error."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            query = request["q"] if isinstance(request, dict) else None
+            if not isinstance(query, str):
+                raise ValueError('each line must be an object with a text "q"')
+            wanted = int(request.get("limit", limit))
+        except (ValueError, TypeError, KeyError) as error:
+            out.write(json.dumps({"q": None, "error": str(error), "results": []}) + "\n")
+            out.flush()
+            continue
+        hits = await service.search(query, wanted)
+        out.write(json.dumps(result_json(query, hits, service.last_ms), ensure_ascii=False))
+        out.write("\n")
+        out.flush()
+
+
+async def _reindex(settings: Settings) -> None:
     from console.commands.progress import stage_progress
     from core.search.indexer import rebuild_index
+    from core.services import open_services
 
-    engine = null_pool_engine(obj.database_url)
     started = time.perf_counter()
     try:
-        with stage_progress() as progress:
-            count = await rebuild_index(
-                engine, lambda done, total: progress("search index", done, total)
-            )
+        async with open_services(settings) as services:
+            with stage_progress() as progress:
+                count = await rebuild_index(
+                    services.engine, lambda done, total: progress("search index", done, total)
+                )
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
-            f"could not rebuild the search index of {obj.display_database_url}: {error}"
+            f"could not rebuild the search index of {settings.display_database_url}: {error}"
         ) from error
-    finally:
-        await engine.dispose()
     click.echo(f"indexed {count} customers in {time.perf_counter() - started:.1f} s")
 
 

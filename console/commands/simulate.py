@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from console.context import CliContext
+from core.config import Settings
 
 
 @dataclass(frozen=True)
@@ -365,13 +365,13 @@ async def run_simulation(config: SimConfig) -> Summary:
 @click.option("--seed", default=None, type=int, help="Random seed, for a repeatable run.")
 @click.option("--prefix", default="sim", show_default=True, help="Simulated agents are PREFIX-001…")
 @click.pass_obj
-def simulate(obj: CliContext, url: str, token: str, **options: Any) -> None:
+def simulate(settings: Settings, /, url: str, token: str, **options: Any) -> None:
     """Send realistic call traffic through a running `frontline api` (loopback only).
 
     Prints a JSON summary: calls, answered, abandoned, events sent and applied, errors and
     the API's latency percentiles.
     """
-    token = token or next(iter(obj.settings.api_tokens), "")
+    token = token or next(iter(settings.api_tokens), "")
     if not token:
         raise click.ClickException("no token: pass --token or set FRONTLINE_API_TOKENS")
     if not is_loopback(url):

@@ -36,21 +36,17 @@ from core.api.schemas import (
 from core.calls.events import (
     AgentNotFound,
     CallEventError,
-    CallEvents,
     CallNotFound,
     EventRequest,
     EventResult,
     IdempotencyConflict,
     InvalidTransition,
 )
-from core.calls.metrics import DEFINITIONS, int_setting
-from core.calls.queue import QueueService
+from core.calls.metrics import DEFINITIONS
 from core.config import Settings
-from core.db import DatabaseUnavailable, make_engine, make_sessions
+from core.db import DatabaseUnavailable
 from core.models import AgentState, Call, CallEvent, CallEventKind
-from core.search.service import SearchService
-
-DEFAULT_MAX_BODY_BYTES = 16_384
+from core.services import make_services
 
 _ERRORS: dict[type[Exception], int] = {
     CallNotFound: status.HTTP_404_NOT_FOUND,
@@ -93,26 +89,25 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     Returns:
         The ASGI application.
     """
-    own_engine = engine is None
-    db = engine if engine is not None else make_engine(settings.resolved_database_url)
-    sessions = make_sessions(db)
-    events = CallEvents(sessions)
-    queue = QueueService(sessions, settings)
-    search = SearchService(sessions)
+    services = make_services(settings, engine=engine)
+    sessions, events, queue, search = (
+        services.sessions,
+        services.events,
+        services.queue,
+        services.search,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        await search.close()
-        if own_engine:
-            await db.dispose()
+        await services.close()
 
     app = FastAPI(
         title="Frontline phone-system API",
         version="1",
         description=__doc__,
         lifespan=lifespan,
-        max_body_size=int_setting(settings, "api_max_body_bytes", DEFAULT_MAX_BODY_BYTES),
+        max_body_size=settings.api.max_body_bytes,
         responses=_ERROR_RESPONSES,
         dependencies=[Depends(HTTPBearer(auto_error=False))],  # documents the scheme
     )

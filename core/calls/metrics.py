@@ -270,23 +270,6 @@ def thresholds(settings: Settings) -> dict[str, Threshold]:
     """
     found: dict[str, Threshold] = {}
     for name, (warn, alert, worse) in _THRESHOLDS.items():
-        raw = settings.get(f"threshold_{name}")
-        if raw:
-            parts = [p.strip() for p in raw.split(",")]
-            try:
-                warn, alert = float(parts[0]), float(parts[1])
-            except (ValueError, IndexError) as error:
-                raise ValueError(
-                    f"FRONTLINE_THRESHOLD_{name.upper()} must be 'warn,alert', got {raw!r}"
-                ) from error
+        warn, alert = settings.calls.thresholds.get(name, (warn, alert))
         found[name] = Threshold(warn, alert, worse)
     return found
-
-
-def int_setting(settings: Settings, name: str, default: int) -> int:
-    """A whole-number subsystem setting, with a clear error when it is not one."""
-    raw = settings.get(name, str(default))
-    try:
-        return int(raw)
-    except ValueError as error:
-        raise ValueError(f"FRONTLINE_{name.upper()} must be a whole number, got {raw!r}") from error

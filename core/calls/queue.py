@@ -21,7 +21,6 @@ from core.calls.metrics import (
     Threshold,
     compute_day,
     day_start,
-    int_setting,
     local_zone,
     occupancy,
     thresholds,
@@ -101,7 +100,7 @@ class QueueService:
         self._settings = settings
         self._zone = local_zone(settings)
         self._thresholds: dict[str, Threshold] = thresholds(settings)
-        self._short = int_setting(settings, "short_abandon_seconds", 5)
+        self._short = settings.calls.short_abandon_seconds
 
     @property
     def thresholds(self) -> dict[str, Threshold]:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from core.calls.metrics import int_setting, local_zone
+from core.calls.metrics import local_zone
 from core.config import Settings
 from core.db import publish_change
 from core.models import (
@@ -32,10 +32,6 @@ from core.models import (
 )
 from core.models.types import utcnow
 
-DEFAULT_CRITERIA = (
-    "Greeting and identification:2;Understood the need:3;Resolved or set a clear next step:3;"
-    "Offer made well, or rightly not made:1;Tone and courtesy:1"
-)
 NO_OFFER = "none"
 """Offer-response filter value for calls where no offer was shown."""
 
@@ -52,24 +48,7 @@ class Criterion:
 
 def quality_criteria(settings: Settings) -> list[Criterion]:
     """The quality form's criteria, from FRONTLINE_QUALITY_CRITERIA or the defaults."""
-    raw = settings.get("quality_criteria") or DEFAULT_CRITERIA
-    found: list[Criterion] = []
-    for part in raw.split(";"):
-        if not part.strip():
-            continue
-        name, _, points = part.rpartition(":")
-        try:
-            maximum = int(points)
-        except ValueError as error:
-            raise ValueError(
-                f"FRONTLINE_QUALITY_CRITERIA: {part.strip()!r} should be 'name:points'"
-            ) from error
-        if not name.strip() or maximum < 1:
-            raise ValueError(
-                f"FRONTLINE_QUALITY_CRITERIA: {part.strip()!r} needs a name and points"
-            )
-        found.append(Criterion(name.strip(), maximum))
-    return found
+    return [Criterion(name, points) for name, points in settings.calls.quality_criteria]
 
 
 @dataclass(frozen=True)
@@ -147,7 +126,7 @@ class ReviewService:
         self._sessions = sessions
         self._zone = local_zone(settings)
         self.criteria = quality_criteria(settings)
-        self.long_handle_seconds = int_setting(settings, "long_handle_seconds", 600)
+        self.long_handle_seconds = settings.calls.long_handle_seconds
         """A call whose talk + hold + wrap-up exceeds this counts as a long handle time."""
 
     async def calls(self, wanted: ReviewFilter) -> list[ReviewRow]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from core.config import Settings
+from core.config import Settings, with_values
 from core.services import Services, make_services
 from tests.console.seed import NOW, seed
 
@@ -16,13 +15,12 @@ RULES = Path(__file__).with_name("rules.toml")
 """One offer, for Gold customers only: deterministic offers in every console test."""
 
 
-def console_settings(sqlite_url: str, data_dir: Path, **extra: str) -> Settings:
+def console_settings(sqlite_url: str, data_dir: Path) -> Settings:
     return Settings(
         database_url=sqlite_url,
         data_dir=data_dir,
         timezone="UTC",
         rules_file=str(RULES),
-        extra=dict(extra),
     )
 
 
@@ -40,7 +38,7 @@ def fresh_services(services: Services, **extra: str) -> Services:
     """New services on the same database (a restarted console), optionally reconfigured."""
     settings = services.settings
     if extra:
-        settings = replace(settings, extra={**settings.extra, **extra})
+        settings = with_values(settings, {f"FRONTLINE_{k.upper()}": v for k, v in extra.items()})
     return make_services(settings)
 
 

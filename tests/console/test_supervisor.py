@@ -16,7 +16,7 @@ from console.screens.supervisor import SupervisorScreen
 from console.widgets.queue_board import Figure
 from core.calls.events import CallEvents, EventRequest
 from core.calls.queue import QueueService
-from core.config import Settings
+from core.config import Settings, parse_settings
 from core.db import make_engine, make_sessions
 from core.models import Agent, AgentState, CallEventKind, Customer
 
@@ -136,7 +136,7 @@ async def test_figures_turn_colour_past_configured_thresholds(
     phone = CallEvents(make_sessions(phone_engine))
     for n in range(3):
         await phone.apply(EventRequest(kind=CallEventKind.QUEUED, caller_number=f"60000000{n}"))
-    settings = Settings(extra={"threshold_waiting": "2,3"})
+    settings = parse_settings({"FRONTLINE_THRESHOLD_WAITING": "2,3"})
     screen = SupervisorScreen(QueueService(make_sessions(console_engine), settings), console_engine)
     app = Host(screen)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -14,12 +14,12 @@ from console.screens.call_review import CallReviewScreen, ScoreForm
 from console.screens.rules import RulesScreen
 from console.screens.supervisor import make_supervisor_screen
 from core.calls.review import ReviewService
-from core.config import Settings
+from core.config import parse_settings
 from core.db import make_engine, make_sessions
 from core.models import Agent, Call, Customer
 from core.services import Services
 
-SETTINGS = Settings(extra={"quality_criteria": "Greeting:2;Need understood:3;Tone:1"})
+SETTINGS = parse_settings({"FRONTLINE_QUALITY_CRITERIA": "Greeting:2;Need understood:3;Tone:1"})
 
 
 class Host(App[None]):

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from core.analytics.config import AnalyticsConfigError, analytics_config
+from core.analytics.config import analytics_config
 from core.analytics.loyalty import tier_for_points, tier_progress, tier_status
 from core.analytics.relationship import (
     depth,
@@ -14,7 +14,7 @@ from core.analytics.relationship import (
     nps_category,
     tenure_days,
 )
-from core.config import Settings
+from core.config import Settings, SettingsError, parse_settings
 
 TIERS = (("Bronze", 0), ("Silver", 2000), ("Gold", 6000), ("Platinum", 15000))
 
@@ -72,12 +72,12 @@ def test_tenure() -> None:
 
 
 def test_settings_configure_tiers_wallet_bands_and_horizon() -> None:
-    settings = Settings(
-        extra={
-            "tier_thresholds": "Blue:0, Gold:1000 ,Black:5000",
-            "wallet_estimate": "mobile:600,fibre:400",
-            "rfm_frequency_bands": "2,4,8,16",
-            "clv_horizon_months": "24",
+    settings = parse_settings(
+        {
+            "FRONTLINE_TIER_THRESHOLDS": "Blue:0, Gold:1000 ,Black:5000",
+            "FRONTLINE_WALLET_ESTIMATE": "mobile:600,fibre:400",
+            "FRONTLINE_RFM_FREQUENCY_BANDS": "2,4,8,16",
+            "FRONTLINE_CLV_HORIZON_MONTHS": "24",
         }
     )
     config = analytics_config(settings)
@@ -100,5 +100,5 @@ def test_settings_configure_tiers_wallet_bands_and_horizon() -> None:
     ],
 )
 def test_malformed_settings_name_the_variable(name: str, value: str) -> None:
-    with pytest.raises(AnalyticsConfigError, match=f"FRONTLINE_{name.upper()}"):
-        analytics_config(Settings(extra={name: value}))
+    with pytest.raises(SettingsError, match=f"FRONTLINE_{name.upper()}"):
+        parse_settings({f"FRONTLINE_{name.upper()}": value})

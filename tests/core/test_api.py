@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.api import create_app
-from core.config import Settings
+from core.config import ApiSettings, Settings
 from core.models import Agent, AgentState, CallEvent, ContactPoint, Customer
 from core.search.indexer import index_customers
 
@@ -21,7 +21,7 @@ TOKEN = "s3cret-token"
 @pytest.fixture
 async def client(db_url: str, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(
-        database_url=db_url, api_tokens=("other", TOKEN), extra={"api_max_body_bytes": "2048"}
+        database_url=db_url, api_tokens=("other", TOKEN), api=ApiSettings(max_body_bytes=2048)
     )
     app = create_app(settings, engine=engine)
     async with httpx.AsyncClient(

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.calls.events import CallEvents, EventRequest
 from core.calls.metrics import CallTimes, Threshold, compute_day, thresholds, waiting_series
 from core.calls.queue import QueueService
-from core.config import Settings
+from core.config import Settings, SettingsError, parse_settings
 from core.models import Agent, AgentState, CallEventKind
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -146,14 +146,14 @@ def test_waiting_series_counts_each_minute() -> None:
 
 
 def test_thresholds_come_from_configuration() -> None:
-    settings = Settings(extra={"threshold_longest_wait": "30,90"})
+    settings = parse_settings({"FRONTLINE_THRESHOLD_LONGEST_WAIT": "30,90"})
     th = thresholds(settings)
     assert th["longest_wait"] == Threshold(30.0, 90.0, True)
     assert [th["longest_wait"].level(v) for v in (10, 30, 95)] == ["ok", "warn", "alert"]
     # lower is worse for the service level: 80 % target, alert under 60 %
     assert [th["service_level"].level(v) for v in (0.9, 0.7, 0.5)] == ["ok", "warn", "alert"]
-    with pytest.raises(ValueError, match="FRONTLINE_THRESHOLD_ASA"):
-        thresholds(Settings(extra={"threshold_asa": "soon"}))
+    with pytest.raises(SettingsError, match="FRONTLINE_THRESHOLD_ASA"):
+        parse_settings({"FRONTLINE_THRESHOLD_ASA": "soon"})
 
 
 async def test_the_scripted_day_through_stored_events(

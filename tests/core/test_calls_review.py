@@ -9,13 +9,16 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.calls.review import NO_OFFER, ReviewError, ReviewFilter, ReviewService, quality_criteria
-from core.config import Settings
+from core.config import Settings, SettingsError, parse_settings
 from core.models import Agent, Call, Customer, OfferPresentation
 
 MADRID = ZoneInfo("Europe/Madrid")
-SETTINGS = Settings(
-    timezone="Europe/Madrid",
-    extra={"quality_criteria": "Greeting:2;Need understood:3;Tone:1", "long_handle_seconds": "600"},
+SETTINGS = parse_settings(
+    {
+        "FRONTLINE_TIMEZONE": "Europe/Madrid",
+        "FRONTLINE_QUALITY_CRITERIA": "Greeting:2;Need understood:3;Tone:1",
+        "FRONTLINE_LONG_HANDLE_SECONDS": "600",
+    }
 )
 
 
@@ -146,5 +149,5 @@ def test_criteria_come_from_configuration() -> None:
         ("Tone", 1),
     ]
     assert len(quality_criteria(Settings())) == 5
-    with pytest.raises(ValueError, match="name:points"):
-        quality_criteria(Settings(extra={"quality_criteria": "Greeting:lots"}))
+    with pytest.raises(SettingsError, match="FRONTLINE_QUALITY_CRITERIA: 'Greeting:lots'"):
+        parse_settings({"FRONTLINE_QUALITY_CRITERIA": "Greeting:lots"})
