@@ -126,7 +126,7 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     at = request.at or utcnow()
     agent = await _agent_for(session, call, request)
     other_agent = agent is not None and agent.id != call.agent_id
-    if already(state, kind) and not (kind == CallEventKind.ANSWERED and other_agent):
+    if already(state, kind, other_agent):
         if not _brings_data(call, request):
             return await result(
                 session, call, kind, None, at, replayed=True, external=request.external_id

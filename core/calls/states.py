@@ -71,6 +71,7 @@ _OFFERED = Transition(
 )
 _ABANDONED = Transition(CallState.ABANDONED, stamps=("abandoned_at",))
 _IDENTIFIED = Transition(None)
+_NONE = Transition(None)
 
 S = CallState
 K = CallEventKind
@@ -100,16 +101,21 @@ TABLE: dict[tuple[CallState | None, CallEventKind], Transition] = {
     (S.WRAP_UP, K.IDENTIFIED): _IDENTIFIED,
 }
 
+_AFTER_ANSWER = frozenset({S.WRAP_UP, S.COMPLETED})
 ALREADY: dict[CallEventKind, frozenset[CallState]] = {
     K.QUEUED: frozenset({S.QUEUED}),
-    K.ANSWERED: frozenset({S.ANSWERED, S.HELD}),
-    K.HELD: frozenset({S.HELD}),
-    K.UNHELD: frozenset({S.ANSWERED}),
-    K.ENDED: frozenset({S.WRAP_UP, S.COMPLETED}),
+    K.OFFERED: frozenset({S.ANSWERED, S.HELD}) | _AFTER_ANSWER,
+    K.ANSWERED: frozenset({S.ANSWERED, S.HELD}) | _AFTER_ANSWER,
+    # A hold reported after the hang-up happened during the call: nothing left to change.
+    K.HELD: frozenset({S.HELD}) | _AFTER_ANSWER,
+    K.UNHELD: frozenset({S.ANSWERED}) | _AFTER_ANSWER,
+    K.ENDED: _AFTER_ANSWER,
     K.ABANDONED: frozenset({S.ABANDONED}),
     K.COMPLETED: frozenset({S.COMPLETED}),
 }
-"""kind -> states in which the event has already happened: accepted, changes nothing."""
+"""kind -> states in which the event has already happened (late or repeated): accepted,
+changes nothing. Offered and answered name an agent: for another agent they are not repeats
+but a different event, refused when the table has no entry for it."""
 
 NEW_CALL_KINDS = frozenset(kind for state, kind in TABLE if state is NEW)
 """The kinds that may create a call (written by the per-database new-call writers)."""
@@ -121,8 +127,16 @@ ACTIVE_STATES = (S.ANSWERED, S.HELD, S.WRAP_UP)
 """The agent's call in one of these states is still on their screen."""
 
 
-def already(state: CallState, kind: CallEventKind) -> bool:
-    """True when an event of `kind` has already had its effect on a call in `state`."""
+def already(state: CallState, kind: CallEventKind, other_agent: bool = False) -> bool:
+    """True when an event of `kind` has already had its effect on a call in `state`.
+
+    Args:
+        state: the call's state.
+        kind: the event.
+        other_agent: the event names an agent other than the call's.
+    """
+    if other_agent and TABLE.get((S.QUEUED, kind), _NONE).takes_agent:
+        return False
     return state in ALREADY.get(kind, frozenset())
 
 
