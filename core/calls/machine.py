@@ -114,7 +114,7 @@ async def _create(session: AsyncSession, request: EventRequest) -> EventResult:
     call_id, event_id = written
     if agent is not None:
         step = transition(None, None, request.kind)
-        await _move_agent(session, agent, step, rows.at)
+        _move_agent(agent, step, rows.at)
         await publish_change(session, "agent", agent.user_name)
     return new_call_result(rows, call_id, event_id, agent.user_name if agent else "")
 
@@ -165,7 +165,7 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
         call.state = step.to
     _set_data(call, request)
     if agent is not None:
-        await _move_agent(session, agent, step, at)
+        _move_agent(agent, step, at)
         if agent not in changed:
             changed.append(agent)
     event = await _log(session, call.id, request, at)
@@ -190,7 +190,7 @@ def _set_data(call: Call, request: EventRequest) -> None:
         call.caller_number = request.caller_number
 
 
-async def _move_agent(session: AsyncSession, agent: Agent, step: Transition, at: datetime) -> None:
+def _move_agent(agent: Agent, step: Transition, at: datetime) -> None:
     if step.agent_to is None or agent.state == step.agent_to:
         return
     if step.agent_from is not None and agent.state not in step.agent_from:

@@ -6,6 +6,7 @@ like the phone system's (source "console"). Nothing restates it as code.
 
     new --queued--> queued --offered--> offered --answered--> answered <--held/unheld--> held
      \\--answered (taken at the console)-----------------------^   |--ended--> wrap_up
+       queued --answered--> answered (picked up with no offer first)
        queued/offered --abandoned--> abandoned   offered --queued--> queued (rang, no answer)
        answered/held/wrap_up --completed--> completed (wrap-up saved)
 
