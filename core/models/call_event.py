@@ -23,6 +23,8 @@ class CallEventKind(StrEnum):
     ABANDONED = "abandoned"
     COMPLETED = "completed"
     """Wrap-up finished: the agent is ready for the next call."""
+    IDENTIFIED = "identified"
+    """The agent linked the caller to a customer record (the console's own event)."""
 
 
 class CallEvent(SQLModel, table=True):

@@ -87,8 +87,18 @@ async def test_complete_saves_call_and_interaction_and_frees_the_agent(
     # completing twice logs nothing twice
     again = await calls.complete(call.id, "billing", "resolved", "x")
     assert again is not None and again.id == stored.id
-    with pytest.raises(CallStateError):
-        await calls.end(call.id)
+    # a late "end" (a key pressed twice) leaves the completed call as it is
+    assert (await calls.end(call.id)).state == CallState.COMPLETED
+    async with sessions() as session:
+        saved_call = await session.get(Call, call.id)
+    assert saved_call is not None and saved_call.notes == "Refunded the roaming charge"
+    # a call nobody answered cannot be ended from the console
+    async with sessions() as session, session.begin():
+        waiting = Call(caller_number="600", state=CallState.QUEUED, queued_at=T0)
+        session.add(waiting)
+    assert waiting.id is not None
+    with pytest.raises(CallStateError, match="queued: it cannot be ended"):
+        await calls.end(waiting.id)
 
 
 async def test_call_for_someone_not_found_stays_in_the_call_table(

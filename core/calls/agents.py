@@ -1,0 +1,76 @@
+"""The agent's own states (ready, break with a reason, offline), as the phone system, a
+supervisor or the agent's console sets them. On a call and in wrap-up follow the calls
+(the transition table), never set here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.calls.errors import InvalidTransition
+from core.calls.model import AgentStatus
+from core.db import publish_change
+from core.models import Agent, AgentState, Call, CallState
+
+CALL_STATES = (AgentState.ON_CALL, AgentState.WRAP_UP)
+"""The agent states that follow calls."""
+
+
+async def put_agent(
+    session: AsyncSession, agent: Agent, state: str, reason: str, at: datetime
+) -> None:
+    """Move `agent` into `state` and announce it (keyed by user name, as every agent change)."""
+    if agent.state == state and agent.state_reason == reason:
+        return
+    agent.state = state
+    agent.state_reason = reason
+    agent.state_since = at
+    await publish_change(session, "agent", agent.user_name)
+
+
+async def set_agent_state_in(
+    session: AsyncSession, user_name: str, state: AgentState, reason: str, at: datetime
+) -> AgentStatus:
+    """`CallEvents.set_agent_state` in the caller's transaction (see there)."""
+    if state in CALL_STATES:
+        raise InvalidTransition(f"{state.value} follows the agent's calls; it cannot be set")
+    if state == AgentState.BREAK and not reason.strip():
+        raise InvalidTransition("a break needs a reason (lunch, training, …)")
+    clean_reason = reason.strip() if state == AgentState.BREAK else ""
+    agent = (
+        await session.execute(
+            select(Agent).where(col(Agent.user_name) == user_name).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if agent is None:  # like a console's first start: agents are user names
+        agent = Agent(user_name=user_name, display_name=user_name)
+        session.add(agent)
+    elif state != AgentState.OFFLINE:
+        busy = (
+            await session.execute(
+                select(col(Call.id))
+                .where(col(Call.agent_id) == agent.id)
+                .where(col(Call.state).in_([CallState.ANSWERED, CallState.HELD]))
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if busy is not None:
+            raise InvalidTransition(f"agent {user_name!r} is on call {busy}; end it first")
+    await put_agent(session, agent, state, clean_reason, at)
+    return AgentStatus(agent.user_name, agent.state, agent.state_reason, agent.state_since)
+
+
+async def follow_console(
+    session: AsyncSession, agent_id: int, state: AgentState, at: datetime
+) -> None:
+    """The console opened (available) or closed (offline), unless a call is still the agent's."""
+    agent = await session.get(Agent, agent_id)
+    if agent is None or agent.state in CALL_STATES:
+        return
+    await put_agent(session, agent, state, "", at)
+
+
+__all__ = ["CALL_STATES", "follow_console", "put_agent", "set_agent_state_in"]

@@ -1,0 +1,36 @@
+"""Why an event (or a console action on a call) cannot be applied; the message says it."""
+
+from __future__ import annotations
+
+
+class CallEventError(Exception):
+    """An event that cannot be applied; the message says why, for the sender."""
+
+
+class CallNotFound(CallEventError, LookupError):
+    """No call has that id (or that phone-system id)."""
+
+
+class AgentNotFound(CallEventError, LookupError):
+    """No agent has that user name (or id)."""
+
+
+class InvalidTransition(CallEventError, ValueError):
+    """The event does not fit the call's (or the agent's) current state."""
+
+
+class IdempotencyConflict(CallEventError):
+    """The idempotency key was already used for a different event."""
+
+
+CallStateError = InvalidTransition
+"""The console's name for it (ending a call that was never answered, …)."""
+
+__all__ = [
+    "AgentNotFound",
+    "CallEventError",
+    "CallNotFound",
+    "CallStateError",
+    "IdempotencyConflict",
+    "InvalidTransition",
+]

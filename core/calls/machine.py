@@ -1,0 +1,320 @@
+"""The state machine: one event applied to one call, in the caller's transaction.
+
+It reads the transition table (`core.calls.states`) and does what the entry says: the
+call's new state and times, its agent, the agent's state, the `call_event` row, the change
+notifications. Every actor comes here: the phone system through `CallEvents.apply`, the
+agent's console through `CallService`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.calls import postgres_calls, sqlite_calls
+from core.calls.errors import AgentNotFound, CallNotFound, IdempotencyConflict, InvalidTransition
+from core.calls.model import EventRequest, EventResult
+from core.calls.new_call import may_create, new_call, new_call_result
+from core.calls.states import LIVE_STATES, Transition, already, transition
+from core.calls.wrap_up import land_wrap_up
+from core.db import publish_change
+from core.models import Agent, AgentState, Call, CallEvent, CallEventKind, CallReference, CallState
+from core.models.types import utcnow
+
+CONSOLE = "console"
+"""The source of the agent's own actions."""
+
+
+async def apply_in(session: AsyncSession, request: EventRequest) -> EventResult:
+    """Apply `request` in the session's transaction (the caller commits).
+
+    Args:
+        session: inside its transaction.
+        request: the event.
+
+    Returns:
+        The call after the event. Raises CallNotFound, AgentNotFound, InvalidTransition or
+        IdempotencyConflict; IntegrityError when a concurrent twin committed first (retry).
+    """
+    if request.idempotency_key:
+        earlier = await _replay(session, request)
+        if earlier is not None:
+            return earlier
+    call = await _find_call(session, request)
+    if call is None:
+        return await _create(session, request)
+    return await _advance(session, call, request)
+
+
+async def _replay(session: AsyncSession, request: EventRequest) -> EventResult | None:
+    stored = (
+        await session.execute(
+            select(CallEvent).where(col(CallEvent.idempotency_key) == request.idempotency_key)
+        )
+    ).scalar_one_or_none()
+    if stored is None:
+        return None
+    same_call = True
+    if request.call_id is not None:
+        same_call = stored.call_id == request.call_id
+    elif request.external_id is not None:
+        same_call = await reference(session, stored.call_id) == request.external_id
+    if stored.kind != request.kind or not same_call:
+        raise IdempotencyConflict(
+            f"idempotency key {request.idempotency_key!r} was already used for a "
+            f"{stored.kind} event on call {stored.call_id}"
+        )
+    call = await session.get(Call, stored.call_id)
+    assert call is not None
+    return await result(session, call, stored.kind, stored.id, stored.at, replayed=True)
+
+
+async def _find_call(session: AsyncSession, request: EventRequest) -> Call | None:
+    """The call, locked for this transaction; None for a call to create."""
+    call_id = request.call_id
+    if call_id is None and request.external_id:
+        call_id = (
+            await session.execute(
+                select(col(CallReference.call_id)).where(
+                    col(CallReference.external_id) == request.external_id
+                )
+            )
+        ).scalar_one_or_none()
+    if call_id is None:
+        if not may_create(request):
+            raise CallNotFound(_describe_ref(request))
+        return None
+    # Take the write lock (SQLite) / row lock (PostgreSQL) before reading the state we
+    # decide on, so two events for one call cannot both pass validation.
+    locked = await session.execute(
+        update(Call).where(col(Call.id) == call_id).values(state=col(Call.state))
+    )
+    if getattr(locked, "rowcount", 1) == 0:
+        raise CallNotFound(_describe_ref(request))
+    return (
+        await session.execute(
+            select(Call).where(col(Call.id) == call_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def _create(session: AsyncSession, request: EventRequest) -> EventResult:
+    """A transition out of NEW, through the database's new-call writer."""
+    agent = await _named_agent(session, request)
+    rows = new_call(request, agent.id if agent is not None else None)
+    dialect = (await session.connection()).dialect.name
+    writer = postgres_calls.insert if dialect == "postgresql" else sqlite_calls.insert
+    written = await writer(session, rows)
+    if written is None:  # a twin with this key or phone-system id committed meanwhile
+        raise IntegrityError("new call", None, Exception("already stored"))
+    call_id, event_id = written
+    if agent is not None:
+        step = transition(None, None, request.kind)
+        _move_agent(agent, step, rows.at)
+        await publish_change(session, "agent", agent.user_name)
+    return new_call_result(rows, call_id, event_id, agent.user_name if agent else "")
+
+
+async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> EventResult:
+    assert call.id is not None
+    kind = request.kind
+    state = CallState(call.state)
+    at = request.at or utcnow()
+    agent = await _agent_for(session, call, request)
+    other_agent = agent is not None and agent.id != call.agent_id
+    if already(state, kind, other_agent):
+        if not _brings_data(call, request):
+            return await result(
+                session, call, kind, None, at, replayed=True, external=request.external_id
+            )
+        # The phone system got there first (answered, completed): the state stays, but what
+        # the agent adds (the caller's record, the codes and notes) still lands on the call.
+        # A retry of this very step is answered by its idempotency key, above.
+        event = await _log(session, call.id, request, at)
+        _set_data(call, request)
+        if request.wrap_up is not None:
+            await land_wrap_up(session, call, request.wrap_up, at)
+        await publish_change(session, "call", str(call.id))
+        return await result(session, call, kind, event.id, at, external=request.external_id)
+    step = transition(call.id, state, kind)
+    changed: list[Agent] = []
+    if step.takes_agent and agent is not None and other_agent:
+        if request.source != CONSOLE:  # the agent taking a call chose to; the PBX must ask
+            await _check_free(session, agent, call)
+        if call.agent_id is not None:
+            changed.append(await _agent_by_id(session, call.agent_id))
+        call.agent_id = agent.id
+        for column in step.agent_stamps:
+            setattr(call, column, at)
+    elif step.needs_agent and call.agent_id is None:
+        raise InvalidTransition(f"call {call.id} is queued: say which agent answered it")
+    if "agent_id" in step.clears and agent is not None:
+        changed.append(agent)
+    for column in step.clears:
+        setattr(call, column, None)
+    for column in step.stamps:
+        setattr(call, column, at)
+    for column in step.fills:
+        if getattr(call, column) is None:
+            setattr(call, column, at)
+    if step.to is not None:
+        call.state = step.to
+    _set_data(call, request)
+    if agent is not None:
+        _move_agent(agent, step, at)
+        if agent not in changed:
+            changed.append(agent)
+    event = await _log(session, call.id, request, at)
+    if request.wrap_up is not None:
+        await land_wrap_up(session, call, request.wrap_up, at)
+    await publish_change(session, "call", str(call.id))
+    for moved in changed:
+        await publish_change(session, "agent", moved.user_name)
+    return await result(session, call, kind, event.id, at, external=request.external_id)
+
+
+def _brings_data(call: Call, request: EventRequest) -> bool:
+    """True when the event carries something the call does not have yet."""
+    new_customer = request.customer_id is not None and request.customer_id != call.customer_id
+    return request.wrap_up is not None or new_customer
+
+
+def _set_data(call: Call, request: EventRequest) -> None:
+    if request.customer_id is not None:
+        call.customer_id = request.customer_id
+    if request.caller_number and not call.caller_number:
+        call.caller_number = request.caller_number
+
+
+def _move_agent(agent: Agent, step: Transition, at: datetime) -> None:
+    if step.agent_to is None or agent.state == step.agent_to:
+        return
+    if step.agent_from is not None and agent.state not in step.agent_from:
+        return
+    agent.state = step.agent_to
+    agent.state_reason = ""
+    agent.state_since = at
+
+
+async def _named_agent(session: AsyncSession, request: EventRequest) -> Agent | None:
+    if request.agent_id is not None:
+        agent = await session.get(Agent, request.agent_id)
+        if agent is None:
+            raise AgentNotFound(f"no agent with id {request.agent_id}")
+        return agent
+    if request.agent:
+        found = (
+            await session.execute(select(Agent).where(col(Agent.user_name) == request.agent))
+        ).scalar_one_or_none()
+        if found is None:
+            raise AgentNotFound(f"no agent named {request.agent!r}")
+        return found
+    return None
+
+
+async def _agent_for(session: AsyncSession, call: Call, request: EventRequest) -> Agent | None:
+    found = await _named_agent(session, request)
+    if found is not None:
+        if request.kind not in (CallEventKind.OFFERED, CallEventKind.ANSWERED):
+            if call.agent_id is not None and found.id != call.agent_id:
+                raise InvalidTransition(
+                    f"call {call.id} is with another agent, not {found.user_name!r}"
+                )
+        return found
+    if request.kind == CallEventKind.OFFERED:
+        raise InvalidTransition("an offered call needs the agent's user name")
+    if call.agent_id is None:
+        return None
+    return await _agent_by_id(session, call.agent_id)
+
+
+async def _check_free(session: AsyncSession, agent: Agent, call: Call) -> None:
+    if agent.state != AgentState.AVAILABLE:
+        state = AgentState(agent.state).value.replace("_", " ")
+        raise InvalidTransition(f"agent {agent.user_name!r} is {state}, not available")
+    busy = (
+        await session.execute(
+            select(col(Call.id))
+            .where(col(Call.agent_id) == agent.id)
+            .where(col(Call.state).in_([s.value for s in LIVE_STATES]))
+            .where(col(Call.id) != call.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if busy is not None:
+        raise InvalidTransition(f"agent {agent.user_name!r} already has call {busy}")
+
+
+def _describe_ref(request: EventRequest) -> str:
+    if request.call_id is not None:
+        return f"no call with id {request.call_id}"
+    if request.external_id:
+        return f"no call with phone-system id {request.external_id!r}"
+    return "the event names no call (give call_id or external_id)"
+
+
+async def _agent_by_id(session: AsyncSession, agent_id: int) -> Agent:
+    agent = await session.get(Agent, agent_id)
+    assert agent is not None
+    return agent
+
+
+async def reference(session: AsyncSession, call_id: int) -> str | None:
+    """The phone system's id for the call, if it gave one."""
+    return (
+        await session.execute(
+            select(col(CallReference.external_id)).where(col(CallReference.call_id) == call_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def _log(
+    session: AsyncSession, call_id: int, request: EventRequest, at: datetime
+) -> CallEvent:
+    event = CallEvent(
+        call_id=call_id,
+        kind=request.kind.value,
+        at=at,
+        payload=request.payload_json(),
+        idempotency_key=request.idempotency_key or None,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def result(
+    session: AsyncSession,
+    call: Call,
+    kind: str,
+    event_id: int | None,
+    at: datetime,
+    *,
+    replayed: bool = False,
+    external: str | None = None,
+) -> EventResult:
+    """The answer for the sender; `external`, when the caller knows it, saves a query."""
+    assert call.id is not None
+    agent_name = ""
+    if call.agent_id is not None:
+        agent = await session.get(Agent, call.agent_id)
+        agent_name = agent.user_name if agent is not None else ""
+    return EventResult(
+        call_id=call.id,
+        state=call.state,
+        kind=str(kind),
+        event_id=event_id,
+        at=at,
+        agent=agent_name,
+        caller_number=call.caller_number,
+        queue=call.queue,
+        external_id=external or await reference(session, call.id),
+        replayed=replayed,
+    )
+
+
+__all__ = ["CONSOLE", "apply_in", "reference", "result"]
