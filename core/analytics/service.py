@@ -37,6 +37,7 @@ from core.analytics.store import (
 )
 from core.analytics.writes import write_bulk, write_some
 from core.config import Settings
+from core.errors import CustomerNotFound as CustomerNotFound  # re-exported: callers import it here
 from core.models import (
     AnalyticsModel,
     Customer,
@@ -47,10 +48,6 @@ Progress = Callable[[int, int], None]
 
 POPULATION_TTL = 30.0
 """Seconds a console keeps the population fit before looking for a newer refresh."""
-
-
-class CustomerNotFound(LookupError):
-    """No customer has that id."""
 
 
 @dataclass(frozen=True)
