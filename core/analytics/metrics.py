@@ -1,8 +1,9 @@
 """Every customer's RFM and lifetime-value figures from their purchases, with numpy.
 
 `population_figures` fits the models and the RFM thresholds on everyone (a refresh);
-`scored_figures` scores some customers against a population fitted earlier (one profile,
-or the customers whose purchases just changed).
+`scored_figures` scores some customers against a population fitted earlier (the customers
+whose purchases just changed), and `one_customer_figures` is that on one customer (a profile).
+Each figure is defined once, here, on arrays.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from core.analytics.rfm import (
     score_population,
     score_with,
 )
-from core.analytics.summary import summarise, window_figures
+from core.analytics.summary import day_totals, summarise, window_figures
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
@@ -110,7 +111,12 @@ def _figures(
     population: Population | None,
 ) -> tuple[Figures, Population]:
     end = day_number(as_of)
-    summary = summarise(keys, days, amounts, end)
+    # one sort into daily totals serves the summary and both windows
+    keep = np.asarray(days) <= end
+    keys, days, amounts = day_totals(
+        np.asarray(keys)[keep], np.asarray(days)[keep], np.asarray(amounts)[keep]
+    )
+    summary = summarise(keys, days, amounts, end, collapsed=True)
     k = summary.keys
     x = summary.repeat
     t_x, age = summary.weeks(end)
@@ -118,10 +124,10 @@ def _figures(
     start = (
         end - config.rfm_window_days + 1 if config.rfm_window_days else int(np.iinfo(np.int32).min)
     )
-    wk, wcount, wspend = window_figures(keys, days, amounts, start, end)
+    wk, wcount, wspend = window_figures(keys, days, amounts, start, end, collapsed=True)
     frequency = _align(k, wk, wcount, 0.0)
     monetary = _align(k, wk, wspend, 0.0)
-    yk, _, yspend = window_figures(keys, days, amounts, end - 364, end)
+    yk, _, yspend = window_figures(keys, days, amounts, end - 364, end, collapsed=True)
     spend_12m = _align(k, yk, yspend, 0.0)
     recency = (end - summary.last_day).astype(np.float64)
 
@@ -223,7 +229,7 @@ def scored_figures(
 
 @dataclass(frozen=True)
 class OneCustomer:
-    """One customer's figures (the same as a row of Figures), computed without numpy sorting."""
+    """One customer's figures: a row of Figures, as plain numbers."""
 
     last_day: int
     recency_days: int
@@ -239,10 +245,6 @@ class OneCustomer:
     expected_value: float
 
 
-def _score(value: float, edges: tuple[float, ...]) -> int:
-    return 1 + sum(value >= edge for edge in edges)
-
-
 def one_customer_figures(
     days: list[int],
     amounts: list[float],
@@ -250,58 +252,29 @@ def one_customer_figures(
     config: AnalyticsConfig,
     population: Population | None,
 ) -> OneCustomer | None:
-    """`scored_figures` for a single customer's purchases, in plain Python (a profile).
+    """`scored_figures` on a single customer's purchases (a profile): the same code, so the
+    profile and the stored figures of a refresh cannot disagree.
 
     Returns:
         The figures, or None when the customer bought nothing up to `as_of`.
     """
-    end = day_number(as_of)
-    by_day: dict[int, float] = {}
-    for day, amount in zip(days, amounts, strict=True):
-        if day <= end:
-            by_day[day] = by_day.get(day, 0.0) + amount
-    if not by_day:
+    keys = np.zeros(len(days), dtype=np.int64)
+    day_array = np.asarray(days, dtype=np.int64)
+    amount_array = np.asarray(amounts, dtype=np.float64)
+    row = scored_figures(keys, day_array, amount_array, as_of, config, population)
+    if not len(row):
         return None
-    ordered = sorted(by_day)
-    first, last = ordered[0], ordered[-1]
-    x = len(ordered) - 1
-    total = sum(by_day.values())
-    m_avg = (total - by_day[first]) / x if x else 0.0
-    start = end - config.rfm_window_days + 1 if config.rfm_window_days else first
-    frequency = sum(1 for d in ordered if d >= start)
-    monetary = sum(v for d, v in by_day.items() if d >= start)
-    spend_12m = sum(v for d, v in by_day.items() if d >= end - 364)
-    recency = end - last
-    if population is not None and population.thresholds is not None:
-        t = population.thresholds
-        r, f = _score(-recency, t.recency), _score(frequency, t.frequency)
-        m = _score(monetary, t.monetary)
-        segment = SEGMENT_MAP[(r, f)]
-    else:
-        r = f = m = 0
-        segment = NOT_SCORED
-    xs = np.array([float(x)])
-    t_x = np.array([(last - first) / 7.0])
-    age = np.array([(end - first) / 7.0])
-    bg = population.bgnbd if population is not None else None
-    gg = population.gamma_gamma if population is not None else None
-    alive = float(probability_alive(bg, xs, t_x, age)[0]) if bg is not None else 1.0
-    purchases = float(expected_purchases(bg, config.horizon_weeks, xs, t_x, age)[0]) if bg else 0.0
-    if gg is not None:
-        spend = float(expected_spend(gg, xs, np.array([m_avg]))[0])
-    else:
-        spend = m_avg if x else by_day[first]
     return OneCustomer(
-        last_day=last,
-        recency_days=recency,
-        frequency=frequency,
-        monetary=monetary,
-        spend_12m=spend_12m,
-        r=r,
-        f=f,
-        m=m,
-        segment=segment,
-        expected_purchases=purchases,
-        p_alive=alive,
-        expected_value=purchases * spend,
+        last_day=int(row.last_day[0]),
+        recency_days=int(row.recency_days[0]),
+        frequency=int(row.frequency[0]),
+        monetary=float(row.monetary[0]),
+        spend_12m=float(row.spend_12m[0]),
+        r=int(row.r[0]),
+        f=int(row.f[0]),
+        m=int(row.m[0]),
+        segment=str(row.segment[0]),
+        expected_purchases=float(row.expected_purchases[0]),
+        p_alive=float(row.p_alive[0]),
+        expected_value=float(row.expected_value[0]),
     )
