@@ -26,8 +26,8 @@ from core.analytics.relationship import depth, nps_category, scope, tenure_days,
 from core.analytics.rfm import NO_PURCHASES
 from core.analytics.store import day_of, driver_rows, load_population, purchase_arrays
 from core.models import Customer, Holding, Interaction, LoyaltyAccount, NpsResponse, Product
-from core.rules.engine import CustomerHistory
 from core.rules.facts import CustomerRecord, day_end, offer_histories, open_complaints
+from core.rules.policy import CustomerHistory
 
 BATCH = 5000
 

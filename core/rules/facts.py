@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from core.analytics.profile import CustomerProfile
 from core.models import Customer, Interaction, OfferPresentation, OfferResponse
-from core.rules.engine import CustomerHistory, OfferHistory
+from core.rules.policy import CustomerHistory, OfferHistory
 
 COMPLAINT_WINDOW_DAYS = 180
 """A complaint counts as open for this long unless its outcome says it was resolved."""
