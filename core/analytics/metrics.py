@@ -57,6 +57,24 @@ class Population:
 
 
 @dataclass(frozen=True)
+class OneCustomer:
+    """One customer's figures: a row of Figures, as plain numbers."""
+
+    last_day: int
+    recency_days: int
+    frequency: int
+    monetary: float
+    spend_12m: float
+    r: int
+    f: int
+    m: int
+    segment: str
+    expected_purchases: float
+    p_alive: float
+    expected_value: float
+
+
+@dataclass(frozen=True)
 class Figures:
     """One row per customer with purchases, in customer-key order."""
 
@@ -81,6 +99,16 @@ class Figures:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def rows(self) -> list[OneCustomer]:
+        """Each customer's figures as plain numbers, in key order."""
+        columns = (
+            self.last_day, self.recency_days, self.frequency, self.monetary, self.spend_12m,
+            self.r, self.f, self.m, self.segment, self.expected_purchases, self.p_alive,
+            self.expected_value,
+        )  # fmt: skip
+        # tolist() once per column: indexing numpy arrays one element at a time is slow
+        return [OneCustomer(*values) for values in zip(*(c.tolist() for c in columns), strict=True)]
 
 
 _SEGMENT_LOOKUP = np.full(36, NOT_SCORED, dtype=object)
@@ -227,24 +255,6 @@ def scored_figures(
     return _figures(keys, days, amounts, as_of, config, population)[0]
 
 
-@dataclass(frozen=True)
-class OneCustomer:
-    """One customer's figures: a row of Figures, as plain numbers."""
-
-    last_day: int
-    recency_days: int
-    frequency: int
-    monetary: float
-    spend_12m: float
-    r: int
-    f: int
-    m: int
-    segment: str
-    expected_purchases: float
-    p_alive: float
-    expected_value: float
-
-
 def one_customer_figures(
     days: list[int],
     amounts: list[float],
@@ -261,20 +271,5 @@ def one_customer_figures(
     keys = np.zeros(len(days), dtype=np.int64)
     day_array = np.asarray(days, dtype=np.int64)
     amount_array = np.asarray(amounts, dtype=np.float64)
-    row = scored_figures(keys, day_array, amount_array, as_of, config, population)
-    if not len(row):
-        return None
-    return OneCustomer(
-        last_day=int(row.last_day[0]),
-        recency_days=int(row.recency_days[0]),
-        frequency=int(row.frequency[0]),
-        monetary=float(row.monetary[0]),
-        spend_12m=float(row.spend_12m[0]),
-        r=int(row.r[0]),
-        f=int(row.f[0]),
-        m=int(row.m[0]),
-        segment=str(row.segment[0]),
-        expected_purchases=float(row.expected_purchases[0]),
-        p_alive=float(row.p_alive[0]),
-        expected_value=float(row.expected_value[0]),
-    )
+    rows = scored_figures(keys, day_array, amount_array, as_of, config, population).rows()
+    return rows[0] if rows else None
