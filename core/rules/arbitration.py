@@ -1,7 +1,7 @@
 """Arbitration: which of a customer's eligible offers to make, best first.
 
-`arbitrate` ranks for one customer on a call; `core.rules.simulate` ranks a batch of customers
-at once in the same order.
+`arbitrate` ranks for one customer on a call, `arbitrate_batch` a batch of customers at once
+(the simulation) in the same order; a test over random batches holds them equal.
 """
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from core.rules.engine import Decision
 from core.rules.policy import CustomerHistory
 from core.rules.ruleset import Offer, Policy
+
+Bools = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -70,3 +75,51 @@ def arbitrate(
     ranked.sort(key=lambda item: (item[0], item[1]))
     room = max(0, policy.max_impressions_per_customer - history.shown_in_window)
     return [choice for _, _, choice in ranked[: min(policy.max_offers_per_call, room)]]
+
+
+def arbitrate_batch(
+    eligible: Bools,
+    offers: Sequence[Offer],
+    policy: Policy,
+    counts: Mapping[str, tuple[int, int]],
+    shown_in_window: Sequence[int],
+    rng: np.random.Generator,
+) -> Bools:
+    """`arbitrate` for a batch of customers at once (the simulation), in the same order.
+
+    Args:
+        eligible: customers × offers, whether each offer is eligible for each customer.
+        offers: the offers, one per column.
+        policy: the contact policy.
+        counts: offer id -> (accepted, declined) answers recorded so far.
+        shown_in_window: each customer's offers shown within the impression window.
+        rng: the random source for Thompson sampling.
+
+    Returns:
+        customers × offers, whether each offer is shown to each customer.
+    """
+    n, m = eligible.shape
+    accepts = np.array([counts.get(o.id, (0, 0))[0] for o in offers], dtype=np.float64)
+    declines = np.array([counts.get(o.id, (0, 0))[1] for o in offers], dtype=np.float64)
+    values = np.array([o.value for o in offers], dtype=np.float64)
+    priority = np.array([o.priority for o in offers], dtype=np.float64)
+    if policy.arbitration == "thompson":
+        alpha = np.array([o.prior.rate * o.prior.weight for o in offers]) + accepts
+        beta = np.array([(1 - o.prior.rate) * o.prior.weight for o in offers]) + declines
+        score = rng.beta(alpha, beta, size=(n, m)) * values
+    else:
+        rates = np.array([acceptance_rate(o, *counts.get(o.id, (0, 0))) for o in offers])
+        score = np.broadcast_to(rates * values, (n, m))
+    # the order of `arbitrate`: (-priority, -score) or
+    # (-score, -priority), then offer id; lexsort sorts by its last key first
+    ids = np.broadcast_to(np.argsort(np.argsort([o.id for o in offers])), (n, m))
+    prio = np.broadcast_to(-priority, (n, m))
+    keys = (ids, -score, prio) if policy.arbitration == "priority" else (ids, prio, -score)
+    order = np.lexsort(keys, axis=1)
+    ranked = np.take_along_axis(eligible, order, axis=1)
+    room = np.maximum(0, policy.max_impressions_per_customer - np.asarray(shown_in_window))
+    limit = np.minimum(policy.max_offers_per_call, room)[:, None]
+    shown_ranked = ranked & (np.cumsum(ranked, axis=1) <= limit)
+    shown = np.zeros_like(eligible)
+    np.put_along_axis(shown, order, shown_ranked, axis=1)
+    return shown

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.analytics.config import AnalyticsConfig
 from core.analytics.store import load_population
-from core.rules.arbitration import acceptance_rate
+from core.rules.arbitration import arbitrate_batch
 from core.rules.bulk import CustomerFacts, count_customers, stream_facts
 from core.rules.engine import CallFacts
 from core.rules.evaluator import Bools, Evaluator
@@ -106,35 +106,10 @@ class _Run:
         tier: NDArray[np.object_],
     ) -> None:
         offers = self.rules.offers
-        policy = self.rules.policy
-        n, m = eligible.shape
-        if m == 0:
+        if not offers:
             return
-        accepts = np.array([self.counts.get(o.id, (0, 0))[0] for o in offers], dtype=np.float64)
-        declines = np.array([self.counts.get(o.id, (0, 0))[1] for o in offers], dtype=np.float64)
-        values = np.array([o.value for o in offers], dtype=np.float64)
-        priority = np.array([o.priority for o in offers], dtype=np.float64)
-        if policy.arbitration == "thompson":
-            alpha = np.array([o.prior.rate * o.prior.weight for o in offers]) + accepts
-            beta = np.array([(1 - o.prior.rate) * o.prior.weight for o in offers]) + declines
-            score = self.rng.beta(alpha, beta, size=(n, m)) * values
-        else:
-            rates = np.array([acceptance_rate(o, *self.counts.get(o.id, (0, 0))) for o in offers])
-            score = np.broadcast_to(rates * values, (n, m))
-        # the same order as core.rules.arbitration.arbitrate: (-priority, -score) or
-        # (-score, -priority), then offer id; lexsort sorts by its last key first
-        ids = np.broadcast_to(np.argsort(np.argsort([o.id for o in offers])), (n, m))
-        prio = np.broadcast_to(-priority, (n, m))
-        keys = (ids, -score, prio) if policy.arbitration == "priority" else (ids, prio, -score)
-        order = np.lexsort(keys, axis=1)
-        ranked = np.take_along_axis(eligible, order, axis=1)
-        room = np.array(
-            [max(0, policy.max_impressions_per_customer - f.history.shown_in_window) for f in facts]
-        )
-        limit = np.minimum(policy.max_offers_per_call, room)[:, None]
-        shown_ranked = ranked & (np.cumsum(ranked, axis=1) <= limit)
-        shown = np.zeros_like(eligible)
-        np.put_along_axis(shown, order, shown_ranked, axis=1)
+        rooms = [f.history.shown_in_window for f in facts]
+        shown = arbitrate_batch(eligible, offers, self.rules.policy, self.counts, rooms, self.rng)
         self.reached += int(shown.any(axis=1).sum())
         for k, offer in enumerate(offers):
             mask = shown[:, k]
