@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.rules.engine import Decision
-from core.rules.policy import CustomerHistory
+from core.rules.history import CustomerHistory
 from core.rules.ruleset import Offer, Policy
 
 Bools = NDArray[np.bool_]

@@ -26,7 +26,7 @@ from core.analytics.profile import CustomerProfile
 from core.analytics.store import day_end, day_of, driver_rows, load_population, purchase_arrays
 from core.models import Customer, Holding, Interaction, LoyaltyAccount, NpsResponse, Product
 from core.rules.facts import CustomerRecord, offer_histories, open_complaints
-from core.rules.policy import CustomerHistory
+from core.rules.history import CustomerHistory
 
 BATCH = 5000
 

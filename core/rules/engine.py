@@ -14,15 +14,8 @@ from typing import Any
 import cel
 
 from core.rules.expressions import OFFERS_MAP, Condition
-from core.rules.policy import (
-    NO_HISTORY,
-    Clause,
-    CustomerHistory,
-    OfferHistory,
-    Subject,
-    blocked_offers,
-    explain_checks,
-)
+from core.rules.history import NO_HISTORY, CustomerHistory, OfferHistory
+from core.rules.policy import Clause, Subject, blocked_offers, explain_checks
 from core.rules.ruleset import Offer, Policy, RuleSet
 
 __all__ = ["CallFacts", "Clause", "CustomerHistory", "Decision", "OfferHistory", "decide"]

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from core.rules.bulk import CustomerFacts
 from core.rules.engine import CallFacts, offer_namespace
 from core.rules.expressions import OFFERS_MAP, Condition
-from core.rules.policy import NO_HISTORY
+from core.rules.history import NO_HISTORY
 from core.rules.ruleset import Offer, RuleSet
 
 Bools = NDArray[np.bool_]

@@ -16,7 +16,7 @@ from sqlmodel import col
 from core.analytics.profile import CustomerProfile
 from core.analytics.store import day_end
 from core.models import Customer, Interaction, OfferPresentation, OfferResponse
-from core.rules.policy import CustomerHistory, OfferHistory
+from core.rules.history import CustomerHistory, OfferHistory
 
 COMPLAINT_WINDOW_DAYS = 180
 """A complaint counts as open for this long unless its outcome says it was resolved."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
+from core.rules.history import EMPTY_HISTORY, NO_HISTORY, CustomerHistory
 from core.rules.ruleset import Offer, Policy, RuleSet
 
 Bools = NDArray[np.bool_]
@@ -31,39 +32,6 @@ class Clause(NamedTuple):
     expression: str
     passed: bool
     seen: str
-
-
-@dataclass(frozen=True)
-class OfferHistory:
-    """One offer's past with one customer."""
-
-    shown: int = 0
-    accepted: int = 0
-    declined: int = 0
-    last_response: str = ""
-    last_shown: datetime | None = None
-    last_declined: datetime | None = None
-    shown_in_window: int = 0
-
-
-NO_HISTORY = OfferHistory()
-
-
-@dataclass(frozen=True)
-class CustomerHistory:
-    """Every offer shown to one customer, by offer id."""
-
-    offers: Mapping[str, OfferHistory] = field(default_factory=dict)
-    shown_in_window: int = 0
-    """Offers of any kind shown within the policy's impression window."""
-    last_offer_at: datetime | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not (self.offers or self.shown_in_window)
-
-
-EMPTY_HISTORY = CustomerHistory()
 
 
 @dataclass(frozen=True, slots=True)

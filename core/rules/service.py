@@ -32,7 +32,8 @@ from core.rules.facts import (
     open_complaints,
     response_counts,
 )
-from core.rules.policy import Clause, CustomerHistory, OfferHistory
+from core.rules.history import CustomerHistory, OfferHistory
+from core.rules.policy import Clause
 from core.rules.store import RulesStore
 
 COUNTS_TTL_SECONDS = 30.0
