@@ -154,9 +154,10 @@ def _figures(
     )
     wk, wcount, wspend = window_figures(keys, days, amounts, start, end, collapsed=True)
     frequency = _align(k, wk, wcount, 0.0)
-    monetary = _align(k, wk, wspend, 0.0)
+    # sums of amounts in cents, to the cent: the order of a float sum must not show
+    monetary = np.round(_align(k, wk, wspend, 0.0), 2)
     yk, _, yspend = window_figures(keys, days, amounts, end - 364, end, collapsed=True)
-    spend_12m = _align(k, yk, yspend, 0.0)
+    spend_12m = np.round(_align(k, yk, yspend, 0.0), 2)
     recency = (end - summary.last_day).astype(np.float64)
 
     if population is None:
