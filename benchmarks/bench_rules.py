@@ -28,7 +28,8 @@ import cel
 import rule_engine
 
 from core.analytics.rfm import SEGMENTS
-from core.rules.engine import CallFacts, CustomerHistory, arbitrate, decide
+from core.rules.arbitration import arbitrate
+from core.rules.engine import CallFacts, CustomerHistory, decide
 from core.rules.loader import parse_rules
 from core.rules.schema import CUSTOMER
 

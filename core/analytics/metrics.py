@@ -1,8 +1,9 @@
 """Every customer's RFM and lifetime-value figures from their purchases, with numpy.
 
 `population_figures` fits the models and the RFM thresholds on everyone (a refresh);
-`scored_figures` scores some customers against a population fitted earlier (one profile,
-or the customers whose purchases just changed).
+`scored_figures` scores some customers against a population fitted earlier (the customers
+whose purchases just changed), and `one_customer_figures` is that on one customer (a profile).
+Each figure is defined once, here, on arrays.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from core.analytics.rfm import (
     score_population,
     score_with,
 )
-from core.analytics.summary import summarise, window_figures
+from core.analytics.summary import day_totals, summarise, window_figures
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
@@ -53,6 +54,24 @@ class Population:
     bgnbd: BgNbdFit | None
     gamma_gamma: GammaGammaFit | None
     thresholds: RfmThresholds | None
+
+
+@dataclass(frozen=True)
+class OneCustomer:
+    """One customer's figures: a row of Figures, as plain numbers."""
+
+    last_day: int
+    recency_days: int
+    frequency: int
+    monetary: float
+    spend_12m: float
+    r: int
+    f: int
+    m: int
+    segment: str
+    expected_purchases: float
+    p_alive: float
+    expected_value: float
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,16 @@ class Figures:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def rows(self) -> list[OneCustomer]:
+        """Each customer's figures as plain numbers, in key order."""
+        columns = (
+            self.last_day, self.recency_days, self.frequency, self.monetary, self.spend_12m,
+            self.r, self.f, self.m, self.segment, self.expected_purchases, self.p_alive,
+            self.expected_value,
+        )  # fmt: skip
+        # tolist() once per column: indexing numpy arrays one element at a time is slow
+        return [OneCustomer(*values) for values in zip(*(c.tolist() for c in columns), strict=True)]
 
 
 _SEGMENT_LOOKUP = np.full(36, NOT_SCORED, dtype=object)
@@ -110,7 +139,12 @@ def _figures(
     population: Population | None,
 ) -> tuple[Figures, Population]:
     end = day_number(as_of)
-    summary = summarise(keys, days, amounts, end)
+    # one sort into daily totals serves the summary and both windows
+    keep = np.asarray(days) <= end
+    keys, days, amounts = day_totals(
+        np.asarray(keys)[keep], np.asarray(days)[keep], np.asarray(amounts)[keep]
+    )
+    summary = summarise(keys, days, amounts, end, collapsed=True)
     k = summary.keys
     x = summary.repeat
     t_x, age = summary.weeks(end)
@@ -118,11 +152,12 @@ def _figures(
     start = (
         end - config.rfm_window_days + 1 if config.rfm_window_days else int(np.iinfo(np.int32).min)
     )
-    wk, wcount, wspend = window_figures(keys, days, amounts, start, end)
+    wk, wcount, wspend = window_figures(keys, days, amounts, start, end, collapsed=True)
     frequency = _align(k, wk, wcount, 0.0)
-    monetary = _align(k, wk, wspend, 0.0)
-    yk, _, yspend = window_figures(keys, days, amounts, end - 364, end)
-    spend_12m = _align(k, yk, yspend, 0.0)
+    # sums of amounts in cents, to the cent: the order of a float sum must not show
+    monetary = np.round(_align(k, wk, wspend, 0.0), 2)
+    yk, _, yspend = window_figures(keys, days, amounts, end - 364, end, collapsed=True)
+    spend_12m = np.round(_align(k, yk, yspend, 0.0), 2)
     recency = (end - summary.last_day).astype(np.float64)
 
     if population is None:
@@ -221,28 +256,6 @@ def scored_figures(
     return _figures(keys, days, amounts, as_of, config, population)[0]
 
 
-@dataclass(frozen=True)
-class OneCustomer:
-    """One customer's figures (the same as a row of Figures), computed without numpy sorting."""
-
-    last_day: int
-    recency_days: int
-    frequency: int
-    monetary: float
-    spend_12m: float
-    r: int
-    f: int
-    m: int
-    segment: str
-    expected_purchases: float
-    p_alive: float
-    expected_value: float
-
-
-def _score(value: float, edges: tuple[float, ...]) -> int:
-    return 1 + sum(value >= edge for edge in edges)
-
-
 def one_customer_figures(
     days: list[int],
     amounts: list[float],
@@ -250,58 +263,14 @@ def one_customer_figures(
     config: AnalyticsConfig,
     population: Population | None,
 ) -> OneCustomer | None:
-    """`scored_figures` for a single customer's purchases, in plain Python (a profile).
+    """`scored_figures` on a single customer's purchases (a profile): the same code, so the
+    profile and the stored figures of a refresh cannot disagree.
 
     Returns:
         The figures, or None when the customer bought nothing up to `as_of`.
     """
-    end = day_number(as_of)
-    by_day: dict[int, float] = {}
-    for day, amount in zip(days, amounts, strict=True):
-        if day <= end:
-            by_day[day] = by_day.get(day, 0.0) + amount
-    if not by_day:
-        return None
-    ordered = sorted(by_day)
-    first, last = ordered[0], ordered[-1]
-    x = len(ordered) - 1
-    total = sum(by_day.values())
-    m_avg = (total - by_day[first]) / x if x else 0.0
-    start = end - config.rfm_window_days + 1 if config.rfm_window_days else first
-    frequency = sum(1 for d in ordered if d >= start)
-    monetary = sum(v for d, v in by_day.items() if d >= start)
-    spend_12m = sum(v for d, v in by_day.items() if d >= end - 364)
-    recency = end - last
-    if population is not None and population.thresholds is not None:
-        t = population.thresholds
-        r, f = _score(-recency, t.recency), _score(frequency, t.frequency)
-        m = _score(monetary, t.monetary)
-        segment = SEGMENT_MAP[(r, f)]
-    else:
-        r = f = m = 0
-        segment = NOT_SCORED
-    xs = np.array([float(x)])
-    t_x = np.array([(last - first) / 7.0])
-    age = np.array([(end - first) / 7.0])
-    bg = population.bgnbd if population is not None else None
-    gg = population.gamma_gamma if population is not None else None
-    alive = float(probability_alive(bg, xs, t_x, age)[0]) if bg is not None else 1.0
-    purchases = float(expected_purchases(bg, config.horizon_weeks, xs, t_x, age)[0]) if bg else 0.0
-    if gg is not None:
-        spend = float(expected_spend(gg, xs, np.array([m_avg]))[0])
-    else:
-        spend = m_avg if x else by_day[first]
-    return OneCustomer(
-        last_day=last,
-        recency_days=recency,
-        frequency=frequency,
-        monetary=monetary,
-        spend_12m=spend_12m,
-        r=r,
-        f=f,
-        m=m,
-        segment=segment,
-        expected_purchases=purchases,
-        p_alive=alive,
-        expected_value=purchases * spend,
-    )
+    keys = np.zeros(len(days), dtype=np.int64)
+    day_array = np.asarray(days, dtype=np.int64)
+    amount_array = np.asarray(amounts, dtype=np.float64)
+    rows = scored_figures(keys, day_array, amount_array, as_of, config, population).rows()
+    return rows[0] if rows else None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlmodel import col
 
 from core.analytics.config import AnalyticsConfig, analytics_config
+from core.analytics.customer import profile_of
 from core.analytics.loyalty import tier_status
 from core.analytics.metrics import (
     Population,
@@ -22,8 +23,6 @@ from core.analytics.metrics import (
 )
 from core.analytics.profile import CustomerProfile
 from core.analytics.reads import read_customer
-from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
-from core.analytics.rfm import NO_PURCHASES
 from core.analytics.segments import SegmentReport, segment_report
 from core.analytics.store import (
     all_customer_ids,
@@ -37,6 +36,7 @@ from core.analytics.store import (
 )
 from core.analytics.writes import write_bulk, write_some
 from core.config import Settings
+from core.errors import CustomerNotFound as CustomerNotFound  # re-exported: callers import it here
 from core.models import (
     AnalyticsModel,
     Customer,
@@ -47,10 +47,6 @@ Progress = Callable[[int, int], None]
 
 POPULATION_TTL = 30.0
 """Seconds a console keeps the population fit before looking for a newer refresh."""
-
-
-class CustomerNotFound(LookupError):
-    """No customer has that id."""
 
 
 @dataclass(frozen=True)
@@ -113,43 +109,21 @@ class AnalyticsService:
         one = one_customer_figures(
             [int(r[1]) for r in rows], [float(r[2]) for r in rows], day, self.config, population
         )
-        start = since or (created.date() if created else None)
-        tenure = tenure_days(start, day)
-        status = tier_status(tier, int(points or 0), self.config.tier_thresholds)
         lines = tuple(sorted({line for _, line in held}))
-        spend_12m = one.spend_12m if one else 0.0
-        p_alive = one.p_alive if one else 1.0
-        recency = one.recency_days if one else None
-        return CustomerProfile(
+        return profile_of(
             customer_id=customer_id,
             as_of=day,
-            tier=status.tier,
+            status=tier_status(tier, int(points or 0), self.config.tier_thresholds),
             points=int(points or 0),
-            next_tier=status.next_tier,
-            points_to_next_tier=status.points_to_next_tier,
             tier_since=tier_since,
-            tenure_days=tenure,
-            tenure_years=tenure_years(tenure),
-            scope=scope(lines),
-            product_lines=lines,
+            since=since,
+            created=created,
+            lines=lines,
             products=tuple(code for code, _ in held),
-            depth=depth(spend_12m, self.config.wallet_total),
-            spend_12m=spend_12m,
-            nps_score=nps,
-            nps_category=nps_category(nps),
-            recency_days=recency,
-            frequency=one.frequency if one else 0,
-            monetary=one.monetary if one else 0.0,
-            r_score=one.r if one else 0,
-            f_score=one.f if one else 0,
-            m_score=one.m if one else 0,
-            rfm_segment=one.segment if one else NO_PURCHASES,
-            expected_purchases=one.expected_purchases if one else 0.0,
-            p_alive=p_alive,
-            churn_risk=1.0 - p_alive,
-            expected_value=one.expected_value if one else 0.0,
-            days_since_last_purchase=recency,
+            nps=nps,
+            figures=one,
             days_since_last_contact=(day - contact.date()).days if contact else None,
+            wallet_total=self.config.wallet_total,
         )
 
     async def refresh(

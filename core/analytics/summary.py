@@ -51,6 +51,15 @@ class PurchaseSummary:
         return t_x, age
 
 
+def _run_starts(sorted_keys: Ints) -> Ints:
+    """Where each run of equal keys starts (np.r_ would cost more than the work on one
+    customer's few purchases: a profile runs this code too)."""
+    change = np.empty(len(sorted_keys), dtype=np.bool_)
+    change[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
 def day_totals(keys: Ints, days: Ints, amounts: Floats) -> tuple[Ints, Ints, Floats]:
     """Purchases collapsed to one per customer and day, sorted by customer then day."""
     keys = np.asarray(keys, dtype=np.int64)
@@ -63,13 +72,15 @@ def day_totals(keys: Ints, days: Ints, amounts: Floats) -> tuple[Ints, Ints, Flo
     combined = keys * span + (days - day_min)
     order = np.argsort(combined, kind="stable")
     combined = combined[order]
-    starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]])
+    starts = _run_starts(combined)
     totals = np.add.reduceat(amounts[order], starts)
     unique = combined[starts]
     return unique // span, unique % span + day_min, totals
 
 
-def summarise(keys: Ints, days: Ints, amounts: Floats, end_day: int) -> PurchaseSummary:
+def summarise(
+    keys: Ints, days: Ints, amounts: Floats, end_day: int, collapsed: bool = False
+) -> PurchaseSummary:
     """Per-customer first/last purchase day, purchase days and spend up to `end_day` inclusive.
 
     Args:
@@ -77,6 +88,7 @@ def summarise(keys: Ints, days: Ints, amounts: Floats, end_day: int) -> Purchase
         days: the day of each purchase, days since 1970-01-01.
         amounts: each purchase's amount.
         end_day: the last day counted; later purchases are ignored.
+        collapsed: the purchases are already `day_totals` (skips collapsing them again).
 
     Returns:
         The summary, one row per customer with at least one purchase, sorted by key.
@@ -85,13 +97,16 @@ def summarise(keys: Ints, days: Ints, amounts: Floats, end_day: int) -> Purchase
     days = np.asarray(days, dtype=np.int64)
     amounts = np.asarray(amounts, dtype=np.float64)
     keep = days <= end_day
-    k, d, a = day_totals(keys[keep], days[keep], amounts[keep])
+    if collapsed:
+        k, d, a = keys[keep], days[keep], amounts[keep]
+    else:
+        k, d, a = day_totals(keys[keep], days[keep], amounts[keep])
     if len(k) == 0:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=np.float64)
         return PurchaseSummary(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f)
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    ends = np.r_[starts[1:], len(k)] - 1
+    starts = _run_starts(k)
+    ends = np.append(starts[1:], len(k)) - 1
     return PurchaseSummary(
         keys=k[starts],
         first_day=d[starts],
@@ -103,9 +118,10 @@ def summarise(keys: Ints, days: Ints, amounts: Floats, end_day: int) -> Purchase
 
 
 def window_figures(
-    keys: Ints, days: Ints, amounts: Floats, start_day: int, end_day: int
+    keys: Ints, days: Ints, amounts: Floats, start_day: int, end_day: int, collapsed: bool = False
 ) -> tuple[Ints, Ints, Floats]:
-    """Purchase days and spend per customer between two days inclusive.
+    """Purchase days and spend per customer between two days inclusive (`collapsed`: the
+    purchases are already `day_totals`).
 
     Returns:
         (keys, purchase days, spend), one row per customer with a purchase in the window.
@@ -114,9 +130,12 @@ def window_figures(
     days = np.asarray(days, dtype=np.int64)
     amounts = np.asarray(amounts, dtype=np.float64)
     keep = (days >= start_day) & (days <= end_day)
-    k, _, a = day_totals(keys[keep], days[keep], amounts[keep])
+    if collapsed:
+        k, a = keys[keep], amounts[keep]
+    else:
+        k, _, a = day_totals(keys[keep], days[keep], amounts[keep])
     if len(k) == 0:
         return k, k.copy(), a
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    counts = np.diff(np.r_[starts, len(k)]).astype(np.int64)
+    starts = _run_starts(k)
+    counts = np.diff(np.append(starts, len(k))).astype(np.int64)
     return k[starts], counts, np.add.reduceat(a, starts)

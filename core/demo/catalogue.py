@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.analytics.config import DEFAULT_TIER_THRESHOLDS
+from core.analytics.loyalty import tier_for_points as _tier_for_points
+
 
 @dataclass(frozen=True)
 class CatalogueProduct:
@@ -35,19 +38,9 @@ CATALOGUE: tuple[CatalogueProduct, ...] = (
 
 LINES: tuple[str, ...] = ("mobile", "fibre", "tv", "energy", "insurance", "devices")
 
-LOYALTY_TIERS: tuple[tuple[str, int], ...] = (
-    ("Bronze", 0),
-    ("Silver", 2000),
-    ("Gold", 6000),
-    ("Platinum", 15000),
-)
-"""Tier name and the points (1 per 1.00 spent) it starts at, lowest first."""
+LOYALTY_TIERS = DEFAULT_TIER_THRESHOLDS
 
 
 def tier_for_points(points: int) -> str:
-    """The loyalty tier a customer with `points` is in."""
-    tier = LOYALTY_TIERS[0][0]
-    for name, threshold in LOYALTY_TIERS:
-        if points >= threshold:
-            tier = name
-    return tier
+    """The loyalty tier a customer with `points` is in, on the default tier table."""
+    return _tier_for_points(points, LOYALTY_TIERS)

@@ -19,15 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
 from core.analytics.config import AnalyticsConfig
+from core.analytics.customer import profile_of
 from core.analytics.loyalty import TierStatus, tier_status
 from core.analytics.metrics import Population, day_number, scored_figures
 from core.analytics.profile import CustomerProfile
-from core.analytics.relationship import depth, nps_category, scope, tenure_days, tenure_years
-from core.analytics.rfm import NO_PURCHASES
-from core.analytics.store import day_of, driver_rows, load_population, purchase_arrays
+from core.analytics.store import day_end, day_of, driver_rows, load_population, purchase_arrays
 from core.models import Customer, Holding, Interaction, LoyaltyAccount, NpsResponse, Product
-from core.rules.engine import CustomerHistory
-from core.rules.facts import CustomerRecord, day_end, offer_histories, open_complaints
+from core.rules.facts import CustomerRecord, offer_histories, open_complaints
+from core.rules.history import CustomerHistory
 
 BATCH = 5000
 
@@ -120,9 +119,7 @@ async def _batch(
     keys, days, amounts = purchase_arrays(
         await driver_rows(conn, _PURCHASES[dialect].format(low=low, high=high))
     )
-    keep = days <= day_number(day)
-    figures = scored_figures(keys[keep], days[keep], amounts[keep], day, config, population)
-    index = {int(k): i for i, k in enumerate(figures.keys)}
+    figures = scored_figures(keys, days, amounts, day, config, population)  # later ones dropped
     nps: dict[int, int] = {}
     for customer_id, score in await conn.execute(
         select(col(NpsResponse.customer_id), col(NpsResponse.score))
@@ -141,14 +138,7 @@ async def _batch(
     }
     complaints = await open_complaints(conn, [], day, low, high)
     histories = await offer_histories(conn, [], at, window_days, low, high)
-    # plain lists: indexing numpy arrays one element at a time is slow
-    f_spend, f_alive = figures.spend_12m.tolist(), figures.p_alive.tolist()
-    f_recency, f_frequency = figures.recency_days.tolist(), figures.frequency.tolist()
-    f_monetary, f_r, f_f, f_m = (
-        figures.monetary.tolist(), figures.r.tolist(), figures.f.tolist(), figures.m.tolist(),
-    )  # fmt: skip
-    f_segment, f_expected = figures.segment.tolist(), figures.expected_purchases.tolist()
-    f_value = figures.expected_value.tolist()
+    rows_of = dict(zip(figures.keys.tolist(), figures.rows(), strict=True))
     wallet = config.wallet_total
     statuses: dict[tuple[str | None, int], TierStatus] = {}
     out = []
@@ -164,33 +154,14 @@ async def _batch(
         if status is None:
             status = statuses[(tier, points)] = tier_status(tier, points, config.tier_thresholds)
         codes = sorted(held.get(customer_id, []), key=lambda c: (c[1], c[0]))
-        lines = tuple(sorted({line for _, line in codes}))
-        start = since or (created.date() if isinstance(created, datetime) else None)
-        tenure = tenure_days(start, day)
-        i = index.get(customer_id)
-        answer = nps.get(customer_id)
-        bought = i is not None
-        spend = f_spend[i] if bought else 0.0
-        p_alive = f_alive[i] if bought else 1.0
-        recency = int(f_recency[i]) if bought else None
-        profile = CustomerProfile(
-            customer_id=customer_id, as_of=day, tier=status.tier, points=points,
-            next_tier=status.next_tier, points_to_next_tier=status.points_to_next_tier,
-            tier_since=tier_since, tenure_days=tenure, tenure_years=tenure_years(tenure),
-            scope=scope(lines), product_lines=lines, products=tuple(c for c, _ in codes),
-            depth=depth(spend, wallet), spend_12m=spend,
-            nps_score=answer, nps_category=nps_category(answer), recency_days=recency,
-            frequency=int(f_frequency[i]) if bought else 0,
-            monetary=f_monetary[i] if bought else 0.0,
-            r_score=int(f_r[i]) if bought else 0,
-            f_score=int(f_f[i]) if bought else 0,
-            m_score=int(f_m[i]) if bought else 0,
-            rfm_segment=str(f_segment[i]) if bought else NO_PURCHASES,
-            expected_purchases=f_expected[i] if bought else 0.0,
-            p_alive=p_alive, churn_risk=1.0 - p_alive,
-            expected_value=f_value[i] if bought else 0.0,
-            days_since_last_purchase=recency,
-            days_since_last_contact=contact.get(customer_id),
+        profile = profile_of(
+            customer_id=customer_id, as_of=day, status=status, points=points,
+            tier_since=tier_since, since=since,
+            created=created if isinstance(created, datetime) else None,
+            lines=tuple(sorted({line for _, line in codes})),
+            products=tuple(c for c, _ in codes), nps=nps.get(customer_id),
+            figures=rows_of.get(customer_id), days_since_last_contact=contact.get(customer_id),
+            wallet_total=wallet,
         )  # fmt: skip
         out.append(
             CustomerFacts(

@@ -7,24 +7,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from core.analytics.profile import CustomerProfile
+from core.analytics.store import day_end
 from core.models import Customer, Interaction, OfferPresentation, OfferResponse
-from core.rules.engine import CustomerHistory, OfferHistory
+from core.rules.history import CustomerHistory, OfferHistory
 
 COMPLAINT_WINDOW_DAYS = 180
 """A complaint counts as open for this long unless its outcome says it was resolved."""
 CLOSED_OUTCOMES = ("resolved", "no action", "closed")
-
-
-def day_end(day: date) -> datetime:
-    """The first instant after `day` (UTC): figures as of a day include the whole day."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 
 @dataclass(frozen=True)

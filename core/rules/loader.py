@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path as FilePath
 from typing import Any
 
+from core.rules.checker import Checker, toml_error, type_name
 from core.rules.expressions import Condition, bind_to_offer, compile_condition
 from core.rules.locate import Locator, Path
 from core.rules.ruleset import (
@@ -51,107 +51,6 @@ POLICY_FIELDS = (
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
-_DATE_LIKE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
-_TYPE_NAMES: dict[type, str] = {
-    str: "text",
-    bool: "true/false",
-    int: "a whole number",
-    float: "a number",
-    list: "a list",
-    dict: "a table",
-    date: "a date",
-    datetime: "a date-time",
-}
-
-
-def _type_name(value: object) -> str:
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
-
-
-@dataclass
-class _Checker:
-    file: str
-    locator: Locator
-    errors: list[RuleError]
-
-    def at(self, position: tuple[int, int], message: str) -> None:
-        self.errors.append(RuleError(self.file, position[0], position[1], message))
-
-    def key_error(self, path: Path, message: str) -> None:
-        self.at(self.locator.key(path), message)
-
-    def value_error(self, path: Path, message: str) -> None:
-        self.at(self.locator.value(path), message)
-
-    def unknown_keys(
-        self, table: dict[str, Any], known: tuple[str, ...], path: Path, where: str
-    ) -> None:
-        for key in table:
-            if key not in known:
-                hint = closest(key, known)
-                suffix = f"; did you mean '{hint}'?" if hint else f" (known: {', '.join(known)})"
-                self.key_error(path + (key,), f"unknown field '{key}' in {where}{suffix}")
-
-    def typed(
-        self, table: dict[str, Any], key: str, kinds: tuple[type, ...], path: Path, label: str
-    ) -> Any:
-        """table[key] when it has one of `kinds` (int is accepted for float), else an error."""
-        value = table.get(key)
-        if value is None:
-            return None
-        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
-        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if not ok:
-            wanted = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            self.value_error(
-                path + (key,),
-                f"wrong type: {label} must be {wanted}, not {_type_name(value)} {value!r}",
-            )
-            return None
-        return value
-
-    def date(self, table: dict[str, Any], key: str, path: Path, label: str) -> date | None:
-        value = table.get(key)
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        self.value_error(
-            path + (key,), f"{label}: {value!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)"
-        )
-        return None
-
-
-def _toml_error(file: str, text: str, error: tomllib.TOMLDecodeError) -> RuleError:
-    message = str(error)
-    match = _TOML_POSITION.search(message)
-    lines = text.split("\n")
-    if match:
-        line, column = int(match.group(1)), int(match.group(2))
-    else:
-        line, column = len(lines), 1
-    reason = _TOML_POSITION.sub("", message).replace("(at end of document)", "").strip()
-    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    for token in _DATE_LIKE.finditer(source_line):
-        try:
-            date.fromisoformat(token.group())
-        except ValueError:
-            return RuleError(
-                file,
-                line,
-                token.start() + 1,
-                f"{token.group()!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)",
-            )
-    return RuleError(file, line, column, f"TOML syntax: {reason[:1].lower()}{reason[1:]}")
 
 
 def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) -> RuleSet:
@@ -170,8 +69,8 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise RulesInvalid([_toml_error(file, text, error)]) from None
-    check = _Checker(file, Locator(text), [])
+        raise RulesInvalid([toml_error(file, text, error)]) from None
+    check = Checker(file, Locator(text), [])
     check.unknown_keys(data, TOP_LEVEL, (), "the rules file")
     version = check.typed(data, "version", (str,), (), "version") or ""
     policy = _policy(check, data.get("policy", {}))
@@ -230,7 +129,7 @@ def load_rules(path: FilePath | str | None = None) -> RuleSet:
     return parse_rules(text, str(target), target)
 
 
-def _policy(check: _Checker, raw: Any) -> Policy:
+def _policy(check: Checker, raw: Any) -> Policy:
     path: Path = ("policy",)
     if not isinstance(raw, dict):
         check.key_error(path, "policy must be a table: [policy]")
@@ -274,7 +173,7 @@ def _policy(check: _Checker, raw: Any) -> Policy:
     return Policy(**{**defaults.__dict__, **values})
 
 
-def _offer(check: _Checker, raw: Any, index: int) -> Offer | None:
+def _offer(check: Checker, raw: Any, index: int) -> Offer | None:
     path: Path = ("offer", index)
     line = check.locator.key(path)[0]
     if not isinstance(raw, dict):
@@ -331,7 +230,7 @@ def _offer(check: _Checker, raw: Any, index: int) -> Offer | None:
 
 
 def _validity(
-    check: _Checker, raw: Any, path: Path
+    check: Checker, raw: Any, path: Path
 ) -> tuple[date | None, date | None, tuple[int, int] | None]:
     if raw is None:
         return None, None, None
@@ -368,7 +267,7 @@ def _validity(
     return start, end, hours
 
 
-def _prior(check: _Checker, raw: Any, path: Path) -> Prior:
+def _prior(check: Checker, raw: Any, path: Path) -> Prior:
     if raw is None:
         return Prior()
     where = path + ("prior",)
@@ -386,7 +285,7 @@ def _prior(check: _Checker, raw: Any, path: Path) -> Prior:
     return Prior(rate if rate is not None else default.rate, weight or default.weight)
 
 
-def _conditions(check: _Checker, raw: Any, path: Path) -> tuple[Condition, ...]:
+def _conditions(check: Checker, raw: Any, path: Path) -> tuple[Condition, ...]:
     if raw is None:
         return ()
     where = path + ("when",)
@@ -401,7 +300,7 @@ def _conditions(check: _Checker, raw: Any, path: Path) -> tuple[Condition, ...]:
             check.value_error(
                 where + (name,),
                 f"wrong type: condition '{name}' must be text "
-                f"(a CEL expression in quotes), not {_type_name(source)}",
+                f"(a CEL expression in quotes), not {type_name(source)}",
             )
             continue
         condition, problems = compile_condition(name, source)

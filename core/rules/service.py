@@ -19,22 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.analytics.service import AnalyticsService
-from core.analytics.service import CustomerNotFound as ProfileNotFound
 from core.config import Settings
 from core.db import publish_change
+from core.errors import CustomerNotFound as CustomerNotFound  # re-exported: callers import it here
 from core.models import Call, Customer, OfferPresentation, OfferResponse
-from core.rules.engine import (
-    CallFacts,
-    Choice,
-    Clause,
-    CustomerHistory,
-    OfferHistory,
-    acceptance_rate,
-    arbitrate,
-    decide,
-    explain,
-    offer_namespace,
-)
+from core.rules.arbitration import Choice, acceptance_rate, arbitrate
+from core.rules.engine import CallFacts, decide, explain, offer_namespace
 from core.rules.facts import (
     CustomerRecord,
     customer_namespace,
@@ -42,14 +32,12 @@ from core.rules.facts import (
     open_complaints,
     response_counts,
 )
+from core.rules.history import CustomerHistory, OfferHistory
+from core.rules.policy import Clause
 from core.rules.store import RulesStore
 
 COUNTS_TTL_SECONDS = 30.0
 """Rates learnt from other consoles' answers are at most this old."""
-
-
-class CustomerNotFound(LookupError):
-    """No customer has that id."""
 
 
 class PresentationNotFound(LookupError):
@@ -185,10 +173,7 @@ class OfferService:
                 )
             complaints = await open_complaints(session, [customer_id], day)
             counts = await self._response_counts(session)
-        try:
-            profile = await self._analytics.profile(customer_id, as_of=day)
-        except ProfileNotFound as error:
-            raise CustomerNotFound(str(error)) from error
+        profile = await self._analytics.profile(customer_id, as_of=day)
         history = histories.get(customer_id) or CustomerHistory()
         record_ = CustomerRecord.of(customer)
         namespace = customer_namespace(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.db import publish_change
+from core.errors import CustomerNotFound as CustomerNotFound  # re-exported: callers import it here
 from core.models import ContactPoint, Customer
 from core.models.types import utcnow
 from core.search.indexer import index_customers
@@ -28,10 +29,6 @@ EDITABLE_FIELDS = frozenset(
         "do_not_call",
     }
 )
-
-
-class CustomerNotFound(LookupError):
-    """No customer has that id or customer number."""
 
 
 class CustomerService:

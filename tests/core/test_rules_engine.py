@@ -5,14 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from core.rules.engine import (
-    CallFacts,
-    CustomerHistory,
-    OfferHistory,
-    acceptance_rate,
-    arbitrate,
-    decide,
-)
+from core.rules.arbitration import acceptance_rate, arbitrate
+from core.rules.engine import CallFacts, CustomerHistory, OfferHistory, decide
 from core.rules.loader import parse_rules
 from core.rules.ruleset import RuleSet
 from core.rules.schema import CUSTOMER

@@ -1,0 +1,118 @@
+"""What a rules file's checks write with: errors at `file:line:column`, typed field reads,
+and TOML syntax errors turned into the same kind of message."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from core.rules.locate import Locator, Path
+from core.rules.ruleset import RuleError
+from core.rules.suggest import closest
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_DATE_LIKE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
+_TYPE_NAMES: dict[type, str] = {
+    str: "text",
+    bool: "true/false",
+    int: "a whole number",
+    float: "a number",
+    list: "a list",
+    dict: "a table",
+    date: "a date",
+    datetime: "a date-time",
+}
+
+
+def type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+@dataclass
+class Checker:
+    """Collects the errors of one file; each names where it is."""
+
+    file: str
+    locator: Locator
+    errors: list[RuleError]
+
+    def at(self, position: tuple[int, int], message: str) -> None:
+        self.errors.append(RuleError(self.file, position[0], position[1], message))
+
+    def key_error(self, path: Path, message: str) -> None:
+        self.at(self.locator.key(path), message)
+
+    def value_error(self, path: Path, message: str) -> None:
+        self.at(self.locator.value(path), message)
+
+    def unknown_keys(
+        self, table: dict[str, Any], known: tuple[str, ...], path: Path, where: str
+    ) -> None:
+        for key in table:
+            if key not in known:
+                hint = closest(key, known)
+                suffix = f"; did you mean '{hint}'?" if hint else f" (known: {', '.join(known)})"
+                self.key_error(path + (key,), f"unknown field '{key}' in {where}{suffix}")
+
+    def typed(
+        self, table: dict[str, Any], key: str, kinds: tuple[type, ...], path: Path, label: str
+    ) -> Any:
+        """table[key] when it has one of `kinds` (int is accepted for float), else an error."""
+        value = table.get(key)
+        if value is None:
+            return None
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not ok:
+            wanted = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            self.value_error(
+                path + (key,),
+                f"wrong type: {label} must be {wanted}, not {type_name(value)} {value!r}",
+            )
+            return None
+        return value
+
+    def date(self, table: dict[str, Any], key: str, path: Path, label: str) -> date | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.value_error(
+            path + (key,), f"{label}: {value!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)"
+        )
+        return None
+
+
+def toml_error(file: str, text: str, error: tomllib.TOMLDecodeError) -> RuleError:
+    message = str(error)
+    match = _TOML_POSITION.search(message)
+    lines = text.split("\n")
+    if match:
+        line, column = int(match.group(1)), int(match.group(2))
+    else:
+        line, column = len(lines), 1
+    reason = _TOML_POSITION.sub("", message).replace("(at end of document)", "").strip()
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    for token in _DATE_LIKE.finditer(source_line):
+        try:
+            date.fromisoformat(token.group())
+        except ValueError:
+            return RuleError(
+                file,
+                line,
+                token.start() + 1,
+                f"{token.group()!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)",
+            )
+    return RuleError(file, line, column, f"TOML syntax: {reason[:1].lower()}{reason[1:]}")
