@@ -35,9 +35,11 @@ def console_key(call_id: int, kind: CallEventKind, agent_id: int | None = None) 
 class CallService:
     """Take a call, end it, complete its wrap-up; the agent's state follows."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], events: CallEvents) -> None:
         self._sessions = sessions
-        self._events = CallEvents(sessions)
+        # The process's one writer of call events, shared with the phone system's path, so
+        # the console's steps and the PBX's queue behind the same write lock.
+        self._events = events
 
     async def get(self, call_id: int) -> Call:
         """The call with this id. Raises CallNotFound."""

@@ -126,6 +126,7 @@ def make_services(
         engine = make_engine(url) if pooled else null_pool_engine(url)
     sessions = make_sessions(engine)
     reads = Reads(sessions)
+    events = CallEvents(sessions)
     return Services(
         settings=settings,
         engine=engine,
@@ -133,8 +134,8 @@ def make_services(
         customers=CustomerService(sessions),
         agents=AgentService(sessions),
         search=SearchService(sessions, inline=inline_search),
-        calls=CallService(sessions),
-        events=CallEvents(sessions),
+        calls=CallService(sessions, events),
+        events=events,
         queue=QueueService(sessions, settings),
         reviews=ReviewService(sessions, settings),
         lookups=LookupService(sessions),

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.calls.drafts import DraftService
+from core.calls.events import CallEvents
 from core.calls.lifecycle import CallService, CallStateError
 from core.models import (
     Agent,
@@ -46,7 +47,7 @@ async def test_complete_saves_call_and_interaction_and_frees_the_agent(
     agent = await AgentService(sessions).ensure("maria")
     assert agent.id is not None
     customer_id = await _customer(sessions)
-    calls = CallService(sessions)
+    calls = CallService(sessions, CallEvents(sessions))
     call = await calls.start(agent.id, customer_id, caller_number="+34 612 345 678")
     assert call.id is not None
     async with sessions() as session:
@@ -106,7 +107,7 @@ async def test_call_for_someone_not_found_stays_in_the_call_table(
 ) -> None:
     agent = await AgentService(sessions).ensure("luis")
     assert agent.id is not None
-    calls = CallService(sessions)
+    calls = CallService(sessions, CallEvents(sessions))
     call = await calls.start(agent.id, None, caller_number="+34 600 000 001")
     assert call.id is not None
     assert await calls.complete(call.id, "information", "no action", "wrong number") is None
@@ -128,7 +129,7 @@ async def test_answering_a_queued_call_and_identifying_the_caller(
         queued = Call(caller_number="612345678", state=CallState.QUEUED, queued_at=T0)
         session.add(queued)
     assert queued.id is not None
-    calls = CallService(sessions)
+    calls = CallService(sessions, CallEvents(sessions))
     call = await calls.start(agent.id, None, call_id=queued.id)
     assert call.id == queued.id and call.state == CallState.ANSWERED
     assert call.caller_number == "612345678"
@@ -175,7 +176,7 @@ async def test_draft_of_a_completed_call_is_not_restored(
 ) -> None:
     agent = await AgentService(sessions).ensure("jon")
     assert agent.id is not None
-    calls = CallService(sessions)
+    calls = CallService(sessions, CallEvents(sessions))
     call = await calls.start(agent.id, None)
     assert call.id is not None
     drafts = DraftService(sessions, tmp_path)
@@ -265,7 +266,7 @@ async def test_overview_shows_products_by_line_and_alerts(
     assert [p.value for p in overview.contact_points] == ["+34 612 345 678"]
     assert overview.open_complaint is not None
     assert overview.follow_up_on is None
-    calls = CallService(sessions)
+    calls = CallService(sessions, CallEvents(sessions))
     call = await calls.start(agent.id, customer_id)
     assert call.id is not None
     await calls.complete(call.id, "complaint", "resolved", "", date(2026, 3, 1))

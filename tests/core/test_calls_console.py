@@ -85,7 +85,8 @@ async def test_each_console_step_writes_its_event_once(
 ) -> None:
     ana = await _agent(sessions, "ana")
     customer = await _customer(sessions)
-    pbx, console = CallEvents(sessions), CallService(sessions)
+    pbx = CallEvents(sessions)
+    console = CallService(sessions, pbx)
     call_id = (await pbx.apply(EventRequest(kind=K.QUEUED, caller_number="611"))).call_id
     await pbx.apply(EventRequest(kind=K.OFFERED, call_id=call_id, agent="ana"))
     for _ in range(2):  # every step twice, as a double key press or a retry would
@@ -125,7 +126,7 @@ async def test_a_call_taken_at_the_console_alone_is_logged_but_never_queued(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     luis = await _agent(sessions, "luis")
-    call = await CallService(sessions).start(luis, None, "+34 600 000 001")
+    call = await CallService(sessions, CallEvents(sessions)).start(luis, None, "+34 600 000 001")
     assert call.id is not None
     stored = await _row(sessions, call.id)
     assert (stored.state, stored.agent_id, stored.queued_at) == ("answered", luis, None)
@@ -140,7 +141,8 @@ async def test_wrap_up_lands_when_the_phone_system_finished_first(
 ) -> None:
     eva = await _agent(sessions, "eva")
     customer = await _customer(sessions)
-    pbx, console = CallEvents(sessions), CallService(sessions)
+    pbx = CallEvents(sessions)
+    console = CallService(sessions, pbx)
     call_id = (await pbx.apply(EventRequest(kind=K.QUEUED, caller_number="622"))).call_id
     await pbx.apply(EventRequest(kind=K.OFFERED, call_id=call_id, agent="eva"))
     await console.start(eva, customer, "622", call_id=call_id)  # the screen pop, taken
@@ -298,7 +300,7 @@ async def test_wrap_up_fields_go_into_the_stored_event(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     ines = await _agent(sessions, "ines")
-    console = CallService(sessions)
+    console = CallService(sessions, CallEvents(sessions))
     call = await console.start(ines, None)
     assert call.id is not None
     await console.complete(call.id, "other", "no action", "wrong number")

@@ -79,7 +79,7 @@ async def test_phone_system_and_agent_console_agree(
 ) -> None:
     ids = await _agents(sessions, "ana")
     events = CallEvents(sessions)
-    console = CallService(sessions)
+    console = CallService(sessions, CallEvents(sessions))
     call = await events.apply(EventRequest(kind=CallEventKind.QUEUED, caller_number="633"))
     await events.apply(EventRequest(kind=CallEventKind.OFFERED, call_id=call.call_id, agent="ana"))
     # The agent takes the call in the console; the phone system then reports the pick-up.
