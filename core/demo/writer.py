@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from core.demo.generator import NULL, TableRows
+from core.demo.tables import NULL, TableRows
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as work advances."""

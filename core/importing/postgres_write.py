@@ -17,7 +17,8 @@ from itertools import count
 from typing import Any
 
 from core.db import NOTIFY_CHANNEL
-from core.importing.customer_rows import UPDATABLE, ParsedChunk
+from core.importing.customer_columns import ParsedChunk
+from core.importing.customer_rows import UPDATABLE
 
 _STAGE = """
 CREATE TEMPORARY TABLE import_customer (
