@@ -53,7 +53,8 @@ def phone_label(normalized: str) -> str:
 
 
 def time_text(moment: Any) -> str:
-    """An aware UTC datetime as SQLite stores a `UtcDateTime` (core.importing.bulk)."""
+    """An aware UTC datetime as SQLite stores a `UtcDateTime`: core.models.types.sqlite_time,
+    written again here because the parsing workers load no SQLAlchemy."""
     return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond:06d}"
 
 

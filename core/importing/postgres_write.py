@@ -13,12 +13,13 @@ The SQLite counterpart, with the same rules, is core.importing.sqlite_write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from itertools import count
 from typing import Any
 
 from core.db import NOTIFY_CHANNEL
+from core.fastpath.postgres import converted
 from core.importing.customer_columns import ParsedChunk
 from core.importing.customer_rows import UPDATABLE, CustomerRecord
 
@@ -67,30 +68,17 @@ _UPSERT = [
 ]
 
 
-def _converted(values: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
-    """convert(value) for each value, once per distinct value (None stays None)."""
-    memo: dict[Any, Any] = {None: None}
-    result = []
-    for value in values:
-        try:
-            result.append(memo[value])
-        except KeyError:
-            memo[value] = converted = convert(value)
-            result.append(converted)
-    return result
-
-
 def _typed(columns: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
     """external_id and the UPDATABLE columns as asyncpg's COPY takes them (dates, naive UTC
     datetimes, booleans instead of SQLite's text and 0/1)."""
     ids, first, last, city, country, birth, since, created, consent, dnc = columns
     return [
         ids, first, last, city, country,
-        _converted(birth, date.fromisoformat),
-        _converted(since, date.fromisoformat),
-        _converted(created, datetime.fromisoformat),
-        _converted(consent, bool),
-        _converted(dnc, bool),
+        converted(birth, date.fromisoformat),
+        converted(since, date.fromisoformat),
+        converted(created, datetime.fromisoformat),
+        converted(consent, bool),
+        converted(dnc, bool),
     ]  # fmt: skip
 
 
