@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 import numpy as np
+from sqlalchemy.engine import make_url
 
 from core.fastpath.sqlite import with_nulls
 
@@ -62,3 +64,20 @@ def dates(days: np.ndarray[Any, Any], null: int) -> list[Any]:
     safe = np.where(days == null, 0, days).astype("datetime64[D]")
     values: list[Any] = safe.tolist()
     return with_nulls(values, days, null)
+
+
+async def connect(url: str) -> Any:
+    """An asyncpg connection of its own to the database of a SQLAlchemy URL."""
+    u = make_url(url)
+    return await asyncpg.connect(
+        user=u.username, password=u.password, host=u.host, port=u.port, database=u.database
+    )
+
+
+def continue_ids(table: str) -> str:
+    """The statement that makes `table`'s id sequence continue after its largest id: rows
+    written with ids of their own (COPY) leave the sequence behind."""
+    return (
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+    )

@@ -7,7 +7,8 @@ or days with a NULL marker, as the demo generator makes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -66,3 +67,21 @@ def date_texts(days: np.ndarray[Any, Any], null: int) -> list[Any]:
     safe = np.where(days == null, 0, days).astype("datetime64[D]")
     values: list[Any] = np.datetime_as_string(safe, unit="D").tolist()
     return with_nulls(values, days, null)
+
+
+def secondary_indexes(
+    connection: sqlite3.Connection, tables: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    """(name, table, CREATE INDEX statement) of these tables' own indexes, by name.
+
+    A bulk load drops them and runs the very statements again once the rows are in: one sort
+    per index instead of an index update per row. Indexes behind a PRIMARY KEY or UNIQUE
+    constraint have no statement and stay.
+    """
+    marks = ", ".join("?" for _ in tables)
+    found: list[tuple[str, str, str]] = connection.execute(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
+        f"AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY name",
+        tuple(tables),
+    ).fetchall()
+    return found

@@ -34,9 +34,9 @@ def loaded(statement: str, heavy: tuple[str, ...]) -> list[str]:
     ("statement", "heavy"),
     [
         ("import core.search.service", (*NUMERIC_AND_RULES, "textual", "rich")),
-        # What `frontline lookup` imports: the command, then what it runs.
+        # What `frontline lookup` imports: the command line, the command, what it runs.
         (
-            "import console.commands.lookup, core.search.lookup, core.search.service",
+            "import console.cli, console.commands.lookup, core.search.lookup, core.search.service",
             (*NUMERIC_AND_RULES, "textual"),
         ),
     ],

@@ -9,10 +9,10 @@ import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from core.fastpath.postgres import connect
 from core.importing import postgres_write, sqlite_write
 from core.importing.customer_rows import CustomerRecord, Point, merge
 
@@ -88,10 +88,7 @@ def on_sqlite(path: str, batches: list[dict[str, CustomerRecord]]) -> tuple[list
 
 
 async def on_postgres(url: str, batches: list[dict[str, CustomerRecord]]) -> tuple[list[Any], ...]:
-    u = make_url(url)
-    db = await asyncpg.connect(
-        user=u.username, password=u.password, host=u.host, port=u.port, database=u.database
-    )
+    db = await connect(url)
     try:
         await db.execute("TRUNCATE customer RESTART IDENTITY CASCADE")
         for batch in batches:

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.fastpath.postgres import continue_ids
 from core.search.keys import BUMP, contact_rows
 from core.search.rebuild.plan import (
     COLUMNS,
@@ -144,10 +145,7 @@ async def rebuild_postgres(engine: AsyncEngine, progress: Progress) -> int:
                 await db.execute(definition)
             progress(0.9)
             for table in ("search_word", "search_name"):
-                await db.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-                )
+                await db.execute(continue_ids(table))
             for key in ("generation", "words"):
                 await db.execute(
                     "INSERT INTO search_meta (key, value) VALUES ($1, 1) "
@@ -192,12 +190,7 @@ async def rebuild_in_memory(engine: AsyncEngine, progress: Progress) -> int:
                     progress(0.5 + 0.45 * written / max(rows_total, 1))
             if postgres:
                 for table in ("search_word", "search_name"):
-                    await conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                            f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-                        )
-                    )
+                    await conn.execute(text(continue_ids(table)))
             for key in ("generation", "words"):
                 await conn.execute(BUMP, {"key": key})
         if postgres:

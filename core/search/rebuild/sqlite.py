@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.fastpath.sqlite import secondary_indexes
 from core.search.keys import contact_rows
 from core.search.rebuild.plan import (
     LOW_MASK,
@@ -33,14 +34,12 @@ PHONE_WIDTH = 15
 """Phones of up to this many digits (E.164's longest) are keyed by numpy; others in Python."""
 ID_WIDTH = 10
 """Customer ids in fixed-width phone records (zero-padded)."""
-_RANKED = (
-    "SELECT {ids}, {names} FROM (SELECT id, coalesce(first_name, '') || {sep} || "
-    "coalesce(last_name, '') AS name FROM customer ORDER BY last_activity_at DESC {nulls}, id)"
+_SQLITE_RANKED = (
+    "SELECT group_concat(id), json_group_array(name) FROM (SELECT id, "
+    "coalesce(first_name, '') || char(31) || coalesce(last_name, '') AS name FROM customer "
+    "ORDER BY last_activity_at DESC, id)"
 )
-_SQLITE_RANKED = _RANKED.format(
-    ids="group_concat(id)", names="json_group_array(name)", sep="char(31)", nulls=""
-)
-"""The same as two values (SQLite puts NULLs last in descending order): ids joined by commas
+"""plan.RANKED_SQL as two values (SQLite puts NULLs last in descending order): ids joined by commas
 and names as a JSON array. One step of the statement: sqlite3 holds no GIL meanwhile."""
 
 # SQLite: emails whose normalized form is ASCII (as many bytes as characters), starts and
@@ -158,15 +157,7 @@ class _SqliteWriter:
 
 def _sqlite_start(connection: sqlite3.Connection, indexes: list[tuple[str, str, str]]) -> None:
     """Drop the secondary indexes (kept in `indexes`) and empty the tables."""
-    marks = ", ".join("?" for _ in TABLES)
-    indexes.extend(
-        connection.execute(
-            f"SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
-            f"AND sql IS NOT NULL "
-            f"AND tbl_name IN ({marks}) ORDER BY name",
-            TABLES,
-        ).fetchall()
-    )
+    indexes.extend(secondary_indexes(connection, TABLES))
     for name, _, _ in indexes:
         connection.execute(f'DROP INDEX "{name}"')
     for table in TABLES:
