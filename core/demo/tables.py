@@ -24,7 +24,6 @@ CHUNK_SIZE = 20_000
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
 T = TypeVar("T")
 

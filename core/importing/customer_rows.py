@@ -42,7 +42,6 @@ UPDATABLE = (
 """Columns a re-import updates (a CustomerRecord's values 1 to 9)."""
 PHONE_COLUMNS = ("phone", "phone2", "phone3", "mobile")
 EMAIL_COLUMNS = ("email", "email2")
-FLAG_COLUMNS = ("marketing_consent", "do_not_call")
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
