@@ -13,7 +13,6 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -22,9 +21,16 @@ from sqlmodel import col
 from core.db import NOTIFY_CHANNEL, is_sqlite, make_engine, sqlite_file, upgrade_database
 from core.demo.generator import DemoPlan, TableRows, agents, generate, products
 from core.demo.writer import Progress, pg_records, sqlite_insert
+from core.fastpath import postgres
+from core.fastpath.sqlite import secondary_indexes
 from core.models import Customer
 from core.search.indexer import rebuild_index
 
+LOADED_TABLES = (
+    "customer", "contact_point", "holding", "purchase", "interaction", "nps_response",
+    "loyalty_account",
+)  # fmt: skip
+"""The tables whose indexes are dropped while a demo is loaded, and built again after."""
 BATCH_CHUNKS = 5
 """SQLite: commit after this many chunks of customers."""
 
@@ -125,11 +131,7 @@ def _load_sqlite(path: Path, plan: DemoPlan, report: Progress) -> dict[str, int]
         connection.execute("PRAGMA temp_store=MEMORY")
         indexes = [
             (name, sql)
-            for name, sql in connection.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-                "AND tbl_name IN ('customer', 'contact_point', 'holding', 'purchase', "
-                "'interaction', 'nps_response', 'loyalty_account')"
-            ).fetchall()
+            for name, _, sql in secondary_indexes(connection, LOADED_TABLES)
             if not _in_load_order(sql)
         ]
         for name, _sql in indexes:
@@ -211,21 +213,8 @@ async def _rebuild_search_index(url: str, customers: int, report: Progress) -> N
 # --- PostgreSQL -------------------------------------------------------------------------
 
 
-async def _pg_connect(url: str) -> Any:
-    import asyncpg
-
-    u = make_url(url)
-    return await asyncpg.connect(
-        user=u.username,
-        password=u.password,
-        host=u.host,
-        port=u.port,
-        database=u.database,
-    )
-
-
 async def _build_postgres(url: str, plan: DemoPlan, report: Progress) -> DemoResult:
-    connection = await _pg_connect(url)
+    connection = await postgres.connect(url)
     totals: dict[str, int] = {}
 
     async def copy_rows(rows: TableRows) -> None:
@@ -253,10 +242,7 @@ async def _build_postgres(url: str, plan: DemoPlan, report: Progress) -> DemoRes
                 done += size
                 report("customers", done, plan.customers)
             for table in ("customer", "product", "agent"):
-                await connection.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
-                )
+                await connection.execute(postgres.continue_ids(table))
             await connection.execute(
                 "INSERT INTO change_event (at, topic, key) "
                 "VALUES (now() AT TIME ZONE 'UTC', 'customer', 'demo')"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from core.demo.names import CALLING_CODES
+from core.reference.countries import CALLING_CODES
 
 NATIONAL_LENGTH: dict[str, int] = {
     "ES": 9, "MX": 10, "AR": 10, "CO": 10, "PE": 9, "CL": 9, "EC": 9,

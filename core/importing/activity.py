@@ -19,11 +19,11 @@ from sqlmodel import SQLModel
 
 from core.analytics.service import AnalyticsService
 from core.db import publish_change
-from core.demo.catalogue import CATALOGUE
 from core.importing.base import Reject, Row, catalogue_ids, cell, chunks, customer_ids, table
 from core.importing.bulk import executemany
 from core.importing.fields import RowError, parse_amount, parse_datetime
 from core.models import Channel, Direction, Interaction, Transaction
+from core.reference.catalogue import CATALOGUE
 
 CHANNEL_NAMES: dict[str, str] = {c.value: c.value for c in Channel} | {
     "sales visit": "sales_visit", "sales-visit": "sales_visit", "visit": "sales_visit",

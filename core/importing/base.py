@@ -10,8 +10,8 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from core.demo.catalogue import CATALOGUE
 from core.models import Customer, Product
+from core.reference.catalogue import CATALOGUE
 
 IN_CHUNK = 900
 """Keys per IN (...) list: well under every database's parameter limit."""

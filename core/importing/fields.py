@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from core.demo.names import CALLING_CODES
+from core.reference.countries import CALLING_CODES, COUNTRY_NAMES, TRUNK_ZERO
 
 
 class RowError(ValueError):
@@ -145,18 +145,6 @@ def parse_amount(raw: str, column: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-COUNTRY_NAMES: dict[str, str] = {
-    "spain": "ES", "españa": "ES", "espana": "ES", "mexico": "MX", "méxico": "MX",
-    "argentina": "AR", "colombia": "CO", "peru": "PE", "perú": "PE", "chile": "CL",
-    "ecuador": "EC", "portugal": "PT", "brazil": "BR", "brasil": "BR", "united kingdom": "GB",
-    "uk": "GB", "reino unido": "GB", "ireland": "IE", "irlanda": "IE", "france": "FR",
-    "francia": "FR", "germany": "DE", "alemania": "DE", "italy": "IT", "italia": "IT",
-    "united states": "US", "usa": "US", "estados unidos": "US", "venezuela": "VE",
-    "uruguay": "UY", "paraguay": "PY", "bolivia": "BO", "cuba": "CU", "morocco": "MA",
-    "marruecos": "MA", "romania": "RO", "rumanía": "RO", "rumania": "RO",
-}  # fmt: skip
-
-
 @lru_cache(maxsize=4096)
 def parse_country(raw: str) -> str:
     """An ISO 3166-1 alpha-2 code ("es" -> "ES") or a common country name ("España")."""
@@ -167,11 +155,6 @@ def parse_country(raw: str) -> str:
     if code is None:
         raise RowError(f"unknown country {raw!r} (use a two-letter code such as ES)")
     return code
-
-
-MORE_CALLING_CODES = {"FR": "33", "DE": "49", "IT": "39", "VE": "58", "UY": "598",
-                      "PY": "595", "BO": "591", "CU": "53", "MA": "212", "RO": "40"}  # fmt: skip
-_TRUNK_ZERO = {"GB", "IE", "FR", "DE", "IT", "AR", "BR", "PE", "MA", "RO"}
 
 
 def normalize_phone(raw: str, country: str, column: str) -> str:
@@ -199,10 +182,10 @@ def normalize_phone(raw: str, country: str, column: str) -> str:
     if digits.startswith("00"):
         return digits[2:]
     country = country or "ES"
-    code = CALLING_CODES.get(country) or MORE_CALLING_CODES.get(country, "")
+    code = CALLING_CODES.get(country, "")
     if country == "ES" and len(digits) == 11 and digits.startswith("34"):
         return digits
-    if country in _TRUNK_ZERO and digits.startswith("0"):
+    if country in TRUNK_ZERO and digits.startswith("0"):
         digits = digits[1:]
     return code + digits
 

@@ -4,7 +4,7 @@ Checking a million rows (dates, phones, emails) is as much work as writing them,
 does it on one core: worker processes parse pieces of the file while the importing process
 writes the pieces already parsed. A piece is cut at a line end where an even number of
 quote characters precedes it (so, normally, not inside a quoted field); the worker checks
-that it really ended between two records (core.importing.customer_rows.parse_chunk) and the
+that it really ended between two records (core.importing.customer_columns.parse_chunk) and the
 importer parses the rest of the file itself when one did not (a stray quote in an unquoted
 field can fool the count).
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import core
-from core.importing.customer_rows import ColumnParser, ParsedChunk, parse_chunk
+from core.importing.customer_columns import ColumnParser, ParsedChunk, parse_chunk
 
 _LENGTH = struct.Struct("<Q")
 

@@ -24,10 +24,11 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 
 from core.importing.base import IN_CHUNK
-from core.importing.customer_rows import UPDATABLE, CustomerRecord, ParsedChunk, merge
+from core.importing.customer_columns import ParsedChunk
+from core.importing.customer_rows import UPDATABLE, CustomerRecord, merge
 from core.models.types import sqlite_time, utcnow
 
-__all__ = ["UPDATABLE", "BulkWriter", "CustomerRecord", "new_points", "run", "write_batch"]
+__all__ = ["BulkWriter", "run", "write_batch"]
 
 INSERT_CUSTOMER = (
     "INSERT INTO customer (external_id, first_name, last_name, city, country, birth_date, "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from core.search.bulk import PAIR
+from core.search.keys import PAIR
 from core.search.reader import Reader
 
 EXACT = 0

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from core.search import bulk
-from core.search.bulk import BUMP, PAIR, contact_rows, name_terms
+from core.search.keys import BUMP, PAIR, contact_rows, name_terms
 from core.search.normalize import name_key
 
 CHUNK = 2000
@@ -182,4 +181,8 @@ async def rebuild_index(
     Returns:
         How many customers were indexed.
     """
-    return await bulk.rebuild(engine, progress)
+    # Imported here: the rebuild loads numpy, and writers that only index a few customers
+    # (the console's edits, small imports) must not pay for it at start-up.
+    from core.search.rebuild import rebuild
+
+    return await rebuild(engine, progress)

@@ -19,9 +19,9 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from core.search.bulk import PAIR
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
+from core.search.keys import PAIR
 from core.search.reader import Reader, Rows
 
 NAMES_PER_WORD = 40

@@ -17,7 +17,7 @@ from sqlmodel import col
 from console.cli import frontline
 from core.db import make_engine, make_sessions
 from core.demo.build import DatabaseNotEmpty, build_demo, count_customers
-from core.demo.catalogue import CATALOGUE, tier_for_points
+from core.demo.catalogue import tier_for_points
 from core.demo.generator import DemoPlan
 from core.models import (
     Agent,
@@ -30,6 +30,7 @@ from core.models import (
     Product,
     Transaction,
 )
+from core.reference.catalogue import CATALOGUE
 
 AS_OF = date(2026, 6, 30)
 PLAN = DemoPlan(customers=2000, seed=7, as_of=AS_OF)

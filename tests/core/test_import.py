@@ -20,7 +20,8 @@ from sqlmodel import SQLModel, col
 
 from console.cli import frontline
 from core.db import make_engine, make_sessions
-from core.importing.customer_rows import ColumnParser, ParsedChunk, make_parser
+from core.importing.customer_columns import ColumnParser, ParsedChunk
+from core.importing.customer_rows import make_parser
 from core.importing.fields import RowError, normalize_phone, parse_amount, parse_datetime
 from core.importing.runner import UnreadableFile, import_file
 from core.models import ContactPoint, Customer, Interaction, Transaction
@@ -460,7 +461,7 @@ async def test_big_file_path_gives_what_the_batch_path_gives(
                 await connection.exec_driver_sql("DELETE FROM contact_point")
                 await connection.exec_driver_sql("DELETE FROM customer")
             if workers:
-                monkeypatch.setattr("core.importing.runner.PARALLEL_FROM", 0)
+                monkeypatch.setattr("core.importing.customer_bulk.PARALLEL_FROM", 0)
         result = await import_file(
             engine,
             "customers",
@@ -498,7 +499,7 @@ async def test_big_file_reimport_and_dry_run(
     sessions: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("core.importing.runner.PARALLEL_FROM", 0)
+    monkeypatch.setattr("core.importing.customer_bulk.PARALLEL_FROM", 0)
     source = _write(tmp_path / "c.csv", TRICKY)
     dry = await import_file(
         engine, "customers", source, rejects_path=None, dry_run=True, batch_rows=3
@@ -555,7 +556,7 @@ async def test_a_stray_quote_makes_the_importer_parse_the_rest_itself(
 ) -> None:
     # The quote in B2's unquoted name makes the count odd: the piece for the workers would
     # end inside B3's quoted line break, which the worker notices.
-    monkeypatch.setattr("core.importing.runner.PARALLEL_FROM", 0)
+    monkeypatch.setattr("core.importing.customer_bulk.PARALLEL_FROM", 0)
     source = _write(
         tmp_path / "c.csv",
         'external_id,first_name,last_name\nB1,Ana,Ruiz\nB2,O"Neil,Moss\n'
@@ -578,7 +579,7 @@ async def test_a_stray_quote_makes_the_importer_parse_the_rest_itself(
 async def test_big_file_rows_the_database_refuses_are_rejected_alone(
     tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("core.importing.runner.PARALLEL_FROM", 0)
+    monkeypatch.setattr("core.importing.customer_bulk.PARALLEL_FROM", 0)
     engine = make_engine(sqlite_url)
     try:
         async with engine.begin() as connection:

@@ -303,8 +303,8 @@ async def _schema(engine: AsyncEngine) -> list[tuple[Any, ...]]:
 async def test_rebuild_writes_every_row_a_reference_computation_expects(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], people: dict[str, int]
 ) -> None:
-    from core.search.bulk import contact_rows, name_terms
     from core.search.indexer import rebuild_index
+    from core.search.keys import contact_rows, name_terms
     from core.search.normalize import name_key
 
     service = CustomerService(sessions)
@@ -409,11 +409,11 @@ async def test_during_a_rebuild_other_connections_read_the_old_index(
 ) -> None:
     import sqlite3
 
-    from core.search import bulk
     from core.search.indexer import rebuild_index
+    from core.search.rebuild import sqlite as sqlite_rebuild
 
     seen: list[int] = []
-    commit = bulk._sqlite_finish
+    commit = sqlite_rebuild._sqlite_finish
 
     def finish(connection: sqlite3.Connection, indexes: list[tuple[str, str, str]]) -> None:
         # Every row is written and the indexes are being built again: not committed yet.
@@ -428,7 +428,7 @@ async def test_during_a_rebuild_other_connections_read_the_old_index(
         other.close()
         commit(connection, indexes)
 
-    monkeypatch.setattr(bulk, "_sqlite_finish", finish)
+    monkeypatch.setattr(sqlite_rebuild, "_sqlite_finish", finish)
     await rebuild_index(engine)
     assert seen == [len(people), 1]
 
@@ -483,15 +483,15 @@ async def test_a_failed_rebuild_leaves_the_old_index_and_no_lock(
     search: SearchService,
     people: dict[str, int],
 ) -> None:
-    from core.search import bulk
     from core.search.indexer import rebuild_index
+    from core.search.rebuild import sqlite as sqlite_rebuild
 
     before = await _index_contents(engine)
 
     def broken(*_args: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(bulk, "_sqlite_indexes", broken)
+    monkeypatch.setattr(sqlite_rebuild, "_sqlite_indexes", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         await rebuild_index(engine)
     assert await _index_contents(engine) == before

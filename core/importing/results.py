@@ -1,0 +1,22 @@
+"""What an import reports: rows imported and rejected, where the rejects went, how long."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.importing.base import Reject
+
+ImportProgress = Callable[[int, int], None]
+"""progress(lines done, lines in the file)."""
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    rejected: int = 0
+    rejects_file: Path | None = None
+    rejects: list[Reject] = field(default_factory=list)
+    """The first rejects, for showing on screen (all of them are in the rejects file)."""
+    seconds: float = 0.0
