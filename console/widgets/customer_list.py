@@ -18,12 +18,12 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.keymap import KEYMAP
 from console.safe_text import clean
 
 
@@ -115,11 +115,7 @@ class CustomerList(ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = [
-        Binding("down", "move(1)", "Next result", show=False, id="results-next"),
-        Binding("up", "move(-1)", "Previous result", show=False, id="results-previous"),
-        Binding("enter", "open", "Open", show=False, id="results-open"),
-    ]
+    BINDINGS = KEYMAP["results"].bindings
 
     @dataclass
     class Opened(Message):

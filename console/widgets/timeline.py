@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from console.keymap import CHANNEL_KEYS, TIMELINE_BINDINGS
+from console.keymap import CHANNEL_KEYS, KEYMAP
 from console.safe_text import clean, safe_text
 from console.widgets.history_table import Cell, Column, HistoryTable
 from console.widgets.local_time import when
@@ -55,11 +54,7 @@ def _channel(name: str) -> str:
 class HistoryRows(HistoryTable):
     """The history rows; single keys filter by channel (it never takes text)."""
 
-    BINDINGS = [
-        *TIMELINE_BINDINGS,
-        Binding("end", "scroll_bottom", "Oldest loaded", show=False, id="history-end"),
-        Binding("home", "scroll_top", "Newest", show=False, id="history-home"),
-    ]
+    BINDINGS = KEYMAP["history"].bindings
 
     def action_filter_channel(self, channel: str | None) -> None:
         timeline = self.parent.parent if self.parent is not None else None

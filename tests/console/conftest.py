@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from textual.app import App
+from textual.message import Message
+from textual.notifications import Notification, Notify
+from textual.pilot import Pilot
 
 from core.config import Settings
 from core.services import Services, make_services
@@ -46,3 +51,17 @@ def fresh_services(services: Services, **extra: str) -> Services:
 
 def frozen_now():  # type: ignore[no-untyped-def]
     return NOW
+
+
+@contextlib.asynccontextmanager
+async def running(app: App[None], size: tuple[int, int] = (80, 24)) -> AsyncIterator[Pilot[None]]:
+    """`app.run_test(size=size)`, with every notification shown kept in `pilot.notes`."""
+    notes: list[Notification] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            notes.append(message.notification)
+
+    async with app.run_test(size=size, message_hook=hook) as pilot:
+        pilot.notes = notes  # type: ignore[attr-defined]
+        yield pilot
