@@ -16,7 +16,6 @@ from typing import Protocol
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -25,6 +24,7 @@ from textual.strip import Strip
 
 from console.keymap import KEYMAP
 from console.safe_text import clean
+from console.widgets.tier_badge import tier_style
 
 
 class Hit(Protocol):
@@ -39,12 +39,6 @@ class Hit(Protocol):
     tier: str
 
 
-TIER_STYLES = {
-    "bronze": "bold black on dark_orange3",
-    "silver": "bold black on grey70",
-    "gold": "bold black on gold1",
-    "platinum": "bold black on light_cyan1",
-}
 INDENT = "  "
 SEPARATOR = " · "
 
@@ -60,12 +54,7 @@ class Line:
 
 
 def _badge(tier: str) -> Piece:
-    return (f" {clean(tier)} ", TIER_STYLES.get(tier.lower(), "bold reverse"))
-
-
-def tier_badge(tier: str) -> Text:
-    """The loyalty tier as a small coloured badge (empty for no tier)."""
-    return Text(*_badge(tier)) if tier else Text()
+    return (f" {clean(tier)} ", tier_style(tier))
 
 
 def facts(hit: Hit) -> list[str]:

@@ -190,9 +190,7 @@ class DraftService:
             _atomic_write, self.fallback_path(agent_id), json.dumps(record, ensure_ascii=False)
         )
         try:
-            await asyncio.wait_for(
-                self._save_db(agent_id, draft, now), self._db_timeout
-            )
+            await asyncio.wait_for(self._save_db(agent_id, draft, now), self._db_timeout)
         except (SQLAlchemyError, OSError, TimeoutError, ConnectionError) as error:
             log.warning("draft for agent %s kept locally: %s", agent_id, error)
             return False

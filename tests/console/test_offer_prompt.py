@@ -11,10 +11,10 @@ from textual.widgets import DataTable, Static
 
 from console.screens.rules import RulesScreen
 from console.widgets.offer_prompt import OfferPrompt
-from tests.console.conftest import running
 from core.rules.engine import Clause
 from core.rules.service import OfferProposal, OfferRate
 from core.rules.store import RulesStore
+from tests.console.conftest import running
 from tests.core.rules_fixtures import RULES, write_rules
 
 
