@@ -14,6 +14,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+import console.app
 from console.app import ConsoleApp
 from core.services import make_services
 from tests.console.conftest import console_settings
@@ -25,6 +26,8 @@ NARROW = (80, 24)
 
 class SnapshotApp(ConsoleApp):
     """The console, keeping the title of every notification it shows."""
+
+    CSS_PATH = str(Path(console.app.__file__).with_name("app.tcss"))  # not beside this file
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
