@@ -80,7 +80,9 @@ class Timeline(Vertical):
 
     @dataclass
     class MoreWanted(Message):
-        """The next (older) page is needed."""
+        """The next (older) page of the history shown (`channel`: None for all) is needed."""
+
+        channel: str | None
 
     @dataclass
     class FilterChanged(Message):
@@ -160,7 +162,7 @@ class Timeline(Vertical):
     def want_more(self) -> None:
         if self.has_more and not self.loading_more:
             self.loading_more = True
-            self.post_message(self.MoreWanted())
+            self.post_message(self.MoreWanted(self.channel))
 
     def request_filter(self, channel: str | None) -> None:
         self.post_message(self.FilterChanged(channel))

@@ -55,13 +55,17 @@ def frozen_now():  # type: ignore[no-untyped-def]
 
 @contextlib.asynccontextmanager
 async def running(app: App[None], size: tuple[int, int] = (80, 24)) -> AsyncIterator[Pilot[None]]:
-    """`app.run_test(size=size)`, with every notification shown kept in `pilot.notes`."""
+    """`app.run_test(size=size)`, with every message posted kept in `pilot.messages` and
+    every notification shown in `pilot.notes`."""
+    messages: list[Message] = []
     notes: list[Notification] = []
 
     def hook(message: Message) -> None:
+        messages.append(message)
         if isinstance(message, Notify):
             notes.append(message.notification)
 
     async with app.run_test(size=size, message_hook=hook) as pilot:
+        pilot.messages = messages  # type: ignore[attr-defined]
         pilot.notes = notes  # type: ignore[attr-defined]
         yield pilot

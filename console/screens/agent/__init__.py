@@ -1,6 +1,8 @@
-"""The agent screen: screen.py (layout, panes, search, the customer), call_flow.py (the call,
-the screen pop, offers), drafts.py (the draft keeper)."""
+"""The agent screen: screen.py (layout, panes, search, start-up), customer_view.py (the
+customer and their history), call_flow.py (the call, the screen pop, offers), drafts.py (the
+draft keeper)."""
 
-from console.screens.agent.screen import FIRST_PAGE, AgentScreen
+from console.screens.agent.customer_view import FIRST_PAGE
+from console.screens.agent.screen import AgentScreen
 
 __all__ = ["FIRST_PAGE", "AgentScreen"]

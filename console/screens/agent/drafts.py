@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from textual.screen import Screen
-from textual.timer import Timer
+if TYPE_CHECKING:  # the console is drawn before the database layer is imported
+    from textual.screen import Screen
+    from textual.timer import Timer
 
-from core.calls.drafts import CallDraft
+    from core.calls.drafts import CallDraft
 
 DRAFT_DELAY = 1.0
 """Seconds from the first unsaved keystroke to the draft write (the promise is 2 s)."""
 DRAFT_RETRY = 3.0
 """Seconds between attempts while the database is unavailable."""
 
-Save = Callable[[CallDraft], Awaitable[bool]]
+Save = Callable[["CallDraft"], Awaitable[bool]]
 """Writes a draft; False when only the local fallback file has it."""
 
 
