@@ -18,6 +18,8 @@ from console.screens.pickers import UNKNOWN, CallerPicker, CodePicker
 from console.widgets.call_panel import CallPanel, FollowUpError, parse_follow_up
 
 if TYPE_CHECKING:
+    from console.messages import DatabaseChanged
+    from console.screen_pop import OfferWatcher
     from console.screens.agent.screen import AgentScreen
     from core.calls.drafts import CallDraft
 
@@ -284,6 +286,38 @@ class CallFlow(_Base):
         return f"{c.full_name} ({c.external_id})"
 
     # --- screen pop ---------------------------------------------------------------------
+
+    def follow_offers(self, watcher: OfferWatcher) -> None:
+        """Pop every call that `watcher` finds ringing at this agent, from now on."""
+        self._offer_watcher = watcher
+        if self.ready:
+            self.look_for_offers()
+
+    def on_database_changed(self, message: DatabaseChanged) -> None:
+        watcher = self._offer_watcher
+        if self.ready and watcher is not None and watcher.concerns_me(message.changes):
+            self.look_for_offers()
+
+    def look_for_offers(self) -> None:
+        """Ask which calls ring here; never two looks at once, and none missed meanwhile."""
+        if self._looking:
+            self._look_again = True
+            return
+        self._looking = True
+        self._look()
+
+    @work(group="screen-pop-look", exit_on_error=False)
+    async def _look(self) -> None:
+        assert self._offer_watcher is not None
+        try:
+            while True:
+                self._look_again = False
+                for call in await self._offer_watcher.new_offers():
+                    self.post_message(self.CallOffered(call.caller_number, call.call_id))
+                if not self._look_again:
+                    break
+        finally:
+            self._looking = False
 
     def pop_caller(self, caller_number: str, call_id: int | None) -> None:
         """A call arrives from `caller_number`: open their record and start the call.

@@ -25,7 +25,7 @@ from textual.widgets import Footer, Header, Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from console.keymap import KEYMAP
-from console.messages import DatabaseChanged, PanelsReady, ServicesReady
+from console.messages import PanelsReady, ServicesReady
 from console.safe_text import clean
 from console.screens.agent.call_flow import CallFlow
 from console.screens.agent.customer_view import CustomerView
@@ -88,6 +88,8 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
         self._services: Services | None = None
         self._services_ready = asyncio.Event()
         self._offer_watcher: OfferWatcher | None = None
+        self._looking = False
+        self._look_again = False
         self._offers_open: set[int] = set()
         self._offers_visible = False
         self._confirm_finish = False
@@ -310,23 +312,6 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
         self.notify("Your unfinished call is back, as you left it.", title="Call restored")
         if draft.customer_id is not None:
             self.open_customer(draft.customer_id, with_offers=False)
-
-    def follow_offers(self, watcher: OfferWatcher) -> None:
-        """Pop every call that `watcher` finds ringing at this agent, from now on."""
-        self._offer_watcher = watcher
-        if self.ready:
-            self.look_for_offers()
-
-    def on_database_changed(self, message: DatabaseChanged) -> None:
-        watcher = self._offer_watcher
-        if self.ready and watcher is not None and watcher.concerns_me(message.changes):
-            self.look_for_offers()
-
-    @work(exclusive=True, group="screen-pop-look", exit_on_error=False)
-    async def look_for_offers(self) -> None:
-        assert self._offer_watcher is not None
-        for call in await self._offer_watcher.new_offers():
-            self.post_message(self.CallOffered(call.caller_number, call.call_id))
 
     async def _save_draft(self, draft: CallDraft) -> bool:
         if self.agent is None or self.agent.id is None:
