@@ -159,8 +159,21 @@ class CustomerList(ScrollView, can_focus=True):
             self.virtual_size = size
         else:
             self.set_reactive(ScrollView.virtual_size, size)
-            self._refresh_scrollbars()
+            self._update_scrollbar(size.height)
         self.refresh()
+
+    def _update_scrollbar(self, height: int) -> None:
+        # What a layout would do for this list, through public attributes: show or hide the
+        # bar (that alone lays the screen out again, rarely) and size its thumb.
+        window = self.container_size.height
+        if not window:
+            return  # not laid out yet: the first layout does it
+        self.show_vertical_scrollbar = height > window
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = height
+            bar.window_size = window
+            bar.refresh()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if width != self._width:
