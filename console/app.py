@@ -143,8 +143,10 @@ class ConsoleApp(App[None]):
             self._panels_ready()
 
     def _panels_ready(self) -> None:
+        import console.widgets.optional  # noqa: F401 - loaded by _warm_up, unless services were given
+
+        _freeze_what_is_loaded()  # the heavy modules included
         self.agent_screen.post_message(PanelsReady())
-        self.call_after_refresh(_freeze_what_is_loaded)  # the panels are mounted by then
 
     async def follow_changes(self, services: Services) -> None:
         """The one change feed of the process, posted to every screen that follows it."""
