@@ -143,7 +143,7 @@ class ConsoleApp(App[None]):
             self._panels_ready()
 
     def _panels_ready(self) -> None:
-        import console.widgets.optional  # noqa: F401 - loaded by _warm_up, unless services were given
+        import console.widgets.optional  # noqa: F401 - done by _warm_up unless services were given
 
         _freeze_what_is_loaded()  # the heavy modules included
         self.agent_screen.post_message(PanelsReady())
