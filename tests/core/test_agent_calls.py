@@ -52,9 +52,11 @@ async def test_complete_saves_call_and_interaction_and_frees_the_agent(
     assert call.id is not None
     async with sessions() as session:
         assert (await session.get(Agent, agent.id)).state == "on_call"  # type: ignore[union-attr]
-    await DraftService(sessions, Path("/nonexistent")).save(
-        agent.id, call.id, customer_id, {"notes": "half"}
+    assert call.answered_at is not None
+    half = Draft(
+        call.id, customer_id, "Customer", call.caller_number, call.answered_at, notes="half"
     )
+    await DraftService(sessions, Path("/nonexistent")).save(agent.id, half)
     await calls.end(call.id)
     async with sessions() as session:
         assert (await session.get(Agent, agent.id)).state == "wrap_up"  # type: ignore[union-attr]
