@@ -2,15 +2,17 @@
 
 The agent screen is drawn first; the services (database check, heavy imports such as the
 analytics and rules engines) load in a thread meanwhile, so that the agent can start typing
-at once. `services_ready` is set when they are there.
+at once. Screens learn what they need by messages (console.messages): `ServicesReady` when
+the services are there, `PanelsReady` when the heavy panels can be mounted, and
+`DatabaseChanged` for every batch of the one change feed the app follows for the process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
-import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,15 +21,34 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from console import single_layout
-from console.keymap import APP_BINDINGS, SUPERVISOR_TOGGLE
+from console.keymap import KEYMAP
+from console.messages import PanelsReady, ServicesReady, follow_changes
 from console.screens.agent import AgentScreen
 from console.screens.help import HelpScreen
 
-single_layout.install()
-
 if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
+
     from core.config import Settings
     from core.services import Services
+
+SIGN_IN_WAIT = 5.0
+"""Seconds the heavy imports wait for the agent to be signed in (they slow the sign-in)."""
+FULL_COLLECTION_EVERY = 100
+"""Collections of the middle generation between two full ones (Python's default: 10)."""
+
+
+def _freeze_what_is_loaded() -> None:
+    # What is loaded by now (modules, screens, the engines and their caches) lives as long as
+    # the console. Left to the collector, every full collection walked all of it again: pauses
+    # of up to 180 ms in the middle of a keystroke or an open. Frozen, collections look only at
+    # what came after; and full ones come ten times less often (each opened customer leaves
+    # objects that survive a while, which set off one every second). Measured with
+    # benchmarks/bench_console.py (10,000 customers): without it 49 ms CPU per key and 137 ms
+    # per open, with it 41 and 115, and the worst open 1.8 s instead of 0.2 s.
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
 def _import_supervisor_screens() -> None:
@@ -44,7 +65,7 @@ class ConsoleApp(App[None]):
 
     TITLE = "Frontline"
     CSS_PATH = "app.tcss"
-    BINDINGS = [*APP_BINDINGS, SUPERVISOR_TOGGLE]
+    BINDINGS = KEYMAP["app"].bindings
 
     def __init__(
         self,
@@ -66,34 +87,42 @@ class ConsoleApp(App[None]):
             self.services = services
             settings = services.settings
         self.settings = settings
-        self.services_ready = asyncio.Event()
-        self.panels_ready = asyncio.Event()
-        """Set once the heavy parts (analytics and rules engines, their panels) are loaded."""
         self.agent_name = agent_name
         self.caller = caller
         self.now = now
         self.agent_screen = AgentScreen(settings, agent_name, caller=caller, now=now)
         self.is_supervisor = False
-        self._call_feed: asyncio.Task[None] | None = None
-        if settings.console.keymap:
-            self.set_keymap(dict(settings.console.keymap))
+        self._supervisor_screens: tuple[type[Screen[object]], ...] = ()
+        """Screens a ringing call closes (the supervisor's), once they are installed."""
+        self._subscribers: list[MessagePump] = [self.agent_screen]
+        """The screens that are told of the database's changes."""
+        self._change_feed: asyncio.Task[None] | None = None
+        self.keymap_overrides = dict(settings.console.keymap)
+        """Binding id -> keys, from FRONTLINE_KEYMAP (help shows the keys as remapped)."""
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
+        single_layout.install()
 
     def on_mount(self) -> None:
         self.sub_title = self.agent_name
         self.push_screen(self.agent_screen)
         if self.services is not None:
-            self.services_ready.set()
-            self.panels_ready.set()
+            self._services_loaded(self.services)
+            self._panels_ready()
         else:  # after the first paint, so the agent sees the console and can type at once
             self.call_after_refresh(
                 self.run_worker, self._load(), group="services", exit_on_error=False
             )
-        # A task rather than a worker: it runs as long as the console, and workers are what
-        # tests wait on to settle.
-        self._call_feed = asyncio.create_task(self.follow_calls())
         # A closed terminal or a dropped SSH link: write the draft, then leave.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+
+    def _services_loaded(self, services: Services) -> None:
+        self.agent_screen.post_message(ServicesReady(services))  # the search answers now
+        # A task rather than a worker: it runs as long as the console, and workers are what
+        # tests wait on to settle.
+        self._change_feed = asyncio.create_task(self.follow_changes(services))
+        self.run_worker(self._set_up_calls(services), group="calls", exit_on_error=False)
 
     async def _load(self) -> None:
         assert self._load_services is not None
@@ -102,63 +131,72 @@ class ConsoleApp(App[None]):
         except Exception as error:  # noqa: BLE001 - say why, then leave
             self.exit(return_code=1, message=f"Frontline cannot start: {error}")
             return
-        self.services_ready.set()  # the search answers from here on
+        self._services_loaded(self.services)
         # Then, once the agent is signed in (imports in a thread still hold the interpreter
         # lock much of the time), and off the event loop: the analytics and rules engines
         # and their panels (numpy, scipy, CEL: seconds of imports finding a caller does not need).
-        for _ in range(100):
-            if self.agent_screen.ready:
-                break
-            await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.agent_screen.signed_in.wait(), SIGN_IN_WAIT)
         try:
             await asyncio.to_thread(_warm_up, self.services)
         finally:
-            self.panels_ready.set()
+            self._panels_ready()
 
-    async def follow_calls(self) -> None:
-        """Supervisors get their screens; every agent gets calls offered to them popped."""
+    def _panels_ready(self) -> None:
+        import console.widgets.optional  # noqa: F401 - done by _warm_up unless services were given
+
+        _freeze_what_is_loaded()  # the heavy modules included
+        self.agent_screen.post_message(PanelsReady())
+
+    async def follow_changes(self, services: Services) -> None:
+        """The one change feed of the process, posted to every screen that follows it."""
         try:
-            await self.services_ready.wait()
-            await self._follow_calls()
+            await follow_changes(services.engine, lambda: self._subscribers)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - the console goes on without screen pops
-            self.log.error(f"call feed stopped: {error!r}")
+            self.log.error(f"change feed stopped: {error!r}")
             self.notify(
                 f"Calls will not pop up: {error}", severity="error", timeout=10, markup=False
             )
 
-    async def _follow_calls(self) -> None:
-        from console.screen_pop import watch_offers
-        from core.calls.queue import QueueService
+    async def _set_up_calls(self, services: Services) -> None:
+        """Supervisors get their screens; every agent gets calls offered to them popped."""
+        try:
+            await self._set_up_call_screens(services)
+        except Exception as error:  # noqa: BLE001 - the console goes on without screen pops
+            self.log.error(f"calls not set up: {error!r}")
+            self.notify(
+                f"Calls will not pop up: {error}", severity="error", timeout=10, markup=False
+            )
+
+    async def _set_up_call_screens(self, services: Services) -> None:
+        from console.screen_pop import OfferWatcher
         from core.models import Role
 
-        services = self.services
-        assert services is not None
         agent = await services.agents.ensure(self.agent_name)
         if agent.role == Role.SUPERVISOR:
             # The supervisor's screens bring the rules and analytics engines: imported in a
             # thread (on the event loop they would freeze the console for seconds), and only
             # for supervisors.
             await asyncio.to_thread(_import_supervisor_screens)
-            from console.screens.supervisor import make_supervisor_screen
+            from console.screens.supervisor import SUPERVISOR_SCREENS, make_supervisor_screen
 
             self.is_supervisor = True
-            self.install_screen(make_supervisor_screen(services, self.agent_name), "supervisor")
+            self._supervisor_screens = SUPERVISOR_SCREENS
+            supervisor = make_supervisor_screen(services, self.agent_name)
+            self._subscribers.append(supervisor)
+            self.install_screen(supervisor, "supervisor")
             self.push_screen("supervisor")
             self.refresh_bindings()
-        while not self.agent_screen.ready:  # its start-up signs the agent in
-            await asyncio.sleep(0.05)
-        queue = QueueService(services.sessions, services.settings)
-        await watch_offers(services.engine, queue, self.agent_name, self._pop, agent.id)
+        watcher = OfferWatcher(services.queue, self.agent_name)
+        self.agent_screen.follow_offers(watcher)
 
-    def _pop(self, caller_number: str, call_id: int) -> None:
-        supervisor = sys.modules.get("console.screens.supervisor")
-        screens = supervisor.SUPERVISOR_SCREENS if supervisor is not None else ()
+    def on_agent_screen_call_offered(self, message: AgentScreen.CallOffered) -> None:
         # A ringing call comes first: leave the supervisor's screens for the agent screen.
-        while screens and isinstance(self.screen, screens):
+        while isinstance(self.screen, self._supervisor_screens):
             self.pop_screen()
-        self.agent_screen.pop_caller(caller_number, call_id)
+        self.agent_screen.pop_caller(message.caller_number, message.call_id)
 
     def action_toggle_supervisor(self) -> None:
         if self.screen is self.agent_screen:
@@ -189,7 +227,7 @@ class ConsoleApp(App[None]):
         screen = self.agent_screen
         if screen.is_mounted and self.services is not None:
             try:  # the last keystrokes too, not just those of the last draft
-                await screen.flush_draft()
+                await screen.keeper.flush()
                 if screen.agent is not None and screen.agent.id is not None:
                     await self.services.calls.sign_out(screen.agent.id)
             except Exception as error:  # noqa: BLE001 - never keep the agent from leaving
@@ -197,9 +235,9 @@ class ConsoleApp(App[None]):
         self.exit()
 
     async def on_unmount(self) -> None:
-        if self._call_feed is not None:
-            self._call_feed.cancel()
+        if self._change_feed is not None:
+            self._change_feed.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._call_feed
+                await self._change_feed
         if self.services is not None:
             await self.services.close()

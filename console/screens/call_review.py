@@ -13,7 +13,6 @@ from datetime import date, datetime, tzinfo
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
@@ -30,35 +29,11 @@ from textual.widgets import (
     TextArea,
 )
 
+from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
 from console.widgets.queue_board import duration
 from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
 
-REVIEW_BINDINGS = [
-    Binding("escape", "back", "Back", tooltip="Back to the live queue.", id="review-back"),
-    Binding(
-        "f2", "focus_filters", "Filters", tooltip="Move to the first filter.", id="review-filters"
-    ),
-    Binding("f3", "show_tab('calls-tab')", "Calls", tooltip="The logged calls.", id="review-calls"),
-    Binding(
-        "f4",
-        "show_tab('scores-tab')",
-        "Scores",
-        tooltip="Quality scores per agent.",
-        id="review-scores",
-    ),
-]
-FORM_BINDINGS = [
-    Binding(
-        "ctrl+s",
-        "save",
-        "Save score",
-        tooltip="Store this quality score.",
-        id="review-save",
-        priority=True,
-    ),
-    Binding("escape", "close", "Close", tooltip="Close without saving.", id="review-close"),
-]
 OFFER_CHOICES = [
     ("offer accepted", "accepted"),
     ("offer declined", "declined"),
@@ -74,7 +49,7 @@ def _local(moment: datetime | None, zone: tzinfo | None) -> str:
 class ScoreForm(ModalScreen[bool]):
     """One call in full, and the quality form."""
 
-    BINDINGS = FORM_BINDINGS
+    BINDINGS = KEYMAP["score-form"].bindings
     DEFAULT_CSS = """
     ScoreForm { align: center middle; }
     ScoreForm > VerticalScroll {
@@ -200,7 +175,7 @@ class ScoreForm(ModalScreen[bool]):
 class CallReviewScreen(Screen[None]):
     """Logged calls to review and score, and quality per agent."""
 
-    BINDINGS = REVIEW_BINDINGS
+    BINDINGS = KEYMAP["review"].bindings
     DEFAULT_CSS = """
     CallReviewScreen .filters { height: 3; }
     CallReviewScreen .filters Input { width: 1fr; }

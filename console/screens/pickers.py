@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.keymap import PICKER_BINDINGS
+from console.keymap import KEYMAP
 from console.safe_text import safe_text
 from console.widgets.customer_list import CustomerList, Hit
 from console.widgets.search_box import SearchBox
@@ -50,7 +50,7 @@ class CodePicker(ModalScreen[str | None]):
     """Pick one code: type its number or a few letters, Enter picks the highlighted one."""
 
     DEFAULT_CSS = PICKER_CSS
-    BINDINGS = PICKER_BINDINGS
+    BINDINGS = KEYMAP["picker"].bindings
 
     def __init__(self, title: str, codes: Sequence[str], current: str = "") -> None:
         super().__init__()
@@ -121,7 +121,7 @@ class CallerPicker(ModalScreen[int | None]):
     """Several customers have the caller's number: pick one, or none of them."""
 
     DEFAULT_CSS = PICKER_CSS
-    BINDINGS = PICKER_BINDINGS
+    BINDINGS = KEYMAP["picker"].bindings
 
     def __init__(self, number: str, hits: Sequence[Hit]) -> None:
         super().__init__()

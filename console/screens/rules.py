@@ -13,11 +13,11 @@ from datetime import datetime
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from console.keymap import KEYMAP
 from console.safe_text import safe_text
 from core.rules.service import OfferRate, OfferService
 from core.rules.store import Reload
@@ -34,22 +34,7 @@ class RulesScreen(Screen[None]):
     RulesScreen #rules-offers { height: 1fr; }
     """
 
-    BINDINGS = [
-        Binding(
-            "f5",
-            "refresh_rules",
-            "Refresh",
-            id="rules-refresh",
-            tooltip="Check the rules file now and reload the acceptance rates.",
-        ),
-        Binding(
-            "escape",
-            "app.pop_screen",
-            "Back",
-            id="rules-back",
-            tooltip="Back to the previous screen.",
-        ),
-    ]
+    BINDINGS = KEYMAP["rules"].bindings
 
     def __init__(self, offers: OfferService, check_seconds: float = CHECK_SECONDS) -> None:
         super().__init__()

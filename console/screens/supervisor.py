@@ -1,7 +1,7 @@
 """SupervisorScreen: the live queue and the team, refreshed within a second of any event.
 
-A worker follows the database's change feed (other processes' commits: the phone system's
-API, agents' consoles) and reloads the figures when a call, an agent or an offer changed;
+The app's change feed (other processes' commits: the phone system's API, agents' consoles)
+reaches it as `DatabaseChanged`; it reloads the figures when a call, an agent or an offer changed;
 reloads never overlap, and events that arrive during one cause exactly one more. A one-second
 timer advances waits and times in state locally, so the clock moves without queries.
 """
@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from console.keymap import KEYMAP
+from console.messages import DatabaseChanged
 from console.safe_text import safe_text
 from console.screens.call_review import CallReviewScreen, ScoreForm
 from console.screens.rules import RulesScreen
@@ -26,61 +26,12 @@ from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
 from core.calls.metrics import DEFINITIONS, Threshold, local_zone
 from core.calls.queue import QueueService
-from core.calls.review import ReviewService
-from core.db import ChangeFeed
 from core.models.types import utcnow
 from core.services import Services
 
-RELEVANT_TOPICS = {"call", "agent", "offer", "interaction", "*"}
+RELEVANT_TOPICS = {"call", "agent", "offer", "interaction"}
 PERIODIC_RELOAD_SECONDS = 10.0
 """Even without events, waits cross the service-level target: reload now and then."""
-
-SUPERVISOR_BINDINGS = [
-    Binding(
-        "f5",
-        "show_tab('queue-tab')",
-        "Queue",
-        tooltip="Calls waiting and today's figures.",
-        id="supervisor-queue",
-    ),
-    Binding(
-        "f6",
-        "show_tab('team-tab')",
-        "Team",
-        tooltip="Every agent's state and today's calls.",
-        id="supervisor-team",
-    ),
-    Binding(
-        "f7",
-        "call_review",
-        "Review",
-        tooltip="Logged calls: filter, read, score.",
-        id="supervisor-review",
-    ),
-    Binding(
-        "f8",
-        "show_tab('definitions-tab')",
-        "Definitions",
-        tooltip="How each figure is computed, and when it turns colour.",
-        id="supervisor-definitions",
-    ),
-    Binding(
-        "f9",
-        "offer_rules",
-        "Rules",
-        tooltip="Offer rules: the version in use, acceptance rates, errors of a broken file.",
-        id="supervisor-rules",
-    ),
-]
-
-APP_SUPERVISOR_BINDING = Binding(
-    "f12",
-    "toggle_supervisor",
-    "Supervisor",
-    tooltip="Switch between the supervisor's screens and the agent screen (supervisors only).",
-    id="toggle-supervisor",
-)
-"""The app-level key that supervisors use to switch screens."""
 
 
 FIGURE_NAMES = {"asa": "ASA", "aht": "AHT", "sparkline": "Sparkline (waiting, last hour)"}
@@ -109,7 +60,7 @@ def definitions_text(
 class SupervisorScreen(Screen[None]):
     """Live queue and team for supervisors."""
 
-    BINDINGS = SUPERVISOR_BINDINGS
+    BINDINGS = KEYMAP["supervisor"].bindings
     DEFAULT_CSS = """
     SupervisorScreen TabbedContent { height: 1fr; }
     SupervisorScreen TabPane { padding: 0 1; }
@@ -118,14 +69,12 @@ class SupervisorScreen(Screen[None]):
     def __init__(
         self,
         queue: QueueService,
-        engine: AsyncEngine,
         open_review: Callable[[], None] | None = None,
         open_rules: Callable[[], None] | None = None,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.queue = queue
-        self.engine = engine
         self.open_review = open_review
         self.open_rules = open_rules
         self.now = now or utcnow
@@ -148,7 +97,6 @@ class SupervisorScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Frontline · supervisor"
         self.request_load()
-        self.follow_changes()
         self.set_interval(1.0, self._tick)
         self.set_interval(PERIODIC_RELOAD_SECONDS, self.request_load)
 
@@ -213,18 +161,14 @@ class SupervisorScreen(Screen[None]):
         if self._dirty:
             self.request_load()
 
-    @work(group="supervisor-feed", exit_on_error=False)
-    async def follow_changes(self) -> None:
-        async with ChangeFeed(self.engine) as feed:
-            async for batch in feed.changes():
-                if any(change.topic in RELEVANT_TOPICS for change in batch):
-                    self.request_load()
+    def on_database_changed(self, message: DatabaseChanged) -> None:
+        if message.touches(RELEVANT_TOPICS):
+            self.request_load()
 
 
 def make_supervisor_screen(services: Services, reviewer: str) -> SupervisorScreen:
     """The supervisor's screen on the console's services; F7 opens call review over it."""
-    queue = QueueService(services.sessions, services.settings)
-    reviews = ReviewService(services.sessions, services.settings)
+    queue, reviews = services.queue, services.reviews
     zone = local_zone(services.settings)
     screen: SupervisorScreen
 
@@ -243,9 +187,7 @@ def make_supervisor_screen(services: Services, reviewer: str) -> SupervisorScree
     def open_rules() -> None:
         screen.app.push_screen(RulesScreen(services.offers))
 
-    screen = SupervisorScreen(
-        queue, services.engine, open_review=open_review, open_rules=open_rules
-    )
+    screen = SupervisorScreen(queue, open_review=open_review, open_rules=open_rules)
     return screen
 
 

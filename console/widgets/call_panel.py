@@ -1,15 +1,16 @@
 """CallPanel: the current call — timer, reason and outcome codes, notes, follow-up date.
 
-The panel shows and edits; its screen starts, ends and saves calls and keeps the draft.
-Every edit is announced with `Edited` so the screen can save the draft as the agent types.
+The panel shows and edits the call's draft; its screen starts, ends and saves calls and keeps
+the draft. Every edit makes the next version of the draft and sends it up in `Edited`, so the
+screen never reads the fields back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,50 +21,8 @@ from textual.widgets import Input, Label, Static, TextArea
 from console.safe_text import safe_text
 from console.widgets.local_time import clock
 
-
-@dataclass(frozen=True)
-class ActiveCall:
-    """The call the agent is on or wrapping up."""
-
-    phase: str
-    """"on_call" or "wrap_up"."""
-    call_id: int | None
-    customer_id: int | None
-    caller: str
-    """Who is calling, as shown: a name and customer number, or "Unknown caller"."""
-    caller_number: str
-    started_at: datetime
-    ended_at: datetime | None = None
-    reason: str = ""
-    outcome: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "phase": self.phase,
-            "call_id": self.call_id,
-            "customer_id": self.customer_id,
-            "caller": self.caller,
-            "caller_number": self.caller_number,
-            "started_at": self.started_at.isoformat(),
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
-            "reason": self.reason,
-            "outcome": self.outcome,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ActiveCall:
-        ended = data.get("ended_at")
-        return cls(
-            phase=str(data.get("phase") or "on_call"),
-            call_id=data.get("call_id"),
-            customer_id=data.get("customer_id"),
-            caller=str(data.get("caller") or "Unknown caller"),
-            caller_number=str(data.get("caller_number") or ""),
-            started_at=datetime.fromisoformat(data["started_at"]),
-            ended_at=datetime.fromisoformat(ended) if ended else None,
-            reason=str(data.get("reason") or ""),
-            outcome=str(data.get("outcome") or ""),
-        )
+if TYPE_CHECKING:  # drafts are made once the services load: the screen is drawn first
+    from core.calls.drafts import CallDraft
 
 
 class FollowUpError(ValueError):
@@ -102,13 +61,19 @@ class CallPanel(Vertical):
 
     @dataclass
     class Edited(Message):
-        """The agent changed something in the call panel (the draft should be saved)."""
+        """The agent changed the call: here is its next draft (to be saved)."""
+
+        draft: CallDraft
+
+        def can_replace(self, message: Message) -> bool:
+            # A burst of keystrokes collapses to its last draft, which holds all of them.
+            return isinstance(message, CallPanel.Edited)
 
     def __init__(self, now: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.now = now or (lambda: datetime.now(UTC))
-        self.call: ActiveCall | None = None
-        self._loading = False
+        self.draft: CallDraft | None = None
+        """The call on screen and what was typed for it; None means no call."""
         self._status_plain = ""
 
     def compose(self) -> ComposeResult:
@@ -126,49 +91,35 @@ class CallPanel(Vertical):
         self.set_interval(1.0, self.tick)
         self.show(None)
 
-    @property
-    def notes(self) -> str:
-        return self.query_one("#notes", TextArea).text
-
-    @property
-    def follow_up_text(self) -> str:
-        return self.query_one("#follow-up", Input).value
-
-    def show(
-        self, call: ActiveCall | None, notes: str | None = None, follow_up: str | None = None
-    ) -> None:
-        """Show `call`; `notes`/`follow_up` replace the fields' text when given."""
-        self.call = call
-        self._loading = True
-        try:
-            area = self.query_one("#notes", TextArea)
-            field = self.query_one("#follow-up", Input)
-            if notes is not None and area.text != notes:
-                area.load_text(notes)
-                area.move_cursor(area.document.end)
-            if follow_up is not None and field.value != follow_up:
-                field.value = follow_up
-            area.disabled = call is None
-            field.disabled = call is None
-        finally:
-            self._loading = False
+    def show(self, draft: CallDraft | None) -> None:
+        """Show `draft` (the fields take its text); None clears the panel."""
+        self.draft = draft
+        area = self.query_one("#notes", TextArea)
+        field = self.query_one("#follow-up", Input)
+        notes = draft.notes if draft is not None else ""
+        if area.text != notes:
+            area.load_text(notes)
+            area.move_cursor(area.document.end)
+        follow_up = draft.follow_up if draft is not None else ""
+        if field.value != follow_up:
+            field.value = follow_up
+        area.disabled = draft is None
+        field.disabled = draft is None
         self._render_codes()
         self.tick()
 
-    def set_codes(self, reason: str | None = None, outcome: str | None = None) -> None:
-        if self.call is None:
+    def edit(self, **changes: Any) -> None:
+        """Change the call (codes, phase, caller) and announce its next draft."""
+        if self.draft is None:
             return
-        changes: dict[str, str] = {}
-        if reason is not None:
-            changes["reason"] = reason
-        if outcome is not None:
-            changes["outcome"] = outcome
-        self.call = replace(self.call, **changes)
-        self._render_codes()
-        self.post_message(self.Edited())
+        self.draft = self.draft.edited(**changes)
+        if changes.keys() - {"notes", "follow_up"}:  # typing redraws nothing of the panel
+            self._render_codes()
+            self.tick()
+        self.post_message(self.Edited(self.draft))
 
     def _render_codes(self) -> None:
-        call = self.call
+        call = self.draft
         caller = self.query_one("#call-caller", Static)
         if call is None:
             caller.update(
@@ -194,7 +145,7 @@ class CallPanel(Vertical):
     def tick(self) -> None:
         """Refresh the timers (every second)."""
         status = self.query_one("#call-status", Static)
-        call = self.call
+        call = self.draft
         if call is None:
             self._set_status(status, Text(" NO CALL ", style="bold reverse"))
             return
@@ -227,10 +178,11 @@ class CallPanel(Vertical):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        if not self._loading and self.call is not None:
-            self.post_message(self.Edited())
+        # Loading a draft's text changes the area too: only a difference is an edit.
+        if self.draft is not None and event.text_area.text != self.draft.notes:
+            self.edit(notes=event.text_area.text)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if not self._loading and self.call is not None:
-            self.post_message(self.Edited())
+        if self.draft is not None and event.value != self.draft.follow_up:
+            self.edit(follow_up=event.value)

@@ -10,8 +10,8 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.safe_text import safe_text
-from console.widgets.customer_list import tier_badge
 from console.widgets.local_time import day
+from console.widgets.tier_badge import tier_badge
 
 if TYPE_CHECKING:  # the console starts before the services are imported
     from core.services.overview import CustomerOverview

@@ -16,15 +16,15 @@ from typing import Protocol
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.keymap import KEYMAP
 from console.safe_text import clean
+from console.widgets.tier_badge import tier_style
 
 
 class Hit(Protocol):
@@ -39,12 +39,6 @@ class Hit(Protocol):
     tier: str
 
 
-TIER_STYLES = {
-    "bronze": "bold black on dark_orange3",
-    "silver": "bold black on grey70",
-    "gold": "bold black on gold1",
-    "platinum": "bold black on light_cyan1",
-}
 INDENT = "  "
 SEPARATOR = " · "
 
@@ -60,12 +54,7 @@ class Line:
 
 
 def _badge(tier: str) -> Piece:
-    return (f" {clean(tier)} ", TIER_STYLES.get(tier.lower(), "bold reverse"))
-
-
-def tier_badge(tier: str) -> Text:
-    """The loyalty tier as a small coloured badge (empty for no tier)."""
-    return Text(*_badge(tier)) if tier else Text()
+    return (f" {clean(tier)} ", tier_style(tier))
 
 
 def facts(hit: Hit) -> list[str]:
@@ -115,11 +104,7 @@ class CustomerList(ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = [
-        Binding("down", "move(1)", "Next result", show=False, id="results-next"),
-        Binding("up", "move(-1)", "Previous result", show=False, id="results-previous"),
-        Binding("enter", "open", "Open", show=False, id="results-open"),
-    ]
+    BINDINGS = KEYMAP["results"].bindings
 
     @dataclass
     class Opened(Message):
@@ -174,8 +159,21 @@ class CustomerList(ScrollView, can_focus=True):
             self.virtual_size = size
         else:
             self.set_reactive(ScrollView.virtual_size, size)
-            self._refresh_scrollbars()
+            self._update_scrollbar(size.height)
         self.refresh()
+
+    def _update_scrollbar(self, height: int) -> None:
+        # What a layout would do for this list, through public attributes: show or hide the
+        # bar (that alone lays the screen out again, rarely) and size its thumb.
+        window = self.container_size.height
+        if not window:
+            return  # not laid out yet: the first layout does it
+        self.show_vertical_scrollbar = height > window
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = height
+            bar.window_size = window
+            bar.refresh()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if width != self._width:

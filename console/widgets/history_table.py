@@ -16,13 +16,13 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.keymap import KEYMAP
 from console.safe_text import clean
 
 
@@ -75,12 +75,7 @@ class HistoryTable(ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = [
-        Binding("up", "cursor(-1)", "Newer", show=False, id="history-up"),
-        Binding("down", "cursor(1)", "Older", show=False, id="history-down"),
-        Binding("pageup", "page(-1)", "Page newer", show=False, id="history-page-up"),
-        Binding("pagedown", "page(1)", "Page older", show=False, id="history-page-down"),
-    ]
+    BINDINGS = KEYMAP["history-table"].bindings
 
     cursor_row: reactive[int] = reactive(0, repaint=False, init=False)
 

@@ -9,6 +9,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from console.safe_text import safe_text
+from console.widgets.tier_badge import tier_style
 from core.analytics.config import DEFAULT_TIER_THRESHOLDS
 from core.analytics.loyalty import tier_progress
 from core.analytics.profile import CustomerProfile
@@ -41,12 +42,6 @@ HIGH_RISK = 0.6
 BAR_WIDTH = 12
 LABEL_WIDTH = 11
 
-_TIER_STYLES = {
-    "bronze": "bold black on dark_orange3",
-    "silver": "bold black on grey70",
-    "gold": "bold black on gold1",
-    "platinum": "bold black on bright_white",
-}
 
 _SEGMENT_STYLES = {
     "Champions": "bold green",
@@ -122,7 +117,7 @@ class LoyaltyPanel(Static):
     def _tier(self, p: CustomerProfile) -> list[Text]:
         if not p.tier:
             return [Text("Not a loyalty member", style="dim italic")]
-        badge = safe_text(f" {p.tier.upper()} ", _TIER_STYLES.get(p.tier.lower(), "bold reverse"))
+        badge = safe_text(f" {p.tier.upper()} ", tier_style(p.tier))
         head = Text.assemble(badge, "  ", (f"{p.points:,} pts", "bold"))
         if p.next_tier is None or p.points_to_next_tier is None:
             return [head, Text("Top tier", style="dim")]

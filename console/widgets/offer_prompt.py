@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -21,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.keymap import KEYMAP
 from console.safe_text import safe_text
 from core.rules.ruleset import DEFAULT_DECLINE_REASONS
 from core.rules.service import OfferProposal
@@ -41,58 +41,7 @@ class OfferPrompt(Widget, can_focus=True):
     OfferPrompt.choosing-reason #decline-reasons { display: block; }
     """
 
-    BINDINGS = [
-        Binding(
-            "a",
-            "respond('accepted')",
-            "Accepted",
-            id="offer-accepted",
-            tooltip="The customer accepted this offer.",
-        ),
-        Binding(
-            "d",
-            "choose_decline_reason",
-            "Declined",
-            id="offer-declined",
-            tooltip="The customer declined: pick the reason from the list.",
-        ),
-        Binding(
-            "n",
-            "respond('not_offered')",
-            "Not offered",
-            id="offer-not-offered",
-            tooltip="You did not make this offer (not the moment, customer upset...).",
-        ),
-        Binding(
-            "w",
-            "toggle_why",
-            "Why",
-            id="offer-why",
-            tooltip="Show or hide each rule clause and the value it saw.",
-        ),
-        Binding(
-            "right,bracketright",
-            "next_offer",
-            "Next offer",
-            id="offer-next",
-            tooltip="The next offer for this customer.",
-        ),
-        Binding(
-            "left,bracketleft",
-            "previous_offer",
-            "Previous offer",
-            id="offer-previous",
-            tooltip="The previous offer for this customer.",
-        ),
-        Binding(
-            "escape",
-            "cancel_reason",
-            "Cancel",
-            id="offer-cancel-reason",
-            show=False,
-            tooltip="Close the decline reasons without answering.",
-        ),
-    ]
+    BINDINGS = KEYMAP["offers"].bindings
 
     @dataclass
     class ResponseChosen(Message):

@@ -5,23 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.actions import SkipAction
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import Reactive
 from textual.widgets import Input
 
+from console.keymap import KEYMAP
+
 
 class SearchBox(Input):
     """The search input; up/down move through the results without leaving the box."""
 
-    BINDINGS = [
-        Binding("down", "move(1)", "Next result", show=False, id="search-next"),
-        Binding("up", "move(-1)", "Previous result", show=False, id="search-previous"),
-        Binding("pagedown", "move(5)", "Next results", show=False, id="search-page-down"),
-        Binding("pageup", "move(-5)", "Previous results", show=False, id="search-page-up"),
-        Binding("escape", "clear_query", "Clear", show=False, id="search-clear"),
-    ]
+    BINDINGS = KEYMAP["search-box"].bindings
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
     """Input resets its virtual size on every keystroke; the box has a fixed size, so that

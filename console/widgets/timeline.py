@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from console.keymap import CHANNEL_KEYS, TIMELINE_BINDINGS
+from console.keymap import CHANNEL_KEYS, KEYMAP
 from console.safe_text import clean, safe_text
 from console.widgets.history_table import Cell, Column, HistoryTable
 from console.widgets.local_time import when
@@ -55,11 +54,7 @@ def _channel(name: str) -> str:
 class HistoryRows(HistoryTable):
     """The history rows; single keys filter by channel (it never takes text)."""
 
-    BINDINGS = [
-        *TIMELINE_BINDINGS,
-        Binding("end", "scroll_bottom", "Oldest loaded", show=False, id="history-end"),
-        Binding("home", "scroll_top", "Newest", show=False, id="history-home"),
-    ]
+    BINDINGS = KEYMAP["history"].bindings
 
     def action_filter_channel(self, channel: str | None) -> None:
         timeline = self.parent.parent if self.parent is not None else None
@@ -85,7 +80,9 @@ class Timeline(Vertical):
 
     @dataclass
     class MoreWanted(Message):
-        """The next (older) page is needed."""
+        """The next (older) page of the history shown (`channel`: None for all) is needed."""
+
+        channel: str | None
 
     @dataclass
     class FilterChanged(Message):
@@ -165,7 +162,7 @@ class Timeline(Vertical):
     def want_more(self) -> None:
         if self.has_more and not self.loading_more:
             self.loading_more = True
-            self.post_message(self.MoreWanted())
+            self.post_message(self.MoreWanted(self.channel))
 
     def request_filter(self, channel: str | None) -> None:
         self.post_message(self.FilterChanged(channel))

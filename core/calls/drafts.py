@@ -1,9 +1,10 @@
 """The agent's unfinished call, saved as they type, so that no word is lost.
 
-A draft is the whole call panel as JSON, one row per agent in `call_draft`. When the
-database is locked or unreachable the draft goes to a local fallback file instead (written
-atomically: temporary file, fsync, rename) and the caller retries until the database is
-back; loading returns the newer of the two.
+A draft (`CallDraft`) is the whole call panel, typed and versioned: one row per agent in
+`call_draft`, its payload the draft as JSON. When the database is locked or unreachable the
+draft goes to a local fallback file instead (written atomically: temporary file, fsync,
+rename) and the caller retries until the database is back; loading returns the newer of
+the two.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from core.models import Call, CallDraft, CallState
+from core.models import Call, CallState
+from core.models import CallDraft as DraftRow
 from core.models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,15 +35,85 @@ log = logging.getLogger(__name__)
 DB_TIMEOUT_SECONDS = 3.0
 """A draft write that takes longer than this goes to the fallback file (PostgreSQL down)."""
 
+Phase = Literal["on_call", "wrap_up"]
+
 
 @dataclass(frozen=True)
-class Draft:
-    """What the agent had typed for an unfinished call."""
+class CallDraft:
+    """The call an agent is on or wrapping up, with everything typed for it so far."""
 
-    agent_id: int
     call_id: int | None
     customer_id: int | None
-    payload: dict[str, Any]
+    caller: str
+    """Who is calling, as shown: a name and customer number, or "Unknown caller"."""
+    caller_number: str
+    started_at: datetime
+    phase: Phase = "on_call"
+    ended_at: datetime | None = None
+    reason: str = ""
+    outcome: str = ""
+    notes: str = ""
+    follow_up: str = ""
+    """The follow-up date as typed (`2026-12-01`, `+3`, `tomorrow`); read when the call is saved."""
+    version: int = 0
+    """One more for every change: the newest of two drafts is the one with the higher version."""
+
+    def edited(self, **changes: Any) -> CallDraft:
+        """This draft with `changes` applied, one version on."""
+        return replace(self, **changes, version=self.version + 1)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The draft as the `call_draft.payload` JSON holds it."""
+        return {
+            "version": self.version,
+            "call": {
+                "phase": self.phase,
+                "call_id": self.call_id,
+                "customer_id": self.customer_id,
+                "caller": self.caller,
+                "caller_number": self.caller_number,
+                "started_at": self.started_at.isoformat(),
+                "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+                "reason": self.reason,
+                "outcome": self.outcome,
+            },
+            "notes": self.notes,
+            "follow_up": self.follow_up,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> CallDraft | None:
+        """The draft a payload holds; None when it holds no call (or is not a draft)."""
+        call = payload.get("call")
+        if not isinstance(call, dict):
+            return None
+        try:
+            ended = call.get("ended_at")
+            return cls(
+                phase="wrap_up" if call.get("phase") == "wrap_up" else "on_call",
+                call_id=call.get("call_id"),
+                customer_id=call.get("customer_id"),
+                caller=str(call.get("caller") or "Unknown caller"),
+                caller_number=str(call.get("caller_number") or ""),
+                started_at=datetime.fromisoformat(call["started_at"]),
+                ended_at=datetime.fromisoformat(ended) if ended else None,
+                reason=str(call.get("reason") or ""),
+                outcome=str(call.get("outcome") or ""),
+                notes=str(payload.get("notes") or ""),
+                follow_up=str(payload.get("follow_up") or ""),
+                version=int(payload.get("version") or 0),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            log.warning("unreadable call draft: %s", error)
+            return None
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    """A draft as stored for an agent."""
+
+    agent_id: int
+    draft: CallDraft
     updated_at: datetime
     from_fallback: bool = False
     """True when this came from the local fallback file, not (yet) from the database."""
@@ -92,31 +164,23 @@ class DraftService:
         """The local file holding this agent's draft while the database is unavailable."""
         return self._dir / f"draft-{self._key}-agent{agent_id}.json"
 
-    async def save(
-        self,
-        agent_id: int,
-        call_id: int | None,
-        customer_id: int | None,
-        payload: dict[str, Any],
-    ) -> bool:
+    async def save(self, agent_id: int, draft: CallDraft) -> bool:
         """Save the draft in the database, or in the fallback file if the database fails.
 
         Args:
             agent_id: whose draft.
-            call_id: the call it belongs to, if one was started.
-            customer_id: the customer on the call, if known.
-            payload: the call panel as JSON-serialisable data.
+            draft: the call and what was typed for it.
 
         Returns:
             True when it is in the database; False when only the fallback file has it (the
             caller should tell the agent and call `save` again later).
         """
         now = utcnow()
-        text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        payload = draft.to_payload()
         record = {
             "agent_id": agent_id,
-            "call_id": call_id,
-            "customer_id": customer_id,
+            "call_id": draft.call_id,
+            "customer_id": draft.customer_id,
             "payload": payload,
             "updated_at": now.isoformat(),
         }
@@ -126,9 +190,7 @@ class DraftService:
             _atomic_write, self.fallback_path(agent_id), json.dumps(record, ensure_ascii=False)
         )
         try:
-            await asyncio.wait_for(
-                self._save_db(agent_id, call_id, customer_id, text, now), self._db_timeout
-            )
+            await asyncio.wait_for(self._save_db(agent_id, draft, now), self._db_timeout)
         except (SQLAlchemyError, OSError, TimeoutError, ConnectionError) as error:
             log.warning("draft for agent %s kept locally: %s", agent_id, error)
             return False
@@ -136,27 +198,21 @@ class DraftService:
             await asyncio.to_thread(os.unlink, self.fallback_path(agent_id))
         return True
 
-    async def _save_db(
-        self,
-        agent_id: int,
-        call_id: int | None,
-        customer_id: int | None,
-        text: str,
-        now: datetime,
-    ) -> None:
+    async def _save_db(self, agent_id: int, draft: CallDraft, now: datetime) -> None:
+        text = json.dumps(draft.to_payload(), ensure_ascii=False, sort_keys=True)
         for attempt in range(2):
             try:
                 async with self._sessions() as session, session.begin():
                     row = (
                         await session.execute(
-                            select(CallDraft).where(col(CallDraft.agent_id) == agent_id)
+                            select(DraftRow).where(col(DraftRow.agent_id) == agent_id)
                         )
                     ).scalar_one_or_none()
                     if row is None:
-                        row = CallDraft(agent_id=agent_id)
+                        row = DraftRow(agent_id=agent_id)
                         session.add(row)
-                    row.call_id = call_id
-                    row.customer_id = customer_id
+                    row.call_id = draft.call_id
+                    row.customer_id = draft.customer_id
                     row.payload = text
                     row.updated_at = now
                 return
@@ -164,17 +220,15 @@ class DraftService:
                 if attempt:
                     raise
 
-    def _read_fallback(self, agent_id: int) -> Draft | None:
+    def _read_fallback(self, agent_id: int) -> SavedDraft | None:
         path = self.fallback_path(agent_id)
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            return Draft(
-                agent_id=agent_id,
-                call_id=record.get("call_id"),
-                customer_id=record.get("customer_id"),
-                payload=dict(record.get("payload") or {}),
-                updated_at=datetime.fromisoformat(record["updated_at"]),
-                from_fallback=True,
+            draft = CallDraft.from_payload(dict(record.get("payload") or {}))
+            if draft is None:
+                return None
+            return SavedDraft(
+                agent_id, draft, datetime.fromisoformat(record["updated_at"]), from_fallback=True
             )
         except FileNotFoundError:
             return None
@@ -182,7 +236,7 @@ class DraftService:
             log.warning("unreadable draft fallback %s: %s", path, error)
             return None
 
-    async def load(self, agent_id: int) -> Draft | None:
+    async def load(self, agent_id: int) -> SavedDraft | None:
         """The agent's unfinished draft: the newer of the database row and the fallback file.
 
         A draft whose call was completed meanwhile is dropped.
@@ -194,25 +248,19 @@ class DraftService:
             The draft, or None when there is nothing to restore.
         """
         local = await asyncio.to_thread(self._read_fallback, agent_id)
-        stored: Draft | None = None
+        stored: SavedDraft | None = None
         completed: set[int] = set()
         try:
             async with self._sessions() as session:
                 row = (
                     await session.execute(
-                        select(CallDraft).where(col(CallDraft.agent_id) == agent_id)
+                        select(DraftRow).where(col(DraftRow.agent_id) == agent_id)
                     )
                 ).scalar_one_or_none()
-                if row is not None:
-                    stored = Draft(
-                        agent_id=agent_id,
-                        call_id=row.call_id,
-                        customer_id=row.customer_id,
-                        payload=dict(json.loads(row.payload or "{}")),
-                        updated_at=row.updated_at,
-                    )
-                ids = {d.call_id for d in (stored, local) if d is not None and d.call_id}
-                for call_id in ids:
+                draft = CallDraft.from_payload(json.loads(row.payload or "{}")) if row else None
+                if row is not None and draft is not None:
+                    stored = SavedDraft(agent_id, draft, row.updated_at)
+                for call_id in {d.draft.call_id for d in (stored, local) if d and d.draft.call_id}:
                     call = await session.get(Call, call_id)
                     if call is not None and call.state in (
                         CallState.COMPLETED,
@@ -221,7 +269,9 @@ class DraftService:
                         completed.add(call_id)
         except (SQLAlchemyError, OSError, ValueError) as error:
             log.warning("draft for agent %s not read from the database: %s", agent_id, error)
-        candidates = [d for d in (stored, local) if d is not None and d.call_id not in completed]
+        candidates = [
+            d for d in (stored, local) if d is not None and d.draft.call_id not in completed
+        ]
         if not candidates:
             return None
         return max(candidates, key=lambda d: d.updated_at)
@@ -231,7 +281,7 @@ class DraftService:
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(os.unlink, self.fallback_path(agent_id))
         async with self._sessions() as session, session.begin():
-            await session.execute(delete(CallDraft).where(col(CallDraft.agent_id) == agent_id))
+            await session.execute(delete(DraftRow).where(col(DraftRow.agent_id) == agent_id))
 
     async def clear_local(self, agent_id: int) -> None:
         """Remove only the fallback file (complete() already removed the database row)."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from textual.app import App
+from textual.message import Message
+from textual.notifications import Notification, Notify
+from textual.pilot import Pilot
 
 from core.config import Settings, with_values
 from core.services import Services, make_services
@@ -44,3 +49,21 @@ def fresh_services(services: Services, **extra: str) -> Services:
 
 def frozen_now():  # type: ignore[no-untyped-def]
     return NOW
+
+
+@contextlib.asynccontextmanager
+async def running(app: App[None], size: tuple[int, int] = (80, 24)) -> AsyncIterator[Pilot[None]]:
+    """`app.run_test(size=size)`, with every message posted kept in `pilot.messages` and
+    every notification shown in `pilot.notes`."""
+    messages: list[Message] = []
+    notes: list[Notification] = []
+
+    def hook(message: Message) -> None:
+        messages.append(message)
+        if isinstance(message, Notify):
+            notes.append(message.notification)
+
+    async with app.run_test(size=size, message_hook=hook) as pilot:
+        pilot.messages = messages  # type: ignore[attr-defined]
+        pilot.notes = notes  # type: ignore[attr-defined]
+        yield pilot

@@ -22,14 +22,14 @@ from console.widgets.offer_prompt import OfferPrompt
 from console.widgets.timeline import Timeline
 from core.models import Agent, Call, CallDraft, Interaction, OfferPresentation
 from core.services import Services
-from tests.console.conftest import fresh_services
+from tests.console.conftest import fresh_services, running
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-    errors = [n.message for n in pilot.app._notifications if n.title == "Internal error"]
+    errors = [n.message for n in pilot.notes if n.title == "Internal error"]
     assert not errors
 
 
@@ -47,7 +47,7 @@ async def open_first(pilot, query: str) -> None:  # type: ignore[no-untyped-def]
 
 async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Services) -> None:
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         screen = screen_of(app)
         assert isinstance(app.focused, Input) and app.focused.id == "search"
@@ -64,7 +64,7 @@ async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Ser
         await pilot.press("f6")
         await settle(pilot)
         panel = screen.query_one(CallPanel)
-        assert panel.call is not None and panel.call.customer_id == first
+        assert panel.draft is not None and panel.draft.customer_id == first
         assert isinstance(app.focused, TextArea)
         offers = screen.query_one(OfferPrompt)
         assert offers.display and [p.offer_id for p in offers.proposals] == ["gold-unlimited"]
@@ -77,17 +77,17 @@ async def test_find_open_log_wrap_up_saves_the_call_in_the_history(services: Ser
         assert isinstance(app.screen, CodePicker)  # ...then the outcome
         await pilot.press("1", "enter")
         await settle(pilot)
-        assert panel.call is not None and panel.call.phase == "wrap_up"
-        assert (panel.call.reason, panel.call.outcome) == ("billing", "resolved")
+        assert panel.draft is not None and panel.draft.phase == "wrap_up"
+        assert (panel.draft.reason, panel.draft.outcome) == ("billing", "resolved")
         await pilot.press("f8")
         await settle(pilot)
-        assert panel.call is not None  # an offer was shown and not answered: a warning
-        assert any("no answer was recorded" in n.message for n in app._notifications)
+        assert panel.draft is not None  # an offer was shown and not answered: a warning
+        assert any("no answer was recorded" in n.message for n in pilot.notes)
         await pilot.press("ctrl+o", "a")
         await settle(pilot)
         await pilot.press("f8")
         await settle(pilot)
-        assert panel.call is None
+        assert panel.draft is None
         timeline = screen.query_one(Timeline)
         assert timeline.items[0].subject == "Billing"
         assert timeline.items[0].notes == "Refund of roaming charge agreed"
@@ -141,7 +141,7 @@ async def test_moving_through_the_history_shows_each_interactions_notes_and_load
     services: Services,
 ) -> None:
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await open_first(pilot, "C00000001")
         timeline = screen_of(app).query_one(Timeline)
@@ -168,7 +168,7 @@ async def test_moving_through_the_history_shows_each_interactions_notes_and_load
 async def test_a_late_answer_never_replaces_a_newer_one(services: Services) -> None:
     slow = replace(services, search=SlowFirstSearch(services.search))
     app = ConsoleApp(slow, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("m")  # answered late, with Luis
         await pilot.press(*"arta")  # answered at once, with Marta
@@ -180,7 +180,7 @@ async def test_a_late_answer_never_replaces_a_newer_one(services: Services) -> N
 
 async def test_printable_keys_never_fire_shortcuts_while_typing(services: Services) -> None:
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await pilot.press(*"?/ap")
         await settle(pilot)
@@ -193,7 +193,7 @@ async def test_printable_keys_never_fire_shortcuts_while_typing(services: Servic
         await pilot.press(*"q?/ cepa")
         await settle(pilot)
         assert isinstance(app.screen, AgentScreen)
-        assert screen_of(app).query_one(CallPanel).notes == "q?/ cepa"
+        assert screen_of(app).query_one(CallPanel).draft.notes == "q?/ cepa"
         assert screen_of(app).query_one(Timeline).channel is None  # "e", "p", "c" typed, no filter
         # Outside text fields the same keys are shortcuts.
         await pilot.press("f4")
@@ -204,7 +204,7 @@ async def test_printable_keys_never_fire_shortcuts_while_typing(services: Servic
 
 async def test_markup_and_escapes_in_names_are_shown_literally(services: Services) -> None:
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await open_first(pilot, "tables")
         screen = screen_of(app)
@@ -222,7 +222,7 @@ async def test_channel_keys_filter_the_history_and_pages_load_on_demand(
     services: Services,
 ) -> None:
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await open_first(pilot, "C00000001")
         timeline = screen_of(app).query_one(Timeline)
@@ -246,10 +246,10 @@ async def test_caller_with_one_match_pops_their_record_and_starts_the_call(
     services: Services,
 ) -> None:
     app = ConsoleApp(services, agent_name="maria", caller="+34 612 345 678")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         screen = screen_of(app)
-        call = screen.query_one(CallPanel).call
+        call = screen.query_one(CallPanel).draft
         assert screen.customer_id == services.customer_ids[0]  # type: ignore[attr-defined]
         assert call is not None and call.customer_id == services.customer_ids[0]  # type: ignore[attr-defined]
         assert call.caller_number == "+34 612 345 678"
@@ -257,24 +257,24 @@ async def test_caller_with_one_match_pops_their_record_and_starts_the_call(
 
 async def test_caller_with_several_matches_gets_a_picker(services: Services) -> None:
     app = ConsoleApp(services, agent_name="maria", caller="655000001")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, CallerPicker)
         assert len(app.screen.hits) == 2
         picked = app.screen.hits[1].customer_id
         await pilot.press("down", "enter")
         await settle(pilot)
-        call = screen_of(app).query_one(CallPanel).call
+        call = screen_of(app).query_one(CallPanel).draft
         assert call is not None and call.customer_id == picked
 
 
 async def test_unknown_caller_is_logged_with_the_number(services: Services) -> None:
     app = ConsoleApp(services, agent_name="maria", caller="+34 600 999 999")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
-        call = screen_of(app).query_one(CallPanel).call
+        call = screen_of(app).query_one(CallPanel).draft
         assert call is not None and call.customer_id is None
-        assert any("Unknown caller" in n.message for n in app._notifications)
+        assert any("Unknown caller" in n.message for n in pilot.notes)
         await pilot.press(*"wrong number")
         await pilot.press("f9", "x", "escape")  # Esc clears the filter, then closes
         assert isinstance(app.screen, CodePicker)
@@ -288,7 +288,7 @@ async def test_unknown_caller_is_logged_with_the_number(services: Services) -> N
         await settle(pilot)
         await pilot.press("f8")
         await settle(pilot)
-        assert screen_of(app).query_one(CallPanel).call is None
+        assert screen_of(app).query_one(CallPanel).draft is None
     async with services.sessions() as session:
         saved = (await session.execute(select(Call))).scalar_one()
     assert saved.customer_id is None and saved.caller_number == "+34 600 999 999"
@@ -298,7 +298,7 @@ async def test_unknown_caller_is_logged_with_the_number(services: Services) -> N
 async def test_the_unfinished_call_comes_back_after_a_restart(services: Services) -> None:
     app = ConsoleApp(services, agent_name="maria")
     notes = "Línea 1: wants [b]fibre[/b]\nLínea 2 — call back \\ later"
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await open_first(pilot, "luis perez")
         await pilot.press("f6")
@@ -309,12 +309,12 @@ async def test_the_unfinished_call_comes_back_after_a_restart(services: Services
         await settle(pilot)
     again = fresh_services(services)
     app2 = ConsoleApp(again, agent_name="maria")
-    async with app2.run_test(size=(120, 40)) as pilot:
+    async with running(app2, (120, 40)) as pilot:
         await settle(pilot)
         screen = screen_of(app2)
         panel = screen.query_one(CallPanel)
-        assert panel.call is not None and panel.call.reason == "sales"
-        assert panel.notes == notes
+        assert panel.draft is not None and panel.draft.reason == "sales"
+        assert panel.draft is not None and panel.draft.notes == notes
         assert screen.customer_id == services.customer_ids[4]  # type: ignore[attr-defined]
 
 
@@ -329,7 +329,7 @@ async def test_a_database_outage_keeps_the_draft_locally_and_saves_it_when_back(
     services: Services, tmp_path: Path
 ) -> None:
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f6")
         await settle(pilot)
@@ -339,7 +339,7 @@ async def test_a_database_outage_keeps_the_draft_locally_and_saves_it_when_back(
         await pilot.press(*"still typing")
         await pilot.pause(1.5)
         await settle(pilot)
-        assert any("not answering" in n.message for n in app._notifications)
+        assert any("not answering" in n.message for n in pilot.notes)
         agent_id = screen_of(app).agent.id  # type: ignore[union-attr]
         local = json.loads(drafts.fallback_path(agent_id).read_text(encoding="utf-8"))
         assert local["payload"]["notes"] == "still typing"
@@ -347,7 +347,7 @@ async def test_a_database_outage_keeps_the_draft_locally_and_saves_it_when_back(
         await pilot.pause(3.5)  # the next retry
         await settle(pilot)
         assert not drafts.fallback_path(agent_id).exists()
-        assert any("is back" in n.message for n in app._notifications)
+        assert any("is back" in n.message for n in pilot.notes)
     async with services.sessions() as session:
         row = (await session.execute(select(CallDraft))).scalar_one()
     assert json.loads(row.payload)["notes"] == "still typing"
@@ -356,21 +356,21 @@ async def test_a_database_outage_keeps_the_draft_locally_and_saves_it_when_back(
 async def test_keys_are_remapped_by_id_from_configuration(services: Services) -> None:
     remapped = fresh_services(services, keymap="answer-call=f11;search=ctrl+f")
     app = ConsoleApp(remapped, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f6")
         await settle(pilot)
-        assert screen_of(app).query_one(CallPanel).call is None
+        assert screen_of(app).query_one(CallPanel).draft is None
         await pilot.press("f11")
         await settle(pilot)
-        assert screen_of(app).query_one(CallPanel).call is not None
+        assert screen_of(app).query_one(CallPanel).draft is not None
         await pilot.press("ctrl+f")
         assert app.focused is screen_of(app).query_one("#search", Input)
 
 
 async def test_help_lists_every_key_of_the_screen(services: Services) -> None:
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f1")
         await settle(pilot)
@@ -384,7 +384,7 @@ async def test_help_lists_every_key_of_the_screen(services: Services) -> None:
 
 async def test_small_terminal_shows_one_pane_at_a_time(services: Services) -> None:
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with running(app, (80, 24)) as pilot:
         await settle(pilot)
         screen = screen_of(app)
         assert screen.narrow
@@ -404,7 +404,7 @@ async def test_the_command_palette_offers_what_makes_sense_now(services: Service
     from console.screens.agent_commands import AgentCommands
 
     app = ConsoleApp(services, agent_name="maria")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         screen = screen_of(app)
         names = {name for name, *_ in AgentCommands(screen)._commands()}

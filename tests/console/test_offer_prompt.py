@@ -14,6 +14,7 @@ from console.widgets.offer_prompt import OfferPrompt
 from core.rules.engine import Clause
 from core.rules.service import OfferProposal, OfferRate
 from core.rules.store import RulesStore
+from tests.console.conftest import running
 from tests.core.rules_fixtures import RULES, write_rules
 
 
@@ -158,7 +159,7 @@ async def test_the_rules_screen_shows_offers_and_a_broken_file(tmp_path: Path) -
     path = write_rules(tmp_path)
     offers = FakeOffers(RulesStore(path, min_interval=0))
     app = RulesApp(offers)
-    async with app.run_test() as pilot:
+    async with running(app) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
         table = app.screen.query_one("#rules-offers", DataTable)
@@ -175,5 +176,5 @@ async def test_the_rules_screen_shows_offers_and_a_broken_file(tmp_path: Path) -
         errors = text_of(app.screen, "#rules-errors")  # type: ignore[arg-type]
         assert "value must be a number, not text 'ninety'" in errors
         assert good in text_of(app.screen, "#rules-status")  # type: ignore[arg-type]
-        notes = [n.message for n in app._notifications]
+        notes = [n.message for n in pilot.notes]
         assert any("has 1 error" in n and good in n for n in notes)

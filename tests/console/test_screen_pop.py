@@ -16,7 +16,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from console.app import ConsoleApp
-from console.screen_pop import watch_offers
+from console.messages import DatabaseChanged, follow_changes
+from console.screen_pop import OfferWatcher
 from console.screens.supervisor import SupervisorScreen
 from console.widgets.call_panel import CallPanel
 from core.calls.queue import QueueService
@@ -68,16 +69,19 @@ class PopRecorder(App[None]):
         self.agent = agent
         self.popped: list[tuple[str, int]] = []
 
+        self.watcher = OfferWatcher(QueueService(make_sessions(self.engine), Settings()), agent)
+
     def on_mount(self) -> None:
-        self.watch()
+        self.run_worker(follow_changes(self.engine, lambda: [self]), group="feed")
 
-    @work(group="screen-pop-feed", exit_on_error=False)
-    async def watch(self) -> None:
-        queue = QueueService(make_sessions(self.engine), Settings())
-        await watch_offers(self.engine, queue, self.agent, self.pop)
+    def on_database_changed(self, message: DatabaseChanged) -> None:
+        if self.watcher.concerns_me(message.changes):
+            self.look()
 
-    def pop(self, number: str, call_id: int) -> None:
-        self.popped.append((number, call_id))
+    @work(exclusive=True, group="screen-pop-look", exit_on_error=False)
+    async def look(self) -> None:
+        for call in await self.watcher.new_offers():
+            self.popped.append((call.caller_number, call.call_id))
 
     async def on_unmount(self) -> None:
         await self.engine.dispose()
@@ -133,8 +137,8 @@ async def test_the_real_console_pops_the_caller_offered_by_another_process(
         offered = await frontline(url, "call", "offer", str(queued["call_id"]), "maria")
         assert offered["state"] == "offered"
         panel = app.agent_screen.query_one(CallPanel)
-        await until(pilot, lambda: panel.call is not None)
-        call = panel.call
+        await until(pilot, lambda: panel.draft is not None)
+        call = panel.draft
         assert call is not None
         assert call.call_id == queued["call_id"]
         assert call.customer_id == services.customer_ids[0]  # type: ignore[attr-defined]
@@ -162,6 +166,6 @@ async def test_a_supervisor_starts_on_the_live_queue_and_still_gets_calls(
         await frontline(url, "call", "offer", str(queued["call_id"]), "sofia")
         await until(pilot, lambda: app.screen is app.agent_screen)
         panel = app.agent_screen.query_one(CallPanel)
-        await until(pilot, lambda: panel.call is not None)
-        assert panel.call is not None and panel.call.customer_id is None
-        assert panel.call.caller_number == "+34 600 999 999"
+        await until(pilot, lambda: panel.draft is not None)
+        assert panel.draft is not None and panel.draft.customer_id is None
+        assert panel.draft.caller_number == "+34 600 999 999"

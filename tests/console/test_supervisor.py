@@ -12,6 +12,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, TabbedContent
 
+from console.messages import follow_changes
 from console.screens.supervisor import SupervisorScreen
 from console.widgets.queue_board import Figure
 from core.calls.events import CallEvents, EventRequest
@@ -22,12 +23,16 @@ from core.models import Agent, AgentState, CallEventKind, Customer
 
 
 class Host(App[None]):
-    def __init__(self, screen: SupervisorScreen) -> None:
+    """The supervisor's screen alone, told of the database's changes as the console tells it."""
+
+    def __init__(self, screen: SupervisorScreen, engine: AsyncEngine) -> None:
         super().__init__()
         self.board = screen
+        self.engine = engine
 
     def on_mount(self) -> None:
         self.push_screen(self.board)
+        self.run_worker(follow_changes(self.engine, lambda: [self.board]), group="feed")
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], limit: float = 15.0) -> None:
@@ -62,10 +67,8 @@ async def test_a_queued_call_appears_and_leaves_without_a_key_press(
     await phone.apply(
         EventRequest(kind=CallEventKind.QUEUED, caller_number="+34 600 111 222", queue="sales")
     )
-    screen = SupervisorScreen(
-        QueueService(make_sessions(console_engine), Settings()), console_engine
-    )
-    app = Host(screen)
+    screen = SupervisorScreen(QueueService(make_sessions(console_engine), Settings()))
+    app = Host(screen, console_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         table = screen.query_one("#waiting-calls", DataTable)
         await until(pilot, lambda: table.row_count == 1)
@@ -97,10 +100,8 @@ async def test_the_team_follows_an_answered_call(engines: tuple[AsyncEngine, Asy
         session.add(Agent(user_name="boss", role="supervisor", state=AgentState.OFFLINE))
         session.add(Customer(external_id="C00000042", first_name="Lucía", last_name="Pérez"))
     phone = CallEvents(phone_sessions)
-    screen = SupervisorScreen(
-        QueueService(make_sessions(console_engine), Settings()), console_engine
-    )
-    app = Host(screen)
+    screen = SupervisorScreen(QueueService(make_sessions(console_engine), Settings()))
+    app = Host(screen, console_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: screen.loads > 0)
         await pilot.press("f6")
@@ -137,8 +138,8 @@ async def test_figures_turn_colour_past_configured_thresholds(
     for n in range(3):
         await phone.apply(EventRequest(kind=CallEventKind.QUEUED, caller_number=f"60000000{n}"))
     settings = parse_settings({"FRONTLINE_THRESHOLD_WAITING": "2,3"})
-    screen = SupervisorScreen(QueueService(make_sessions(console_engine), settings), console_engine)
-    app = Host(screen)
+    screen = SupervisorScreen(QueueService(make_sessions(console_engine), settings))
+    app = Host(screen, console_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: _figure(app, "waiting") == "3")
         assert screen.query_one("#fig-waiting", Figure).has_class("-alert")

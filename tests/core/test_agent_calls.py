@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from core.calls.drafts import CallDraft as Draft
 from core.calls.drafts import DraftService
 from core.calls.events import CallEvents
 from core.calls.lifecycle import CallService, CallStateError
@@ -52,9 +53,11 @@ async def test_complete_saves_call_and_interaction_and_frees_the_agent(
     assert call.id is not None
     async with sessions() as session:
         assert (await session.get(Agent, agent.id)).state == "on_call"  # type: ignore[union-attr]
-    await DraftService(sessions, Path("/nonexistent")).save(
-        agent.id, call.id, customer_id, {"notes": "half"}
+    assert call.answered_at is not None
+    half = Draft(
+        call.id, customer_id, "Customer", call.caller_number, call.answered_at, notes="half"
     )
+    await DraftService(sessions, Path("/nonexistent")).save(agent.id, half)
     await calls.end(call.id)
     async with sessions() as session:
         assert (await session.get(Agent, agent.id)).state == "wrap_up"  # type: ignore[union-attr]
@@ -147,25 +150,34 @@ async def test_draft_round_trip_and_fallback_when_the_database_fails(
     assert agent.id is not None
     drafts = DraftService(sessions, tmp_path)
     assert await drafts.load(agent.id) is None
-    payload = {"notes": "Línea 1\n[red]x[/red] \x1b[2J", "reason": "billing"}
-    assert await drafts.save(agent.id, None, None, payload) is True
+    draft = Draft(
+        call_id=None,
+        customer_id=None,
+        caller="Unknown caller",
+        caller_number="+34 600 000 000",
+        started_at=datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+        notes="Línea 1\n[red]x[/red] \x1b[2J",
+        reason="billing",
+    )
+    assert await drafts.save(agent.id, draft) is True
     loaded = await drafts.load(agent.id)
-    assert loaded is not None and loaded.payload == payload and not loaded.from_fallback
+    assert loaded is not None and loaded.draft == draft and not loaded.from_fallback
 
     class Broken:
         def __call__(self) -> object:
             raise OSError("database unreachable")
 
     offline = DraftService(Broken(), tmp_path)  # type: ignore[arg-type]
-    newer = {**payload, "notes": payload["notes"] + " and more"}
-    assert await offline.save(agent.id, None, None, newer) is False
+    newer = draft.edited(notes=draft.notes + " and more", phase="wrap_up")
+    assert newer.version == draft.version + 1
+    assert await offline.save(agent.id, newer) is False
     record = json.loads(offline.fallback_path(agent.id).read_text(encoding="utf-8"))
-    assert record["payload"] == newer
+    assert record["payload"]["notes"] == newer.notes
     # Back online: the newer local copy wins over the older database row...
     restored = await drafts.load(agent.id)
-    assert restored is not None and restored.payload == newer and restored.from_fallback
+    assert restored is not None and restored.draft == newer and restored.from_fallback
     # ...and once written to the database the local file is gone.
-    assert await drafts.save(agent.id, None, None, newer) is True
+    assert await drafts.save(agent.id, newer) is True
     assert not drafts.fallback_path(agent.id).exists()
     await drafts.clear(agent.id)
     assert await drafts.load(agent.id) is None
@@ -178,9 +190,10 @@ async def test_draft_of_a_completed_call_is_not_restored(
     assert agent.id is not None
     calls = CallService(sessions, CallEvents(sessions))
     call = await calls.start(agent.id, None)
-    assert call.id is not None
+    assert call.id is not None and call.answered_at is not None
     drafts = DraftService(sessions, tmp_path)
-    await drafts.save(agent.id, call.id, None, {"notes": "x"})
+    draft = Draft(call.id, None, "Unknown caller", "", call.answered_at, notes="x")
+    await drafts.save(agent.id, draft)
     await calls.complete(call.id, "other", "resolved", "x")
     assert await drafts.load(agent.id) is None
 

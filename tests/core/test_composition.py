@@ -9,11 +9,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ROOT_MODULE = ROOT / "core" / "services" / "__init__.py"
 
 KNOWN: set[tuple[str, str]] = {
-    # Switched at merge: the rewritten app and supervisor screen take services.queue and
-    # services.reviews. Empty these two when they do.
-    ("console/app.py", "QueueService"),
-    ("console/screens/supervisor.py", "QueueService"),
-    ("console/screens/supervisor.py", "ReviewService"),
     # A default for callers that hand in no analytics service (make_services hands one in).
     ("core/rules/service.py", "AnalyticsService"),
     # The importer refreshes figures with a service of its own, on the default analytics

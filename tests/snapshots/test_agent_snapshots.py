@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+import console.app
 from console.app import ConsoleApp
 from core.services import make_services
 from tests.console.conftest import console_settings
@@ -20,6 +22,20 @@ from tests.console.seed import NOW, seed
 
 WIDE = (120, 40)
 NARROW = (80, 24)
+
+
+class SnapshotApp(ConsoleApp):
+    """The console, keeping the title of every notification it shows."""
+
+    CSS_PATH = str(Path(console.app.__file__).with_name("app.tcss"))  # not beside this file
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notified: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *, title: str = "", **kwargs: Any) -> None:
+        self.notified.append((title, message))
+        super().notify(message, title=title, **kwargs)
 
 
 def make_app(sqlite_url: str, tmp_path: Path) -> ConsoleApp:
@@ -31,14 +47,15 @@ def make_app(sqlite_url: str, tmp_path: Path) -> ConsoleApp:
         await seeding.close()
 
     asyncio.run(prepare())
-    return ConsoleApp(make_services(settings), agent_name="maria", now=lambda: NOW)
+    return SnapshotApp(make_services(settings), agent_name="maria", now=lambda: NOW)
 
 
 async def settle(pilot: Pilot[None]) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-    errors = [n.message for n in pilot.app._notifications if n.title == "Internal error"]
+    assert isinstance(pilot.app, SnapshotApp)
+    errors = [message for title, message in pilot.app.notified if title == "Internal error"]
     assert not errors
 
 

@@ -1,0 +1,377 @@
+"""The call on the agent screen: take, end, codes, save; the screen pop; the offer to make.
+
+A mixin of AgentScreen (its actions are the screen's key bindings). The call's state is the
+draft (core.calls.drafts.CallDraft): the screen sends changes down to the call panel, the
+panel sends the next draft up (`CallPanel.Edited`), and the draft keeper writes it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.widgets import Input
+
+from console.safe_text import clean
+from console.screens.pickers import UNKNOWN, CallerPicker, CodePicker
+from console.widgets.call_panel import CallPanel, FollowUpError, parse_follow_up
+
+if TYPE_CHECKING:
+    from console.messages import DatabaseChanged
+    from console.screen_pop import OfferWatcher
+    from console.screens.agent.screen import AgentScreen
+    from core.calls.drafts import CallDraft
+
+    _Base = AgentScreen
+else:
+    _Base = object
+
+
+class CallFlow(_Base):
+    """Actions and workers of the call, the screen pop and the offers."""
+
+    @property
+    def draft(self) -> CallDraft | None:
+        """The call on screen, as its newest draft; None when there is no call."""
+        return self.keeper.draft
+
+    # A handler by name, not @on: the decorator is read only on Textual's own classes.
+    def on_call_panel_edited(self, event: CallPanel.Edited) -> None:
+        self._confirm_finish = False
+        before = self.draft
+        self.keeper.changed(event.draft)
+        if before is None or before.phase != event.draft.phase:
+            self._set_subtitle()
+        if before is None or (before.phase, before.customer_id) != (
+            event.draft.phase,
+            event.draft.customer_id,
+        ):
+            self.refresh_bindings()
+
+    def _show_call(self, draft: CallDraft | None) -> None:
+        """A new call (or none) on the panel, kept at once."""
+        self.query_one(CallPanel).show(draft)
+        self.keeper.changed(draft)
+        self.refresh_bindings()
+        self._set_subtitle()
+
+    # --- offers -------------------------------------------------------------------------
+
+    @work(exclusive=True, group="offers", exit_on_error=False)
+    async def load_offers(self, customer_id: int) -> None:
+        from console.widgets.optional import offers_set
+
+        offers = getattr(self.services, "offers", None)
+        call = self.draft
+        if offers is None or not self._offer_prompt or call is None or self.agent is None:
+            return
+        try:
+            proposals = await offers.best_offers(
+                customer_id, call_reason=call.reason, call_id=call.call_id, agent_id=self.agent.id
+            )
+        except Exception as error:  # noqa: BLE001
+            self.log.warning(f"offers for {customer_id}: {error}")
+            return
+        if customer_id != self.customer_id:
+            return
+        self._offers_visible = bool(proposals)
+        self._offers_open |= {p.presentation_id for p in proposals}
+        offers_set(self.query_one("#offers"), proposals, getattr(offers, "decline_reasons", None))
+        self.query_one("#offers").display = bool(proposals)
+
+    @work(group="offer-response", exit_on_error=False)
+    async def record_offer_response(self, presentation_id: int, response: str, reason: str) -> None:
+        try:
+            await self.services.offers.record_response(presentation_id, response, reason)
+        except Exception as error:  # noqa: BLE001
+            self.notify(f"The answer was not recorded: {error}", severity="error", markup=False)
+            return
+        self._offers_open.discard(presentation_id)
+        self._confirm_finish = False
+
+    def on_offer_prompt_response_chosen(self, event: Any) -> None:
+        event.stop()
+        self.record_offer_response(
+            event.presentation_id, event.response, getattr(event, "decline_reason", "")
+        )
+
+    def action_focus_offers(self) -> None:
+        if not self._offers_visible:
+            self.notify("No offer for this customer right now.")
+            return
+        self.action_show_pane("customer")
+        self.call_after_refresh(self.query_one("#offers").focus)
+
+    def _hide_offers(self) -> None:
+        self._offers_open = set()
+        self._offers_visible = False
+        if self._offer_prompt:
+            self.query_one("#offers").display = False
+
+    # --- the call -----------------------------------------------------------------------
+
+    def action_answer_call(self) -> None:
+        if self.draft is not None:
+            self.notify("You are already on a call.", severity="warning")
+            return
+        self.take_call(self.customer_id, "", None)
+
+    @work(exclusive=True, group="call", exit_on_error=False)
+    async def take_call(
+        self,
+        customer_id: int | None,
+        caller_number: str,
+        call_id: int | None,
+        show_call: bool = True,
+    ) -> None:
+        if self.agent is None or self.agent.id is None:
+            self.notify("Still starting: try again in a moment.", severity="warning")
+            return
+        try:
+            call = await self.services.calls.start(
+                self.agent.id, customer_id, caller_number, call_id
+            )
+        except Exception as error:  # noqa: BLE001
+            self.notify(f"Could not start the call: {error}", severity="error", markup=False)
+            return
+        from core.calls.drafts import CallDraft  # loaded with the services by now
+
+        assert call.answered_at is not None
+        known = customer_id is not None and customer_id == self.customer_id
+        self._hide_offers()
+        self._show_call(
+            CallDraft(
+                call_id=call.id,
+                customer_id=customer_id,
+                caller=self._caller_label() if known else "Unknown caller",
+                caller_number=call.caller_number,
+                started_at=call.answered_at,
+            )
+        )
+        if known and customer_id is not None:
+            self.load_offers(customer_id)
+        # On a small screen a popped caller's record stays in view (F5 for the notes).
+        if show_call or not self.narrow or customer_id is None:
+            self.action_show_pane("call")
+
+    def action_end_call(self) -> None:
+        call = self.draft
+        if call is None or call.phase != "on_call":
+            return
+        self.query_one(CallPanel).edit(phase="wrap_up", ended_at=self.now())
+        self.end_call(call.call_id)
+        if not call.reason:
+            self.action_pick_reason()
+
+    @work(group="call-end", exit_on_error=False)
+    async def end_call(self, call_id: int | None) -> None:
+        if call_id is None:
+            return
+        try:
+            await self.services.calls.end(call_id)
+        except Exception as error:  # noqa: BLE001 - saving the call later still works
+            self.notify(
+                f"Wrap-up started here, not yet in the database: {error}", severity="warning"
+            )
+
+    def action_pick_reason(self) -> None:
+        self._pick("reason", "Reason for the call", self.settings.call_reasons)
+
+    def action_pick_outcome(self) -> None:
+        self._pick("outcome", "Outcome of the call", self.settings.call_outcomes)
+
+    def _pick(self, field: str, title: str, codes: tuple[str, ...]) -> None:
+        if self.draft is None:
+            return
+
+        def chosen(code: str | None) -> None:
+            if code is None:
+                return
+            self.query_one(CallPanel).edit(**{field: code})
+            call = self.draft  # the panel's next draft is still on its way: the phase holds
+            if field == "reason" and call is not None and call.phase == "wrap_up":
+                if not call.outcome:
+                    self.action_pick_outcome()
+
+        self.app.push_screen(CodePicker(title, codes, getattr(self.draft, field)), chosen)
+
+    def action_finish_call(self) -> None:
+        call = self.draft
+        if call is None:
+            return
+        if not call.reason:
+            self.notify("Choose a reason first (F9).", severity="warning")
+            self.action_pick_reason()
+            return
+        if not call.outcome:
+            self.notify("Choose an outcome first (F10).", severity="warning")
+            self.action_pick_outcome()
+            return
+        try:
+            follow_up = parse_follow_up(call.follow_up, self._today())
+        except FollowUpError as error:
+            self.notify(str(error), severity="error")
+            self.action_show_pane("call")
+            self.query_one("#follow-up", Input).focus()
+            return
+        if self._offers_open and not self._confirm_finish:
+            self._confirm_finish = True
+            self.notify(
+                "An offer was shown but no answer was recorded. Record it in the offer panel, "
+                "or press F8 again to save the call anyway.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        self._confirm_finish = False
+        self.complete_call(call, follow_up)
+
+    @work(exclusive=True, group="call", exit_on_error=False)
+    async def complete_call(self, call: CallDraft, follow_up: date | None) -> None:
+        assert call.call_id is not None and self.agent is not None and self.agent.id is not None
+        self.keeper.stop()
+        try:
+            interaction = await self.services.calls.complete(
+                call.call_id, call.reason, call.outcome, call.notes, follow_up
+            )
+        except Exception as error:  # noqa: BLE001 - the draft keeps everything; try again
+            self.notify(
+                f"The call was not saved ({error}). Nothing is lost: press F8 to try again.",
+                severity="error",
+                timeout=15,
+            )
+            self.keeper.schedule()
+            return
+        self._show_call(None)
+        self._offers_open = set()
+        try:
+            await self.services.drafts.clear_local(self.agent.id)
+        except OSError as error:
+            self.log.warning(f"draft file not removed: {error}")
+        who = (
+            call.caller
+            if call.customer_id is not None
+            else f"unknown caller {call.caller_number}".strip()
+        )
+        self.notify(f"Call saved: {clean(who)}.", title="Saved", markup=False)
+        if interaction is not None and interaction.customer_id == self.customer_id:
+            self.open_customer(interaction.customer_id, with_offers=False)
+
+    def action_link_customer(self) -> None:
+        call = self.draft
+        if call is None or self.customer_id is None:
+            return
+        self.link_customer(call, self.customer_id)
+
+    @work(group="call-link", exit_on_error=False)
+    async def link_customer(self, call: CallDraft, customer_id: int) -> None:
+        await self._link(call, customer_id)
+
+    async def _link(self, call: CallDraft, customer_id: int) -> bool:
+        """Make the customer on screen the caller; False when the database refused."""
+        assert call.call_id is not None and self.overview is not None
+        try:
+            await self.services.calls.identify(call.call_id, customer_id)
+        except Exception as error:  # noqa: BLE001
+            self.notify(f"Could not link the caller: {error}", severity="error", markup=False)
+            return False
+        self.query_one(CallPanel).edit(customer_id=customer_id, caller=self._caller_label())
+        return True
+
+    def _caller_label(self) -> str:
+        if self.overview is None:
+            return "Unknown caller"
+        c = self.overview.customer
+        return f"{c.full_name} ({c.external_id})"
+
+    # --- screen pop ---------------------------------------------------------------------
+
+    def follow_offers(self, watcher: OfferWatcher) -> None:
+        """Pop every call that `watcher` finds ringing at this agent, from now on."""
+        self._offer_watcher = watcher
+        if self.ready:
+            self.look_for_offers()
+
+    def on_database_changed(self, message: DatabaseChanged) -> None:
+        watcher = self._offer_watcher
+        if self.ready and watcher is not None and watcher.concerns_me(message.changes):
+            self.look_for_offers()
+
+    def look_for_offers(self) -> None:
+        """Ask which calls ring here; never two looks at once, and none missed meanwhile."""
+        if self._looking:
+            self._look_again = True
+            return
+        self._looking = True
+        self._look()
+
+    @work(group="screen-pop-look", exit_on_error=False)
+    async def _look(self) -> None:
+        assert self._offer_watcher is not None
+        try:
+            while True:
+                self._look_again = False
+                for call in await self._offer_watcher.new_offers():
+                    self.post_message(self.CallOffered(call.caller_number, call.call_id))
+                if not self._look_again:
+                    break
+        finally:
+            self._looking = False
+
+    def pop_caller(self, caller_number: str, call_id: int | None) -> None:
+        """A call arrives from `caller_number`: open their record and start the call.
+
+        One match opens it; several offer a picker; none starts the call for an unknown
+        caller, with the number kept for the call log.
+        """
+        self._pop(caller_number, call_id)
+
+    @work(group="screen-pop", exit_on_error=False)
+    async def _pop(self, caller_number: str, call_id: int | None) -> None:
+        if self.draft is not None:
+            self.notify(
+                f"Call from {clean(caller_number)} while you are on a call.", severity="warning"
+            )
+            return
+        try:
+            hits = await self.services.search.by_phone(caller_number, limit=10)
+        except Exception as error:  # noqa: BLE001
+            self.notify(f"Could not look the caller up: {error}", severity="error", markup=False)
+            hits = []
+        if len(hits) == 1:
+            await self._open_and_take(hits[0].customer_id, caller_number, call_id)
+        elif hits:
+
+            async def picked(customer_id: int | None) -> None:
+                if customer_id is None:
+                    return
+                if customer_id == UNKNOWN:
+                    self._take_unknown(caller_number, call_id)
+                else:
+                    self._open_and_take_worker(customer_id, caller_number, call_id)
+
+            self.app.push_screen(CallerPicker(clean(caller_number), hits), picked)
+        else:
+            self._take_unknown(caller_number, call_id)
+
+    def _take_unknown(self, caller_number: str, call_id: int | None) -> None:
+        self.notify(
+            f"Unknown caller {clean(caller_number)}: search for them, or log the call as it is.",
+            title="Unknown caller",
+            timeout=8,
+        )
+        self.take_call(None, caller_number, call_id)
+
+    @work(group="screen-pop-open", exit_on_error=False)
+    async def _open_and_take_worker(
+        self, customer_id: int, caller_number: str, call_id: int | None
+    ) -> None:
+        await self._open_and_take(customer_id, caller_number, call_id)
+
+    async def _open_and_take(
+        self, customer_id: int, caller_number: str, call_id: int | None
+    ) -> None:
+        await self.open_customer(customer_id, with_offers=False).wait()
+        if self.customer_id == customer_id:
+            await self.take_call(customer_id, caller_number, call_id, show_call=False).wait()
