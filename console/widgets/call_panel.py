@@ -118,6 +118,20 @@ class CallPanel(Vertical):
             self.tick()
         self.post_message(self.Edited(self.draft))
 
+    def flush(self) -> CallDraft | None:
+        """The draft with whatever the fields hold this instant, announced if it moved on.
+
+        A paste followed by F8 can arrive in one read: the text area's Changed is then still
+        queued when the screen saves, so the save asks for the fields' own text.
+        """
+        if self.draft is None:
+            return None
+        notes = self.query_one("#notes", TextArea).text
+        follow_up = self.query_one("#follow-up", Input).value
+        if (notes, follow_up) != (self.draft.notes, self.draft.follow_up):
+            self.edit(notes=notes, follow_up=follow_up)
+        return self.draft
+
     def _render_codes(self) -> None:
         call = self.draft
         caller = self.query_one("#call-caller", Static)

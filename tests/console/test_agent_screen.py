@@ -413,3 +413,26 @@ async def test_the_command_palette_offers_what_makes_sense_now(services: Service
         await settle(pilot)
         names = {name for name, *_ in AgentCommands(screen)._commands()}
         assert {"End call", "Save call", "Reason"} <= names and "Take call" not in names
+
+
+async def test_text_arriving_with_f8_in_one_read_is_saved(services: Services) -> None:
+    # A paste followed by F8 reaches Textual in one read: the save runs while the text
+    # area's Changed message is still queued, and must take the text all the same.
+    app = ConsoleApp(services, agent_name="maria", caller="+34 600 999 998")
+    async with running(app, (120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"caller asks")
+        await pilot.press("f7")  # end: wrap-up asks for the reason, then the outcome
+        await settle(pilot)
+        await pilot.press(*"information", "enter")
+        await settle(pilot)
+        await pilot.press(*"no action", "enter")
+        await settle(pilot)
+        screen = screen_of(app)
+        screen.query_one("#notes", TextArea).insert(" about roaming")
+        screen.action_finish_call()  # before the queued Changed is handled
+        await settle(pilot)
+        assert screen.query_one(CallPanel).draft is None
+    async with services.sessions() as session:
+        saved = (await session.execute(select(Call))).scalar_one()
+    assert saved.notes == "caller asks about roaming" and saved.state == "completed"

@@ -38,8 +38,12 @@ class CallFlow(_Base):
 
     # A handler by name, not @on: the decorator is read only on Textual's own classes.
     def on_call_panel_edited(self, event: CallPanel.Edited) -> None:
-        self._confirm_finish = False
         before = self.draft
+        if before is None or (
+            event.draft.call_id == before.call_id and event.draft.version <= before.version
+        ):
+            return  # overtaken: F8 flushed it already, or the call was saved meanwhile
+        self._confirm_finish = False
         self.keeper.changed(event.draft)
         if before is None or before.phase != event.draft.phase:
             self._set_subtitle()
@@ -197,9 +201,10 @@ class CallFlow(_Base):
         self.app.push_screen(CodePicker(title, codes, getattr(self.draft, field)), chosen)
 
     def action_finish_call(self) -> None:
-        call = self.draft
+        call = self.query_one(CallPanel).flush()
         if call is None:
             return
+        self.keeper.changed(call)
         if not call.reason:
             self.notify("Choose a reason first (F9).", severity="warning")
             self.action_pick_reason()
