@@ -18,10 +18,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from console import single_layout
 from console.keymap import KEYMAP
+from console.safe_text import clean
 from console.messages import PanelsReady, ServicesReady, follow_changes
 from console.screens.agent import AgentScreen
 from console.screens.help import HelpScreen
@@ -102,6 +104,25 @@ class ConsoleApp(App[None]):
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         single_layout.install()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, from any screen or widget, shown as plain text.
+
+        Toasts quote names, notes and database errors; one bracket in them would be parsed as
+        markup and could crash the console (`[a=?`), so none is ever parsed, whatever the
+        caller asked for, and control characters are made visible.
+        """
+        super().notify(
+            clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def on_mount(self) -> None:
         self.sub_title = self.agent_name
