@@ -23,8 +23,8 @@ from textual.screen import Screen
 
 from console import single_layout
 from console.keymap import KEYMAP
-from console.safe_text import clean
 from console.messages import PanelsReady, ServicesReady, follow_changes
+from console.safe_text import clean
 from console.screens.agent import AgentScreen
 from console.screens.help import HelpScreen
 
