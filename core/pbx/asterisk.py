@@ -136,7 +136,7 @@ class AsteriskAdapter(Adapter):
                 kind=kind,
                 external_id=call,
                 caller_number=caller_number(number) if number else "",
-                queue=frame.get("Queue", "") if kind == K.QUEUED and number else "",
+                queue=frame.get("Queue", ""),
                 agent=(frame.get("MemberName") or frame.get("Interface", ""))
                 if kind in _AGENT_KINDS
                 else "",
@@ -179,7 +179,7 @@ class AsteriskAdapter(Adapter):
                 waiter.set_exception(PbxError("the connection to Asterisk was lost"))
         self._waiting.clear()
 
-    async def _action(self, action: str, **fields: str) -> Frame:
+    async def action(self, action: str, **fields: str) -> Frame:
         """Send an action and wait for its response; raises PbxError when refused."""
         action_id = f"frontline-{next(self._ids)}"
         waiter: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
@@ -201,24 +201,24 @@ class AsteriskAdapter(Adapter):
     async def transfer(self, external_id: str, target: str, *, consult: bool = False) -> None:
         if consult:  # the agent's leg dials the target; the caller hears hold until it joins
             channel = self._leg(external_id, "agent")
-            await self._action("Atxfer", Channel=channel, Exten=target, Context=self.context)
+            await self.action("Atxfer", Channel=channel, Exten=target, Context=self.context)
             return
         channel = self._leg(external_id, "caller")
-        await self._action(
+        await self.action(
             "Redirect", Channel=channel, Exten=target, Context=self.context, Priority="1"
         )
 
     async def hold(self, external_id: str) -> None:
         # AMI has no hold action: the caller is parked (music on hold) and comes back to the
         # agent's leg when the parking times out or on `unhold`.
-        await self._action(
+        await self.action(
             "Park",
             Channel=self._leg(external_id, "caller"),
             TimeoutChannel=self._leg(external_id, "agent"),
         )
 
     async def unhold(self, external_id: str) -> None:
-        await self._action(
+        await self.action(
             "Bridge",
             Channel1=self._leg(external_id, "agent"),
             Channel2=self._leg(external_id, "caller"),

@@ -122,7 +122,7 @@ class FreeswitchAdapter(Adapter):
                 kind=kind,
                 external_id=call,
                 caller_number=caller_number(number) if joins or number else "",
-                queue=frame.get("CC-Queue", "") if joins else "",
+                queue=frame.get("CC-Queue", ""),
                 agent=_agent(frame.get("CC-Agent", "")) if kind in (K.OFFERED, K.ANSWERED) else "",
                 at=epoch(frame.get("Event-Date-Timestamp", ""), 1e6),
                 idempotency_key=f"freeswitch:{core}:{sequence}" if core and sequence else None,
