@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.api import create_app
 from core.config import Settings
+from core.db import make_engine, make_sessions
 from core.pbx.adapter import LoginRefused, Outcome, PbxError, Sink
 from core.pbx.freeswitch import FreeswitchAdapter
 from core.pbx.sinks import ApiSink, direct
@@ -206,3 +210,31 @@ async def test_a_wrong_password_stops_the_adapter(services: Services) -> None:
         with pytest.raises(LoginRefused, match="invalid"):
             await asyncio.wait_for(adapter.run(), 20)
     assert await call_count(services.sessions) == 0
+
+
+async def test_frontline_pbx_listen_logs_what_it_maps_and_stops_on_sigterm(
+    sqlite_url: str,
+) -> None:
+    engine = make_engine(sqlite_url)
+    await add_agents(make_sessions(engine), "ana", "ben", "cara")
+    env = {**os.environ, "FRONTLINE_DATABASE_URL": sqlite_url, "FRONTLINE_ENV_FILE": "/none"}
+    async with fake_freeswitch(TRANSCRIPT) as server:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "console.cli", "pbx", "listen", "freeswitch",
+            "--port", str(server.port), env=env, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert process.stderr is not None
+        logged: list[str] = []
+        while not any(f"ended for {Z}" in line for line in logged):  # the transcript's last
+            line = await asyncio.wait_for(process.stderr.readline(), 60)
+            assert line, b"".join(s.encode() for s in logged)
+            logged.append(line.decode())
+        process.send_signal(signal.SIGTERM)
+        rest = (await asyncio.wait_for(process.stderr.read(), 60)).decode()
+        assert await process.wait() == 0
+    assert "freeswitch: stopped" in rest
+    assert any(f"completed for {X}: call 1 is completed" in line for line in logged)
+    assert any("already so" in line for line in logged)  # the duplicate, told apart
+    sessions = make_sessions(engine)
+    assert (await stored(sessions, X)).state == "completed"
+    await engine.dispose()
