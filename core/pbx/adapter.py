@@ -201,14 +201,16 @@ class Adapter(ABC):
             return Outcome(request, None, str(error))
 
     async def _apply(self, request: EventRequest) -> EventResult:
-        """The sink, retried while the database is busy (same key: applied once)."""
-        for attempt in range(5):
+        """The sink, retried for as long as the database is unavailable (same key: applied
+        once). Reading waits meanwhile, so nothing is dropped and the order is kept."""
+        delay = 0.2
+        while True:
             try:
                 return await self._sink(request)
             except DatabaseUnavailable as error:
-                log.warning("%s: database busy (%s); retrying", self.source, error)
-                await asyncio.sleep(0.2 * (attempt + 1))
-        return await self._sink(request)
+                log.warning("%s: database unavailable (%s); retrying", self.source, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
 
 __all__ = [

@@ -58,6 +58,7 @@ plays music to every waiting caller, which is not a hold."""
 _REPEATABLE = frozenset({"Hold", "Unhold", "BlindTransfer", "AttendedTransfer"})
 _AGENT_KINDS = frozenset({K.OFFERED, K.ANSWERED})
 _TRANSFERS = frozenset({"BlindTransfer", "AttendedTransfer"})
+_CALLER_EVENTS = frozenset(EVENTS) - _REPEATABLE
 
 
 def read_frame(lines: list[str]) -> Frame:
@@ -130,7 +131,8 @@ class AsteriskAdapter(Adapter):
             legs.agent = frame.get("DestChannel", "")
         if kind in (K.ENDED, K.ABANDONED):
             self._legs.pop(call, None)
-        number = frame.get("CallerIDNum", "") if not prefix else ""
+        # Queue events describe the caller's channel; a hold may be on the agent's.
+        number = frame.get("CallerIDNum", "") if name in _CALLER_EVENTS else ""
         return [
             EventRequest(
                 kind=kind,

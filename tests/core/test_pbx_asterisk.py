@@ -263,3 +263,7 @@ def test_frames_map_onto_the_canonical_kinds() -> None:
     [ended] = adapter.parse(done)
     assert (ended.kind.value, ended.external_id, ended.idempotency_key) == ("ended", A, None)
     assert adapter.parse({"Event": "PeerStatus", "Peer": "PJSIP/ana"}) == []
+    # A hold pressed on the agent's phone: its CallerIDNum is the agent's, never the caller's.
+    hold = {"Event": "Hold", "Channel": "PJSIP/ben-1", "CallerIDNum": "2001", "Linkedid": A}
+    [held] = adapter.parse(hold)
+    assert (held.kind.value, held.external_id, held.caller_number) == ("held", A, "")
