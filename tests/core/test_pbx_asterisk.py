@@ -10,13 +10,15 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.api import create_app
 from core.config import Settings
-from core.pbx.adapter import LoginRefused, Outcome, PbxError
+from core.pbx.adapter import LoginRefused, Outcome, PbxError, Sink
 from core.pbx.asterisk import AsteriskAdapter
-from core.pbx.sinks import direct
+from core.pbx.sinks import ApiSink, direct
 from core.services import Services, make_services
 from tests.core.pbx_fakes import (
     FakeServer,
@@ -153,11 +155,13 @@ async def listening(adapter: AsteriskAdapter, server: FakeServer) -> AsyncIterat
             await task
 
 
-def adapter_for(server: FakeServer, services: Services, seen: list[Outcome]) -> AsteriskAdapter:
+def adapter_for(
+    server: FakeServer, services: Services, seen: list[Outcome], sink: Sink | None = None
+) -> AsteriskAdapter:
     return AsteriskAdapter(
         "127.0.0.1",
         server.port,
-        direct(services.events),
+        sink or direct(services.events),
         user="frontline",
         secret=SECRET,
         backoff=(0.01, 0.05),
@@ -165,12 +169,22 @@ def adapter_for(server: FakeServer, services: Services, seen: list[Outcome]) -> 
     )
 
 
-async def test_a_transcript_lands_as_calls_states_and_events(services: Services) -> None:
+@pytest.mark.parametrize("through", ["database", "http api"])
+async def test_a_transcript_lands_as_calls_states_and_events(
+    services: Services, db_url: str, through: str
+) -> None:
     seen: list[Outcome] = []
+    sink: ApiSink | None = None
+    if through == "http api":  # 404s and 409s come back as the same refusals
+        app = create_app(Settings(database_url=db_url, api_tokens=("t",)), engine=services.engine)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
+        sink = ApiSink("http://api", "t", client=client)
     async with fake_asterisk(TRANSCRIPT) as server:
-        adapter = adapter_for(server, services, seen)
+        adapter = adapter_for(server, services, seen, sink)
         async with listening(adapter, server):
             pass
+    if sink is not None:
+        await sink.close()
     a = await stored(services.sessions, A)
     assert (a.state, a.agent) == ("wrap_up", "ben")
     assert a.kinds == [
@@ -183,7 +197,7 @@ async def test_a_transcript_lands_as_calls_states_and_events(services: Services)
         "unheld",
         "ended",
     ]
-    assert a.sources == {"asterisk"}
+    assert a.sources == ({"asterisk"} if sink is None else {""})  # the API takes no source
     assert (a.call.caller_number, a.call.queue) == ("+34600111222", "support")
     answered = a.call.answered_at
     assert answered is not None
@@ -219,15 +233,19 @@ async def test_it_reconnects_after_the_pbx_drops_the_connection(services: Servic
     assert a.state == "wrap_up"
 
 
-async def test_transfers_send_redirect_and_atxfer_for_the_calls_legs(services: Services) -> None:
+async def test_commands_send_redirect_atxfer_park_and_bridge_for_the_calls_legs(
+    services: Services,
+) -> None:
     async with fake_asterisk(TRANSCRIPT[:6]) as server:
         adapter = adapter_for(server, services, [])
         async with listening(adapter, server):
             await adapter.transfer(A, "2001")
             await adapter.transfer(A, "2002", consult=True)
+            await adapter.hold(A)
+            await adapter.unhold(A)
             with pytest.raises(PbxError, match="no live Asterisk channel"):
                 await adapter.transfer("1733.999", "2001")
-    redirect, atxfer = (fields(a) for a in server.received[1:])
+    redirect, atxfer, park, bridge = (fields(a) for a in server.received[1:])
     assert {k: redirect[k] for k in ("Action", "Channel", "Exten", "Context", "Priority")} == {
         "Action": "Redirect",
         "Channel": f"PJSIP/trunk-{A}",
@@ -241,6 +259,17 @@ async def test_transfers_send_redirect_and_atxfer_for_the_calls_legs(services: S
         "Exten": "2002",
         "Context": "from-internal",
     }
+
+    assert (park["Action"], park["Channel"], park["TimeoutChannel"]) == (
+        "Park",
+        f"PJSIP/trunk-{A}",
+        "PJSIP/ben-1733.12",
+    )
+    assert (bridge["Action"], bridge["Channel1"], bridge["Channel2"]) == (
+        "Bridge",
+        "PJSIP/ben-1733.12",
+        f"PJSIP/trunk-{A}",
+    )
 
 
 async def test_a_wrong_secret_stops_the_adapter(services: Services) -> None:
