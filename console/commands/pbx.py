@@ -73,6 +73,7 @@ def listen(
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per event is ours to write
     options: dict[str, str] = {"user": user}
     if secret is not None:
         options["secret"] = secret

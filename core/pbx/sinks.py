@@ -19,7 +19,7 @@ from core.calls.events import CallEvents
 from core.calls.model import EventRequest, EventResult
 from core.db import DatabaseUnavailable
 from core.models import CallEventKind
-from core.pbx.adapter import Sink
+from core.pbx.adapter import LoginRefused, Sink
 
 
 def direct(events: CallEvents) -> Sink:
@@ -50,6 +50,8 @@ class ApiSink:
             else:
                 if response.status_code < 300:
                     return _result(response.json())
+                if response.status_code == 401:  # every event would be refused: stop
+                    raise LoginRefused(f"{self._url} refused the token: {_detail(response)}")
                 if response.status_code != 503:
                     raise _refusal(response)
                 last = _detail(response)

@@ -238,3 +238,15 @@ async def test_frontline_pbx_listen_logs_what_it_maps_and_stops_on_sigterm(
     sessions = make_sessions(engine)
     assert (await stored(sessions, X)).state == "completed"
     await engine.dispose()
+
+
+async def test_a_token_the_api_refuses_stops_the_adapter(services: Services, db_url: str) -> None:
+    app = create_app(Settings(database_url=db_url, api_tokens=(TOKEN,)), engine=services.engine)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
+    sink = ApiSink("http://api", "not-the-token", client=client)
+    async with fake_freeswitch(TRANSCRIPT) as server:
+        adapter = FreeswitchAdapter("127.0.0.1", server.port, sink)
+        with pytest.raises(LoginRefused, match="refused the token"):
+            await asyncio.wait_for(adapter.run(), 20)
+    await sink.close()
+    assert await call_count(services.sessions) == 0
