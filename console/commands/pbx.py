@@ -1,0 +1,134 @@
+"""`frontline pbx …`: the phone-system adapters.
+
+`frontline pbx listen asterisk|freeswitch` runs an adapter as a long-lived process: it logs
+in to the PBX's event socket, reports every call event it maps (to the database, or with
+`--api` to a running `frontline api`), logs each on stderr, reconnects when the PBX goes
+away, and stops cleanly on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from core.config import Settings
+from core.pbx.adapter import Adapter, LoginRefused, Sink
+from core.services import open_services
+
+DEFAULT_PORTS = {"asterisk": 5038, "freeswitch": 8021}
+
+
+@click.group()
+def pbx() -> None:
+    """Phone-system adapters (Asterisk AMI, FreeSWITCH ESL)."""
+
+
+@pbx.command()
+@click.argument("system", type=click.Choice(sorted(DEFAULT_PORTS)))
+@click.option("--host", default="127.0.0.1", show_default=True, help="The PBX's address.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Its event socket (default: 5038 for AMI, 8021 for ESL).",
+)
+@click.option("--user", default="", help="AMI user name (manager.conf); unused by ESL.")
+@click.option("--secret", default=None, help="AMI secret or ESL password (ESL: ClueCon).")
+@click.option(
+    "--secret-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the secret from this file instead (keeps it out of `ps`).",
+)
+@click.option(
+    "--context",
+    default=None,
+    help="Dialplan context of transfer targets (default: from-internal / default).",
+)
+@click.option("--api", "api_url", default="", help="Report to this `frontline api` instead.")
+@click.option("--token", default="", help="Bearer token for --api.")
+@click.pass_obj
+def listen(
+    settings: Settings,
+    system: str,
+    host: str,
+    port: int | None,
+    user: str,
+    secret: str | None,
+    secret_file: Path | None,
+    context: str | None,
+    api_url: str,
+    token: str,
+) -> None:
+    """Connect to the PBX and report its queue events as Frontline call events."""
+    if secret_file is not None:
+        secret = secret_file.read_text(encoding="utf-8").strip()
+    if api_url and not token:
+        token = settings.api.token or next(iter(settings.api_tokens), "")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per event is ours to write
+    options: dict[str, str] = {"user": user}
+    if secret is not None:
+        options["secret"] = secret
+    if context is not None:
+        options["context"] = context
+    try:
+        port = port or DEFAULT_PORTS[system]
+        asyncio.run(_listen(settings, system, host, port, options, api_url, token))
+    except LoginRefused as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _adapter(system: str, host: str, port: int, sink: Sink, options: dict[str, str]) -> Adapter:
+    if system == "asterisk":
+        from core.pbx.asterisk import AsteriskAdapter
+
+        return AsteriskAdapter(host, port, sink, **options)
+    from core.pbx.freeswitch import FreeswitchAdapter
+
+    return FreeswitchAdapter(host, port, sink, **options)
+
+
+async def _listen(
+    settings: Settings,
+    system: str,
+    host: str,
+    port: int,
+    options: dict[str, str],
+    api_url: str,
+    token: str,
+) -> None:
+    if api_url:
+        from core.pbx.sinks import ApiSink
+
+        sink = ApiSink(api_url, token)
+        try:
+            await _run(_adapter(system, host, port, sink, options))
+        finally:
+            await sink.close()
+        return
+    from core.pbx.sinks import direct
+
+    async with open_services(settings, pooled=True) as services:  # a stream of events
+        await _run(_adapter(system, host, port, direct(services.events), options))
+
+
+async def _run(adapter: Adapter) -> None:
+    task = asyncio.create_task(adapter.run())
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    logging.getLogger("core.pbx").info("%s: stopped", adapter.source)
