@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "import": "console.commands.importer:import_",
     "lookup": "console.commands.lookup:lookup",
     "offers": "console.commands.offers:offers",
+    "pbx": "console.commands.pbx:pbx",
     "rules": "console.commands.rules:rules",
     "search": "console.commands.search:search",
 }
