@@ -186,8 +186,17 @@ def sip_stack(workdir: Path) -> Iterator[SipStack]:
             encoding="utf-8",
         )
         kamailio = subprocess.Popen(
-            ["kamailio", "-DD", "-E", "-f", str(config), "-w", str(workdir), "-P",
-             str(workdir / "kamailio.pid")],
+            [
+                "kamailio",
+                "-DD",
+                "-E",
+                "-f",
+                str(config),
+                "-w",
+                str(workdir),
+                "-P",
+                str(workdir / "kamailio.pid"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=(workdir / "kamailio.log").open("wb"),
         )
