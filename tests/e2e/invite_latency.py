@@ -54,7 +54,8 @@ def main(calls: int) -> None:
         ms = sorted(s * 1000 for s in seconds)
         p95 = ms[min(len(ms) - 1, round(0.95 * len(ms)))]
         sys.stdout.write(
-            f"{calls} INVITEs, INVITE -> agent's phone rings: median {statistics.median(ms):.1f} ms, "
+            f"{calls} INVITEs, INVITE -> agent's phone rings: "
+            f"median {statistics.median(ms):.1f} ms, "
             f"p95 {p95:.1f} ms, max {ms[-1]:.1f} ms\n"
         )
 
