@@ -42,6 +42,20 @@ def _queue_pairs(values: tuple[str, ...]) -> dict[str, str]:
     metavar="NUMBER=QUEUE",
     help="A dialled number and its queue (repeat); none: the number dialled is the queue.",
 )
+@click.option(
+    "--queue-seconds",
+    default=120,
+    show_default=True,
+    type=click.IntRange(0, 3600),
+    help="How long a caller waits in the queue for a free agent before being turned away.",
+)
+@click.option(
+    "--retry-seconds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="While the caller waits: how often Frontline is asked again.",
+)
 @click.option("--children", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.pass_obj
 def kamailio_config(
@@ -51,6 +65,8 @@ def kamailio_config(
     listen: str,
     ring_seconds: int,
     queues: tuple[str, ...],
+    queue_seconds: int,
+    retry_seconds: int,
     children: int,
 ) -> None:
     """Print a kamailio.cfg (Kamailio 5.6) that asks Frontline which agent to ring.
@@ -68,6 +84,8 @@ def kamailio_config(
         ring_seconds=ring_seconds,
         queues=_queue_pairs(queues),
         children=children,
+        queue_seconds=queue_seconds,
+        retry_seconds=retry_seconds,
     )
     try:
         click.echo(render(options), nl=False)

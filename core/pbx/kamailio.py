@@ -36,6 +36,9 @@ class KamailioOptions:
     http_timeout: int = 2
     """Seconds to wait for Frontline before answering the caller 503."""
     retry_seconds: int = 5
+    """While nobody is free: how often Kamailio asks again for a waiting call."""
+    queue_seconds: int = 120
+    """How long a caller waits in the queue for a free agent before being turned away."""
 
 
 def render(options: KamailioOptions) -> str:
@@ -49,6 +52,7 @@ def render(options: KamailioOptions) -> str:
         "CHILDREN": str(options.children),
         "HTTP_TIMEOUT": str(options.http_timeout),
         "RETRY_SECONDS": str(options.retry_seconds),
+        "MAX_WAITS": str(max(0, -(-options.queue_seconds // options.retry_seconds))),
         "QUEUE_MAP": _queue_map(options.queues),
     }
     text = files(__package__).joinpath("kamailio.cfg").read_text(encoding="utf-8")
@@ -66,6 +70,10 @@ def _check(options: KamailioOptions) -> None:
         raise KamailioConfigError(f"listen is proto:address:port, not {options.listen!r}")
     if not 1 <= options.ring_seconds <= 300:
         raise KamailioConfigError("ring seconds must be between 1 and 300")
+    if not 1 <= options.retry_seconds <= 100:  # async_route's limit
+        raise KamailioConfigError("retry seconds must be between 1 and 100")
+    if not 0 <= options.queue_seconds <= 3600:
+        raise KamailioConfigError("queue seconds must be between 0 and 3600")
     for number, queue in options.queues.items():
         if not (_NAME.match(number) and _NAME.match(queue)):
             raise KamailioConfigError(f"queue numbers and names are plain words: {number}={queue}")

@@ -42,6 +42,8 @@ def test_the_config_carries_the_api_the_token_and_the_queue_numbers() -> None:
     _, plain, _ = run([*BASE, "--token", "other", "--ring-seconds", "7"])
     assert "$var(queue) = $rU;" in plain and "No Such Queue" not in plain
     assert 'modparam("tm", "fr_inv_timer", 7000)' in plain
+    # A caller waits up to 120 s, asking every 5 s: 24 waits.
+    assert "$avp(waits) < 24" in plain and 'async_route("WAITED", "5")' in plain
 
 
 @pytest.mark.parametrize(
@@ -51,6 +53,7 @@ def test_the_config_carries_the_api_the_token_and_the_queue_numbers() -> None:
         ["--token", "t", "--listen", "127.0.0.1"],
         ["--token", "t", "--queue", "700=sa les"],
         ["--token", "t", "--queue", "700"],
+        ["--token", "t", "--retry-seconds", "101"],
     ],
 )
 def test_values_that_would_change_the_script_are_refused(extra: list[str]) -> None:

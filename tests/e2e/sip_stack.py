@@ -24,6 +24,8 @@ SCENARIOS = Path(__file__).parent / "sipp"
 TOKEN = "e2e-kamailio-token"
 RING_SECONDS = 2
 """How long Kamailio lets an agent's phone ring before trying the next agent."""
+RETRY_SECONDS = 1
+"""How often Kamailio asks again for a caller waiting in the queue."""
 CALLER = "+34600111222"
 """A '+' that must survive the trip (a query string would turn it into a space)."""
 
@@ -103,12 +105,14 @@ class SipStack:
             args += ["-key", key, value]
         return self._sipp(scenario, args, background=True)
 
-    def call(self, scenario: str, queue: str, talk_ms: int = 300) -> subprocess.Popen[bytes]:
-        """A caller (SIPp UAC) dialling `queue` through Kamailio; returns when SIPp is done."""
+    def call(
+        self, scenario: str, queue: str, talk_ms: int = 300, background: bool = False
+    ) -> subprocess.Popen[bytes]:
+        """A caller (SIPp UAC) dialling `queue` through Kamailio; returns when SIPp is done,
+        or at once with `background`."""
         args = [f"127.0.0.1:{self.sip_port}", "-s", queue, "-p", str(free_port())]
         args += ["-key", "caller", CALLER, "-d", str(talk_ms)]
-        process = self._sipp(scenario, args, background=False)
-        return process
+        return self._sipp(scenario, args, background=background)
 
     def _sipp(self, scenario: str, args: list[str], background: bool) -> subprocess.Popen[bytes]:
         command = ["sipp", *args, "-sf", str(SCENARIOS / scenario), "-i", "127.0.0.1"]
@@ -181,6 +185,8 @@ def sip_stack(workdir: Path) -> Iterator[SipStack]:
                     token=TOKEN,
                     listen=f"udp:127.0.0.1:{stack.sip_port}",
                     ring_seconds=RING_SECONDS,
+                    retry_seconds=RETRY_SECONDS,
+                    queue_seconds=10,
                 )
             ),
             encoding="utf-8",

@@ -150,3 +150,31 @@ def test_a_blind_transfer_ends_the_agents_part_and_the_new_leg_is_routed(
     assert str(key).endswith("-refer")  # ended by the REFER, not by the BYE after it
     [(_, state, agent, number)] = stack.calls_of_queue("back")
     assert (state, agent, number) == ("wrap_up", "tom", CALLER)
+
+
+def test_a_call_waits_in_the_queue_until_an_agent_is_ready(stack: SipStack) -> None:
+    port = free_port()
+    stack.agent("wes", port, "wait")
+    with stack.api as api:
+        api.post("/v1/agents/wes/state", json={"state": "break", "reason": "lunch"})
+    phone = stack.phone("uas_answer.xml", "wes", port)
+    caller = stack.call("uac_call.xml", "wait", background=True)
+    stack.settle("wait", lambda rows: bool(rows))
+    assert [row[1] for row in stack.calls_of_queue("wait")] == ["queued"]
+    with stack.api as api:
+        api.post("/v1/agents/wes/state", json={"state": "available"}).raise_for_status()
+    _ok(caller, phone)
+    stack.settle("wait", _ended)
+
+    [(external_id, state, agent, _)] = stack.calls_of_queue("wait")
+    assert (state, agent) == ("wrap_up", "wes")
+    assert stack.call_events(str(external_id)) == ["queued", "offered", "answered", "ended"]
+
+
+def test_a_caller_who_hangs_up_in_the_queue_abandons(stack: SipStack) -> None:
+    _ok(stack.call("uac_queue_cancel.xml", "empty", talk_ms=1500))
+    stack.settle("empty", _ended)
+
+    [(external_id, state, agent, _)] = stack.calls_of_queue("empty")
+    assert (state, agent) == ("abandoned", None)
+    assert stack.call_events(str(external_id)) == ["queued", "abandoned"]
