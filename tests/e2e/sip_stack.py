@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,13 +40,15 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait(what: str, ready: object, process: subprocess.Popen[bytes], seconds: float) -> None:
+def _wait(
+    what: str, ready: Callable[[], bool], process: subprocess.Popen[bytes], seconds: float
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{what} exited with {process.returncode}")
         with contextlib.suppress(OSError, httpx.HTTPError):
-            if ready():  # type: ignore[operator]
+            if ready():
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not start within {seconds} s")
@@ -152,11 +154,13 @@ class SipStack:
     def agent_state(self, name: str) -> tuple[object, ...]:
         return self.rows("SELECT state, state_reason FROM agent WHERE user_name = ?", name)[0]
 
-    def settle(self, queue: str, done: object, seconds: float = 5) -> None:
+    def settle(
+        self, queue: str, done: Callable[[list[tuple[object, ...]]], bool], seconds: float = 5
+    ) -> None:
         """Wait for Kamailio's last reports of `queue`'s calls (they follow the SIP
         messages by a few milliseconds)."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not done(self.calls_of_queue(queue)):  # type: ignore[operator]
+        while time.monotonic() < deadline and not done(self.calls_of_queue(queue)):
             time.sleep(0.05)
 
 
@@ -187,6 +191,7 @@ def sip_stack(workdir: Path) -> Iterator[SipStack]:
                     ring_seconds=RING_SECONDS,
                     retry_seconds=RETRY_SECONDS,
                     queue_seconds=10,
+                    http_timeout=5,  # generous: CI runs other tests beside these
                 )
             ),
             encoding="utf-8",

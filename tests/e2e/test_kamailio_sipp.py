@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,11 +32,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SipStack]:
         yield running
 
 
-def _ok(*processes: object) -> None:
+def _ok(*processes: subprocess.Popen[bytes]) -> None:
+    """Every SIPp phone went through its whole scenario."""
     for process in processes:
-        code = process.wait(timeout=30)  # type: ignore[attr-defined]
-        errors = process.stderr.read().decode(errors="replace")  # type: ignore[attr-defined]
-        assert code == 0, f"SIPp {process.args[-9]} failed: {errors}"  # type: ignore[attr-defined]
+        code = process.wait(timeout=30)
+        errors = b"" if process.stderr is None else process.stderr.read()
+        assert code == 0, f"SIPp {process.args!r} failed: {errors.decode(errors='replace')}"
 
 
 def _offered_to(stack: SipStack, external_id: str) -> list[str]:
