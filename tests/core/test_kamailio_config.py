@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from console.cli import frontline
+from tests.e2e.sip_stack import kamailio_binary
 
 
 def run(args: list[str], db_url: str = "", tokens: str = "") -> tuple[int, str, str]:
@@ -68,7 +68,8 @@ def test_no_token_is_an_error() -> None:
 
 
 def test_kamailio_accepts_the_config(tmp_path: Path) -> None:
-    if shutil.which("kamailio") is None:
+    kamailio = kamailio_binary()
+    if kamailio is None:
         if os.environ.get("CI") == "true":
             pytest.fail("kamailio is not installed (scripts/install-system-deps)")
         pytest.skip("kamailio is not installed")
@@ -76,7 +77,7 @@ def test_kamailio_accepts_the_config(tmp_path: Path) -> None:
     path = tmp_path / "kamailio.cfg"
     path.write_text(cfg, encoding="utf-8")
     checked = subprocess.run(
-        ["kamailio", "-c", "-f", str(path)], capture_output=True, text=True, timeout=60
+        [kamailio, "-c", "-f", str(path)], capture_output=True, text=True, timeout=60
     )
     assert checked.returncode == 0, checked.stderr[-2000:]
 
