@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 20000
 
-.PHONY: run test install lint format typecheck bench clean
+.PHONY: run test install system-deps lint format typecheck bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Frontline needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) system-deps
+
+## Kamailio and SIPp for the end-to-end SIP tests (apt; quick when already there).
+system-deps:
+	@scripts/install-system-deps
 
 ## Open the console; the first time, build a demo database to look at.
 run: install

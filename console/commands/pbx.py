@@ -1,5 +1,6 @@
 """`frontline pbx …`: the phone-system adapters.
 
+`frontline pbx kamailio-config` prints a Kamailio script that reports to Frontline;
 `frontline pbx listen asterisk|freeswitch` runs an adapter as a long-lived process: it logs
 in to the PBX's event socket, reports every call event it maps (to the database, or with
 `--api` to a running `frontline api`), logs each on stderr, reconnects when the PBX goes
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from console.commands.pbx_kamailio import agent_contact, kamailio_config
 from core.config import Settings
 from core.pbx.adapter import Adapter, LoginRefused, Sink
 from core.services import open_services
@@ -26,7 +28,7 @@ DEFAULT_PORTS = {"asterisk": 5038, "freeswitch": 8021}
 
 @click.group()
 def pbx() -> None:
-    """Phone-system adapters (Asterisk AMI, FreeSWITCH ESL)."""
+    """Phone-system adapters (Kamailio, Asterisk AMI, FreeSWITCH ESL)."""
 
 
 @pbx.command()
@@ -132,3 +134,7 @@ async def _run(adapter: Adapter) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     logging.getLogger("core.pbx").info("%s: stopped", adapter.source)
+
+
+pbx.add_command(kamailio_config)
+pbx.add_command(agent_contact)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from core.api.guards import BearerAuth
+from core.api.routing import routing_router
 from core.api.schemas import (
     AgentStateBody,
     AgentStateOut,
@@ -112,6 +113,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         dependencies=[Depends(HTTPBearer(auto_error=False))],  # documents the scheme
     )
     app.add_middleware(BearerAuth, tokens=settings.api_tokens)
+    app.include_router(routing_router(events))
 
     @app.exception_handler(CallEventError)
     async def event_error(_request: Request, error: CallEventError) -> JSONResponse:

@@ -33,3 +33,7 @@ class Agent(SQLModel, table=True):
     """Why the agent is on a break (lunch, training…)."""
     state_since: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    sip_contact: str = Field(default="", max_length=255)
+    """Where a SIP proxy rings the agent (`sip:ana@10.0.0.5:5060`); empty: not routable."""
+    queues: str = Field(default="", max_length=500)
+    """The queues the agent takes, comma-separated; empty: every queue."""

@@ -1,0 +1,182 @@
+"""Real SIP calls: SIPp phones call through Kamailio, running the config that
+`frontline pbx kamailio-config` prints, with Frontline as its ACD; what Frontline stores.
+
+Needs `kamailio` (with its http_client and json modules) and `sipp`: `make install` installs
+them (scripts/install-system-deps). Under CI=true these tests run, never skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.sip_stack import CALLER, SipStack, free_port, missing_tools, sip_stack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SipStack]:
+    missing = missing_tools()
+    if missing:
+        message = f"{', '.join(missing)} not installed (scripts/install-system-deps)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI=true: the SIP tests must run)")
+        pytest.skip(message)
+    with sip_stack(Path(tmp_path_factory.mktemp("sip"))) as running:
+        yield running
+
+
+def _ok(*processes: subprocess.Popen[bytes]) -> None:
+    """Every SIPp phone went through its whole scenario."""
+    for process in processes:
+        code = process.wait(timeout=30)
+        errors = b"" if process.stderr is None else process.stderr.read()
+        assert code == 0, f"SIPp {process.args!r} failed: {errors.decode(errors='replace')}"
+
+
+def _offered_to(stack: SipStack, external_id: str) -> list[str]:
+    return [
+        json.loads(str(payload))["agent"]
+        for (payload,) in stack.rows(
+            "SELECT e.payload FROM call_event e JOIN call_reference r ON r.call_id = e.call_id "
+            "WHERE r.external_id = ? AND e.kind = 'offered' ORDER BY e.id",
+            external_id,
+        )
+    ]
+
+
+def _ended(rows: list[tuple[object, ...]]) -> bool:
+    return bool(rows) and all(row[1] in ("wrap_up", "abandoned") for row in rows)
+
+
+def test_an_answered_call_is_queued_offered_answered_and_ended(stack: SipStack) -> None:
+    port = free_port()
+    stack.agent("ana", port, "sales")
+    phone = stack.phone("uas_answer.xml", "ana", port)
+    _ok(stack.call("uac_call.xml", "sales"), phone)
+    stack.settle("sales", _ended)
+
+    [(external_id, state, agent, number)] = stack.calls_of_queue("sales")
+    assert (state, agent, number) == ("wrap_up", "ana", CALLER)  # the '+' survived
+    assert stack.call_events(str(external_id)) == ["queued", "offered", "answered", "ended"]
+    assert stack.agent_state("ana") == ("wrap_up", "")
+
+
+def test_a_reinvite_sendonly_holds_and_sendrecv_resumes(stack: SipStack) -> None:
+    port = free_port()
+    stack.agent("hal", port, "hold")
+    phone = stack.phone("uas_hold.xml", "hal", port)
+    _ok(stack.call("uac_hold.xml", "hold"), phone)
+    stack.settle("hold", _ended)
+
+    [(external_id, state, agent, _)] = stack.calls_of_queue("hold")
+    assert (state, agent) == ("wrap_up", "hal")
+    assert stack.call_events(str(external_id)) == [
+        "queued",
+        "offered",
+        "answered",
+        "held",
+        "unheld",
+        "ended",
+    ]
+
+
+def test_a_caller_who_hangs_up_while_it_rings_abandons(stack: SipStack) -> None:
+    port = free_port()
+    stack.agent("abe", port, "impatient")
+    phone = stack.phone("uas_ring.xml", "abe", port)
+    # The caller gives up after half a second, before the ring time is up.
+    _ok(stack.call("uac_cancel.xml", "impatient", talk_ms=500), phone)
+    stack.settle("impatient", _ended)
+
+    [(external_id, state, _, _)] = stack.calls_of_queue("impatient")
+    assert state == "abandoned"
+    assert stack.call_events(str(external_id)) == ["queued", "offered", "abandoned"]
+    # Not the agent's fault: still ready for the next call.
+    assert stack.agent_state("abe") == ("available", "")
+
+
+def test_ring_no_answer_goes_to_the_next_agent_and_the_first_takes_a_break(
+    stack: SipStack,
+) -> None:
+    slow, quick = free_port(), free_port()
+    stack.agent("rex", slow, "rna")  # ready first: the longest available, rung first
+    stack.agent("rui", quick, "rna")
+    phones = stack.phone("uas_ring.xml", "rex", slow), stack.phone("uas_answer.xml", "rui", quick)
+    _ok(stack.call("uac_call.xml", "rna"), *phones)
+    stack.settle("rna", _ended)
+
+    [(external_id, state, agent, _)] = stack.calls_of_queue("rna")
+    assert (state, agent) == ("wrap_up", "rui")
+    assert stack.call_events(str(external_id)) == [
+        "queued",
+        "offered",
+        "queued",
+        "offered",
+        "answered",
+        "ended",
+    ]
+    assert _offered_to(stack, str(external_id)) == ["rex", "rui"]
+    assert stack.agent_state("rex") == ("break", "no answer")
+
+
+def test_a_blind_transfer_ends_the_agents_part_and_the_new_leg_is_routed(
+    stack: SipStack,
+) -> None:
+    first, second = free_port(), free_port()
+    stack.agent("tia", first, "front")
+    stack.agent("tom", second, "back")
+    target = ("transfer_to", f"back@127.0.0.1:{stack.sip_port}")
+    phone = stack.phone("uas_transfer.xml", "tia", first, target)
+    _ok(stack.call("uac_transfer.xml", "front"), phone)
+    # The transferee's phone dials the Refer-To target: a call of its own, through the ACD.
+    phone = stack.phone("uas_answer.xml", "tom", second)
+    _ok(stack.call("uac_call.xml", "back"), phone)
+    stack.settle("front", _ended)
+    stack.settle("back", _ended)
+
+    [(referred, state, agent, _)] = stack.calls_of_queue("front")
+    assert (state, agent) == ("wrap_up", "tia")
+    assert stack.call_events(str(referred)) == ["queued", "offered", "answered", "ended"]
+    [(key,)] = stack.rows(
+        "SELECT e.idempotency_key FROM call_event e JOIN call_reference r "
+        "ON r.call_id = e.call_id WHERE r.external_id = ? AND e.kind = 'ended'",
+        referred,
+    )
+    assert str(key).endswith("-refer")  # ended by the REFER, not by the BYE after it
+    [(_, state, agent, number)] = stack.calls_of_queue("back")
+    assert (state, agent, number) == ("wrap_up", "tom", CALLER)
+
+
+def test_a_call_waits_in_the_queue_until_an_agent_is_ready(stack: SipStack) -> None:
+    port = free_port()
+    stack.agent("wes", port, "wait")
+    with stack.api as api:
+        api.post("/v1/agents/wes/state", json={"state": "break", "reason": "lunch"})
+    phone = stack.phone("uas_answer.xml", "wes", port)
+    caller = stack.call("uac_call.xml", "wait", background=True)
+    stack.settle("wait", lambda rows: bool(rows))
+    assert [row[1] for row in stack.calls_of_queue("wait")] == ["queued"]
+    with stack.api as api:
+        api.post("/v1/agents/wes/state", json={"state": "available"}).raise_for_status()
+    _ok(caller, phone)
+    stack.settle("wait", _ended)
+
+    [(external_id, state, agent, _)] = stack.calls_of_queue("wait")
+    assert (state, agent) == ("wrap_up", "wes")
+    assert stack.call_events(str(external_id)) == ["queued", "offered", "answered", "ended"]
+
+
+def test_a_caller_who_hangs_up_in_the_queue_abandons(stack: SipStack) -> None:
+    _ok(stack.call("uac_queue_cancel.xml", "empty", talk_ms=1500))
+    stack.settle("empty", _ended)
+
+    [(external_id, state, agent, _)] = stack.calls_of_queue("empty")
+    assert (state, agent) == ("abandoned", None)
+    assert stack.call_events(str(external_id)) == ["queued", "abandoned"]
