@@ -182,6 +182,8 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
     "SHORT_ABANDON_SECONDS": ("calls", "short_abandon_seconds", _whole),
     "LONG_HANDLE_SECONDS": ("calls", "long_handle_seconds", _whole),
     "QUALITY_CRITERIA": ("calls", "quality_criteria", _criteria),
+    "BREAK_REASONS": ("calls", "break_reasons", _list),
+    "WRAP_UP_LIMIT_SECONDS": ("calls", "wrap_up_limit_seconds", _positive),
     **{f"THRESHOLD_{n.upper()}": ("calls", f"thresholds.{n}", _threshold) for n in THRESHOLD_NAMES},
     "TIER_THRESHOLDS": ("analytics", "tier_thresholds", _tiers),
     "WALLET_ESTIMATE": ("analytics", "wallet_estimate", _wallet),

@@ -18,7 +18,6 @@ from console.screens.pickers import UNKNOWN, CallerPicker, CodePicker
 from console.widgets.call_panel import CallPanel, FollowUpError, parse_follow_up
 
 if TYPE_CHECKING:
-    from console.messages import DatabaseChanged
     from console.screen_pop import OfferWatcher
     from console.screens.agent.screen import AgentScreen
     from core.calls.drafts import CallDraft
@@ -296,11 +295,6 @@ class CallFlow(_Base):
         """Pop every call that `watcher` finds ringing at this agent, from now on."""
         self._offer_watcher = watcher
         if self.ready:
-            self.look_for_offers()
-
-    def on_database_changed(self, message: DatabaseChanged) -> None:
-        watcher = self._offer_watcher
-        if self.ready and watcher is not None and watcher.concerns_me(message.changes):
             self.look_for_offers()
 
     def look_for_offers(self) -> None:

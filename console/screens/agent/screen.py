@@ -26,8 +26,8 @@ from textual.worker import Worker, WorkerState
 
 from console.keymap import KEYMAP
 from console.messages import PanelsReady, ServicesReady
-from console.safe_text import clean
 from console.screens.agent.call_flow import CallFlow
+from console.screens.agent.call_follow import CallFollow, state_label
 from console.screens.agent.customer_view import CustomerView
 from console.screens.agent.drafts import DraftKeeper
 from console.screens.agent_commands import AgentCommands
@@ -56,7 +56,7 @@ SEARCH_LIMIT = 10
 """Results shown as the agent types: more than a screenful only slows every keystroke."""
 
 
-class AgentScreen(CallFlow, CustomerView, Screen[None]):
+class AgentScreen(CallFollow, CallFlow, CustomerView, Screen[None]):
     """The agent's screen for the whole call."""
 
     CSS_PATH = "agent.tcss"
@@ -121,7 +121,11 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
                     yield CustomerList(id="results")
                 with Vertical(id="call-pane", classes="pane") as call_pane:
                     call_pane.border_title = "Call  F5"
-                    yield CallPanel(now=self.now, id="call-panel")
+                    yield CallPanel(
+                        now=self.now,
+                        wrap_up_limit=self.settings.calls.wrap_up_limit_seconds,
+                        id="call-panel",
+                    )
             with Vertical(id="right"):
                 with VerticalScroll(id="customer-pane", classes="pane") as customer_pane:
                     customer_pane.border_title = "Customer  F3"
@@ -210,6 +214,14 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
             return call is not None
         if action == "focus_offers":
             return self._offers_visible
+        if action == "toggle_hold":
+            return call is not None and call.phase == "on_call"
+        if action == "take_break":
+            return self.ready and self.agent_state != "break" and (
+                call is None or call.phase == "wrap_up"
+            )
+        if action == "be_ready":
+            return self.agent_state in ("break", "offline")
         if action == "link_customer":
             return (
                 call is not None
@@ -277,10 +289,14 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
             return
         assert self.agent.id is not None
         await self.services.calls.sign_in(self.agent.id)
+        self.agent = await self.services.agents.ensure(self.agent_name)  # its state now
+        self._shown_state = state_label(self.agent.state, self.agent.state_reason)
         self._set_subtitle()
         saved = await self.services.drafts.load(self.agent.id)
         if saved is not None:
             self._restore(saved.draft, in_database=not saved.from_fallback)
+            if saved.closed_elsewhere:
+                self._restored_closed()
         else:
             active = await self.services.calls.active_call(self.agent.id)
             if active is not None and active.id is not None and active.answered_at is not None:
@@ -317,13 +333,6 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
         if self.agent is None or self.agent.id is None:
             return True  # not signed in: nothing to save under (start-up said why)
         return await self.services.drafts.save(self.agent.id, draft)
-
-    def _set_subtitle(self) -> None:
-        call = self.draft
-        state = (
-            "available" if call is None else ("on a call" if call.phase == "on_call" else "wrap-up")
-        )
-        self.app.sub_title = f"{clean(self.agent_name)} · {state}"
 
     # --- search -------------------------------------------------------------------------
 
@@ -375,7 +384,15 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
     def _bindings_state(self) -> tuple[bool | None, ...]:
         return tuple(
             self.check_action(action, ())
-            for action in ("answer_call", "end_call", "finish_call", "link_customer")
+            for action in (
+                "answer_call",
+                "end_call",
+                "finish_call",
+                "link_customer",
+                "toggle_hold",
+                "take_break",
+                "be_ready",
+            )
         ) + (self._offers_visible,)
 
     def refresh_bindings(self) -> None:
