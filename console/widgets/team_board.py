@@ -123,7 +123,9 @@ class TeamBoard(Widget):
                 table.update_cell(key, "call", duration(agent.call_seconds + elapsed))
 
     def _over_limit(self, agent: AgentRow, seconds: float) -> bool:
-        return agent.state == "wrap_up" and bool(self.wrap_up_limit) and seconds > self.wrap_up_limit
+        return (
+            agent.state == "wrap_up" and bool(self.wrap_up_limit) and seconds > self.wrap_up_limit
+        )
 
     def _state(self, agent: AgentRow, seconds: float) -> Text:
         state = STATE_LABELS.get(agent.state, agent.state)

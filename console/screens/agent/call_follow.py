@@ -75,7 +75,11 @@ class CallFollow(_Base):
         if watcher is not None and watcher.concerns_me(message.changes):
             self.look_for_offers()
         call = self.draft
-        if call is not None and call.call_id is not None and _about(message, "call", str(call.call_id)):
+        if (
+            call is not None
+            and call.call_id is not None
+            and _about(message, "call", str(call.call_id))
+        ):
             self.follow_call(call.call_id)
         if _about(message, "agent", self.agent_name):
             self.follow_agent()
@@ -109,7 +113,9 @@ class CallFollow(_Base):
         if call is not None:
             state = "on a call" if call.phase == "on_call" else "wrap-up"
             if self.agent_state == "break":  # a break chosen during wrap-up starts after it
-                state += f" · then {state_label('break', self.agent.state_reason if self.agent else '')}"
+                state += (
+                    f" · then {state_label('break', self.agent.state_reason if self.agent else '')}"
+                )
         elif self.agent is not None and self.agent_state not in ("on_call", "wrap_up"):
             state = state_label(self.agent.state, self.agent.state_reason)
         else:
@@ -179,9 +185,7 @@ class CallFollow(_Base):
         try:
             row = await (calls.unhold(call_id) if resume else calls.hold(call_id))
         except Exception as error:  # noqa: BLE001 - say why; the call goes on
-            self.notify(
-                MESSAGES["hold-failed"].format(error=error), severity="error", markup=False
-            )
+            self.notify(MESSAGES["hold-failed"].format(error=error), severity="error", markup=False)
             return
         self.show_call_row(row)
 
@@ -236,9 +240,7 @@ class CallFollow(_Base):
                 self.agent_name, AgentState(state), reason
             )
         except Exception as error:  # noqa: BLE001 - say why, the state stays as it was
-            self.notify(
-                MESSAGES["not-set"].format(error=error), severity="error", markup=False
-            )
+            self.notify(MESSAGES["not-set"].format(error=error), severity="error", markup=False)
             return
         if self.agent is not None:
             self.agent.state, self.agent.state_reason = status.state, status.reason

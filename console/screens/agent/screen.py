@@ -217,8 +217,10 @@ class AgentScreen(CallFollow, CallFlow, CustomerView, Screen[None]):
         if action == "toggle_hold":
             return call is not None and call.phase == "on_call"
         if action == "take_break":
-            return self.ready and self.agent_state != "break" and (
-                call is None or call.phase == "wrap_up"
+            return (
+                self.ready
+                and self.agent_state != "break"
+                and (call is None or call.phase == "wrap_up")
             )
         if action == "be_ready":
             return self.agent_state in ("break", "offline")
