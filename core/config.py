@@ -80,6 +80,8 @@ class CallSettings:
     """The quality form: (criterion, maximum points)."""
     thresholds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """(warn, alert) per figure that was configured; the others keep their defaults."""
+    stale_after_minutes: int = 240
+    """An open call with no event for this long is closed and flagged `closed_stale`."""
 
 
 @dataclass(frozen=True)

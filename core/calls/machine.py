@@ -176,6 +176,7 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
         raise InvalidTransition(f"call {call.id} is queued: say which agent answered it")
     if "agent_id" in step.clears and agent is not None:
         changed.append(agent)
+    previous = call.agent_id
     apply_step(call, step, at, agent.id if agent is not None and step.takes_agent else None)
     _set_data(call, request)
     if agent is not None:
@@ -185,9 +186,11 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     event = await _log(session, call.id, request, at)
     if request.wrap_up is not None:
         await land_wrap_up(session, call, request.wrap_up, at)
-    if kind == CallEventKind.TRANSFERRED:  # the agent who passed the call on is free
-        for moved in changed:
-            await reconcile_agent(session, moved, at)
+    if kind == CallEventKind.TRANSFERRED and previous is not None and previous != call.agent_id:
+        passed_on = await _agent_by_id(session, previous)  # the agent who passed it on is free
+        await reconcile_agent(session, passed_on, at)
+        if passed_on not in changed:
+            changed.append(passed_on)
     await publish_change(session, "call", str(call.id))
     for moved in changed:
         await publish_change(session, "agent", moved.user_name)

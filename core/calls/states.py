@@ -71,7 +71,7 @@ _DONE = Transition(
 _ENDED = Transition(CallState.WRAP_UP, stamps=("ended_at",), agent_to=_WRAP)
 _ANSWERED = Transition(
     CallState.ANSWERED,
-    stamps=("answered_at",),
+    fills=("answered_at",),  # the first answer (what the caller waited for), not a transfer's
     takes_agent=True,
     agent_stamps=("offered_at",),
     agent_to=_ON_CALL,
