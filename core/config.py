@@ -84,6 +84,8 @@ class CallSettings:
     """After-call work longer than this is flagged to the agent and on the team board."""
     thresholds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """(warn, alert) per figure that was configured; the others keep their defaults."""
+    stale_after_minutes: int = 240
+    """An open call with no event for this long is closed and flagged `closed_stale`."""
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,7 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
     "SERVICE_LEVEL_SECONDS": ("", "service_level_seconds", _whole),
     "SHORT_ABANDON_SECONDS": ("calls", "short_abandon_seconds", _whole),
     "LONG_HANDLE_SECONDS": ("calls", "long_handle_seconds", _whole),
+    "CALL_STALE_AFTER_MINUTES": ("calls", "stale_after_minutes", _whole),
     "QUALITY_CRITERIA": ("calls", "quality_criteria", _criteria),
     "BREAK_REASONS": ("calls", "break_reasons", _list),
     "WRAP_UP_LIMIT_SECONDS": ("calls", "wrap_up_limit_seconds", _positive),
