@@ -3,7 +3,9 @@
 At 120×40 and larger every pane is on screen at once; below that the same panes are shown
 one at a time and switched with F2–F5. The screen owns the workers and talks to the core
 services; its widgets only show data and send messages. The call itself (take, end, save,
-the screen pop, offers) is in call_flow.py; the draft's writing in drafts.py.
+offers) is in call_flow.py; following the phone system, hold and agent states in
+call_follow.py; transfer in transfer.py; the screen pop in pop.py; the draft's writing in
+drafts.py.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from console.screens.agent.call_flow import CallFlow
 from console.screens.agent.call_follow import CallFollow, state_label
 from console.screens.agent.customer_view import CustomerView
 from console.screens.agent.drafts import DraftKeeper
+from console.screens.agent.pop import ScreenPop
+from console.screens.agent.transfer import CallTransfer
 from console.screens.agent_commands import AgentCommands
 from console.widgets.call_panel import CallPanel
 from console.widgets.contact_points import ContactPoints
@@ -52,11 +56,15 @@ if TYPE_CHECKING:  # imported in the background once the screen is up (see Conso
 NARROW_WIDTH = 110
 NARROW_HEIGHT = 32
 PANES = ("search", "customer", "history", "call")
+FOOTER_ACTIONS = (
+    "answer_call end_call finish_call link_customer toggle_hold transfer_call take_break be_ready"
+).split()
+"""The actions whose keys come and go in the footer."""
 SEARCH_LIMIT = 10
 """Results shown as the agent types: more than a screenful only slows every keystroke."""
 
 
-class AgentScreen(CallFollow, CallFlow, CustomerView, Screen[None]):
+class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, Screen[None]):
     """The agent's screen for the whole call."""
 
     CSS_PATH = "agent.tcss"
@@ -214,7 +222,7 @@ class AgentScreen(CallFollow, CallFlow, CustomerView, Screen[None]):
             return call is not None
         if action == "focus_offers":
             return self._offers_visible
-        if action == "toggle_hold":
+        if action in ("toggle_hold", "transfer_call"):
             return call is not None and call.phase == "on_call"
         if action == "take_break":
             return (
@@ -384,18 +392,9 @@ class AgentScreen(CallFollow, CallFlow, CustomerView, Screen[None]):
     _bindings_shown: tuple[bool | None, ...] = ()
 
     def _bindings_state(self) -> tuple[bool | None, ...]:
-        return tuple(
-            self.check_action(action, ())
-            for action in (
-                "answer_call",
-                "end_call",
-                "finish_call",
-                "link_customer",
-                "toggle_hold",
-                "take_break",
-                "be_ready",
-            )
-        ) + (self._offers_visible,)
+        return tuple(self.check_action(action, ()) for action in FOOTER_ACTIONS) + (
+            self._offers_visible,
+        )
 
     def refresh_bindings(self) -> None:
         self._bindings_shown = self._bindings_state()
