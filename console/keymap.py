@@ -114,10 +114,10 @@ KEYMAP: dict[str, Scope] = {
            "Make the customer on screen the caller of the current call.", "link-customer",
            show=False),
         _b("ctrl+g", "toggle_hold", "Hold",
-           "Put the caller on hold, or take them back from hold.", "toggle-hold"),
+           "Put the caller on hold, or take them back from hold.", "toggle-hold", show=False),
         _b("ctrl+t", "transfer_call", "Transfer",
            "Blind transfer to an available agent or a queue; the notes and reason go along.",
-           "transfer-call"),
+           "transfer-call", show=False),  # these two on the call pane's title: 80 columns
         _b("ctrl+b", "take_break", "Break",
            "Go on a break: pick the reason (no calls are offered meanwhile).", "take-break"),
         _b("ctrl+r", "be_ready", "Ready",

@@ -67,6 +67,10 @@ class CallFollow(_Base):
 
     _feed_live = True
     _shown_state = ""
+    _call_wanted: int | None = None
+    _reading_call = False
+    _agent_wanted = False
+    _reading_agent = False
 
     def on_database_changed(self, message: DatabaseChanged) -> None:
         if not self.ready:
@@ -125,14 +129,27 @@ class CallFollow(_Base):
 
     # --- the call as the phone system has it ------------------------------------------
 
-    @work(exclusive=True, group="call-follow", exit_on_error=False)
-    async def follow_call(self, call_id: int) -> None:
+    def follow_call(self, call_id: int) -> None:
+        """Read the call again soon; reads never overlap, and none is missed meanwhile (no
+        exclusive worker: one cancelled by every change could starve)."""
+        self._call_wanted = call_id
+        if not self._reading_call:
+            self._reading_call = True
+            self._read_call()
+
+    @work(group="call-follow", exit_on_error=False)
+    async def _read_call(self) -> None:
         try:
-            row = await self.services.calls.get(call_id)
-        except Exception as error:  # noqa: BLE001 - the next change tries again
-            self.log.warning(f"call {call_id} not reloaded: {error!r}")
-            return
-        self.show_call_row(row)
+            while (call_id := self._call_wanted) is not None:
+                self._call_wanted = None
+                try:
+                    row = await self.services.calls.get(call_id)
+                except Exception as error:  # noqa: BLE001 - the next change tries again
+                    self.log.warning(f"call {call_id} not reloaded: {error!r}")
+                    continue
+                self.show_call_row(row)
+        finally:
+            self._reading_call = False
 
     def show_call_row(self, row: Call) -> None:
         """Show what the phone system did to the call on screen (`row`, as stored)."""
@@ -191,14 +208,26 @@ class CallFollow(_Base):
 
     # --- the agent's own state ---------------------------------------------------------
 
-    @work(exclusive=True, group="agent-follow", exit_on_error=False)
-    async def follow_agent(self) -> None:
+    def follow_agent(self) -> None:
+        """Read the agent's state again soon (as `follow_call`)."""
+        self._agent_wanted = True
+        if not self._reading_agent:
+            self._reading_agent = True
+            self._read_agent()
+
+    @work(group="agent-follow", exit_on_error=False)
+    async def _read_agent(self) -> None:
         try:
-            agent = await self.services.agents.ensure(self.agent_name)
-        except Exception as error:  # noqa: BLE001 - the next change tries again
-            self.log.warning(f"agent not reloaded: {error!r}")
-            return
-        self._show_agent(agent.state, agent.state_reason, agent)
+            while self._agent_wanted:
+                self._agent_wanted = False
+                try:
+                    agent = await self.services.agents.ensure(self.agent_name)
+                except Exception as error:  # noqa: BLE001 - the next change tries again
+                    self.log.warning(f"agent not reloaded: {error!r}")
+                    continue
+                self._show_agent(agent.state, agent.state_reason, agent)
+        finally:
+            self._reading_agent = False
 
     def _show_agent(self, state: str, reason: str, agent: object = None) -> None:
         from core.models import Agent
