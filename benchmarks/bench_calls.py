@@ -1,6 +1,7 @@
 """Calls through `frontline api`: a burst of requests, and the simulator with many consoles.
 
     .venv/bin/python -m benchmarks.bench_calls burst [--db sqlite|postgresql] [--requests 1000]
+        [--lifecycle]
     .venv/bin/python -m benchmarks.bench_calls load  [--db sqlite|postgresql] [--consoles 50]
         [--duration 600] [--rate 2] [--processes 5]
 
@@ -11,7 +12,10 @@ FRONTLINE_TEST_PG_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/post
 burst: N `queued` events, each due at its own instant spread evenly over one second, each
 with an Idempotency-Key and retried with it on 503 or a dropped connection. Latency runs from
 the instant a request was due to its answer. Afterwards the database must hold exactly N
-calls and N events: "lost" is N minus what is stored.
+calls and N events: "lost" is N minus what is stored. With --lifecycle each call then goes
+through offered, answered, ended and completed (in order, with their times), one agent per
+call: the general path of the state machine, not only the new-call fast path; latency is then
+per event and the database must hold 5 events per call.
 
 load: `frontline simulate` traffic (Poisson arrivals at --rate calls/s, impatient callers,
 log-normal handle times, one simulated agent per console) while --consoles agent consoles
@@ -172,8 +176,40 @@ async def _count(url: str, external_prefix: str) -> tuple[int, int]:
 # --- burst --------------------------------------------------------------------------------
 
 
-async def _burst(base: str, requests: int) -> dict[str, Any]:
+async def _ready_agents(base: str, prefix: str, count: int) -> None:
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+    ) as client:
+        for i in range(count):
+            body = {"state": "available"}
+            response = await client.post(f"/v1/agents/{prefix}a{i}/state", json=body)
+            response.raise_for_status()
+
+
+def _steps(prefix: str, i: int, lifecycle: bool) -> list[tuple[str, dict[str, Any]]]:
+    """The events of call `i`: its queued event, then (lifecycle) the rest of its life."""
+    queued = {"caller_number": f"+3460{i:07d}", "queue": "burst", "external_id": f"{prefix}{i}"}
+    if not lifecycle:
+        return [("queued", queued)]
+    base = datetime(2026, 1, 1, tzinfo=UTC).timestamp() + i
+    ref = {"external_id": f"{prefix}{i}"}
+
+    def at(step: int) -> str:
+        return datetime.fromtimestamp(base + step * 0.1, UTC).isoformat()
+
+    return [
+        ("queued", {**queued, "at": at(0)}),
+        ("offered", {**ref, "agent": f"{prefix}a{i}", "at": at(1)}),
+        ("answered", {**ref, "at": at(2)}),
+        ("ended", {**ref, "at": at(3)}),
+        ("completed", {**ref, "at": at(4)}),
+    ]
+
+
+async def _burst(base: str, requests: int, lifecycle: bool = False) -> dict[str, Any]:
     prefix = f"burst-{uuid.uuid4().hex[:8]}-"
+    if lifecycle:
+        await _ready_agents(base, prefix, requests)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     retries = 0
@@ -198,26 +234,27 @@ async def _burst(base: str, requests: int) -> dict[str, Any]:
         start = time.perf_counter() + 0.2
 
         async def one(i: int) -> None:
-            nonlocal retries
             due = start + i / requests
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            body = {
-                "caller_number": f"+3460{i:07d}",
-                "queue": "burst",
-                "external_id": f"{prefix}{i}",
-            }
-            headers = {"Idempotency-Key": f"{prefix}{i}-queued"}
+            for kind, body in _steps(prefix, i, lifecycle):
+                if not await send(i, kind, body, due):
+                    return
+                due = time.perf_counter()
+
+        async def send(i: int, kind: str, body: dict[str, Any], due: float) -> bool:
+            nonlocal retries
+            headers = {"Idempotency-Key": f"{prefix}{i}-{kind}"}
             for attempt in range(10):
                 client = await lanes.get()
                 try:
-                    response = await client.post("/v1/calls/queued", json=body, headers=headers)
+                    response = await client.post(f"/v1/calls/{kind}", json=body, headers=headers)
                 except httpx.TransportError as error:
                     problem = repr(error)
                 else:
                     statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                     if response.status_code < 300:
                         latencies.append((time.perf_counter() - due) * 1000)
-                        return
+                        return True
                     problem = f"{response.status_code} {response.text[:100]}"
                     if response.status_code != 503:
                         break
@@ -226,6 +263,7 @@ async def _burst(base: str, requests: int) -> dict[str, Any]:
                 retries += 1
                 await asyncio.sleep(0.1 * (attempt + 1))
             failed.append(problem)
+            return False
 
         began = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(requests)))
@@ -233,6 +271,7 @@ async def _burst(base: str, requests: int) -> dict[str, Any]:
     return {
         "prefix": prefix,
         "requests": requests,
+        "events_per_call": 5 if lifecycle else 1,
         "answered_ok": len(latencies),
         "failed": len(failed),
         "failures": failed[:5],
@@ -247,12 +286,14 @@ async def _burst(base: str, requests: int) -> dict[str, Any]:
     }
 
 
-def run_burst(kind: str, requests: int) -> dict[str, Any]:
+def run_burst(kind: str, requests: int, lifecycle: bool = False) -> dict[str, Any]:
     with fresh_database(kind) as url, api_server(url) as base:
-        result = asyncio.run(_burst(base, requests))
+        result = asyncio.run(_burst(base, requests, lifecycle))
         calls, events = asyncio.run(_count(url, result["prefix"]))
+    per_call = result["events_per_call"]
     result.update(db=kind, calls_stored=calls, events_stored=events, lost=requests - calls)
-    result["duplicates"] = events - calls
+    result["events_per_second"] = round(requests * per_call / result["drain_seconds"], 1)
+    result["duplicates"] = events - calls * per_call
     return result
 
 
@@ -465,6 +506,7 @@ def main() -> None:
     burst = sub.add_parser("burst")
     burst.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     burst.add_argument("--requests", type=int, default=1000)
+    burst.add_argument("--lifecycle", action="store_true", help="whole calls, 5 events each")
     load = sub.add_parser("load")
     load.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     load.add_argument("--consoles", type=int, default=50)
@@ -492,7 +534,7 @@ def main() -> None:
         Path(args.out).write_text(json.dumps(result))
         return
     if args.mode == "burst":
-        result = run_burst(args.db, args.requests)
+        result = run_burst(args.db, args.requests, args.lifecycle)
     else:
         # Agents carry about 90 % of the offered load: talk + wrap-up (handle/6) + ring.
         handle = args.handle or max(5.0, (0.9 * args.consoles / args.rate - 1.5) * 6 / 7)

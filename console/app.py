@@ -170,16 +170,9 @@ class ConsoleApp(App[None]):
         self.agent_screen.post_message(PanelsReady())
 
     async def follow_changes(self, services: Services) -> None:
-        """The one change feed of the process, posted to every screen that follows it."""
-        try:
-            await follow_changes(services.engine, lambda: self._subscribers)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # noqa: BLE001 - the console goes on without screen pops
-            self.log.error(f"change feed stopped: {error!r}")
-            self.notify(
-                f"Calls will not pop up: {error}", severity="error", timeout=10, markup=False
-            )
+        """The one change feed of the process, posted to every screen that follows it; when
+        lost it reconnects and the screens are told (`FeedStatus`)."""
+        await follow_changes(services.engine, lambda: self._subscribers)
 
     async def _set_up_calls(self, services: Services) -> None:
         """Supervisors get their screens; every agent gets calls offered to them popped."""

@@ -113,6 +113,15 @@ KEYMAP: dict[str, Scope] = {
         _b("ctrl+l", "link_customer", "Link caller",
            "Make the customer on screen the caller of the current call.", "link-customer",
            show=False),
+        _b("ctrl+g", "toggle_hold", "Hold",
+           "Put the caller on hold, or take them back from hold.", "toggle-hold", show=False),
+        _b("ctrl+t", "transfer_call", "Transfer",
+           "Blind transfer to an available agent or a queue; the notes and reason go along.",
+           "transfer-call", show=False),  # these two on the call pane's title: 80 columns
+        _b("ctrl+b", "take_break", "Break",
+           "Go on a break: pick the reason (no calls are offered meanwhile).", "take-break"),
+        _b("ctrl+r", "be_ready", "Ready",
+           "Back from a break: ready for the next call.", "be-ready"),
     ])),
     "search-box": Scope("In the search box", [
         _b("down", "move(1)", "Next result", "Move down the results.", "search-next", show=False),
@@ -179,6 +188,9 @@ KEYMAP: dict[str, Scope] = {
         _b("f9", "offer_rules", "Rules",
            "Offer rules: the version in use, acceptance rates, errors of a broken file.",
            "supervisor-rules"),
+        _b("f10", "set_agent_state", "Set state",
+           "Set the state of the agent highlighted on the team board (a stuck agent).",
+           "supervisor-set-state"),
     ]),
     "review": Scope("Call review", [
         _b("escape", "back", "Back", "Back to the live queue.", "review-back"),

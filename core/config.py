@@ -78,8 +78,14 @@ class CallSettings:
     """Call review: talk + hold + wrap-up over this is a long handle time."""
     quality_criteria: tuple[tuple[str, int], ...] = DEFAULT_QUALITY_CRITERIA
     """The quality form: (criterion, maximum points)."""
+    break_reasons: tuple[str, ...] = ("break", "training", "meeting", "lunch")
+    """Reason codes an agent (or a supervisor for them) picks when going on a break."""
+    wrap_up_limit_seconds: int = 120
+    """After-call work longer than this is flagged to the agent and on the team board."""
     thresholds: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """(warn, alert) per figure that was configured; the others keep their defaults."""
+    stale_after_minutes: int = 240
+    """An open call with no event for this long is closed and flagged `closed_stale`."""
 
 
 @dataclass(frozen=True)

@@ -230,6 +230,13 @@ class Change:
 ANY_CHANGE = Change("*")
 """Sent when the database changed but the writer did not say what."""
 
+PING_SECONDS = 5.0
+"""A quiet PostgreSQL feed checks its connection this often (a restart closes it silently)."""
+
+
+class FeedLost(ConnectionError):
+    """The change feed's connection is gone (the database restarted): open a new feed."""
+
 
 async def publish_change(session: AsyncSession, topic: str, key: str = "") -> None:
     """Record, inside the caller's transaction, that `topic`/`key` changed.
@@ -240,6 +247,10 @@ async def publish_change(session: AsyncSession, topic: str, key: str = "") -> No
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"{topic}:{key}")))
+
+
+_LOST = Change("", "lost")
+"""Queued by asyncpg's termination callback: the feed's connection closed."""
 
 
 class ChangeFeed:
@@ -270,7 +281,9 @@ class ChangeFeed:
         await self._connection.commit()
         if self._postgres:
             raw = await self._connection.get_raw_connection()
-            await raw.driver_connection.add_listener(NOTIFY_CHANNEL, self._on_notify)  # type: ignore[union-attr]
+            driver = raw.driver_connection
+            await driver.add_listener(NOTIFY_CHANNEL, self._on_notify)  # type: ignore[union-attr]
+            driver.add_termination_listener(self._on_lost)  # type: ignore[union-attr]
         else:
             self._data_version = await self._read_data_version()
         return self
@@ -280,6 +293,17 @@ class ChangeFeed:
             with contextlib.suppress(Exception):
                 await self._connection.close()
             self._connection = None
+
+    def _on_lost(self, _conn: Any) -> None:
+        self._queue.put_nowait(_LOST)
+
+    async def _ping(self) -> None:
+        assert self._connection is not None
+        try:
+            await asyncio.wait_for(self._connection.execute(text("SELECT 1")), PING_SECONDS)
+            await self._connection.commit()
+        except Exception as error:
+            raise FeedLost(f"the change feed's connection is gone: {error}") from error
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         topic, _, key = payload.partition(":")
@@ -307,13 +331,20 @@ class ChangeFeed:
         return [Change(topic, key) for _, topic, key in rows]
 
     async def changes(self) -> AsyncIterator[list[Change]]:
-        """Batches of changes, as they are committed elsewhere. Runs until cancelled."""
+        """Batches of changes, as they are committed elsewhere. Runs until cancelled, or
+        raises FeedLost when PostgreSQL closed the connection (open a new feed then)."""
         while True:
             if self._postgres:
-                first = await self._queue.get()
+                try:
+                    first = await asyncio.wait_for(self._queue.get(), PING_SECONDS)
+                except TimeoutError:
+                    await self._ping()
+                    continue
                 batch = [first]
                 while not self._queue.empty():
                     batch.append(self._queue.get_nowait())
+                if _LOST in batch:
+                    raise FeedLost("the database closed the change feed's connection")
                 yield batch
                 continue
             await asyncio.sleep(self._poll_interval)

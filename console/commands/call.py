@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
@@ -57,7 +57,8 @@ def _parse_at(value: str | None) -> datetime | None:
 @click.option("--token", default="", help="Bearer token for --url (default: FRONTLINE_API_TOKEN).")
 @click.pass_context
 def call(ctx: click.Context, url: str, token: str) -> None:
-    """Report call events (queue, offer, answer, hold, unhold, end, abandon, complete, state).
+    """Report call events (queue, offer, answer, hold, unhold, end, abandon, complete, state);
+    close stale calls (sweep).
 
     CALL is Frontline's call id, or the phone system's id with --external.
     """
@@ -268,3 +269,31 @@ def state(target: Target, agent: str, state: str, reason: str) -> None:
         }
 
     click.echo(json.dumps(asyncio.run(direct()), ensure_ascii=False))
+
+
+@call.command()
+@click.option(
+    "--after",
+    "after_minutes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Minutes without an event (default: FRONTLINE_CALL_STALE_AFTER_MINUTES).",
+)
+@click.pass_obj
+def sweep(target: Target, after_minutes: int | None) -> None:
+    """Close the calls whose end never arrived, once (`frontline api` does it every minute).
+
+    Prints the closed calls as one line of JSON.
+    """
+    minutes = after_minutes or target.settings.calls.stale_after_minutes
+
+    async def direct() -> list[dict[str, Any]]:
+        try:
+            async with open_services(target.settings) as services:
+                closed = await services.events.sweep_stale(timedelta(minutes=minutes))
+        except DatabaseUnavailable as error:
+            raise click.ClickException(f"database busy, try again: {error}") from error
+        return [result.as_json() for result in closed]
+
+    closed = asyncio.run(direct())
+    click.echo(json.dumps({"closed": len(closed), "calls": closed}, ensure_ascii=False))

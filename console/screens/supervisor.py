@@ -8,7 +8,7 @@ timer advances waits and times in state locally, so the clock moves without quer
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from textual import work
@@ -21,6 +21,7 @@ from console.keymap import KEYMAP
 from console.messages import DatabaseChanged
 from console.safe_text import safe_text
 from console.screens.call_review import CallReviewScreen, ScoreForm
+from console.screens.pickers import CodePicker
 from console.screens.rules import RulesScreen
 from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
@@ -30,6 +31,10 @@ from core.models.types import utcnow
 from core.services import Services
 
 RELEVANT_TOPICS = {"call", "agent", "offer", "interaction"}
+SetState = Callable[[str, str, str], Awaitable[object]]
+"""(user name, state, reason) -> the agent's new status; raises when refused."""
+SETTABLE_STATES = ("available", "offline")
+"""What a supervisor may set besides a break (on a call and wrap-up follow the calls)."""
 PERIODIC_RELOAD_SECONDS = 10.0
 """Even without events, waits cross the service-level target: reload now and then."""
 
@@ -72,11 +77,17 @@ class SupervisorScreen(Screen[None]):
         open_review: Callable[[], None] | None = None,
         open_rules: Callable[[], None] | None = None,
         now: Callable[[], datetime] | None = None,
+        set_state: SetState | None = None,
+        break_reasons: Sequence[str] = (),
+        wrap_up_limit: int = 0,
     ) -> None:
         super().__init__()
         self.queue = queue
         self.open_review = open_review
         self.open_rules = open_rules
+        self.set_state = set_state
+        self.break_reasons = tuple(break_reasons)
+        self.wrap_up_limit = wrap_up_limit
         self.now = now or utcnow
         self._loading = False
         self._dirty = False
@@ -89,7 +100,9 @@ class SupervisorScreen(Screen[None]):
             with TabPane("Queue (F5)", id="queue-tab"):
                 yield QueueBoard(self.queue.thresholds, id="queue-board")
             with TabPane("Team (F6)", id="team-tab"):
-                yield TeamBoard(self.queue.thresholds, id="team-board")
+                yield TeamBoard(
+                    self.queue.thresholds, id="team-board", wrap_up_limit=self.wrap_up_limit
+                )
             with TabPane("Definitions (F8)", id="definitions-tab"), VerticalScroll():
                 yield Static(id="definitions")
         yield Footer()
@@ -116,7 +129,37 @@ class SupervisorScreen(Screen[None]):
             return None
         if action == "offer_rules" and self.open_rules is None:
             return None
+        if action == "set_agent_state" and self.set_state is None:
+            return None
         return True
+
+    def action_set_agent_state(self) -> None:
+        """Set the highlighted agent's state (an agent stuck in a state, a console gone)."""
+        agent = self.query_one(TeamBoard).highlighted()
+        if agent is None or self.set_state is None:
+            self.notify("Highlight an agent on the team board first (F6).")
+            return
+        self.action_show_tab("team-tab")
+        choices = [*SETTABLE_STATES, *(f"break: {reason}" for reason in self.break_reasons)]
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None:
+                state, _, reason = choice.partition(": ")
+                self.apply_state(agent.user_name, state, reason)
+
+        self.app.push_screen(CodePicker(f"State of {agent.display_name}", choices), chosen)
+
+    @work(group="supervisor-set-state", exit_on_error=False)
+    async def apply_state(self, user_name: str, state: str, reason: str) -> None:
+        assert self.set_state is not None
+        try:
+            await self.set_state(user_name, state, reason)
+        except Exception as error:  # noqa: BLE001 - refused (on a call): say why
+            self.notify(f"State not changed: {error}", severity="error", markup=False)
+            return
+        label = f"{state}: {reason}" if reason else state
+        self.notify(f"{user_name} is now {label}.", markup=False)
+        self.request_load()
 
     def _tick(self) -> None:
         now = self.now()
@@ -187,7 +230,19 @@ def make_supervisor_screen(services: Services, reviewer: str) -> SupervisorScree
     def open_rules() -> None:
         screen.app.push_screen(RulesScreen(services.offers))
 
-    screen = SupervisorScreen(queue, open_review=open_review, open_rules=open_rules)
+    async def set_state(user_name: str, state: str, reason: str) -> object:
+        from core.models import AgentState
+
+        return await services.events.set_agent_state(user_name, AgentState(state), reason)
+
+    screen = SupervisorScreen(
+        queue,
+        open_review=open_review,
+        open_rules=open_rules,
+        set_state=set_state,
+        break_reasons=services.settings.calls.break_reasons,
+        wrap_up_limit=services.settings.calls.wrap_up_limit_seconds,
+    )
     return screen
 
 

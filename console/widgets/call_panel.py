@@ -69,11 +69,28 @@ class CallPanel(Vertical):
             # A burst of keystrokes collapses to its last draft, which holds all of them.
             return isinstance(message, CallPanel.Edited)
 
-    def __init__(self, now: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
+    @dataclass
+    class WrapUpOverdue(Message):
+        """After-call work has just passed its limit (sent once per call)."""
+
+        limit_seconds: int
+
+    def __init__(
+        self,
+        now: Callable[[], datetime] | None = None,
+        wrap_up_limit: int = 0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.now = now or (lambda: datetime.now(UTC))
+        self.wrap_up_limit = wrap_up_limit
+        """Seconds of after-call work before the status turns red; 0: no limit."""
         self.draft: CallDraft | None = None
         """The call on screen and what was typed for it; None means no call."""
+        self.line = ""
+        """What the phone system says of the call when it is not plain talk: "held", or
+        "closed" (completed elsewhere; the agent's codes and notes still go onto it)."""
+        self._overdue_for: int | None = None
         self._status_plain = ""
 
     def compose(self) -> ComposeResult:
@@ -93,6 +110,8 @@ class CallPanel(Vertical):
 
     def show(self, draft: CallDraft | None) -> None:
         """Show `draft` (the fields take its text); None clears the panel."""
+        if draft is None or self.draft is None or draft.call_id != self.draft.call_id:
+            self.line = ""
         self.draft = draft
         area = self.query_one("#notes", TextArea)
         field = self.query_one("#follow-up", Input)
@@ -164,14 +183,30 @@ class CallPanel(Vertical):
             self._set_status(status, Text(" NO CALL ", style="bold reverse"))
             return
         now = self.now()
+        closed = ("  closed by the phone system", "dim") if self.line == "closed" else ""
         if call.phase == "wrap_up":
             ended = call.ended_at or now
+            wrapping = (now - ended).total_seconds()
+            over = bool(self.wrap_up_limit) and wrapping > self.wrap_up_limit
+            if over and self._overdue_for != call.call_id:
+                self._overdue_for = call.call_id
+                self.post_message(self.WrapUpOverdue(self.wrap_up_limit))
             self._set_status(
                 status,
                 Text.assemble(
-                    (" WRAP-UP ", "bold black on yellow"),
-                    f" {clock((now - ended).total_seconds())}",
+                    (" WRAP-UP ", "bold white on red" if over else "bold black on yellow"),
+                    (f" {clock(wrapping)}", "bold red" if over else ""),
+                    (f" over {clock(self.wrap_up_limit)}", "bold red") if over else "",
                     (f"  call {clock((ended - call.started_at).total_seconds())}", "dim"),
+                    closed,
+                ),
+            )
+        elif self.line == "held":
+            self._set_status(
+                status,
+                Text.assemble(
+                    (" ON HOLD ", "bold black on cyan"),
+                    f" {clock((now - call.started_at).total_seconds())}",
                 ),
             )
         else:
@@ -180,8 +215,14 @@ class CallPanel(Vertical):
                 Text.assemble(
                     (" ON CALL ", "bold white on dark_green"),
                     f" {clock((now - call.started_at).total_seconds())}",
+                    closed,
                 ),
             )
+
+    def set_line(self, line: str) -> None:
+        """What the phone system says of the call ("", "held", "closed")."""
+        self.line = line
+        self.tick()
 
     def _set_status(self, status: Static, text: Text) -> None:
         # One line that never changes size: repaint it only when it changed, and without a

@@ -49,11 +49,24 @@ class TeamBoard(Widget):
     """
 
     def __init__(
-        self, thresholds: dict[str, Threshold] | None = None, id: str | None = None
+        self,
+        thresholds: dict[str, Threshold] | None = None,
+        id: str | None = None,
+        wrap_up_limit: int = 0,
     ) -> None:
         super().__init__(id=id)
         self.snapshot: TeamSnapshot | None = None
         self.thresholds = thresholds or {}
+        self.wrap_up_limit = wrap_up_limit
+        """Seconds of after-call work before an agent's row is flagged; 0: no limit."""
+
+    def highlighted(self) -> AgentRow | None:
+        """The agent on the highlighted row, if any."""
+        table = self.query_one("#team", DataTable)
+        if self.snapshot is None or not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((a for a in self.snapshot.agents if str(a.agent_id) == key), None)
 
     def compose(self) -> ComposeResult:
         yield Label("Occupancy now: —", id="occupancy")
@@ -102,13 +115,31 @@ class TeamBoard(Widget):
             key = str(agent.agent_id)
             if key not in keys:
                 continue
-            table.update_cell(
-                key, "in_state", self._in_state(agent, agent.seconds_in_state + elapsed)
-            )
+            seconds = agent.seconds_in_state + elapsed
+            table.update_cell(key, "in_state", self._in_state(agent, seconds))
+            if agent.state == "wrap_up":
+                table.update_cell(key, "state", self._state(agent, seconds))
             if agent.call_seconds is not None:
                 table.update_cell(key, "call", duration(agent.call_seconds + elapsed))
 
+    def _over_limit(self, agent: AgentRow, seconds: float) -> bool:
+        return (
+            agent.state == "wrap_up" and bool(self.wrap_up_limit) and seconds > self.wrap_up_limit
+        )
+
+    def _state(self, agent: AgentRow, seconds: float) -> Text:
+        state = STATE_LABELS.get(agent.state, agent.state)
+        if agent.state == "break" and agent.reason:
+            state = f"break: {agent.reason}"
+        if agent.call_state == "offered":
+            state = "ringing"
+        if self._over_limit(agent, seconds):
+            return Text.assemble(safe_text(state), ("!", "bold red"), style="bold red")
+        return safe_text(state)
+
     def _in_state(self, agent: AgentRow, seconds: float) -> Text:
+        if self._over_limit(agent, seconds):
+            return Text(duration(seconds), style="bold red")
         threshold = self.thresholds.get("time_in_state")
         # a long call or wrap-up is worth a look; a long break or idle time is someone else's
         watched = agent.state in ("on_call", "wrap_up", "break")
@@ -117,16 +148,11 @@ class TeamBoard(Widget):
         return Text(duration(seconds), style=style)
 
     def _cells(self, agent: AgentRow, now: datetime) -> list[object]:
-        state = STATE_LABELS.get(agent.state, agent.state)
-        if agent.state == "break" and agent.reason:
-            state = f"break: {agent.reason}"
-        if agent.call_state == "offered":
-            state = "ringing"
-        elapsed = (now - agent.since).total_seconds()
+        seconds = max((now - agent.since).total_seconds(), agent.seconds_in_state)
         return [
             safe_text(agent.display_name),
-            safe_text(state),
-            self._in_state(agent, max(elapsed, agent.seconds_in_state)),
+            self._state(agent, seconds),
+            self._in_state(agent, seconds),
             duration(agent.call_seconds) if agent.call_seconds is not None else "",
             safe_text(clean(agent.customer)),
             str(agent.handled_today),

@@ -3,14 +3,20 @@
 Served by `frontline api` (uvicorn). Every route but /healthz and the docs needs
 `Authorization: Bearer <token>` with a token from FRONTLINE_API_TOKENS. Bodies are JSON,
 validated strictly (unknown fields are refused). Send an `Idempotency-Key` header with each
-event and retry with the same key after a timeout or a 503: the event is applied once.
+event (or `source` and `source_event_id` in the body) and retry with the same key after a
+timeout or a 503: the event is applied once. Events are applied by the time they happened
+(`at`), whatever order they arrive in; a time that cannot be right is refused with 422.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response, status
@@ -33,6 +39,7 @@ from core.api.schemas import (
     OfferedBody,
     Problem,
     QueuedBody,
+    TransferredBody,
 )
 from core.calls.events import (
     AgentNotFound,
@@ -41,9 +48,11 @@ from core.calls.events import (
     EventRequest,
     EventResult,
     IdempotencyConflict,
+    ImpossibleTime,
     InvalidTransition,
 )
 from core.calls.metrics import DEFINITIONS
+from core.calls.model import Transfer
 from core.config import Settings
 from core.db import DatabaseUnavailable
 from core.models import AgentState, Call, CallEvent, CallEventKind
@@ -54,6 +63,7 @@ _ERRORS: dict[type[Exception], int] = {
     AgentNotFound: status.HTTP_404_NOT_FOUND,
     InvalidTransition: status.HTTP_409_CONFLICT,
     IdempotencyConflict: status.HTTP_409_CONFLICT,
+    ImpossibleTime: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing or wrong bearer token."},
@@ -64,6 +74,10 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "was used for another event.",
     },
     413: {"model": Problem, "description": "Body too large."},
+    422: {
+        "description": "The body is not valid, or the event's time cannot be right (before "
+        "the call was queued, a day ahead, years ago, out of range)."
+    },
     503: {"model": Problem, "description": "Database busy: retry with the same key."},
 }
 
@@ -98,9 +112,23 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         services.search,
     )
 
+    stale_after = timedelta(minutes=settings.calls.stale_after_minutes)
+
+    async def sweep_forever() -> None:
+        while True:
+            try:
+                await events.sweep_stale(stale_after)
+            except Exception:  # noqa: BLE001 - a failed sweep is retried at the next minute
+                _log.exception("stale-call sweep failed")
+            await asyncio.sleep(SWEEP_EVERY_SECONDS)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(sweep_forever())
         yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         await services.close()
 
     app = FastAPI(
@@ -143,6 +171,10 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             external_id=body.external_id,
             at=body.at,
             idempotency_key=key,
+            source=body.source,
+            source_event_id=body.source_event_id,
+            leg_id=body.leg_id,
+            raw=body.raw,
             **extra,
         )
 
@@ -167,6 +199,10 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             queue=body.queue,
             at=body.at,
             idempotency_key=key,
+            source=body.source,
+            source_event_id=body.source_event_id,
+            leg_id=body.leg_id,
+            raw=body.raw,
         )
         out = await send(request, response)
         if out.replayed or out.kind != CallEventKind.QUEUED or body.call_id is not None:
@@ -200,6 +236,20 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     simple(CallEventKind.ENDED, "The call ended; the agent's wrap-up starts")
     simple(CallEventKind.ABANDONED, "The caller hung up before an agent answered")
     simple(CallEventKind.COMPLETED, "The agent finished wrap-up and is ready again")
+    simple(CallEventKind.CONFERENCED, "A third party joined the call")
+
+    @app.post(
+        "/v1/calls/transferred",
+        tags=["call events"],
+        summary="The call went to another agent or back to a queue",
+    )
+    async def transferred(
+        body: TransferredBody, response: Response, key: IdempotencyKey = None
+    ) -> EventOut:
+        transfer = Transfer(body.mode, body.to_agent or "", body.to_queue or "")
+        return await send(
+            ref_request(CallEventKind.TRANSFERRED, body, key, transfer=transfer), response
+        )
 
     @app.post("/v1/agents/{user_name}/state", tags=["agents"], summary="Set an agent's state")
     async def agent_state(user_name: str, body: AgentStateBody) -> AgentStateOut:
@@ -296,6 +346,11 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             }
 
     return app
+
+
+SWEEP_EVERY_SECONDS = 60
+"""How often the API closes calls whose end never arrived."""
+_log = logging.getLogger(__name__)
 
 
 def _out(result: EventResult) -> EventOut:

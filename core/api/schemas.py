@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -11,7 +11,30 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class CallRef(_Body):
+class _Canonical(_Body):
+    """What every event may carry besides its kind: who reported it, and what exactly."""
+
+    source: str = Field(
+        default="",
+        max_length=20,
+        description="The phone system: kamailio, asterisk, freeswitch, api, …",
+    )
+    source_event_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=160,
+        description="The phone system's own id for this event; with `source`, the "
+        "idempotency key when no Idempotency-Key header is sent.",
+    )
+    leg_id: str | None = Field(
+        default=None, min_length=1, max_length=128, description="The leg (channel, dialog)."
+    )
+    raw: dict[str, Any] | str | None = Field(
+        default=None, description="What the phone system sent, kept for audit."
+    )
+
+
+class CallRef(_Canonical):
     """Which call: Frontline's `call_id`, or the phone system's `external_id` (one of them)."""
 
     call_id: int | None = Field(default=None, ge=1, description="Frontline's call id.")
@@ -32,7 +55,7 @@ class CallRef(_Body):
         return self
 
 
-class QueuedBody(_Body):
+class QueuedBody(_Canonical):
     """A call reached a queue (or came back to it after ringing unanswered)."""
 
     caller_number: str = Field(
@@ -64,6 +87,21 @@ class AnsweredBody(CallRef):
     """The agent picked up. `agent` is needed only when the call was not offered first."""
 
     agent: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class TransferredBody(CallRef):
+    """The call was transferred: to an agent (blind: it rings there; consult: they took it
+    over) or back to a queue. Give exactly one of `to_agent` and `to_queue`."""
+
+    mode: Literal["blind", "consult"] = "blind"
+    to_agent: str | None = Field(default=None, min_length=1, max_length=100)
+    to_queue: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.to_agent is None) == (self.to_queue is None):
+            raise ValueError("give exactly one of to_agent and to_queue")
+        return self
 
 
 class AgentStateBody(_Body):

@@ -117,6 +117,9 @@ class SavedDraft:
     updated_at: datetime
     from_fallback: bool = False
     """True when this came from the local fallback file, not (yet) from the database."""
+    closed_elsewhere: bool = False
+    """True when the phone system completed the call meanwhile: the agent's codes and notes
+    are not on it yet (completing it from the console still lands them)."""
 
 
 def fallback_key(database_url: str) -> str:
@@ -239,7 +242,9 @@ class DraftService:
     async def load(self, agent_id: int) -> SavedDraft | None:
         """The agent's unfinished draft: the newer of the database row and the fallback file.
 
-        A draft whose call was completed meanwhile is dropped.
+        A draft whose call the phone system completed meanwhile is returned too (marked
+        `closed_elsewhere`): what the agent typed is not on the call until they save it. Only
+        a draft for a call that was never answered (abandoned) is dropped, with a log line.
 
         Args:
             agent_id: whose draft.
@@ -250,6 +255,7 @@ class DraftService:
         local = await asyncio.to_thread(self._read_fallback, agent_id)
         stored: SavedDraft | None = None
         completed: set[int] = set()
+        abandoned: set[int] = set()
         try:
             async with self._sessions() as session:
                 row = (
@@ -262,19 +268,23 @@ class DraftService:
                     stored = SavedDraft(agent_id, draft, row.updated_at)
                 for call_id in {d.draft.call_id for d in (stored, local) if d and d.draft.call_id}:
                     call = await session.get(Call, call_id)
-                    if call is not None and call.state in (
-                        CallState.COMPLETED,
-                        CallState.ABANDONED,
-                    ):
+                    if call is not None and call.state == CallState.COMPLETED:
                         completed.add(call_id)
+                    elif call is not None and call.state == CallState.ABANDONED:
+                        abandoned.add(call_id)
         except (SQLAlchemyError, OSError, ValueError) as error:
             log.warning("draft for agent %s not read from the database: %s", agent_id, error)
         candidates = [
-            d for d in (stored, local) if d is not None and d.draft.call_id not in completed
+            d for d in (stored, local) if d is not None and d.draft.call_id not in abandoned
         ]
+        if abandoned:
+            log.warning("draft for agent %s dropped: call never answered", agent_id)
         if not candidates:
             return None
-        return max(candidates, key=lambda d: d.updated_at)
+        newest = max(candidates, key=lambda d: d.updated_at)
+        if newest.draft.call_id in completed:
+            return replace(newest, closed_elsewhere=True)
+        return newest
 
     async def clear(self, agent_id: int) -> None:
         """Forget the agent's draft, in the database and locally (the call was logged)."""

@@ -23,6 +23,11 @@ class IdempotencyConflict(CallEventError):
     """The idempotency key was already used for a different event."""
 
 
+class ImpossibleTime(CallEventError, ValueError):
+    """The event's time cannot be right: before its call was queued, far in the future or
+    the past, without a UTC offset, or out of range."""
+
+
 CallStateError = InvalidTransition
 """The console's name for it (ending a call that was never answered, …)."""
 
@@ -32,5 +37,6 @@ __all__ = [
     "CallNotFound",
     "CallStateError",
     "IdempotencyConflict",
+    "ImpossibleTime",
     "InvalidTransition",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -27,11 +27,20 @@ from core.calls.errors import (
     CallEventError,
     CallNotFound,
     IdempotencyConflict,
+    ImpossibleTime,
     InvalidTransition,
 )
 from core.calls.machine import apply_in
-from core.calls.model import AgentStatus, EventRequest, EventResult
+from core.calls.model import (
+    AgentStateChange,
+    AgentStatus,
+    CanonicalEvent,
+    EventRequest,
+    EventResult,
+)
 from core.calls.new_call import NewCall, may_create, new_call, new_call_result
+from core.calls.stale import close_in, stale_calls
+from core.calls.times import checked
 from core.db import DatabaseUnavailable
 from core.models import AgentState, CallEventKind
 from core.models.types import utcnow
@@ -170,10 +179,38 @@ class CallEvents:
         Returns:
             The agent's state afterwards. An unknown user name becomes a new agent.
         """
-        when = at or utcnow()
+        now = utcnow()
+        when = checked(at, now) or now
         return await self.transact(
             lambda session: set_agent_state_in(session, user_name, state, reason, when)
         )
+
+    async def report(self, event: CanonicalEvent) -> EventResult | AgentStatus:
+        """Apply one canonical event, as an adapter hands it over: a call's or an agent's."""
+        if isinstance(event, AgentStateChange):
+            return await self.set_agent_state(event.agent, event.state, event.reason, event.at)
+        return await self.apply(event)
+
+    async def sweep_stale(self, stale_after: timedelta) -> list[EventResult]:
+        """Close every open call with no event for `stale_after` (see `core.calls.stale`).
+
+        Each call is closed in its own transaction, so one refused close (a call that moved
+        meanwhile) leaves the others.
+        """
+        now = utcnow()
+        async with self._sessions() as session:
+            ids = await stale_calls(session, now - stale_after)
+        closed: list[EventResult] = []
+        for call_id in ids:
+
+            async def close(session: AsyncSession, call_id: int = call_id) -> EventResult:
+                return await close_in(session, call_id, now)
+
+            try:
+                closed.append(await self.transact(close))
+            except CallEventError:
+                continue
+        return closed
 
 
 __all__ = [
@@ -185,5 +222,6 @@ __all__ = [
     "EventRequest",
     "EventResult",
     "IdempotencyConflict",
+    "ImpossibleTime",
     "InvalidTransition",
 ]

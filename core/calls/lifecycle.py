@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -19,10 +19,10 @@ from core.calls.agents import follow_console
 from core.calls.errors import CallNotFound, CallStateError
 from core.calls.events import CallEvents
 from core.calls.machine import CONSOLE, apply_in
-from core.calls.model import EventRequest, WrapUp
+from core.calls.model import EventRequest, Transfer, WrapUp
 from core.calls.states import ACTIVE_STATES
 from core.calls.wrap_up import subject_for
-from core.models import AgentState, Call, CallEventKind, Interaction
+from core.models import AgentState, Call, CallDraft, CallEventKind, Interaction
 from core.models.types import utcnow
 
 
@@ -111,6 +111,57 @@ class CallService:
         return await self._step(
             EventRequest(kind=CallEventKind.UNHELD, call_id=call_id, source=CONSOLE)
         )
+
+    async def transfer(
+        self,
+        call_id: int,
+        *,
+        to_agent: str = "",
+        to_queue: str = "",
+        notes: str = "",
+        reason: str = "",
+    ) -> Call:
+        """Blind transfer: the call rings at `to_agent`, or goes back to `to_queue`.
+
+        The hand-off (the notes so far and the reason code) goes onto the call row in the
+        same transaction, so the console that takes the call next opens it with them; the
+        transferring agent's draft of it is gone and the state machine sets them free.
+
+        Args:
+            call_id: an answered or held call.
+            to_agent: the user name of the agent to ring; or
+            to_queue: the queue to put it back in.
+            notes: what the agent typed so far.
+            reason: the reason code chosen so far, if any.
+
+        Returns:
+            The call after the transfer. Raises InvalidTransition (not on a call any more),
+            AgentNotFound.
+        """
+        request = EventRequest(
+            kind=CallEventKind.TRANSFERRED,
+            call_id=call_id,
+            source=CONSOLE,
+            transfer=Transfer("blind", to_agent=to_agent, to_queue=to_queue),
+        )
+
+        async def work(session: AsyncSession) -> Call:
+            before = await session.get(Call, call_id)
+            passed_by = before.agent_id if before is not None else None
+            done = await apply_in(session, request)
+            call = await session.get(Call, done.call_id)
+            assert call is not None
+            call.notes = notes
+            call.reason = reason[:60]
+            if passed_by is not None:
+                await session.execute(
+                    delete(CallDraft).where(
+                        col(CallDraft.agent_id) == passed_by, col(CallDraft.call_id) == call_id
+                    )
+                )
+            return call
+
+        return await self._events.transact(work)
 
     async def end(self, call_id: int) -> Call:
         """The caller hung up or the agent ended the call: wrap-up starts.

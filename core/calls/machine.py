@@ -8,7 +8,7 @@ agent's console through `CallService`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,18 @@ from core.calls import postgres_calls, sqlite_calls
 from core.calls.errors import AgentNotFound, CallNotFound, IdempotencyConflict, InvalidTransition
 from core.calls.model import EventRequest, EventResult
 from core.calls.new_call import may_create, new_call, new_call_result
-from core.calls.states import LIVE_STATES, Transition, already, transition
+from core.calls.replay import replay, transfer_variant
+from core.calls.replay import step as apply_step
+from core.calls.states import (
+    ACTIVE_STATES,
+    LIVE_STATES,
+    TERMINAL,
+    Transition,
+    already,
+    lookup,
+    transition,
+)
+from core.calls.times import checked, not_before_queued
 from core.calls.wrap_up import land_wrap_up
 from core.db import publish_change
 from core.models import Agent, AgentState, Call, CallEvent, CallEventKind, CallReference, CallState
@@ -123,7 +134,16 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     assert call.id is not None
     kind = request.kind
     state = CallState(call.state)
-    at = request.at or utcnow()
+    latest = await _latest(session, call.id)
+    now = utcnow()
+    given = checked(request.at, now)
+    if given is not None:
+        not_before_queued(given, call.queued_at, call.id)
+        at = given
+    else:  # an event without a time happened when it arrived, after all that is known
+        at = now if latest is None or now > latest[0] else latest[0] + _TICK
+    if latest is not None and at <= latest[0]:  # sorts before (or among) what is stored
+        return await _late(session, call, request, at)
     agent = await _agent_for(session, call, request)
     other_agent = agent is not None and agent.id != call.agent_id
     if already(state, kind, other_agent):
@@ -140,29 +160,24 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
             await land_wrap_up(session, call, request.wrap_up, at)
         await publish_change(session, "call", str(call.id))
         return await result(session, call, kind, event.id, at, external=request.external_id)
-    step = transition(call.id, state, kind)
+    console = request.source == CONSOLE
+    found = lookup(state, kind, _variant(request), console=console)
+    gap = found is None or (found.needs_agent and call.agent_id is None and not other_agent)
+    if gap and not console and state not in TERMINAL:
+        return await _pending(session, call, request, at)
+    step = found or transition(call.id, state, kind, _variant(request), console=console)
     changed: list[Agent] = []
     if step.takes_agent and agent is not None and other_agent:
-        if request.source != CONSOLE:  # the agent taking a call chose to; the PBX must ask
+        if not console:  # the agent taking a call chose to; the PBX must ask
             await _check_free(session, agent, call)
         if call.agent_id is not None:
             changed.append(await _agent_by_id(session, call.agent_id))
-        call.agent_id = agent.id
-        for column in step.agent_stamps:
-            setattr(call, column, at)
     elif step.needs_agent and call.agent_id is None:
         raise InvalidTransition(f"call {call.id} is queued: say which agent answered it")
     if "agent_id" in step.clears and agent is not None:
         changed.append(agent)
-    for column in step.clears:
-        setattr(call, column, None)
-    for column in step.stamps:
-        setattr(call, column, at)
-    for column in step.fills:
-        if getattr(call, column) is None:
-            setattr(call, column, at)
-    if step.to is not None:
-        call.state = step.to
+    previous = call.agent_id
+    apply_step(call, step, at, agent.id if agent is not None and step.takes_agent else None)
     _set_data(call, request)
     if agent is not None:
         _move_agent(agent, step, at)
@@ -171,10 +186,103 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     event = await _log(session, call.id, request, at)
     if request.wrap_up is not None:
         await land_wrap_up(session, call, request.wrap_up, at)
+    if kind == CallEventKind.TRANSFERRED and previous is not None and previous != call.agent_id:
+        passed_on = await _agent_by_id(session, previous)  # the agent who passed it on is free
+        await reconcile_agent(session, passed_on, at)
+        if passed_on not in changed:
+            changed.append(passed_on)
     await publish_change(session, "call", str(call.id))
     for moved in changed:
         await publish_change(session, "agent", moved.user_name)
     return await result(session, call, kind, event.id, at, external=request.external_id)
+
+
+_TICK = timedelta(microseconds=1)
+
+
+async def _latest(session: AsyncSession, call_id: int) -> tuple[datetime] | None:
+    """The time of the call's latest stored event."""
+    at = (
+        await session.execute(
+            select(col(CallEvent.at))
+            .where(col(CallEvent.call_id) == call_id)
+            .order_by(col(CallEvent.at).desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return None if at is None else (at,)
+
+
+async def _pending(
+    session: AsyncSession, call: Call, request: EventRequest, at: datetime
+) -> EventResult:
+    """A phone system's event that does not fit yet (an earlier one is missing): stored, so
+    that the replay the missing event brings applies it; the call stays as it is."""
+    assert call.id is not None
+    event = await _log(session, call.id, request, at)
+    _set_data(call, request)
+    return await result(session, call, request.kind, event.id, at, external=request.external_id)
+
+
+async def _late(
+    session: AsyncSession, call: Call, request: EventRequest, at: datetime
+) -> EventResult:
+    """An event that happened before one already stored: stored, then the call replayed.
+
+    It was accepted by the phone system in its time, so only that its agent exists is checked
+    here; the agents the call had and has now follow what the replay decides.
+    """
+    assert call.id is not None
+    target = await _named_agent(session, request)
+    if target is None and request.kind == CallEventKind.OFFERED:
+        raise InvalidTransition("an offered call needs the agent's user name")
+    before = call.agent_id
+    event = await _log(session, call.id, request, at)
+    await replay(session, call)
+    _set_data(call, request)
+    if request.wrap_up is not None:
+        await land_wrap_up(session, call, request.wrap_up, at)
+    moved = []
+    for agent_id in dict.fromkeys((before, call.agent_id)):
+        if agent_id is not None:
+            agent = await _agent_by_id(session, agent_id)
+            await reconcile_agent(session, agent, at)
+            moved.append(agent.user_name)
+    await publish_change(session, "call", str(call.id))
+    for name in moved:
+        await publish_change(session, "agent", name)
+    return await result(session, call, request.kind, event.id, at, external=request.external_id)
+
+
+async def reconcile_agent(session: AsyncSession, agent: Agent, at: datetime) -> None:
+    """Put the agent where their calls say: on a call, in wrap-up, or free again."""
+    states = set(
+        (
+            await session.execute(
+                select(col(Call.state))
+                .where(col(Call.agent_id) == agent.id)
+                .where(col(Call.state).in_([s.value for s in ACTIVE_STATES]))
+            )
+        ).scalars()
+    )
+    if states & {CallState.ANSWERED, CallState.HELD}:
+        want = AgentState.ON_CALL
+    elif CallState.WRAP_UP in states:
+        want = AgentState.WRAP_UP
+    elif agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+        want = AgentState.AVAILABLE
+    else:
+        return
+    if agent.state != want:
+        agent.state = want
+        agent.state_reason = ""
+        agent.state_since = at
+
+
+def _variant(request: EventRequest) -> str:
+    if request.transfer is None:
+        return ""
+    return transfer_variant(request.transfer.as_json())
 
 
 def _brings_data(call: Call, request: EventRequest) -> bool:
@@ -188,6 +296,10 @@ def _set_data(call: Call, request: EventRequest) -> None:
         call.customer_id = request.customer_id
     if request.caller_number and not call.caller_number:
         call.caller_number = request.caller_number
+    if request.queue and not call.queue:
+        call.queue = request.queue
+    if request.transfer is not None and request.transfer.to_queue and call.state == "queued":
+        call.queue = request.transfer.to_queue
 
 
 def _move_agent(agent: Agent, step: Transition, at: datetime) -> None:
@@ -201,6 +313,11 @@ def _move_agent(agent: Agent, step: Transition, at: datetime) -> None:
 
 
 async def _named_agent(session: AsyncSession, request: EventRequest) -> Agent | None:
+    """The agent the event names: a transfer's target, or the agent it is about."""
+    if request.transfer is not None:
+        if not request.transfer.to_agent:
+            return None
+        request = EventRequest(kind=request.kind, agent=request.transfer.to_agent)
     if request.agent_id is not None:
         agent = await session.get(Agent, request.agent_id)
         if agent is None:
@@ -218,6 +335,8 @@ async def _named_agent(session: AsyncSession, request: EventRequest) -> Agent | 
 
 async def _agent_for(session: AsyncSession, call: Call, request: EventRequest) -> Agent | None:
     found = await _named_agent(session, request)
+    if request.kind == CallEventKind.TRANSFERRED:
+        return found  # the agent who takes the call over; the call's agent passes it on
     if found is not None:
         if request.kind not in (CallEventKind.OFFERED, CallEventKind.ANSWERED):
             if call.agent_id is not None and found.id != call.agent_id:
@@ -281,6 +400,10 @@ async def _log(
         at=at,
         payload=request.payload_json(),
         idempotency_key=request.idempotency_key or None,
+        source=request.source[:20],
+        source_event_id=request.source_event_id,
+        leg_id=request.leg_id,
+        raw=request.raw_text(),
     )
     session.add(event)
     await session.flush()
@@ -317,4 +440,4 @@ async def result(
     )
 
 
-__all__ = ["CONSOLE", "apply_in", "reference", "result"]
+__all__ = ["CONSOLE", "apply_in", "reconcile_agent", "reference", "result"]

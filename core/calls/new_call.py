@@ -14,6 +14,7 @@ from datetime import datetime
 from core.calls.errors import InvalidTransition
 from core.calls.model import EventRequest, EventResult
 from core.calls.states import NEW, TABLE
+from core.calls.times import checked
 from core.models import CallEventKind, CallState
 from core.models.types import utcnow
 
@@ -35,6 +36,14 @@ class NewCall:
     agent_id: int | None
     customer_id: int | None
     payload: str
+    source: str = ""
+    source_event_id: str | None = None
+    leg_id: str | None = None
+    raw: str | None = None
+
+    def event_extras(self) -> tuple[str, str | None, str | None, str | None]:
+        """The `call_event` columns of the canonical event (source, its id, leg, raw)."""
+        return self.source, self.source_event_id, self.leg_id, self.raw
 
 
 def may_create(request: EventRequest) -> bool:
@@ -49,7 +58,12 @@ def may_create(request: EventRequest) -> bool:
 
 
 def new_call(request: EventRequest, agent_id: int | None = None) -> NewCall:
-    """The rows `request` writes for a call not seen before. Raises InvalidTransition."""
+    """The rows `request` writes for a call not seen before.
+
+    Raises InvalidTransition, or ImpossibleTime for a time that cannot be right.
+    """
+    now = utcnow()
+    at = checked(request.at, now) or now
     step = TABLE[(NEW, request.kind)]
     assert step.to is not None
     if request.kind == CallEventKind.QUEUED and not request.caller_number:
@@ -60,8 +74,8 @@ def new_call(request: EventRequest, agent_id: int | None = None) -> NewCall:
         kind=request.kind,
         state=step.to,
         stamps=step.stamps,
-        at=request.at or utcnow(),
-        now=utcnow(),
+        at=at,
+        now=now,
         key=request.idempotency_key or None,
         external_id=request.external_id,
         caller_number=request.caller_number,
@@ -69,6 +83,10 @@ def new_call(request: EventRequest, agent_id: int | None = None) -> NewCall:
         agent_id=agent_id,
         customer_id=request.customer_id,
         payload=request.payload_json(),
+        source=request.source,
+        source_event_id=request.source_event_id,
+        leg_id=request.leg_id,
+        raw=request.raw_text(),
     )
 
 

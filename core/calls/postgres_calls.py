@@ -35,8 +35,10 @@ def _statement(stamps: tuple[str, ...]) -> TextClause:
             INSERT INTO call_reference (call_id, external_id)
             SELECT id, :ext FROM new_call WHERE :ext IS NOT NULL
         ), new_event AS (
-            INSERT INTO call_event (call_id, kind, at, received_at, payload, idempotency_key)
-            SELECT id, :kind, :at, :now, :payload, :key FROM new_call
+            INSERT INTO call_event (call_id, kind, at, received_at, payload, idempotency_key,
+                source, source_event_id, leg_id, raw)
+            SELECT id, :kind, :at, :now, :payload, :key, :source, :source_event, :leg, :raw
+            FROM new_call
             RETURNING id, call_id
         ), new_change AS (
             INSERT INTO change_event (at, topic, key)
@@ -58,6 +60,10 @@ def _statement(stamps: tuple[str, ...]) -> TextClause:
         bindparam("now", type_=UtcDateTime()),
         bindparam("payload", type_=Text()),
         bindparam("channel", type_=String()),
+        bindparam("source", type_=String()),
+        bindparam("source_event", type_=String()),
+        bindparam("leg", type_=String()),
+        bindparam("raw", type_=Text()),
     )
 
 
@@ -81,6 +87,10 @@ async def insert(session: AsyncSession, call: NewCall) -> tuple[int, int] | None
                 "now": call.now,
                 "payload": call.payload,
                 "channel": NOTIFY_CHANNEL,
+                "source": call.source,
+                "source_event": call.source_event_id,
+                "leg": call.leg_id,
+                "raw": call.raw,
             },
         )
     ).first()

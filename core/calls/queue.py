@@ -190,7 +190,10 @@ class QueueService:
                     .join(Agent, col(Agent.id) == col(Call.agent_id))
                     .where(col(Agent.user_name) == agent_name)
                     .where(col(Call.state).in_([s.value for s in states]))
-                    .where(col(Call.queued_at).is_not(None))
+                    # the agent's own console calls never ring; one transferred here does
+                    .where(
+                        or_(col(Call.queued_at).is_not(None), col(Call.state) == CallState.OFFERED)
+                    )
                     .order_by(col(Call.offered_at), col(Call.id))
                 )
             ).scalars()
@@ -207,6 +210,35 @@ class QueueService:
                 )
                 for call in rows
             ]
+
+    async def transfer_targets(self, exclude: str = "") -> tuple[list[str], list[str]]:
+        """Where an agent can pass a call on: (available agents, queues), by name.
+
+        Args:
+            exclude: the agent asking (never their own target).
+
+        Returns:
+            The user names of available agents, and the queues calls came through lately.
+        """
+        since = utcnow() - _LOOKBACK * 8
+        async with self._sessions() as session:
+            agents = (
+                await session.execute(
+                    select(col(Agent.user_name))
+                    .where(col(Agent.state) == AgentState.AVAILABLE)
+                    .where(col(Agent.user_name) != exclude)
+                    .order_by(col(Agent.user_name))
+                )
+            ).scalars()
+            queues = (
+                await session.execute(
+                    select(col(Call.queue))
+                    .where(col(Call.queue) != "", col(Call.queued_at) >= since)
+                    .distinct()
+                    .order_by(col(Call.queue))
+                )
+            ).scalars()
+            return list(agents), list(queues)
 
     async def team(self, now: datetime | None = None) -> TeamSnapshot:
         """Every agent: state and time in it, current call, today's calls, AHT, offers accepted.

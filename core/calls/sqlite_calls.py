@@ -18,8 +18,8 @@ from core.calls.new_call import CALL_COLUMNS, NewCall
 from core.models.types import sqlite_time
 
 _INSERT_EVENT = (
-    "INSERT INTO call_event (call_id, kind, at, received_at, payload, idempotency_key) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO call_event (call_id, kind, at, received_at, payload, idempotency_key, "
+    "source, source_event_id, leg_id, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -65,7 +65,8 @@ def write(db: sqlite3.Connection, call: NewCall) -> tuple[int, int] | None:
             (call_id, call.external_id),
         )
     event_id = db.execute(
-        _INSERT_EVENT, (call_id, call.kind.value, at, now, call.payload, call.key)
+        _INSERT_EVENT,
+        (call_id, call.kind.value, at, now, call.payload, call.key, *call.event_extras()),
     ).lastrowid
     assert event_id is not None
     db.execute(

@@ -9,10 +9,17 @@ like the phone system's (source "console"). Nothing restates it as code.
        queued --answered--> answered (picked up with no offer first)
        queued/offered --abandoned--> abandoned   offered --queued--> queued (rang, no answer)
        answered/held/wrap_up --completed--> completed (wrap-up saved)
+       answered/held --transferred--> queued (to a queue) | offered (blind, to an agent)
+                                      | answered (consult: the agent took it over)
+       queued/offered --ended--> abandoned (a hang-up with no answer; phone systems only)
+       any open call --closed_stale--> abandoned (never answered) | completed (the sweep)
 
 An event whose effect is already there (`ALREADY`: answering an answered call, ending a call
 in wrap-up) is accepted and changes nothing, because phone systems repeat themselves and
-deliver late; any other pair not in `TABLE` is refused with InvalidTransition.
+deliver late. Any other pair not in `TABLE` is refused with InvalidTransition when it comes
+from the console or the call is finished; from a phone system it may be a gap (an earlier
+event not here yet): it is stored and applied when a replay finds it fits
+(`core.calls.replay`).
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ class Transition:
     """The call's agent moves into this state…"""
     agent_from: frozenset[AgentState] | None = None
     """…only from one of these (None: from any)."""
+    phone_only: bool = False
+    """Only a phone system's event takes this entry (the console's actions are never late)."""
 
 
 _ON_CALL = AgentState.ON_CALL
@@ -62,7 +71,7 @@ _DONE = Transition(
 _ENDED = Transition(CallState.WRAP_UP, stamps=("ended_at",), agent_to=_WRAP)
 _ANSWERED = Transition(
     CallState.ANSWERED,
-    stamps=("answered_at",),
+    fills=("answered_at",),  # the first answer (what the caller waited for), not a transfer's
     takes_agent=True,
     agent_stamps=("offered_at",),
     agent_to=_ON_CALL,
@@ -72,6 +81,14 @@ _OFFERED = Transition(
 )
 _ABANDONED = Transition(CallState.ABANDONED, stamps=("abandoned_at",))
 _IDENTIFIED = Transition(None)
+_HUNG_UP = Transition(CallState.ABANDONED, stamps=("abandoned_at",), phone_only=True)
+_STALE_DONE = Transition(
+    CallState.COMPLETED,
+    stamps=("wrap_up_ended_at",),
+    fills=("ended_at",),
+    agent_to=AgentState.AVAILABLE,
+    agent_from=frozenset({_ON_CALL, _WRAP}),
+)
 _NONE = Transition(None)
 
 S = CallState
@@ -100,7 +117,53 @@ TABLE: dict[tuple[CallState | None, CallEventKind], Transition] = {
     (S.ANSWERED, K.IDENTIFIED): _IDENTIFIED,
     (S.HELD, K.IDENTIFIED): _IDENTIFIED,
     (S.WRAP_UP, K.IDENTIFIED): _IDENTIFIED,
+    (S.QUEUED, K.ENDED): _HUNG_UP,
+    (S.OFFERED, K.ENDED): _HUNG_UP,
+    (S.ANSWERED, K.CONFERENCED): _NONE,
+    (S.HELD, K.CONFERENCED): _NONE,
+    **{(s, K.CLOSED_STALE): _ABANDONED for s in (S.QUEUED, S.OFFERED)},
+    **{(s, K.CLOSED_STALE): _STALE_DONE for s in (S.ANSWERED, S.HELD, S.WRAP_UP)},
 }
+
+TRANSFERS: dict[str, Transition] = {
+    "queue": Transition(S.QUEUED, clears=("agent_id", "offered_at")),
+    "blind": Transition(
+        S.OFFERED, takes_agent=True, needs_agent=True, agent_stamps=("offered_at",)
+    ),
+    "consult": Transition(
+        S.ANSWERED,
+        takes_agent=True,
+        needs_agent=True,
+        agent_stamps=("offered_at",),
+        agent_to=_ON_CALL,
+    ),
+}
+"""A transfer of an answered or held call, by where it goes: back to a queue, blind to an
+agent (it rings there), consult (the target agent already took it over). The agent who
+transferred it is set free by the state machine."""
+TRANSFER_FROM = frozenset({S.ANSWERED, S.HELD})
+
+TERMINAL = frozenset({S.COMPLETED, S.ABANDONED})
+"""Nothing can happen to a call after these; a later event that does not fit is refused."""
+
+RANK: dict[CallEventKind, int] = {
+    K.QUEUED: 0,
+    K.OFFERED: 1,
+    K.ANSWERED: 2,
+    K.IDENTIFIED: 3,
+    K.HELD: 4,
+    K.UNHELD: 5,
+    K.CONFERENCED: 6,
+    K.TRANSFERRED: 6,
+    K.ENDED: 7,
+    K.ABANDONED: 7,
+    K.COMPLETED: 8,
+    K.CLOSED_STALE: 9,
+}
+"""How events reported at the same instant are ordered: the order a call lives them."""
+
+STAMPED = ("queued_at", "offered_at", "answered_at", "ended_at", "wrap_up_ended_at", "abandoned_at")
+"""The call's times: all of them follow from its events (a replay recomputes them)."""
 
 _AFTER_ANSWER = frozenset({S.WRAP_UP, S.COMPLETED})
 ALREADY: dict[CallEventKind, frozenset[CallState]] = {
@@ -113,6 +176,8 @@ ALREADY: dict[CallEventKind, frozenset[CallState]] = {
     K.ENDED: _AFTER_ANSWER,
     K.ABANDONED: frozenset({S.ABANDONED}),
     K.COMPLETED: frozenset({S.COMPLETED}),
+    K.CONFERENCED: _AFTER_ANSWER,
+    K.CLOSED_STALE: TERMINAL,
 }
 """kind -> states in which the event has already happened (late or repeated): accepted,
 changes nothing. Offered and answered name an agent: for another agent they are not repeats
@@ -141,18 +206,46 @@ def already(state: CallState, kind: CallEventKind, other_agent: bool = False) ->
     return state in ALREADY.get(kind, frozenset())
 
 
-def transition(call_id: int | None, state: CallState | None, kind: CallEventKind) -> Transition:
-    """The table's entry, or InvalidTransition saying why there is none.
+def lookup(
+    state: CallState | None, kind: CallEventKind, variant: str = "", *, console: bool = False
+) -> Transition | None:
+    """The table's entry for `kind` on a call in `state`, or None.
+
+    Args:
+        state: the call's state; NEW (None) for a call not stored yet.
+        kind: the event.
+        variant: for a transfer, where it goes ("queue", "blind", "consult").
+        console: the event is the agent console's own (phone-only entries do not apply).
+    """
+    if kind == K.TRANSFERRED:
+        return TRANSFERS.get(variant) if state in TRANSFER_FROM else None
+    found = TABLE.get((state, kind))
+    if found is None or (console and found.phone_only):
+        return None
+    return found
+
+
+def transition(
+    call_id: int | None,
+    state: CallState | None,
+    kind: CallEventKind,
+    variant: str = "",
+    *,
+    console: bool = False,
+) -> Transition:
+    """`lookup`, or InvalidTransition saying why there is no entry.
 
     Args:
         call_id: the call, for the message (None for a call not stored yet).
         state: the call's state; NEW (None) for a call not stored yet.
         kind: the event.
+        variant: for a transfer, where it goes.
+        console: the event is the agent console's own.
 
     Returns:
         What the event does.
     """
-    found = TABLE.get((state, kind))
+    found = lookup(state, kind, variant, console=console)
     if found is not None:
         return found
     if state is NEW:
@@ -168,8 +261,13 @@ __all__ = [
     "LIVE_STATES",
     "NEW",
     "NEW_CALL_KINDS",
+    "RANK",
+    "STAMPED",
     "TABLE",
+    "TERMINAL",
+    "TRANSFERS",
     "Transition",
     "already",
+    "lookup",
     "transition",
 ]

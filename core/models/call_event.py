@@ -25,6 +25,12 @@ class CallEventKind(StrEnum):
     """Wrap-up finished: the agent is ready for the next call."""
     IDENTIFIED = "identified"
     """The agent linked the caller to a customer record (the console's own event)."""
+    TRANSFERRED = "transferred"
+    """Blind or consult, to an agent or back to a queue (see EventRequest.transfer)."""
+    CONFERENCED = "conferenced"
+    """A third party joined the call; the call stays with its agent."""
+    CLOSED_STALE = "closed_stale"
+    """Frontline closed a call whose end never arrived (the stale-call sweep): the flag."""
 
 
 class CallEvent(SQLModel, table=True):
@@ -43,7 +49,15 @@ class CallEvent(SQLModel, table=True):
     payload: str = Field(default="{}", sa_type=Text)
     """The event body as JSON (caller number, queue, agent, …)."""
     idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
-    """The sender's Idempotency-Key: a retried event with the same key is applied once."""
+    """The sender's Idempotency-Key (or "source:source_event_id"): applied once."""
+    source: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    """Who reported it: kamailio, asterisk, freeswitch, api, console, frontline (the sweep)."""
+    source_event_id: str | None = Field(default=None, max_length=200)
+    """The phone system's own id for this event."""
+    leg_id: str | None = Field(default=None, max_length=128)
+    """The phone system's id for the leg (channel) the event is about."""
+    raw: str | None = Field(default=None, sa_type=Text)
+    """What the phone system sent, verbatim, for audit (JSON or its own text format)."""
 
 
 class CallReference(SQLModel, table=True):

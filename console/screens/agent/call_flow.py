@@ -14,12 +14,13 @@ from textual import work
 from textual.widgets import Input
 
 from console.safe_text import clean
-from console.screens.pickers import UNKNOWN, CallerPicker, CodePicker
+from console.screens.agent.transfer import MESSAGES as TRANSFER_MESSAGES
+from console.screens.pickers import CodePicker
 from console.widgets.call_panel import CallPanel, FollowUpError, parse_follow_up
 
+HANDED_OVER = TRANSFER_MESSAGES["handed-over"]
+
 if TYPE_CHECKING:
-    from console.messages import DatabaseChanged
-    from console.screen_pop import OfferWatcher
     from console.screens.agent.screen import AgentScreen
     from core.calls.drafts import CallDraft
 
@@ -151,8 +152,13 @@ class CallFlow(_Base):
                 caller=self._caller_label() if known else "Unknown caller",
                 caller_number=call.caller_number,
                 started_at=call.answered_at,
+                notes=call.notes,  # a transferred call's hand-off: the notes so far…
+                reason=call.reason,  # …and its reason
             )
         )
+        if call.notes or call.reason:
+            reason = f" and the reason “{call.reason}”" if call.reason else ""
+            self.notify(HANDED_OVER.format(reason=reason), title="Transferred call", markup=False)
         if known and customer_id is not None:
             self.load_offers(customer_id)
         # On a small screen a popped caller's record stays in view (F5 for the notes).
@@ -289,94 +295,3 @@ class CallFlow(_Base):
             return "Unknown caller"
         c = self.overview.customer
         return f"{c.full_name} ({c.external_id})"
-
-    # --- screen pop ---------------------------------------------------------------------
-
-    def follow_offers(self, watcher: OfferWatcher) -> None:
-        """Pop every call that `watcher` finds ringing at this agent, from now on."""
-        self._offer_watcher = watcher
-        if self.ready:
-            self.look_for_offers()
-
-    def on_database_changed(self, message: DatabaseChanged) -> None:
-        watcher = self._offer_watcher
-        if self.ready and watcher is not None and watcher.concerns_me(message.changes):
-            self.look_for_offers()
-
-    def look_for_offers(self) -> None:
-        """Ask which calls ring here; never two looks at once, and none missed meanwhile."""
-        if self._looking:
-            self._look_again = True
-            return
-        self._looking = True
-        self._look()
-
-    @work(group="screen-pop-look", exit_on_error=False)
-    async def _look(self) -> None:
-        assert self._offer_watcher is not None
-        try:
-            while True:
-                self._look_again = False
-                for call in await self._offer_watcher.new_offers():
-                    self.post_message(self.CallOffered(call.caller_number, call.call_id))
-                if not self._look_again:
-                    break
-        finally:
-            self._looking = False
-
-    def pop_caller(self, caller_number: str, call_id: int | None) -> None:
-        """A call arrives from `caller_number`: open their record and start the call.
-
-        One match opens it; several offer a picker; none starts the call for an unknown
-        caller, with the number kept for the call log.
-        """
-        self._pop(caller_number, call_id)
-
-    @work(group="screen-pop", exit_on_error=False)
-    async def _pop(self, caller_number: str, call_id: int | None) -> None:
-        if self.draft is not None:
-            self.notify(
-                f"Call from {clean(caller_number)} while you are on a call.", severity="warning"
-            )
-            return
-        try:
-            hits = await self.services.search.by_phone(caller_number, limit=10)
-        except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not look the caller up: {error}", severity="error", markup=False)
-            hits = []
-        if len(hits) == 1:
-            await self._open_and_take(hits[0].customer_id, caller_number, call_id)
-        elif hits:
-
-            async def picked(customer_id: int | None) -> None:
-                if customer_id is None:
-                    return
-                if customer_id == UNKNOWN:
-                    self._take_unknown(caller_number, call_id)
-                else:
-                    self._open_and_take_worker(customer_id, caller_number, call_id)
-
-            self.app.push_screen(CallerPicker(clean(caller_number), hits), picked)
-        else:
-            self._take_unknown(caller_number, call_id)
-
-    def _take_unknown(self, caller_number: str, call_id: int | None) -> None:
-        self.notify(
-            f"Unknown caller {clean(caller_number)}: search for them, or log the call as it is.",
-            title="Unknown caller",
-            timeout=8,
-        )
-        self.take_call(None, caller_number, call_id)
-
-    @work(group="screen-pop-open", exit_on_error=False)
-    async def _open_and_take_worker(
-        self, customer_id: int, caller_number: str, call_id: int | None
-    ) -> None:
-        await self._open_and_take(customer_id, caller_number, call_id)
-
-    async def _open_and_take(
-        self, customer_id: int, caller_number: str, call_id: int | None
-    ) -> None:
-        await self.open_customer(customer_id, with_offers=False).wait()
-        if self.customer_id == customer_id:
-            await self.take_call(customer_id, caller_number, call_id, show_call=False).wait()

@@ -3,7 +3,9 @@
 At 120×40 and larger every pane is on screen at once; below that the same panes are shown
 one at a time and switched with F2–F5. The screen owns the workers and talks to the core
 services; its widgets only show data and send messages. The call itself (take, end, save,
-the screen pop, offers) is in call_flow.py; the draft's writing in drafts.py.
+offers) is in call_flow.py; following the phone system, hold and agent states in
+call_follow.py; transfer in transfer.py; the screen pop in pop.py; the draft's writing in
+drafts.py.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from textual.worker import Worker, WorkerState
 
 from console.keymap import KEYMAP
 from console.messages import PanelsReady, ServicesReady
-from console.safe_text import clean
 from console.screens.agent.call_flow import CallFlow
+from console.screens.agent.call_follow import CallFollow, state_label
 from console.screens.agent.customer_view import CustomerView
 from console.screens.agent.drafts import DraftKeeper
+from console.screens.agent.pop import ScreenPop
+from console.screens.agent.transfer import CallTransfer
 from console.screens.agent_commands import AgentCommands
 from console.widgets.call_panel import CallPanel
 from console.widgets.contact_points import ContactPoints
@@ -52,11 +56,15 @@ if TYPE_CHECKING:  # imported in the background once the screen is up (see Conso
 NARROW_WIDTH = 110
 NARROW_HEIGHT = 32
 PANES = ("search", "customer", "history", "call")
+FOOTER_ACTIONS = (
+    "answer_call end_call finish_call link_customer toggle_hold transfer_call take_break be_ready"
+).split()
+"""The actions whose keys come and go in the footer."""
 SEARCH_LIMIT = 10
 """Results shown as the agent types: more than a screenful only slows every keystroke."""
 
 
-class AgentScreen(CallFlow, CustomerView, Screen[None]):
+class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, Screen[None]):
     """The agent's screen for the whole call."""
 
     CSS_PATH = "agent.tcss"
@@ -120,8 +128,12 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
                     yield SearchBox(id="search")
                     yield CustomerList(id="results")
                 with Vertical(id="call-pane", classes="pane") as call_pane:
-                    call_pane.border_title = "Call  F5"
-                    yield CallPanel(now=self.now, id="call-panel")
+                    call_pane.border_title = "Call  F5 · ^G hold · ^T transfer"
+                    yield CallPanel(
+                        now=self.now,
+                        wrap_up_limit=self.settings.calls.wrap_up_limit_seconds,
+                        id="call-panel",
+                    )
             with Vertical(id="right"):
                 with VerticalScroll(id="customer-pane", classes="pane") as customer_pane:
                     customer_pane.border_title = "Customer  F3"
@@ -210,6 +222,16 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
             return call is not None
         if action == "focus_offers":
             return self._offers_visible
+        if action in ("toggle_hold", "transfer_call"):
+            return call is not None and call.phase == "on_call"
+        if action == "take_break":
+            return (
+                self.ready
+                and self.agent_state != "break"
+                and (call is None or call.phase == "wrap_up")
+            )
+        if action == "be_ready":
+            return self.agent_state in ("break", "offline")
         if action == "link_customer":
             return (
                 call is not None
@@ -277,10 +299,14 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
             return
         assert self.agent.id is not None
         await self.services.calls.sign_in(self.agent.id)
+        self.agent = await self.services.agents.ensure(self.agent_name)  # its state now
+        self._shown_state = state_label(self.agent.state, self.agent.state_reason)
         self._set_subtitle()
         saved = await self.services.drafts.load(self.agent.id)
         if saved is not None:
             self._restore(saved.draft, in_database=not saved.from_fallback)
+            if saved.closed_elsewhere:
+                self._restored_closed()
         else:
             active = await self.services.calls.active_call(self.agent.id)
             if active is not None and active.id is not None and active.answered_at is not None:
@@ -317,13 +343,6 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
         if self.agent is None or self.agent.id is None:
             return True  # not signed in: nothing to save under (start-up said why)
         return await self.services.drafts.save(self.agent.id, draft)
-
-    def _set_subtitle(self) -> None:
-        call = self.draft
-        state = (
-            "available" if call is None else ("on a call" if call.phase == "on_call" else "wrap-up")
-        )
-        self.app.sub_title = f"{clean(self.agent_name)} · {state}"
 
     # --- search -------------------------------------------------------------------------
 
@@ -373,10 +392,9 @@ class AgentScreen(CallFlow, CustomerView, Screen[None]):
     _bindings_shown: tuple[bool | None, ...] = ()
 
     def _bindings_state(self) -> tuple[bool | None, ...]:
-        return tuple(
-            self.check_action(action, ())
-            for action in ("answer_call", "end_call", "finish_call", "link_customer")
-        ) + (self._offers_visible,)
+        return tuple(self.check_action(action, ()) for action in FOOTER_ACTIONS) + (
+            self._offers_visible,
+        )
 
     def refresh_bindings(self) -> None:
         self._bindings_shown = self._bindings_state()
