@@ -1,7 +1,7 @@
 """call events: the canonical event's source, its own id, the leg and the raw payload
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -10,9 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-# Written beside 0007 (agents' SIP contacts) on another branch: whichever merges second
-# revises the other.
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
