@@ -6,7 +6,8 @@ that also contain a word of every other set, stopping after a few dozen per driv
 after a bounded scan, so `maria` costs as little as `zubizarreta`. A whole name typed in any
 order is also looked up directly by its sorted words, and names matching all words but one
 are gathered in the same statement. The candidates are ranked here: words matched, then
-exact > prefix > typo, then rapidfuzz closeness, then (per customer) the latest activity.
+exact > prefix > typo, then the structure rules of core.search.rank, then closeness, then
+(per customer) the latest activity.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
 from core.search.keys import PAIR
+from core.search.rank import Assessment, assess, driving
 from core.search.reader import Reader, Rows
 
 NAMES_PER_WORD = 40
@@ -279,55 +279,12 @@ def _array_params(
     }
 
 
-def _assess(
-    sets: Sequence[WordMatches], query: str, names: Mapping[int, str]
-) -> dict[int, tuple[int, int, float]]:
-    """(words matched, total penalty, closeness 0-100) of each name (id -> key) for the query."""
-    # Runs for every candidate of every search: the word tests are spelled out here rather
-    # than through WordMatches.penalty, and closeness is scored for all names in one call.
-    tests = [(s.penalties, s.query) for s in sets]
-    keys = list(names.values())
-    closeness = [0.0] * len(keys)
-    for _, score, index in process.extract(query, keys, scorer=fuzz.token_sort_ratio, limit=None):
-        closeness[index] = score
-    assessed: dict[int, tuple[int, int, float]] = {}
-    for index, (nid, key) in enumerate(names.items()):
-        words = key.split()
-        used = 0  # bit per name word already matched
-        positions: list[int] = []
-        matched = penalty = 0
-        for penalties, typed in tests:
-            best = best_position = -1
-            for position, word in enumerate(words):
-                if used >> position & 1:
-                    continue
-                p = penalties.get(word)
-                if p is None:
-                    if not word.startswith(typed):
-                        continue
-                    p = PREFIX
-                if best < 0 or p < best:
-                    best, best_position = p, position
-                    if p == 0:
-                        break
-            if best >= 0:
-                used |= 1 << best_position
-                positions.append(best_position)
-                matched += 1
-                penalty += best
-        # Word order does not decide a match, but among equally close names the one whose
-        # words come in the typed order wins (García Flores before Flores García for "garcia
-        # flores").
-        in_order = 1.0
-        if len(positions) > 1:
-            pairs = list(itertools.combinations(positions, 2))
-            in_order = sum(1 for x, y in pairs if x < y) / len(pairs)
-        assessed[nid] = (matched, penalty, 0.9 * closeness[index] + 10 * in_order)
-    return assessed
-
-
 def _candidates(
-    db: Reader, dictionary: Dictionary, all_sets: Sequence[WordMatches], limit: int
+    db: Reader,
+    dictionary: Dictionary,
+    all_sets: Sequence[WordMatches],
+    limit: int,
+    drive: Sequence[int],
 ) -> tuple[dict[int, str], tuple[int, int]]:
     """Candidate names (id -> key) and the index's dictionary version.
 
@@ -336,14 +293,16 @@ def _candidates(
     deciding whether to read the second kind; on SQLite (where a statement costs
     microseconds, and a test inside the statement does not spare the scans) two.
     """
-    sets = [s for s in all_sets if not s.empty]
+    # Particles (`da`, `del`) are in half the names: they rank, but do not find, names.
+    sets = [s for k, s in enumerate(all_sets) if not s.empty and k in drive]
     everyone = list(range(len(sets)))
     drivers: list[Driver] = []
     keys: list[str] = []
     if sets:
         drivers = plan(sets, everyone, max(NAMES_PER_WORD, limit * 3), dictionary)
-    if len(sets) >= 2:
-        keys = whole_name_keys(sets)
+    whole = [s for s in all_sets if not s.empty]
+    if len(whole) >= 2:
+        keys = whole_name_keys(whole)
 
     def later() -> list[Driver]:
         found: list[Driver] = []
@@ -437,17 +396,18 @@ def search_names(
     words = list(words[:MAX_QUERY_WORDS])
     if not dictionary.loaded:
         dictionary.refresh(db)
+    drive = driving(words)
     all_sets = [dictionary.match(word) for word in words]
-    names, version = _candidates(db, dictionary, all_sets, limit)
+    names, version = _candidates(db, dictionary, all_sets, limit, drive)
     if version != dictionary.version:  # another process added words or rebuilt the index
         dictionary.refresh(db)
         all_sets = [dictionary.match(word) for word in words]
-        names, version = _candidates(db, dictionary, all_sets, limit)
+        names, version = _candidates(db, dictionary, all_sets, limit, drive)
     if not names:
         return []
     query = " ".join(words)
-    assessed = _assess(all_sets, query, names)
-    ranked = sorted(assessed, key=lambda n: (-assessed[n][0], assessed[n][1], -assessed[n][2]))
+    assessed = assess(all_sets, query, names)
+    ranked = sorted(assessed, key=lambda n: assessed[n].sort_key())
     # Every name has a customer (but for the few left behind by renames): a few more names
     # than hits wanted are enough, plus those tied with the last (namesakes by activity).
     chosen = ranked[: limit + 3]
@@ -457,7 +417,7 @@ def search_names(
             break
         chosen.append(nid)
     # Customers of a better-assessed name always come first, and namesakes by activity.
-    groups: list[tuple[int, int, float]] = []
+    groups: list[Assessment] = []
     group: dict[int, int] = {}
     for nid in chosen:
         if not groups or groups[-1] != assessed[nid]:
@@ -472,9 +432,9 @@ def search_names(
     ranking = []
     for row in rows:
         detail = Detail.from_row(row)
-        matched, penalty, closeness = groups[int(row[DETAIL_WIDTH])]
-        score = matched * 1000 - penalty * 100 + closeness * 0.99
-        order = (-float(matched), float(penalty), -closeness, -detail.activity)
+        assessment = groups[int(row[DETAIL_WIDTH])]
+        score = assessment.score()
+        order = (*assessment.sort_key(), -detail.activity)
         ranking.append((order, score, detail.customer_id, detail))
     ranking.sort(key=lambda r: r[:3])
     return [NameHit(detail, score, order) for order, score, _, detail in ranking[:limit]]
