@@ -214,7 +214,9 @@ class _Statement:
         if not parts:
             return META
         return (
-            f"{META} UNION ALL SELECT n.id, n.key, 0 FROM search_name n WHERE n.id IN ("
+            # Each name with its number of customers: namesakes can fill the wanted hits.
+            f"{META} UNION ALL SELECT n.id, n.key, (SELECT count(*) FROM search_name_customer "
+            "nc WHERE nc.name_id = n.id) FROM search_name n WHERE n.id IN ("
             + " UNION ALL ".join(parts)
             + ")"
         )
@@ -313,29 +315,35 @@ def _candidates(
 
     if getattr(db, "arrays", False):
         if not sets:
-            return _read_names(db, META, {})
+            return _read_names(db, META, {})[:2]
         params = _array_params(sets, drivers, keys, later(), limit, dictionary)
-        return _read_names(db, ARRAY_CANDIDATES, params)
+        return _read_names(db, ARRAY_CANDIDATES, params)[:2]
     sql = _Statement(sets)
-    names, version = _read_names(db, sql.statement(drivers, keys), sql.params)
-    if len(names) < limit and len(sets) >= 2:
+    names, version, customers = _read_names(db, sql.statement(drivers, keys), sql.params)
+    # Names matching all words but one rank below any matching all: needed only when those
+    # do not hold `limit` customers between them.
+    if customers < limit and len(sets) >= 2:
         sql = _Statement(sets)
-        more, _ = _read_names(db, sql.statement(later(), []), sql.params)
+        more, _, _ = _read_names(db, sql.statement(later(), []), sql.params)
         names.update(more)
     return names, version
 
 
 def _read_names(
     db: Reader, statement: str, params: Mapping[str, Any]
-) -> tuple[dict[int, str], tuple[int, int]]:
+) -> tuple[dict[int, str], tuple[int, int], int]:
+    """Names (id -> key), the index's version, and the customers the names hold (where the
+    statement counts them; else 0)."""
     names: dict[int, str] = {}
     meta = {-1: 0, -2: 0}
+    customers = 0
     for nid, key, value in db.rows(statement, params):
         if nid < 0:
             meta[int(nid)] = int(value)
         else:
             names[int(nid)] = str(key)
-    return names, (meta[-1], meta[-2])
+            customers += int(value)
+    return names, (meta[-1], meta[-2]), customers
 
 
 def _best_customers(
