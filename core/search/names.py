@@ -21,7 +21,7 @@ from typing import Any
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
 from core.search.keys import PAIR
-from core.search.rank import Assessment, assess, driving
+from core.search.rank import Assessment, assess, driving, significant
 from core.search.reader import Reader, Rows
 
 NAMES_PER_WORD = 40
@@ -35,6 +35,12 @@ PAIR_WORDS = 4
 """Meanings of each of the two driving words combined into pairs (best first)."""
 SECONDARY_WORDS = 4
 SECONDARY_CAP = 500
+SCAN_BUDGET = 40_000
+"""Postings the likeliest driving lists of one plan read between them at most: eight common
+prefixes (`ma`, `jo`) share it rather than read SCAN_CAP each."""
+FALLBACK_CAP = 2_000
+"""Postings per driving list when gathering names that match all words but one: they rank
+below every name matching all words, so they only fill the list."""
 """Postings read for a less likely meaning of a word (a typo when the word exists)."""
 WHOLE_NAME_CHOICES = 4
 WHOLE_NAME_COMBINATIONS = 64
@@ -95,7 +101,11 @@ class Driver:
 
 
 def plan(
-    sets: Sequence[WordMatches], members: Sequence[int], per_word: int, dictionary: Dictionary
+    sets: Sequence[WordMatches],
+    members: Sequence[int],
+    per_word: int,
+    dictionary: Dictionary,
+    scan_cap: int = SCAN_CAP,
 ) -> list[Driver]:
     """The posting lists to read for names matching every set in `members`.
 
@@ -109,6 +119,7 @@ def plan(
         members: the indexes of the sets every name must match.
         per_word: names kept per driving posting list.
         dictionary: the dictionary (for the pairs' ids and lengths).
+        scan_cap: postings read at most per likely driving list (SCAN_BUDGET shared too).
     """
     plans: list[tuple[float, int, int]] = [(single_cost(sets[i]), i, -1) for i in members]
     for i, j in itertools.combinations(members, 2):
@@ -119,9 +130,10 @@ def plan(
     if j < 0:
         first = sets[i]
         checks = tuple(k for k in members if k != i)
+        likely_cap = min(scan_cap, SCAN_BUDGET // max(1, min(first.best, DRIVING_WORDS)))
         for position, word_id in enumerate(first.ranked_ids[:DRIVING_WORDS]):
             likely = position < first.best
-            cap, keep = (SCAN_CAP, per_word) if likely else (SECONDARY_CAP, per_word // 3)
+            cap, keep = (likely_cap, per_word) if likely else (SECONDARY_CAP, per_word // 3)
             drivers.append(Driver(int(word_id), cap, keep, checks))
         return drivers
     a, b = sets[i], sets[j]
@@ -134,10 +146,11 @@ def plan(
                 pair = PAIR.join(sorted((x, y)))
                 pairs[pair] = max(pairs.get(pair, 0), per_word if likely else per_word // 3)
     checks = tuple(k for k in members if k not in (i, j))
+    pair_cap = min(scan_cap, SCAN_BUDGET // max(1, len(pairs)))
     for pair, keep in sorted(pairs.items()):
         pair_id = dictionary.pair_id(pair)
         if pair_id is not None:  # no name holds both words: nothing to read
-            drivers.append(Driver(pair_id, SCAN_CAP, keep, checks))
+            drivers.append(Driver(pair_id, pair_cap, keep, checks))
     # Rarer meanings beyond the pairs: a short scan each.
     for k, s in ((i, a), (j, b)):
         others = tuple(m for m in members if m != k)
@@ -310,7 +323,7 @@ def _candidates(
         found: list[Driver] = []
         for skip in everyone if len(sets) >= 2 else []:
             members = [k for k in everyone if k != skip]
-            found += plan(sets, members, max(limit, 10), dictionary)
+            found += plan(sets, members, max(limit, 10), dictionary, FALLBACK_CAP)
         return found
 
     if getattr(db, "arrays", False):
@@ -401,7 +414,7 @@ def search_names(
     Returns:
         Up to about `limit` customers (namesakes tied at the cut may add a few), best first.
     """
-    words = list(words[:MAX_QUERY_WORDS])
+    words = significant(words, MAX_QUERY_WORDS)
     if not dictionary.loaded:
         dictionary.refresh(db)
     drive = driving(words)

@@ -27,10 +27,7 @@ from rapidfuzz.distance import OSA
 from core.search.dictionary import PREFIX, WordMatches, max_edits
 from core.search.normalize import name_words
 
-PARTICLES = frozenset(
-    {"d", "da", "das", "de", "del", "der", "di", "do", "dos", "du", "e", "la", "las", "le"}
-    | {"lo", "los", "san", "van", "von", "y"}
-)
+PARTICLES = frozenset({"da", "das", "de", "del", "do", "dos", "e", "la", "las", "los", "y"})
 """Words that join names rather than tell them apart (María del Carmen, João da Silva)."""
 
 
@@ -120,9 +117,23 @@ def assess(
 
 
 def driving(words: Sequence[str]) -> list[int]:
-    """Indexes of the query words that generate candidates: all but particles, unless only
-    particles were typed; the last word always (it may be the start of `delgado`)."""
-    return [i for i, w in enumerate(words) if w not in PARTICLES or i == len(words) - 1]
+    """Indexes of the query words that generate candidates.
+
+    Particles do not when three or more other words were typed (`maria del carmen garcia`):
+    they are in a large share of names and add nothing the other words do not say. With fewer
+    words they may be the start of a name (`da` of David in `da lo`), and the last word
+    always may be (`del` of Delgado): those still drive.
+    """
+    last = len(words) - 1
+    kept = [i for i, w in enumerate(words) if w not in PARTICLES or i == last]
+    return kept if len(kept) >= 3 else list(range(len(words)))
+
+
+def significant(words: Sequence[str], most: int) -> list[str]:
+    """At most `most` of the query words, particles dropped first (a seven-word name)."""
+    if len(words) <= most:
+        return list(words)
+    return [w for w in words if w not in PARTICLES][:most] or list(words[:most])
 
 
 def sure(query: str, name: str) -> bool:
@@ -147,9 +158,7 @@ def sure(query: str, name: str) -> bool:
     for word in typed:
         close = [i for i in free if words[i] == word or words[i].startswith(word)]
         if not close:
-            close = [
-                i for i in free if OSA.distance(word, words[i]) <= max_edits(word, words[i])
-            ]
+            close = [i for i in free if OSA.distance(word, words[i]) <= max_edits(word, words[i])]
             typos += 1
         if not close or typos > 1:
             return False
