@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
@@ -41,6 +41,8 @@ prefixes (`ma`, `jo`) share it rather than read SCAN_CAP each."""
 FALLBACK_CAP = 2_000
 """Postings per driving list when gathering names that match all words but one: they rank
 below every name matching all words, so they only fill the list."""
+FALLBACK_BUDGET = 16_000
+"""Postings that whole pass reads at most, shared by its driving lists."""
 """Postings read for a less likely meaning of a word (a typo when the word exists)."""
 WHOLE_NAME_CHOICES = 4
 WHOLE_NAME_COMBINATIONS = 64
@@ -324,7 +326,9 @@ def _candidates(
         for skip in everyone if len(sets) >= 2 else []:
             members = [k for k in everyone if k != skip]
             found += plan(sets, members, max(limit, 10), dictionary, FALLBACK_CAP)
-        return found
+        # One budget for the whole pass, however many words (and so plans) there are.
+        cap = max(SECONDARY_CAP, FALLBACK_BUDGET // max(1, len(found)))
+        return [replace(d, cap=min(d.cap, cap)) for d in found]
 
     if getattr(db, "arrays", False):
         if not sets:
