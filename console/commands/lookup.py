@@ -1,9 +1,13 @@
 """`frontline lookup QUERY [--json]`: a masked customer card for branch staff over SSH.
 
 The best match as a compact card (name, id, tier, masked phone and email, the last five
-interactions), or the short list when the query is ambiguous. Plain text when the output is
-not a terminal; exit status 1 when nothing is found. Every look-up is written to the audit
-trail. Loads neither Textual nor the console's services, so it starts fast.
+interactions) only when the look-up is confident: the best hit stands out (`is_ambiguous`)
+and, for a name, every typed word matches a word of that name, at most one of them with a
+typo (core.search.rank.sure). Otherwise the short list: a loose match is never presented as
+the customer (`evil name rojo` does not print Luz María Villanueva Rojas's card). Plain
+text when the output is not a terminal; exit status 1 when nothing is found. Every look-up
+is written to the audit trail. Loads neither Textual nor the console's services, so it
+starts fast.
 """
 
 from __future__ import annotations
@@ -16,8 +20,17 @@ from typing import Any
 import click
 
 from core.config import Settings
+from core.search.rank import sure
 
 SHORT_LIST = 5
+
+
+def is_confident(query: str, hits: list[Any]) -> bool:
+    """Whether the best hit may be shown as the customer: it stands out, and an id, a phone
+    or an email matched, or a name that answers every typed word (see the module's doc)."""
+    if not hits or is_ambiguous(hits):
+        return False
+    return hits[0].matched != "name" or sure(query, hits[0].name)
 
 
 def is_ambiguous(hits: list[Any]) -> bool:
@@ -61,7 +74,7 @@ async def _lookup(settings: Settings, query: str) -> dict[str, Any]:
         found = await services.search.search(query, SHORT_LIST + 1)
         hits, more = found[:SHORT_LIST], len(found) > SHORT_LIST
         card = None
-        if hits and not is_ambiguous(found):
+        if is_confident(query, found):
             card = await services.lookups.card(hits[0].customer_id)
         if card is not None:
             shown, customer_id = "card", card.customer_id

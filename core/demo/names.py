@@ -1,8 +1,10 @@
-"""Names, places and words for demo customers: mostly Spain and Latin America, some English
-and Portuguese. The name lists themselves are data, in names.csv beside this module.
+"""Names, places and words for demo customers: Spain, Latin America, Brazil and Portugal, and
+English speakers (mostly the US). The name lists themselves are data, in names.csv.
 
 Weights follow the real frequency order (María, José, García, Rodríguez… first), so a large
-demo has what a real contact centre has: hundreds of "María García".
+demo has what a real contact centre has: hundreds of "María García", García, Silva, Rodríguez
+and González each in several per cent of customers, compound first names (Ana María, José
+Luis, María del Carmen), particles (da, de, del, dos) and names of three to five words.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ class Origin:
     countries: tuple[tuple[str, float], ...]
     language: str
     """Language of the subjects of this customer's interactions: es or en."""
+    middle_share: float = 0.0
+    """Share of customers with a second given name drawn from the same list (English)."""
+    third_surname_share: float = 0.0
+    """Share with a third surname word (Brazilians often carry mother's and father's)."""
 
 
 _WEIGHTED = Path(__file__).with_name("names.csv")
@@ -55,22 +61,22 @@ PORTUGUESE_SURNAMES = _LISTS["portuguese_surnames"]
 
 ORIGINS: tuple[Origin, ...] = (
     Origin(
-        "spanish", 0.70, SPANISH_FEMALE, SPANISH_MALE, SPANISH_SURNAMES, True,
+        "spanish", 0.52, SPANISH_FEMALE, SPANISH_MALE, SPANISH_SURNAMES, True,
         (("ES", 1.0),), "es",
     ),
     Origin(
-        "latam", 0.16, LATAM_FEMALE, LATAM_MALE, LATAM_SURNAMES, True,
+        "latam", 0.24, LATAM_FEMALE, LATAM_MALE, LATAM_SURNAMES, True,
         (("ES", 0.55), ("MX", 0.15), ("AR", 0.08), ("CO", 0.09), ("PE", 0.05), ("CL", 0.04),
          ("EC", 0.04)),
         "es",
     ),
     Origin(
-        "english", 0.08, ENGLISH_FEMALE, ENGLISH_MALE, ENGLISH_SURNAMES, False,
-        (("ES", 0.45), ("GB", 0.40), ("US", 0.10), ("IE", 0.05)), "en",
+        "english", 0.10, ENGLISH_FEMALE, ENGLISH_MALE, ENGLISH_SURNAMES, False,
+        (("ES", 0.25), ("GB", 0.25), ("US", 0.45), ("IE", 0.05)), "en", middle_share=0.3,
     ),
     Origin(
-        "portuguese", 0.06, PORTUGUESE_FEMALE, PORTUGUESE_MALE, PORTUGUESE_SURNAMES, True,
-        (("ES", 0.30), ("PT", 0.45), ("BR", 0.25)), "es",
+        "portuguese", 0.14, PORTUGUESE_FEMALE, PORTUGUESE_MALE, PORTUGUESE_SURNAMES, True,
+        (("ES", 0.15), ("PT", 0.25), ("BR", 0.60)), "es", third_surname_share=0.25,
     ),
 )  # fmt: skip
 

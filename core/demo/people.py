@@ -42,15 +42,23 @@ class PeopleChunk:
             in_origin = origin == o_index
             for is_female, pool in ((True, o.female), (False, o.male)):
                 mask = in_origin & (female == is_female)
-                first[mask] = labels(pool)[pick(rng, pool, int(mask.sum()))]
+                chosen = labels(pool)[pick(rng, pool, int(mask.sum()))]
+                if o.middle_share:
+                    middle = labels(pool)[pick(rng, pool, len(chosen))]
+                    has = (rng.random(len(chosen)) < o.middle_share) & (middle != chosen)
+                    chosen[has] = chosen[has] + " " + middle[has]
+                first[mask] = chosen
             size = int(in_origin.sum())
             s1 = labels(o.surnames)[pick(rng, o.surnames, size)]
             surname1[in_origin] = s1
+            full = s1.copy()
             if o.two_surnames:
-                s2 = labels(o.surnames)[pick(rng, o.surnames, size)]
-                last[in_origin] = s1 + " " + s2
-            else:
-                last[in_origin] = s1
+                full = s1 + " " + labels(o.surnames)[pick(rng, o.surnames, size)]
+            if o.third_surname_share:
+                third = labels(o.surnames)[pick(rng, o.surnames, size)]
+                has = rng.random(size) < o.third_surname_share
+                full[has] = full[has] + " " + third[has]
+            last[in_origin] = full
             country[in_origin] = labels(o.countries)[pick(rng, o.countries, size)]
         city = np.empty(n, dtype=object)
         for code, pool in names.CITIES.items():

@@ -25,11 +25,21 @@ MAX_PREFIX_WORDS = 300
 """A prefix matching more words than this is checked in SQL by a range on the dictionary."""
 
 
-def max_edits(word: str) -> int:
-    """Typos allowed in a query word: none up to 2 letters, one up to 7, two from 8."""
-    if len(word) <= 2:
+def max_edits(typed: str, word: str, known: bool = False) -> int:
+    """Typos allowed between a query word and a dictionary word: none when 2 letters were
+    typed, else one when both are up to 4 letters long, two when either has 5 or more
+    (`toms` for Thomas, `lpz` for López: letters dropped make the typed word short).
+
+    A typed word that is itself in the dictionary most likely means itself: it is allowed one
+    edit up to 7 letters (`mario` may be María's Mario), two only from 8; reading every name
+    two edits away from a word that exists would be most of the cost of an exact query.
+    """
+    if len(typed) <= 2:
         return 0
-    return 1 if len(word) <= 7 else 2
+    longest = max(len(typed), len(word))
+    if known:
+        return 1 if longest <= 7 else 2
+    return 1 if longest <= 4 else 2
 
 
 @dataclass
@@ -208,13 +218,12 @@ class Dictionary:
         return result
 
     def _typos(self, query: str) -> list[tuple[str, int]]:
-        edits = max_edits(query)
-        if edits == 0:
-            return []
+        known = query in self._words
         found: list[tuple[str, int]] = []
-        for length in range(len(query) - edits, len(query) + edits + 1):
+        for length in range(len(query) - 2, len(query) + 3):
+            edits = max_edits(query, "x" * length, known)
             bucket = self._by_length.get(length)
-            if not bucket:
+            if not bucket or edits < abs(length - len(query)):
                 continue
             for word, distance, _ in process.extract(
                 query, bucket, scorer=OSA.distance, score_cutoff=edits, limit=None

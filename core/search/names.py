@@ -6,7 +6,8 @@ that also contain a word of every other set, stopping after a few dozen per driv
 after a bounded scan, so `maria` costs as little as `zubizarreta`. A whole name typed in any
 order is also looked up directly by its sorted words, and names matching all words but one
 are gathered in the same statement. The candidates are ranked here: words matched, then
-exact > prefix > typo, then rapidfuzz closeness, then (per customer) the latest activity.
+exact > prefix > typo, then the structure rules of core.search.rank, then closeness, then
+(per customer) the latest activity.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
-
-from rapidfuzz import fuzz, process
 
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
 from core.search.keys import PAIR
+from core.search.rank import Assessment, assess, driving, significant
 from core.search.reader import Reader, Rows
 
 NAMES_PER_WORD = 40
@@ -35,6 +35,14 @@ PAIR_WORDS = 4
 """Meanings of each of the two driving words combined into pairs (best first)."""
 SECONDARY_WORDS = 4
 SECONDARY_CAP = 500
+SCAN_BUDGET = 40_000
+"""Postings the likeliest driving lists of one plan read between them at most: eight common
+prefixes (`ma`, `jo`) share it rather than read SCAN_CAP each."""
+FALLBACK_CAP = 2_000
+"""Postings per driving list when gathering names that match all words but one: they rank
+below every name matching all words, so they only fill the list."""
+FALLBACK_BUDGET = 16_000
+"""Postings that whole pass reads at most, shared by its driving lists."""
 """Postings read for a less likely meaning of a word (a typo when the word exists)."""
 WHOLE_NAME_CHOICES = 4
 WHOLE_NAME_COMBINATIONS = 64
@@ -95,7 +103,11 @@ class Driver:
 
 
 def plan(
-    sets: Sequence[WordMatches], members: Sequence[int], per_word: int, dictionary: Dictionary
+    sets: Sequence[WordMatches],
+    members: Sequence[int],
+    per_word: int,
+    dictionary: Dictionary,
+    scan_cap: int = SCAN_CAP,
 ) -> list[Driver]:
     """The posting lists to read for names matching every set in `members`.
 
@@ -109,6 +121,7 @@ def plan(
         members: the indexes of the sets every name must match.
         per_word: names kept per driving posting list.
         dictionary: the dictionary (for the pairs' ids and lengths).
+        scan_cap: postings read at most per likely driving list (SCAN_BUDGET shared too).
     """
     plans: list[tuple[float, int, int]] = [(single_cost(sets[i]), i, -1) for i in members]
     for i, j in itertools.combinations(members, 2):
@@ -119,9 +132,10 @@ def plan(
     if j < 0:
         first = sets[i]
         checks = tuple(k for k in members if k != i)
+        likely_cap = min(scan_cap, SCAN_BUDGET // max(1, min(first.best, DRIVING_WORDS)))
         for position, word_id in enumerate(first.ranked_ids[:DRIVING_WORDS]):
             likely = position < first.best
-            cap, keep = (SCAN_CAP, per_word) if likely else (SECONDARY_CAP, per_word // 3)
+            cap, keep = (likely_cap, per_word) if likely else (SECONDARY_CAP, per_word // 3)
             drivers.append(Driver(int(word_id), cap, keep, checks))
         return drivers
     a, b = sets[i], sets[j]
@@ -134,10 +148,11 @@ def plan(
                 pair = PAIR.join(sorted((x, y)))
                 pairs[pair] = max(pairs.get(pair, 0), per_word if likely else per_word // 3)
     checks = tuple(k for k in members if k not in (i, j))
+    pair_cap = min(scan_cap, SCAN_BUDGET // max(1, len(pairs)))
     for pair, keep in sorted(pairs.items()):
         pair_id = dictionary.pair_id(pair)
         if pair_id is not None:  # no name holds both words: nothing to read
-            drivers.append(Driver(pair_id, SCAN_CAP, keep, checks))
+            drivers.append(Driver(pair_id, pair_cap, keep, checks))
     # Rarer meanings beyond the pairs: a short scan each.
     for k, s in ((i, a), (j, b)):
         others = tuple(m for m in members if m != k)
@@ -214,7 +229,9 @@ class _Statement:
         if not parts:
             return META
         return (
-            f"{META} UNION ALL SELECT n.id, n.key, 0 FROM search_name n WHERE n.id IN ("
+            # Each name with its number of customers: namesakes can fill the wanted hits.
+            f"{META} UNION ALL SELECT n.id, n.key, (SELECT count(*) FROM search_name_customer "
+            "nc WHERE nc.name_id = n.id) FROM search_name n WHERE n.id IN ("
             + " UNION ALL ".join(parts)
             + ")"
         )
@@ -279,55 +296,12 @@ def _array_params(
     }
 
 
-def _assess(
-    sets: Sequence[WordMatches], query: str, names: Mapping[int, str]
-) -> dict[int, tuple[int, int, float]]:
-    """(words matched, total penalty, closeness 0-100) of each name (id -> key) for the query."""
-    # Runs for every candidate of every search: the word tests are spelled out here rather
-    # than through WordMatches.penalty, and closeness is scored for all names in one call.
-    tests = [(s.penalties, s.query) for s in sets]
-    keys = list(names.values())
-    closeness = [0.0] * len(keys)
-    for _, score, index in process.extract(query, keys, scorer=fuzz.token_sort_ratio, limit=None):
-        closeness[index] = score
-    assessed: dict[int, tuple[int, int, float]] = {}
-    for index, (nid, key) in enumerate(names.items()):
-        words = key.split()
-        used = 0  # bit per name word already matched
-        positions: list[int] = []
-        matched = penalty = 0
-        for penalties, typed in tests:
-            best = best_position = -1
-            for position, word in enumerate(words):
-                if used >> position & 1:
-                    continue
-                p = penalties.get(word)
-                if p is None:
-                    if not word.startswith(typed):
-                        continue
-                    p = PREFIX
-                if best < 0 or p < best:
-                    best, best_position = p, position
-                    if p == 0:
-                        break
-            if best >= 0:
-                used |= 1 << best_position
-                positions.append(best_position)
-                matched += 1
-                penalty += best
-        # Word order does not decide a match, but among equally close names the one whose
-        # words come in the typed order wins (García Flores before Flores García for "garcia
-        # flores").
-        in_order = 1.0
-        if len(positions) > 1:
-            pairs = list(itertools.combinations(positions, 2))
-            in_order = sum(1 for x, y in pairs if x < y) / len(pairs)
-        assessed[nid] = (matched, penalty, 0.9 * closeness[index] + 10 * in_order)
-    return assessed
-
-
 def _candidates(
-    db: Reader, dictionary: Dictionary, all_sets: Sequence[WordMatches], limit: int
+    db: Reader,
+    dictionary: Dictionary,
+    all_sets: Sequence[WordMatches],
+    limit: int,
+    drive: Sequence[int],
 ) -> tuple[dict[int, str], tuple[int, int]]:
     """Candidate names (id -> key) and the index's dictionary version.
 
@@ -336,47 +310,57 @@ def _candidates(
     deciding whether to read the second kind; on SQLite (where a statement costs
     microseconds, and a test inside the statement does not spare the scans) two.
     """
-    sets = [s for s in all_sets if not s.empty]
+    # Particles (`da`, `del`) are in half the names: they rank, but do not find, names.
+    sets = [s for k, s in enumerate(all_sets) if not s.empty and k in drive]
     everyone = list(range(len(sets)))
     drivers: list[Driver] = []
     keys: list[str] = []
     if sets:
         drivers = plan(sets, everyone, max(NAMES_PER_WORD, limit * 3), dictionary)
-    if len(sets) >= 2:
-        keys = whole_name_keys(sets)
+    whole = [s for s in all_sets if not s.empty]
+    if len(whole) >= 2:
+        keys = whole_name_keys(whole)
 
     def later() -> list[Driver]:
         found: list[Driver] = []
         for skip in everyone if len(sets) >= 2 else []:
             members = [k for k in everyone if k != skip]
-            found += plan(sets, members, max(limit, 10), dictionary)
-        return found
+            found += plan(sets, members, max(limit, 10), dictionary, FALLBACK_CAP)
+        # One budget for the whole pass, however many words (and so plans) there are.
+        cap = max(SECONDARY_CAP, FALLBACK_BUDGET // max(1, len(found)))
+        return [replace(d, cap=min(d.cap, cap)) for d in found]
 
     if getattr(db, "arrays", False):
         if not sets:
-            return _read_names(db, META, {})
+            return _read_names(db, META, {})[:2]
         params = _array_params(sets, drivers, keys, later(), limit, dictionary)
-        return _read_names(db, ARRAY_CANDIDATES, params)
+        return _read_names(db, ARRAY_CANDIDATES, params)[:2]
     sql = _Statement(sets)
-    names, version = _read_names(db, sql.statement(drivers, keys), sql.params)
-    if len(names) < limit and len(sets) >= 2:
+    names, version, customers = _read_names(db, sql.statement(drivers, keys), sql.params)
+    # Names matching all words but one rank below any matching all: needed only when those
+    # do not hold `limit` customers between them.
+    if customers < limit and len(sets) >= 2:
         sql = _Statement(sets)
-        more, _ = _read_names(db, sql.statement(later(), []), sql.params)
+        more, _, _ = _read_names(db, sql.statement(later(), []), sql.params)
         names.update(more)
     return names, version
 
 
 def _read_names(
     db: Reader, statement: str, params: Mapping[str, Any]
-) -> tuple[dict[int, str], tuple[int, int]]:
+) -> tuple[dict[int, str], tuple[int, int], int]:
+    """Names (id -> key), the index's version, and the customers the names hold (where the
+    statement counts them; else 0)."""
     names: dict[int, str] = {}
     meta = {-1: 0, -2: 0}
+    customers = 0
     for nid, key, value in db.rows(statement, params):
         if nid < 0:
             meta[int(nid)] = int(value)
         else:
             names[int(nid)] = str(key)
-    return names, (meta[-1], meta[-2])
+            customers += int(value)
+    return names, (meta[-1], meta[-2]), customers
 
 
 def _best_customers(
@@ -434,20 +418,21 @@ def search_names(
     Returns:
         Up to about `limit` customers (namesakes tied at the cut may add a few), best first.
     """
-    words = list(words[:MAX_QUERY_WORDS])
+    words = significant(words, MAX_QUERY_WORDS)
     if not dictionary.loaded:
         dictionary.refresh(db)
+    drive = driving(words)
     all_sets = [dictionary.match(word) for word in words]
-    names, version = _candidates(db, dictionary, all_sets, limit)
+    names, version = _candidates(db, dictionary, all_sets, limit, drive)
     if version != dictionary.version:  # another process added words or rebuilt the index
         dictionary.refresh(db)
         all_sets = [dictionary.match(word) for word in words]
-        names, version = _candidates(db, dictionary, all_sets, limit)
+        names, version = _candidates(db, dictionary, all_sets, limit, drive)
     if not names:
         return []
     query = " ".join(words)
-    assessed = _assess(all_sets, query, names)
-    ranked = sorted(assessed, key=lambda n: (-assessed[n][0], assessed[n][1], -assessed[n][2]))
+    assessed = assess(all_sets, query, names)
+    ranked = sorted(assessed, key=lambda n: assessed[n].sort_key())
     # Every name has a customer (but for the few left behind by renames): a few more names
     # than hits wanted are enough, plus those tied with the last (namesakes by activity).
     chosen = ranked[: limit + 3]
@@ -457,7 +442,7 @@ def search_names(
             break
         chosen.append(nid)
     # Customers of a better-assessed name always come first, and namesakes by activity.
-    groups: list[tuple[int, int, float]] = []
+    groups: list[Assessment] = []
     group: dict[int, int] = {}
     for nid in chosen:
         if not groups or groups[-1] != assessed[nid]:
@@ -472,9 +457,9 @@ def search_names(
     ranking = []
     for row in rows:
         detail = Detail.from_row(row)
-        matched, penalty, closeness = groups[int(row[DETAIL_WIDTH])]
-        score = matched * 1000 - penalty * 100 + closeness * 0.99
-        order = (-float(matched), float(penalty), -closeness, -detail.activity)
+        assessment = groups[int(row[DETAIL_WIDTH])]
+        score = assessment.score()
+        order = (*assessment.sort_key(), -detail.activity)
         ranking.append((order, score, detail.customer_id, detail))
     ranking.sort(key=lambda r: r[:3])
     return [NameHit(detail, score, order) for order, score, _, detail in ranking[:limit]]

@@ -31,6 +31,8 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]+$")
 _CUSTOMER_ID = re.compile(r"^[cC]\s*-?\s*(\d{1,12})$")
 _LOCAL_PART = re.compile(r"^[a-z0-9][a-z0-9._%+\-]*$")
+_ANY_NUMBER = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)*$")
+"""A customer number of another shape (`X0001`, `ES-2024-77`): one token, letters and digits."""
 
 PHONE_MIN_DIGITS = 7
 """A phone query needs at least this many digits; fewer could be anybody's."""
@@ -119,8 +121,9 @@ def classify(text: str) -> Query:
 
     Returns:
         The query with every plausible reading: an email; a customer id with or without its
-        `C` and leading zeros; a phone number in any format (7+ digits); otherwise a name
-        (a single word is also tried as the local part of an email).
+        `C` and leading zeros, or of any other shape (one token of letters and digits, as
+        typed); a phone number in any format (7+ digits); otherwise a name (a single word is
+        also tried as the local part of an email).
     """
     raw = text.strip()
     if not raw:
@@ -161,6 +164,16 @@ def classify(text: str) -> Query:
     if not words:
         return Query(text, ())
     email = folded if " " not in folded and _LOCAL_PART.match(folded) else ""
+    if _ANY_NUMBER.match(raw):
+        # Customer numbers from other systems are looked up as typed (any case) first; the
+        # same text is still tried as a name and an email local part (`jgarcia77`).
+        return Query(
+            text,
+            (QueryKind.ID, QueryKind.NAME),
+            words=words,
+            email=email,
+            customer_ids=_unique((raw.upper(), raw)),
+        )
     return Query(text, (QueryKind.NAME,), words=words, email=email)
 
 

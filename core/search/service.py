@@ -235,6 +235,8 @@ class SearchService:
                 found += engine.find_phone(db, parsed.digits, limit)
             elif kind is QueryKind.EMAIL:
                 found += engine.find_email(db, parsed.email, limit)
+            elif found and QueryKind.ID in parsed.kinds:
+                break  # `X0001` found as a customer number: not a name too
             else:
                 names = engine.find_names(db, self._dictionary, parsed.words, limit)
                 found += names

@@ -150,6 +150,21 @@ def test_lookup_lists_namesakes_and_fails_when_nothing_matches(db_url: str) -> N
     assert payload["card"]["phone"].endswith("56 78") and "612" not in payload["card"]["phone"]
 
 
+def test_lookup_lists_a_loose_match_instead_of_showing_its_card(db_url: str) -> None:
+    people = asyncio.run(_seed(db_url))
+    loose = run(db_url, "lookup", "evil name zubizarreta")  # one typed word of three matches
+    assert loose.exit_code == 0, loose.output
+    assert "1 customers match" in loose.output and "Zubizarreta" in loose.output
+    assert "Latest contacts" not in loose.output and "No contacts" not in loose.output
+    typo = run(db_url, "lookup", "inigo zubizaretta")  # every word, one with a typo: sure
+    assert "Latest contacts" in typo.output or "No contacts" in typo.output
+    audit = asyncio.run(_rows(db_url, "SELECT customer_id, detail FROM audit_event ORDER BY id"))
+    assert audit == [
+        (None, "query='evil name zubizarreta'; shown=list of 1"),
+        (people["inigo"], "query='inigo zubizaretta'; shown=card"),
+    ]
+
+
 def test_lookup_shows_untrusted_names_literally(db_url: str) -> None:
     people = asyncio.run(_seed(db_url))
     result = run(db_url, "lookup", f"C{people['markup']:08d}")
