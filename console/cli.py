@@ -13,11 +13,15 @@ from dataclasses import replace
 import click
 
 from core.config import SettingsError, load_settings
+from core.identity import IdentityRefused
+from core.identity import resolve as resolve_identity
 
 # name -> "module:attribute" of a click command, imported only when used so that a quick
 # `frontline lookup` over SSH does not pay for loading Textual.
 SUBCOMMANDS: dict[str, str] = {
+    "agents": "console.commands.agents:agents",
     "analytics": "console.commands.analytics:analytics",
+    "audit": "console.commands.audit:audit",
     "api": "console.commands.api:api",
     "call": "console.commands.call:call",
     "simulate": "console.commands.simulate:simulate",
@@ -26,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "import": "console.commands.importer:import_",
     "lookup": "console.commands.lookup:lookup",
     "offers": "console.commands.offers:offers",
+    "privacy": "console.commands.privacy:privacy",
     "rules": "console.commands.rules:rules",
     "search": "console.commands.search:search",
 }
@@ -46,10 +51,22 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
-@click.option("--agent", metavar="NAME", help="Agent user name (default: $USER).")
+@click.option(
+    "--agent",
+    metavar="NAME",
+    help="Act as NAME; honoured only with FRONTLINE_TRUST_AGENT_ENV=1 (default: the OS login).",
+)
+@click.option(
+    "--as-key",
+    metavar="NAME",
+    hidden=True,
+    help="The person an SSH key belongs to, fixed by its forced command (docs/ssh.md).",
+)
 @click.option("--caller", metavar="NUMBER", help="Start with a call from this number.")
 @click.pass_context
-def frontline(ctx: click.Context, agent: str | None, caller: str | None) -> None:
+def frontline(
+    ctx: click.Context, agent: str | None, as_key: str | None, caller: str | None
+) -> None:
     """Frontline: the contact-centre agent console. Without a subcommand, opens the console."""
     try:
         settings = load_settings()
@@ -58,7 +75,21 @@ def frontline(ctx: click.Context, agent: str | None, caller: str | None) -> None
         sys.exit(2)
     for warning in settings.warnings:
         click.echo(f"frontline: warning: {warning}", err=True)
-    ctx.obj = replace(settings, agent=agent) if agent else settings
+    if agent:
+        settings = replace(settings, agent=agent)
+    ids = settings.identity_settings
+    try:
+        identity = resolve_identity(
+            settings.agent,
+            trust_typed=ids.trust_agent_env,
+            as_key=as_key or "",
+            key_account=ids.key_account,
+            admins=ids.admins,
+        )
+    except IdentityRefused as refused:
+        click.echo(f"frontline: {refused}", err=True)
+        sys.exit(2)
+    ctx.obj = replace(settings, identity=identity)
     if ctx.invoked_subcommand is None:
         from console.launch import open_console
 

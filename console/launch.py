@@ -42,7 +42,7 @@ def open_console(settings: Settings, caller: str | None = None) -> int:
 
     app = ConsoleApp(
         lambda: load_services(settings),
-        agent_name=settings.agent_name,
+        agent_name=settings.who.name,  # the OS login or SSH key, never a typed name
         caller=caller,
         settings=settings,
     )

@@ -16,9 +16,12 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=40)
-    """view, lookup, update, import, …"""
+    """An AuditAction value: lookup, search, view, reveal, export, update, erase, …"""
     customer_id: int | None = Field(default=None, index=True)
+    """The customer concerned. Not a foreign key: the trail outlives an erased customer."""
     detail: str = Field(default="", max_length=1000)
+    place: str = Field(default="", max_length=100)
+    """Where from: "ssh <client address>", a terminal, "api", "local"."""
 
 
 class ChangeEvent(SQLModel, table=True):

@@ -5,7 +5,6 @@ Kept apart from core.services so that `frontline lookup` over SSH loads only wha
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,30 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.models import AuditEvent, ContactPoint, Customer, Interaction, LoyaltyAccount
+from core.privacy.mask import mask_email, mask_phone  # one masking rule (console, CLI, here)
 
 RECENT = 5
-_DIGIT = re.compile(r"\d")
-
-
-def mask_phone(value: str, keep: int = 4) -> str:
-    """Every digit but the last `keep` hidden, formatting kept: "+** *** ** 56 78"."""
-    total = len(_DIGIT.findall(value))
-    seen = 0
-
-    def hide(match: re.Match[str]) -> str:
-        nonlocal seen
-        seen += 1
-        return match.group() if seen > total - keep else "*"
-
-    return _DIGIT.sub(hide, value)
-
-
-def mask_email(value: str) -> str:
-    """The first letter of the local part and the domain: "m***@example.com"."""
-    local, at, domain = value.partition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
 
 
 @dataclass(frozen=True)
