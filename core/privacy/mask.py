@@ -16,14 +16,17 @@ _DIGIT = re.compile(r"\d")
 def mask_phone(value: str) -> str:
     """Country code, the first national digit and the last two shown; layout kept.
 
-    "+34 612 345 612" -> "+34 6•• ••• •12"; "612345612" -> "6••••••12".
+    "+34 612 345 612" -> "+34 6•• ••• •12"; "0034 655 44 33 22" -> "0034 6•• •• •• 22";
+    "612345612" -> "6••••••12".
     """
     digits = len(_DIGIT.findall(value))
     stripped = value.lstrip()
     code = 0
-    if stripped.startswith("+"):
-        match = re.match(r"\+\s*(\d{1,3})(?=\D)", stripped)
-        code = len(match.group(1)) if match else min(2, digits)
+    international = re.match(r"(\+|00)\s*(\d{1,3})(?=\D)", stripped)
+    if international:  # "+34 …" or "0034 …": the country code is no secret
+        code = len(international.group(2)) + (2 if international.group(1) == "00" else 0)
+    elif stripped.startswith("+"):
+        code = min(2, digits)
     keep_head, keep_tail = code + 1, 2
     if digits <= keep_head + keep_tail:
         keep_head, keep_tail = 0, min(2, digits // 2)
