@@ -88,8 +88,9 @@ class AgentService:
         agent = Agent(user_name=name, display_name=display_name or name, role=role)
         async with self._sessions() as session:
             session.add(agent)
-            await publish_change(session, "agent", name)
             try:
+                await session.flush()
+                await publish_change(session, "agent", name)
                 await session.commit()
             except IntegrityError:
                 raise AgentExists(f"{name!r} is already registered") from None
