@@ -13,8 +13,6 @@ from dataclasses import replace
 import click
 
 from core.config import SettingsError, load_settings
-from core.identity import IdentityRefused
-from core.identity import resolve as resolve_identity
 
 # name -> "module:attribute" of a click command, imported only when used so that a quick
 # `frontline lookup` over SSH does not pay for loading Textual.
@@ -75,22 +73,17 @@ def frontline(
         sys.exit(2)
     for warning in settings.warnings:
         click.echo(f"frontline: warning: {warning}", err=True)
-    if agent:
-        settings = replace(settings, agent=agent)
-    ids = settings.identity_settings
-    try:
-        identity = resolve_identity(
-            settings.agent,
-            trust_typed=ids.trust_agent_env,
-            as_key=as_key or "",
-            key_account=ids.key_account,
-            admins=ids.admins,
-        )
-    except IdentityRefused as refused:
-        click.echo(f"frontline: {refused}", err=True)
-        sys.exit(2)
-    ctx.obj = replace(settings, identity=identity)
+    from console.launch import forced_subcommand, settle_identity
+
+    ctx.obj = settle_identity(replace(settings, agent=agent) if agent else settings, as_key)
     if ctx.invoked_subcommand is None:
+        requested = forced_subcommand(as_key)
+        if requested:  # `ssh host lookup NAME` with a key forced to `frontline --as-key …`
+            command = frontline.get_command(ctx, requested[0])
+            if command is None:
+                raise click.UsageError(f"no such command: {requested[0]}")
+            command.main(requested[1:], prog_name=f"frontline {requested[0]}", obj=ctx.obj)
+            return
         from console.launch import open_console
 
         sys.exit(open_console(ctx.obj, caller=caller))

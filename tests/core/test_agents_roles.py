@@ -131,3 +131,48 @@ async def _add(url: str, name: str, role: Role) -> None:
 
 def test_settings_default_to_the_os_login() -> None:
     assert Settings().agent_name == os_login()
+
+
+def keyed(url: str, original: str) -> Result:
+    """`ssh host ORIGINAL` with a key forced to `frontline --as-key desk` on the key account."""
+    env = {
+        "FRONTLINE_DATABASE_URL": url,
+        "FRONTLINE_ENV_FILE": "/nonexistent",
+        "FRONTLINE_KEY_ACCOUNT": os_login(),
+        "SSH_ORIGINAL_COMMAND": original,
+        "SSH_CONNECTION": "198.51.100.4 51000 10.0.0.2 22",
+    }
+    return CliRunner().invoke(frontline, ["--as-key", "desk"], env=env)
+
+
+def test_a_key_login_runs_what_the_client_asked_as_the_keys_person(db_url: str) -> None:
+    from tests.core.test_search import seed
+
+    async def setup() -> None:
+        engine = make_engine(db_url)
+        try:
+            await seed(make_sessions(engine))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(setup())
+    looked = keyed(db_url, "lookup 'jose nunez'")
+    assert looked.exit_code == 0 and "José" in looked.output
+    assert keyed(db_url, "search jose").exit_code == 1  # branch staff: look-ups only
+    sneaky = keyed(db_url, "--agent sara audit")
+    assert sneaky.exit_code == 2 and "not allowed" in sneaky.output
+
+    async def trail() -> list[tuple[str, str, str]]:
+        from sqlalchemy import text
+
+        engine = make_engine(db_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    text("SELECT actor, action, place FROM audit_event ORDER BY id")
+                )
+                return [(str(a), str(b), str(c)) for a, b, c in rows]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(trail()) == [("desk", "lookup", "ssh 198.51.100.4")]
