@@ -24,6 +24,23 @@ class AuditEvent(SQLModel, table=True):
     """Where from: "ssh <client address>", a terminal, "api", "local"."""
 
 
+class FieldChange(SQLModel, table=True):
+    """One change to a customer's record: who, when, the old value and the new (JSON)."""
+
+    __tablename__ = "field_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    actor: str = Field(max_length=100)
+    field: str = Field(max_length=40)
+    """A customer field, or `phones` / `emails` for the whole list of contact points."""
+    old: str = Field(default="null", max_length=2000)
+    new: str = Field(default="null", max_length=2000)
+    restored_from: int | None = Field(default=None)
+    """The change this one undid, for a restore."""
+
+
 class ChangeEvent(SQLModel, table=True):
     """A committed change other console processes should know of (see core.db.ChangeFeed)."""
 

@@ -2,10 +2,11 @@
 
 What identifies or describes the person goes: names, birth date, city, every phone and
 email, the search index's rows, free text (notes, subjects, NPS comments, drafts, call
-events' raw payloads with the caller's number). What only counts stays, anonymous:
-transactions' amounts and dates, holdings, call times and durations, offers' responses,
-the loyalty tier, so that figures and learnt rates do not move. The audit trail keeps the
-erasure itself (who, when, why), about a customer who is now a number without a name.
+events' raw payloads with the caller's number), the field history's old values. What only
+counts stays, anonymous: transactions' amounts and dates, holdings, call times and
+durations, offers' responses, the loyalty tier, so that figures and learnt rates do not
+move. The audit trail keeps the erasure itself (who, when, why), about a customer who is
+now a number without a name.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core.models import (
     CallEvent,
     ContactPoint,
     Customer,
+    FieldChange,
     Interaction,
     NpsResponse,
 )
@@ -93,6 +95,10 @@ async def erase_customer(session: AsyncSession, customer_id: int) -> dict[str, i
         .values(payload="{}", customer_id=None)
     )
     counts["drafts"] = _count(drafts)
+    history = await session.execute(  # old values are the person's data too
+        delete(FieldChange).where(col(FieldChange.customer_id) == customer_id)
+    )
+    counts["field history"] = _count(history)
     comments = await session.execute(
         update(NpsResponse).where(col(NpsResponse.customer_id) == customer_id).values(comment="")
     )
