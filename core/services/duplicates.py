@@ -12,7 +12,9 @@ from sqlmodel import col
 
 from core.errors import CustomerNotFound
 from core.models import ContactPoint, Customer
-from core.search.normalize import name_key
+from core.models.search_index import SearchContact
+from core.search.keys import phone_key
+from core.search.normalize import name_key, phone_tail
 
 CLOSE_NAME = 85.0
 """rapidfuzz token_sort_ratio (0-100) from which two folded names are "close"."""
@@ -51,15 +53,29 @@ async def find_duplicates(session: AsyncSession, customer_id: int) -> list[Dupli
     ).all()
     shared: dict[int, list[str]] = {}
     for kind, normalized in mine:
-        others = await session.execute(
-            select(col(ContactPoint.customer_id)).where(
-                col(ContactPoint.kind) == kind,
-                col(ContactPoint.normalized) == normalized,
-                col(ContactPoint.customer_id) != customer_id,
+        if kind == "phone":
+            # Numbers are the same when their trailing digits are (with or without +34), as
+            # the search compares them: a prefix of the index's reversed digits.
+            tail = phone_tail(normalized)
+            others = await session.execute(
+                select(col(SearchContact.customer_id)).where(
+                    col(SearchContact.kind) == "p",
+                    col(SearchContact.key).startswith(phone_key(tail)),
+                    col(SearchContact.customer_id) != customer_id,
+                )
             )
-        )
-        for other_id in others.scalars():
-            shared.setdefault(other_id, []).append(f"{kind} {normalized}")
+            what = f"phone …{tail}"
+        else:
+            others = await session.execute(
+                select(col(ContactPoint.customer_id)).where(
+                    col(ContactPoint.kind) == kind,
+                    col(ContactPoint.normalized) == normalized,
+                    col(ContactPoint.customer_id) != customer_id,
+                )
+            )
+            what = f"{kind} {normalized}"
+        for other_id in set(others.scalars()):
+            shared.setdefault(other_id, []).append(what)
     my_name = name_key(me.first_name, me.last_name)
     if me.birth_date is not None and my_name:
         born_same = await session.execute(
