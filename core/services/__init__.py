@@ -55,7 +55,7 @@ class Services:
     reviews: ReviewService
     """Logged calls for review and their quality scores."""
     lookups: LookupService
-    """Masked cards for branch staff, and the audit of each look-up."""
+    """Masked cards for branch staff (`frontline lookup`)."""
     drafts: DraftService
     history: HistoryService
     overview: OverviewService
