@@ -17,7 +17,9 @@ from core.config import SettingsError, load_settings
 # name -> "module:attribute" of a click command, imported only when used so that a quick
 # `frontline lookup` over SSH does not pay for loading Textual.
 SUBCOMMANDS: dict[str, str] = {
+    "agents": "console.commands.agents:agents",
     "analytics": "console.commands.analytics:analytics",
+    "audit": "console.commands.audit:audit",
     "api": "console.commands.api:api",
     "call": "console.commands.call:call",
     "simulate": "console.commands.simulate:simulate",
@@ -27,6 +29,7 @@ SUBCOMMANDS: dict[str, str] = {
     "lookup": "console.commands.lookup:lookup",
     "offers": "console.commands.offers:offers",
     "pbx": "console.commands.pbx:pbx",
+    "privacy": "console.commands.privacy:privacy",
     "rules": "console.commands.rules:rules",
     "search": "console.commands.search:search",
 }
@@ -47,10 +50,22 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
-@click.option("--agent", metavar="NAME", help="Agent user name (default: $USER).")
+@click.option(
+    "--agent",
+    metavar="NAME",
+    help="Act as NAME; honoured only with FRONTLINE_TRUST_AGENT_ENV=1 (default: the OS login).",
+)
+@click.option(
+    "--as-key",
+    metavar="NAME",
+    hidden=True,
+    help="The person an SSH key belongs to, fixed by its forced command (docs/ssh.md).",
+)
 @click.option("--caller", metavar="NUMBER", help="Start with a call from this number.")
 @click.pass_context
-def frontline(ctx: click.Context, agent: str | None, caller: str | None) -> None:
+def frontline(
+    ctx: click.Context, agent: str | None, as_key: str | None, caller: str | None
+) -> None:
     """Frontline: the contact-centre agent console. Without a subcommand, opens the console."""
     try:
         settings = load_settings()
@@ -59,8 +74,17 @@ def frontline(ctx: click.Context, agent: str | None, caller: str | None) -> None
         sys.exit(2)
     for warning in settings.warnings:
         click.echo(f"frontline: warning: {warning}", err=True)
-    ctx.obj = replace(settings, agent=agent) if agent else settings
+    from console.launch import forced_subcommand, settle_identity
+
+    ctx.obj = settle_identity(replace(settings, agent=agent) if agent else settings, as_key)
     if ctx.invoked_subcommand is None:
+        requested = forced_subcommand(as_key)
+        if requested:  # `ssh host lookup NAME` with a key forced to `frontline --as-key …`
+            command = frontline.get_command(ctx, requested[0])
+            if command is None:
+                raise click.UsageError(f"no such command: {requested[0]}")
+            command.main(requested[1:], prog_name=f"frontline {requested[0]}", obj=ctx.obj)
+            return
         from console.launch import open_console
 
         sys.exit(open_console(ctx.obj, caller=caller))

@@ -15,6 +15,53 @@ if TYPE_CHECKING:
     from core.services import Services
 
 
+def settle_identity(settings: Settings, as_key: str | None) -> Settings:
+    """The settings with who is acting settled (core/identity.py); exits 2 if refused."""
+    import sys
+    from dataclasses import replace
+
+    from core.identity import IdentityRefused, resolve
+
+    ids = settings.identity_settings
+    try:
+        identity = resolve(
+            settings.agent,
+            trust_typed=ids.trust_agent_env,
+            as_key=as_key or "",
+            key_account=ids.key_account,
+            admins=ids.admins,
+        )
+    except IdentityRefused as refused:
+        print(f"frontline: {refused}", file=sys.stderr)  # noqa: T201 - before any UI exists
+        sys.exit(2)
+    return replace(settings, identity=identity)
+
+
+def forced_subcommand(as_key: str | None) -> list[str]:
+    """What an SSH client asked for when its key forces `frontline --as-key NAME`.
+
+    `ssh branch@host lookup "ana garcia"` puts `lookup "ana garcia"` in SSH_ORIGINAL_COMMAND;
+    it runs as a subcommand, as the key's person. Global options (`--agent`, `--as-key`)
+    are refused: the key decides who you are.
+    """
+    import os
+    import shlex
+
+    if not as_key:
+        return []
+    try:
+        words = shlex.split(os.environ.get("SSH_ORIGINAL_COMMAND", ""))
+    except ValueError:
+        words = []
+    if words[:1] == ["frontline"]:
+        words = words[1:]
+    if words and words[0].startswith("-"):
+        import click
+
+        raise click.UsageError("options before the command are not allowed over this key")
+    return words
+
+
 class DatabaseProblem(Exception):
     """The database cannot be used as it is (unreachable, or an older schema)."""
 
@@ -42,7 +89,7 @@ def open_console(settings: Settings, caller: str | None = None) -> int:
 
     app = ConsoleApp(
         lambda: load_services(settings),
-        agent_name=settings.agent_name,
+        agent_name=settings.who.name,  # the OS login or SSH key, never a typed name
         caller=caller,
         settings=settings,
     )

@@ -27,6 +27,8 @@ from core.config_readers import (
     SettingsError,
     UnreadableValue,
 )
+from core.identity import Identity
+from core.identity import resolve as resolve_identity
 
 APP_NAME = "frontline"
 
@@ -129,6 +131,18 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class IdentitySettings:
+    """Who a user is (core/identity.py, docs/ssh.md)."""
+
+    trust_agent_env: bool = False
+    """Take `--agent` / FRONTLINE_AGENT at their word (demos, tests); else the OS login."""
+    key_account: str = ""
+    """The OS account for SSH key logins, each key forced to `frontline --as-key NAME`."""
+    admins: tuple[str, ...] = ()
+    """OS logins that administer Frontline (agents, privacy) besides root."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything Frontline reads from its environment."""
 
@@ -137,7 +151,7 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     """Where the default database, drafts fallback files and rejects files live."""
     agent: str = ""
-    """The agent's user name; empty means the login name ($USER)."""
+    """A typed user name, honoured only with `identity.trust_agent_env`."""
     timezone: str = ""
     """IANA time zone for showing times; empty means the machine's local zone."""
     call_reasons: tuple[str, ...] = (
@@ -174,6 +188,10 @@ class Settings:
     """The terminal console (remapped keys)."""
     api: ApiSettings = field(default_factory=ApiSettings)
     """The HTTP API and its command-line client."""
+    identity_settings: IdentitySettings = field(default_factory=IdentitySettings)
+    """How a user's identity is established."""
+    identity: Identity | None = field(default=None, compare=False)
+    """Who is acting, once the command line has settled it (`frontline --as-key`)."""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     """Problems worth telling at start that do not stop it (unknown variables)."""
 
@@ -189,8 +207,16 @@ class Settings:
         return make_url(self.resolved_database_url).render_as_string(hide_password=True)
 
     @property
+    def who(self) -> Identity:
+        """Who is acting: as settled by the command line, else from the OS (or a trusted name)."""
+        if self.identity is not None:
+            return self.identity
+        ids = self.identity_settings
+        return resolve_identity(self.agent, trust_typed=ids.trust_agent_env, admins=ids.admins)
+
+    @property
     def agent_name(self) -> str:
-        return self.agent or os.environ.get("USER") or os.environ.get("USERNAME") or "agent"
+        return self.who.name
 
 
 def parse_settings(values: Mapping[str, str], origin: Mapping[str, str] | None = None) -> Settings:
@@ -207,6 +233,7 @@ def parse_settings(values: Mapping[str, str], origin: Mapping[str, str] | None =
     """
     sections: dict[str, dict[str, Any]] = {"": {}, "calls": {}, "analytics": {}, "console": {}}
     sections["api"] = {}
+    sections["identity"] = {}
     thresholds: dict[str, tuple[float, float]] = {}
     problems: list[str] = []
     warnings: list[str] = []
@@ -241,6 +268,7 @@ def parse_settings(values: Mapping[str, str], origin: Mapping[str, str] | None =
         analytics=AnalyticsSettings(**sections["analytics"]),
         console=ConsoleSettings(**sections["console"]),
         api=ApiSettings(**sections["api"]),
+        identity_settings=IdentitySettings(**sections["identity"]),
         warnings=tuple(warnings),
     )
 
@@ -313,6 +341,7 @@ __all__ = [
     "THRESHOLD_NAMES",
     "AnalyticsSettings",
     "ApiSettings",
+    "IdentitySettings",
     "CallSettings",
     "ConsoleSettings",
     "Settings",

@@ -38,6 +38,15 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise UnreadableValue(f"expected 1 or 0, got {raw!r}")
+
+
 def _zone(raw: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -196,6 +205,9 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
     "API_MAX_BODY_BYTES": ("api", "max_body_bytes", _positive),
     "API_URL": ("api", "url", _url),
     "API_TOKEN": ("api", "token", _text),
+    "TRUST_AGENT_ENV": ("identity", "trust_agent_env", _flag),
+    "KEY_ACCOUNT": ("identity", "key_account", _text),
+    "ADMINS": ("identity", "admins", _list),
 }
 """`FRONTLINE_<NAME>` -> (section, field, reader); section "" is the top level of Settings."""
 

@@ -1,13 +1,14 @@
-"""`frontline lookup QUERY [--json]`: a masked customer card for branch staff over SSH.
+"""`frontline lookup QUERY [--json] [--reveal --reason TEXT]`: a masked card for branch staff.
 
-The best match as a compact card (name, id, tier, masked phone and email, the last five
-interactions) only when the look-up is confident: the best hit stands out (`is_ambiguous`)
-and, for a name, every typed word matches a word of that name, at most one of them with a
-typo (core.search.rank.sure). Otherwise the short list: a loose match is never presented as
-the customer (`evil name rojo` does not print Luz María Villanueva Rojas's card). Plain
-text when the output is not a terminal; exit status 1 when nothing is found. Every look-up
-is written to the audit trail. Loads neither Textual nor the console's services, so it
-starts fast.
+The best match as a compact card (name, id, tier, masked phone, email and birth date, the
+last five interactions) only when the look-up is confident: the best hit stands out
+(`is_ambiguous`) and, for a name, every typed word matches a word of that name, at most one
+of them with a typo (core.search.rank.sure). Otherwise the short list: a loose match is never
+presented as the customer (`evil name rojo` does not print Luz María Villanueva Rojas's card).
+`--reveal` shows the details unmasked, and only with a reason, which the audit trail keeps.
+Plain text when the output is not a terminal; exit status 1 when nothing is found. Every
+look-up is written to the audit trail, with the customers a short list showed. Loads neither
+Textual nor the console's services, so it starts fast.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from core.config import Settings
 from core.search.rank import sure
+
+if TYPE_CHECKING:
+    from core.identity import Identity
+    from core.services import Services
 
 SHORT_LIST = 5
 
@@ -46,11 +51,20 @@ def is_ambiguous(hits: list[Any]) -> bool:
 @click.command()
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print the card or list as JSON.")
+@click.option("--reveal", is_flag=True, help="Show phone, email and birth date unmasked.")
+@click.option("--reason", default="", help="Why they must be revealed (required, audited).")
 @click.pass_obj
-def lookup(settings: Settings, query: str, as_json: bool) -> None:
+def lookup(settings: Settings, query: str, as_json: bool, reveal: bool, reason: str) -> None:
     """Look a customer up: a masked card, or the short list when ambiguous."""
+    from core.privacy.service import ReasonRequired, check_reason
+
+    if reveal:
+        try:
+            check_reason(reason)
+        except ReasonRequired as missing:
+            raise click.UsageError(f"--reveal needs a reason: {missing}") from None
     try:
-        payload = asyncio.run(_lookup(settings, query))
+        payload = asyncio.run(_lookup(settings, query, reason if reveal else None))
     except Exception as error:  # noqa: BLE001 - a clear message, not a traceback, over SSH
         raise click.ClickException(
             f"cannot look up in {settings.display_database_url}: {error}"
@@ -65,11 +79,13 @@ def lookup(settings: Settings, query: str, as_json: bool) -> None:
         sys.exit(1)
 
 
-async def _lookup(settings: Settings, query: str) -> dict[str, Any]:
+async def _lookup(settings: Settings, query: str, reveal_reason: str | None) -> dict[str, Any]:
     from dataclasses import asdict
 
     from core.services import open_services
+    from core.services.audit import AuditAction, Entry, listed
 
+    who = settings.who
     async with open_services(settings) as services:
         found = await services.search.search(query, SHORT_LIST + 1)
         hits, more = found[:SHORT_LIST], len(found) > SHORT_LIST
@@ -77,15 +93,38 @@ async def _lookup(settings: Settings, query: str) -> dict[str, Any]:
         if is_confident(query, found):
             card = await services.lookups.card(hits[0].customer_id)
         if card is not None:
-            shown, customer_id = "card", card.customer_id
+            detail = f"query={query!r}; shown=card"
+            entries = [Entry(who.name, AuditAction.LOOKUP, card.customer_id, detail, who.place)]
         else:
-            shown, customer_id = (f"list of {len(hits)}" if hits else "nothing"), None
-        await services.lookups.record(settings.agent_name, query, customer_id, shown)
+            ids = [hit.customer_id for hit in hits]
+            entries = listed(who.name, AuditAction.LOOKUP, query, ids, who.place)
+        await services.audit.record_many(entries)
+        shown = asdict(card) if card is not None else None
+        if card is not None and shown is not None:
+            shown.update(await _contact_details(services, who, card.customer_id, reveal_reason))
+    return {"q": query, "card": shown, "results": [asdict(hit) for hit in hits], "more": more}
+
+
+async def _contact_details(
+    services: Services, who: Identity, customer_id: int, reveal_reason: str | None
+) -> dict[str, Any]:
+    """The card's phone, email and birth date: masked, or revealed with the reason audited."""
+    from core.privacy import mask
+
+    if reveal_reason is None:
+        held = await services.privacy.details(customer_id)
+        return {
+            "phone": mask.mask_phone(held.phone) if held.phone else "",
+            "email": mask.mask_email(held.email) if held.email else "",
+            "birth_date": mask.mask_birth_date(held.birth_date),
+            "revealed": False,
+        }
+    held = await services.privacy.reveal(who.name, customer_id, reveal_reason, who.place)
     return {
-        "q": query,
-        "card": asdict(card) if card is not None else None,
-        "results": [asdict(hit) for hit in hits],
-        "more": more,
+        "phone": held.phone,
+        "email": held.email,
+        "birth_date": mask.show_birth_date(held.birth_date),
+        "revealed": True,
     }
 
 
@@ -115,6 +154,7 @@ def _lines(payload: dict[str, Any]) -> list[tuple[str, str]]:
         ("Tier", tier),
         ("Phone", card["phone"]),
         ("Email", card["email"]),
+        ("Born", card.get("birth_date", "")),
     ):
         if value:
             lines.append(("", f"{label:<6} {value}"))

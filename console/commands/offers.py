@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from core.config import Settings
+
+if TYPE_CHECKING:
+    from core.services import Services
 
 
 @click.command()
@@ -37,6 +40,7 @@ def offers(settings: Settings, customer: str, reason: str, as_json: bool, record
             except CustomerNotFound as error:
                 raise click.ClickException(str(error)) from None
             assert found.id is not None
+            await _audit_view(services, settings, found.id, reason)
             service = services.offers
             for problem in service.store.errors:
                 click.echo(f"warning: {problem}", err=True)
@@ -86,3 +90,20 @@ def offers(settings: Settings, customer: str, reason: str, as_json: bool, record
         for clause in offer["explanation"]:
             mark = "ok  " if clause["passed"] else "FAIL"
             click.echo(f"   {mark} {clause['clause']}: {clause['expression']}  [{clause['seen']}]")
+
+
+async def _audit_view(
+    services: Services, settings: Settings, customer_id: int, reason: str
+) -> None:
+    """Offers are worked out from the customer's whole record: that is opening it."""
+    from core.models import Role
+    from core.privacy.access import AccessDenied, require
+    from core.services.audit import AuditAction
+
+    who = settings.who
+    try:
+        await require(services.agents, who, Role.AGENT, "see a customer's offers")
+    except AccessDenied as refused:
+        raise click.ClickException(str(refused)) from None
+    detail = f"offers; reason={reason!r}" if reason else "offers"
+    await services.audit.record(who.name, AuditAction.VIEW, customer_id, detail, who.place)

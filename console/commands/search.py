@@ -19,7 +19,10 @@ import click
 from core.config import Settings
 
 if TYPE_CHECKING:
+    from core.identity import Identity
     from core.search.service import SearchService
+    from core.services import Services
+    from core.services.audit import AuditBatch
 
 DATABASE_ERROR = "cannot search {url}: {error} (is it set up? try `frontline db upgrade`)"
 
@@ -55,13 +58,33 @@ def search(
     _print_plain(payload)
 
 
-async def _one(settings: Settings, query: str, limit: int) -> dict[str, Any]:
-    from core.services import open_services
+async def _allowed(services: Services, who: Identity) -> None:
+    """Branch staff may only look up (masked); searching lists customers: agents and up."""
+    from core.models import Role
+    from core.privacy.access import AccessDenied, require
 
     try:
+        await require(services.agents, who, Role.AGENT, "search customers")
+    except AccessDenied as refused:
+        raise click.ClickException(str(refused)) from None
+
+
+async def _one(settings: Settings, query: str, limit: int) -> dict[str, Any]:
+    from core.services import open_services
+    from core.services.audit import AuditAction, listed
+
+    who = settings.who
+    try:
         async with open_services(settings) as services:
+            await _allowed(services, who)
             hits = await services.search.search(query, limit)
+            ids = [hit.customer_id for hit in hits]
+            await services.audit.record_many(
+                listed(who.name, AuditAction.SEARCH, query, ids, who.place)
+            )
             return result_json(query, hits, services.search.last_ms)
+    except click.ClickException:
+        raise
     except Exception as error:  # noqa: BLE001 - say which database and stop
         raise click.ClickException(
             DATABASE_ERROR.format(url=settings.display_database_url, error=error)
@@ -70,18 +93,38 @@ async def _one(settings: Settings, query: str, limit: int) -> dict[str, Any]:
 
 async def _batch(settings: Settings, lines: TextIO, out: TextIO, limit: int) -> None:
     from core.services import open_services
+    from core.services.audit import AuditBatch
 
     try:
         async with open_services(settings, pooled=True) as services:
-            await _answer_lines(services.search, lines, out, limit)
+            await _allowed(services, settings.who)
+            trail = AuditBatch(services.audit)
+            try:
+                await _answer_lines(services.search, lines, out, limit, trail, settings.who)
+            finally:
+                await trail.flush()
+    except click.ClickException:
+        raise
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
             DATABASE_ERROR.format(url=settings.display_database_url, error=error)
         ) from error
 
 
-async def _answer_lines(service: SearchService, lines: TextIO, out: TextIO, limit: int) -> None:
-    """One JSON line out per JSON line in, in order; a malformed line gets its error."""
+async def _answer_lines(
+    service: SearchService,
+    lines: TextIO,
+    out: TextIO,
+    limit: int,
+    trail: AuditBatch,
+    who: Identity,
+) -> None:
+    """One JSON line out per JSON line in, in order; a malformed line gets its error.
+
+    Each answer's listed customers go to the audit trail, a batch at a time.
+    """
+    from core.services.audit import AuditAction, listed
+
     for line in lines:
         if not line.strip():
             continue
@@ -96,6 +139,8 @@ async def _answer_lines(service: SearchService, lines: TextIO, out: TextIO, limi
             out.flush()
             continue
         hits = await service.search(query, wanted)
+        ids = [hit.customer_id for hit in hits]
+        await trail.add(listed(who.name, AuditAction.SEARCH, query, ids, who.place))
         out.write(json.dumps(result_json(query, hits, service.last_ms), ensure_ascii=False))
         out.write("\n")
         out.flush()

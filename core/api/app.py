@@ -56,6 +56,7 @@ from core.calls.model import Transfer
 from core.config import Settings
 from core.db import DatabaseUnavailable
 from core.models import AgentState, Call, CallEvent, CallEventKind
+from core.privacy.trail import AuditAction, listed
 from core.services import make_services
 
 _ERRORS: dict[type[Exception], int] = {
@@ -268,6 +269,9 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         limit: Annotated[int, Query(ge=1, le=50)] = 10,
     ) -> LookupOut:
         hits = await search.by_phone(number, limit)
+        await services.audit.record_many(  # a screen pop shows who called: audited like a search
+            listed("api", AuditAction.LOOKUP, number, [h.customer_id for h in hits], "api")
+        )
         return LookupOut(
             number=number,
             count=len(hits),

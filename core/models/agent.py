@@ -1,4 +1,4 @@
-"""The people who use Frontline: agents and supervisors, and their states."""
+"""The people who use Frontline: agents, supervisors and branch staff, and their states."""
 
 from __future__ import annotations
 
@@ -11,8 +11,17 @@ from core.models.types import UtcDateTime, utcnow
 
 
 class Role(StrEnum):
+    """What a person may do; `role` is a plain text column, so a new role needs no migration."""
+
+    BRANCH = "branch"
+    """Look-ups only, masked (branch offices over SSH); the least role, for unknown users."""
     AGENT = "agent"
     SUPERVISOR = "supervisor"
+
+    @property
+    def rank(self) -> int:
+        """Higher may do everything lower may."""
+        return list(Role).index(self)
 
 
 class AgentState(StrEnum):
@@ -28,6 +37,7 @@ class Agent(SQLModel, table=True):
     user_name: str = Field(max_length=100, unique=True, index=True)
     display_name: str = Field(default="", max_length=150)
     role: str = Field(default=Role.AGENT, max_length=20)
+    """A Role value; `AgentService.ensure` starts unknown users as branch staff."""
     state: str = Field(default=AgentState.OFFLINE, max_length=20)
     state_reason: str = Field(default="", max_length=100)
     """Why the agent is on a break (lunch, training…)."""

@@ -16,9 +16,29 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=40)
-    """view, lookup, update, import, …"""
+    """An AuditAction value: lookup, search, view, reveal, export, update, erase, …"""
     customer_id: int | None = Field(default=None, index=True)
+    """The customer concerned. Not a foreign key: the trail outlives an erased customer."""
     detail: str = Field(default="", max_length=1000)
+    place: str = Field(default="", max_length=100)
+    """Where from: "ssh <client address>", a terminal, "api", "local"."""
+
+
+class FieldChange(SQLModel, table=True):
+    """One change to a customer's record: who, when, the old value and the new (JSON)."""
+
+    __tablename__ = "field_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    actor: str = Field(max_length=100)
+    field: str = Field(max_length=40)
+    """A customer field, or `phones` / `emails` for the whole list of contact points."""
+    old: str = Field(default="null", max_length=2000)
+    new: str = Field(default="null", max_length=2000)
+    restored_from: int | None = Field(default=None)
+    """The change this one undid, for a restore."""
 
 
 class ChangeEvent(SQLModel, table=True):

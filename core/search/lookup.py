@@ -1,11 +1,10 @@
-"""Quick look-ups for branch staff: a masked customer card, and the audit trail of who looked.
+"""Quick look-ups for branch staff: a masked customer card (the audit is core.services.audit).
 
 Kept apart from core.services so that `frontline lookup` over SSH loads only what it needs.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,31 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from core.models import AuditEvent, ContactPoint, Customer, Interaction, LoyaltyAccount
+from core.models import ContactPoint, Customer, Interaction, LoyaltyAccount
+from core.privacy.mask import mask_email, mask_phone  # one masking rule (console, CLI, here)
 
 RECENT = 5
-_DIGIT = re.compile(r"\d")
-
-
-def mask_phone(value: str, keep: int = 4) -> str:
-    """Every digit but the last `keep` hidden, formatting kept: "+** *** ** 56 78"."""
-    total = len(_DIGIT.findall(value))
-    seen = 0
-
-    def hide(match: re.Match[str]) -> str:
-        nonlocal seen
-        seen += 1
-        return match.group() if seen > total - keep else "*"
-
-    return _DIGIT.sub(hide, value)
-
-
-def mask_email(value: str) -> str:
-    """The first letter of the local part and the domain: "m***@example.com"."""
-    local, at, domain = value.partition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
 
 
 @dataclass(frozen=True)
@@ -67,7 +45,7 @@ class LookupCard:
 
 
 class LookupService:
-    """Cards for `frontline lookup`, and the audit record of every look-up."""
+    """Cards for `frontline lookup`."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -122,21 +100,4 @@ class LookupService:
                     RecentContact(i.at, i.channel, i.direction, i.subject, i.outcome)
                     for i in latest
                 ),
-            )
-
-    async def record(self, actor: str, query: str, customer_id: int | None, shown: str) -> None:
-        """Write the audit record of one look-up (what was asked, what was shown).
-
-        Args:
-            actor: who looked ($USER or --agent).
-            query: what they typed.
-            customer_id: the customer whose card was shown, None for a list or nothing.
-            shown: "card", "list of N" or "nothing".
-        """
-        detail = f"query={query!r}; shown={shown}"[:1000]
-        async with self._sessions() as session, session.begin():
-            session.add(
-                AuditEvent(
-                    actor=actor[:100], action="lookup", customer_id=customer_id, detail=detail
-                )
             )

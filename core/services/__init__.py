@@ -23,6 +23,7 @@ from core.calls.queue import QueueService
 from core.calls.review import ReviewService
 from core.config import Settings
 from core.db import Reads, make_engine, make_sessions, null_pool_engine
+from core.privacy.service import PrivacyService
 from core.search.lookup import LookupService
 from core.search.service import SearchService
 from core.services.agents import AgentService
@@ -54,11 +55,13 @@ class Services:
     reviews: ReviewService
     """Logged calls for review and their quality scores."""
     lookups: LookupService
-    """Masked cards for branch staff, and the audit of each look-up."""
+    """Masked cards for branch staff (`frontline lookup`)."""
     drafts: DraftService
     history: HistoryService
     overview: OverviewService
     audit: AuditService
+    privacy: PrivacyService
+    """Reveals, exports and erasures, each audited."""
     reads: Reads | None = None
     """The one-hop reads the history and overview share (closed with the services)."""
     owns_engine: bool = True
@@ -143,6 +146,7 @@ def make_services(
         history=HistoryService(sessions, reads),
         overview=OverviewService(sessions, reads),
         audit=AuditService(sessions),
+        privacy=PrivacyService(sessions),
         reads=reads,
         owns_engine=owns_engine,
     )

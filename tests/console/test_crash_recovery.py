@@ -115,6 +115,7 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
         "FRONTLINE_DATABASE_URL": sqlite_url,
         "FRONTLINE_DATA_DIR": str(tmp_path / "data"),
         "FRONTLINE_ENV_FILE": str(tmp_path / "no.env"),
+        "FRONTLINE_TRUST_AGENT_ENV": "1",  # `--agent maria`: a test, not a shared host
     }
     db = create_engine(sqlite_url.replace("+aiosqlite", ""))
 

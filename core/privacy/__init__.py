@@ -1,0 +1,1 @@
+"""Who may see what: roles, masking, reveals, a customer's data exported or erased."""
