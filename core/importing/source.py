@@ -80,7 +80,7 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
     # A stray NUL or control character is a bad row (set aside with its line); many are
     # a file that is not text.
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
-    if controls > len(sample) // 100:
+    if controls > max(2, len(sample) // 100):
         raise UnreadableFile(f"{path} is not a text file (binary content)")
     if data.startswith(codecs.BOM_UTF8):
         try:
