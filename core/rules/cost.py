@@ -136,13 +136,12 @@ def estimate(toks: Sequence[Token]) -> Estimate:
     return Estimate(deepest, toks[where].start if toks else 0, too_deep, total)
 
 
-def cost_problems(toks: Sequence[Token]) -> Iterator[tuple[int, str]]:
+def cost_problems(found: Estimate) -> Iterator[tuple[int, str]]:
     """What makes a condition too deep or too costly to run, at character offsets.
 
     Yields:
         (offset, message) for each problem; nothing when the condition is cheap enough.
     """
-    found = estimate(toks)
     if found.nesting > MAX_NESTING:
         yield found.nesting_at, f"brackets nested more than {MAX_NESTING} deep"
     elif found.too_deep_at is not None:

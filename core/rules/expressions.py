@@ -263,7 +263,8 @@ def compile_condition(name: str, source: str) -> tuple[Condition | None, list[Pr
     except Exception as error:  # noqa: BLE001 - the library raises ValueError and others
         return None, [_syntax_problem(source, error)]
     toks = tokens(source)
-    problems = [Problem(offset, message) for offset, message in cost_problems(toks)]
+    cost = estimate(toks)
+    problems = [Problem(offset, message) for offset, message in cost_problems(cost)]
     if problems:
         return None, problems
     refs = list(_references(toks, problems))
@@ -286,7 +287,7 @@ def compile_condition(name: str, source: str) -> tuple[Condition | None, list[Pr
         found = _TYPE_WORDS.get(type(result).__name__.replace("float", "double"), "a value")
         return None, [Problem(0, f"wrong type: a condition must be true or false, not {found}")]
     paths = tuple(dict.fromkeys(ref.path for ref in refs))
-    return Condition(name, source, program, paths, cost=estimate(toks).cost), []
+    return Condition(name, source, program, paths, cost=cost.cost), []
 
 
 OFFERS_MAP = "offers"
