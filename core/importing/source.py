@@ -167,15 +167,17 @@ UNTERMINATED = (
 )
 TOO_LONG = f"a field longer than {MAX_FIELD_CHARS:,} characters"
 NUL = "a NUL character (\\0) in the row: not text a spreadsheet saves"
-_LONG_LINE = re.compile(rf"[^\n]{{{MAX_FIELD_CHARS},}}")
 
 
-def _needs_screening(text: str) -> bool:
+def _needs_screening(text: str, lines: list[str]) -> bool:
+    """Whether any record could be one no reader can read as a row. A record spans lines
+    only where a line has an odd number of quotes: files without one (most, even with
+    quoted fields) skip the full reading."""
     return (
-        '"' in text
-        or "\x00" in text
+        "\x00" in text
         or _LONE_CR.search(text) is not None
-        or _LONG_LINE.search(text) is not None
+        or max(map(len, lines)) > MAX_FIELD_CHARS
+        or ('"' in text and any(line.count('"') % 2 for line in lines))
     )
 
 
@@ -198,9 +200,9 @@ def _screen(text: str) -> tuple[str, list[tuple[int, str, str]]]:
     lines."""
     if "\n" not in text and _LONE_CR.search(text):
         text = text.replace("\r", "\n")
-    if not _needs_screening(text):
-        return text, []
     lines = text.split("\n")
+    if not _needs_screening(text, lines):
+        return text, []
     delimiter = _sniff_delimiter(lines[0])
     bad: list[tuple[int, str, str]] = []
     blank: set[int] = set()
