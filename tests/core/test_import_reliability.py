@@ -231,3 +231,11 @@ async def test_no_interaction_or_customer_is_half_written_by_rejected_rows(
     result = await import_file(engine, "interactions", source, rejects_path=None)
     assert (result.imported, result.rejected) == (1, 2)
     assert await _count(sessions, Interaction) == 1
+
+
+def test_a_draft_fallback_file_and_its_folder_are_private(tmp_path: Path) -> None:
+    from core.calls.drafts import _atomic_write
+
+    target = tmp_path / "drafts" / "agent-1.json"
+    _atomic_write(target, '{"notes": "caller 34600111222"}')
+    assert (_mode(target), _mode(target.parent)) == (0o600, 0o700)
