@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -54,6 +55,20 @@ def sqlite_file(url: str | URL) -> str | None:
     return database
 
 
+def secure_sqlite_file(path: str | Path) -> None:
+    """Create a missing SQLite file (and its folder) readable by its owner only.
+
+    Customers' names, numbers and notes are in it, and SQLite gives the -wal and -shm files
+    the permissions of the database file; a file that exists is left as its owner set it
+    (a team may share one on purpose).
+    """
+    target = Path(path)
+    if not target.parent.exists():
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -75,10 +90,13 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     Returns:
         The engine. A SQLite file's directory is created if missing.
     """
+    # A statement's parameters are customers' data (caller numbers, names): never in the
+    # text of an exception that may end up in a log.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         path = sqlite_file(url)
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            secure_sqlite_file(path)
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
@@ -118,7 +136,10 @@ class Reads:
         with self._building:
             if self._sync is None:
                 assert self._sqlite_url is not None
-                engine = create_engine(self._sqlite_url, connect_args={"check_same_thread": False})
+                engine = create_engine(
+                    self._sqlite_url, connect_args={"check_same_thread": False},
+                    hide_parameters=True,
+                )  # fmt: skip
                 event.listen(engine, "connect", _set_sqlite_pragmas)
                 self._engine = engine
                 self._sync = sessionmaker(engine, expire_on_commit=False)
@@ -168,7 +189,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
     path = sqlite_file(url)
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        secure_sqlite_file(path)
     command.upgrade(_alembic_config(url), revision)
 
 

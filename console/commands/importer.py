@@ -20,6 +20,7 @@ from core.config import Settings
 from core.db import upgrade_database
 from core.importing.runner import (
     KINDS,
+    ImportInterrupted,
     ImportResult,
     UnreadableFile,
     default_rejects_path,
@@ -93,8 +94,15 @@ def import_(
         if as_json:
             click.echo(json.dumps({"imported": 0, "rejected": 0, "rejects_file": None}))
         sys.exit(2)
+    except ImportInterrupted as interrupted:
+        click.echo(f"import failed: {settings.display_database_url}: {interrupted}", err=True)
+        click.echo(_committed(interrupted.result, file, dry_run), err=True)
+        if as_json:
+            _print_json(interrupted.result)
+        sys.exit(3)
     except Exception as error:  # noqa: BLE001 - the database, not the file, failed
         click.echo(f"import failed: {settings.display_database_url}: {error}", err=True)
+        click.echo("nothing was imported", err=True)
         sys.exit(3)
     for reject in result.rejects[:SHOWN_REJECTS]:
         click.echo(f"{file}:{reject.line}: {reject.reason}", err=True)
@@ -102,11 +110,7 @@ def import_(
         click.echo(f"… and {result.rejected - SHOWN_REJECTS:,} more rejected rows", err=True)
     where = str(result.rejects_file) if result.rejects_file else None
     if as_json:
-        click.echo(
-            json.dumps(
-                {"imported": result.imported, "rejected": result.rejected, "rejects_file": where}
-            )
-        )
+        _print_json(result)
     else:
         line = f"imported {result.imported}, rejected {result.rejected}"
         if where:
@@ -115,6 +119,23 @@ def import_(
             line += " (dry run: nothing was written)"
         click.echo(line)
     sys.exit(1 if result.rejected else 0)
+
+
+def _print_json(result: ImportResult) -> None:
+    where = str(result.rejects_file) if result.rejects_file else None
+    summary = {"imported": result.imported, "rejected": result.rejected, "rejects_file": where}
+    click.echo(json.dumps(summary))
+
+
+def _committed(result: ImportResult, file: Path, dry_run: bool) -> str:
+    """What a failed import leaves in the database, so nobody has to guess."""
+    if dry_run or not result.imported:
+        return "nothing was imported"
+    return (
+        f"{result.imported:,} rows up to {file}:{result.committed_through} were committed and "
+        "stay imported; the rest of the file was not imported (importing the whole file again "
+        "is harmless: rows are upserted)"
+    )
 
 
 def _can_write(path: Path) -> bool:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from console.widgets import local_time
 from core.config import Settings
 from core.search.rank import sure
 
@@ -161,9 +162,8 @@ def _lines(payload: dict[str, Any]) -> list[tuple[str, str]]:
     if card["recent"]:
         lines.append(("bold", "Latest contacts"))
         for item in card["recent"]:
-            when = item["at"].astimezone().strftime("%Y-%m-%d %H:%M")
             facts = [
-                when,
+                local_time.when(item["at"]),
                 f"{item['channel']}/{item['direction']}",
                 item["subject"],
                 item["outcome"],

@@ -7,13 +7,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def local(moment: datetime, zone: str = "") -> datetime:
-    """The aware `moment` in `zone` (an IANA name), or in the machine's zone when empty."""
-    if zone:
-        try:
-            return moment.astimezone(ZoneInfo(zone))
-        except ZoneInfoNotFoundError:
-            pass
-    return moment.astimezone()
+    """The aware `moment` in `zone` (an IANA name), or in the machine's zone when empty; as
+    stored when it has no local time (9999-12-31 23:00 UTC is past year 9999 east of UTC)."""
+    try:
+        if zone:
+            try:
+                return moment.astimezone(ZoneInfo(zone))
+            except ZoneInfoNotFoundError:
+                pass
+        return moment.astimezone()
+    except (OverflowError, ValueError):
+        return moment
 
 
 def when(moment: datetime, zone: str = "") -> str:

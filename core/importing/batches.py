@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import make_sessions
 from core.importing.base import ImportKind, Reject, Row
-from core.importing.fields import RowError
+from core.importing.busy import retry_busy
+from core.importing.fields import RowError, shape_error
 from core.importing.rejects import RejectsFile
 from core.importing.results import ImportProgress, ImportResult
 from core.importing.source import CsvSource, records
@@ -60,6 +61,7 @@ async def import_in_batches(
         for reject in sorted(written_pending + refused, key=lambda r: r.line):
             rejects.add(reject)
         result.imported += len(written_batch) - sum(1 for row in written_batch if row.line in lines)
+        result.committed_through = written_line
         if progress is not None:
             progress(written_line, source.lines)
 
@@ -77,8 +79,8 @@ async def import_in_batches(
     try:
         for line, fields in records(source):
             try:
-                if len(fields) > width and any(f.strip() for f in fields[width:]):
-                    raise RowError(f"{len(fields)} fields but the header has {width} columns")
+                if (misfit := shape_error(fields, width)) is not None:
+                    raise RowError(misfit)
                 batch.append(Row(line, fields, parse(fields)))
             except RowError as error:
                 pending.append(Reject(line, fields, str(error)))
@@ -103,7 +105,7 @@ async def write_batch(
     dry_run: bool,
 ) -> list[Reject]:
     try:
-        return await _attempt(sessions, importer, batch, dry_run)
+        return await retry_busy(lambda: _attempt(sessions, importer, batch, dry_run))
     except (IntegrityError, DataError) as error:
         if len(batch) == 1:
             reason = str(error.orig if error.orig is not None else error).splitlines()[0]

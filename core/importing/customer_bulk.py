@@ -27,6 +27,7 @@ from core.db import SQLITE_BUSY_TIMEOUT_MS, make_sessions
 from core.importing import postgres_write
 from core.importing.base import Reject, Row
 from core.importing.batches import SQLITE_CACHE_KIB, write_batch
+from core.importing.busy import retry_busy_sync
 from core.importing.customer_columns import ColumnParser, ParsedChunk, iter_chunks
 from core.importing.customers import CustomerImport
 from core.importing.parallel import ParsePool, WorkerFailed, split_points
@@ -78,7 +79,9 @@ async def import_customers_on_sqlite(
                 async for chunk in chunks:
                     await settle()  # the chunk before was written while this one was parsed
                     written = chunk
-                    writing = loop.run_in_executor(executor, writer.write_chunk, chunk, dry_run)
+                    writing = loop.run_in_executor(
+                        executor, retry_busy_sync, writer.write_chunk, chunk, dry_run
+                    )
             await settle()
         except BaseException:
             if writing is not None:  # never leave a transaction running behind our back
@@ -156,6 +159,7 @@ def _account(
     for reject in sorted(parsed + refused, key=lambda r: r.line):
         rejects.add(reject)
     result.imported += len(chunk.lines) - len(refused)
+    result.committed_through = chunk.last_line
 
 
 async def _settle(
@@ -179,7 +183,9 @@ async def _settle(
         async def attempt(part: list[Row]) -> list[Reject]:
             try:
                 records = [row.values for row in part]
-                await loop.run_in_executor(executor, writer.write_records, records, dry_run)
+                await loop.run_in_executor(
+                    executor, retry_busy_sync, writer.write_records, records, dry_run
+                )
             except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError) as error:
                 if len(part) == 1:
                     reason = str(error).splitlines()[0]

@@ -21,6 +21,8 @@ from typing import Any
 from core.importing.customer_rows import (
     EARLIEST_BIRTH,
     EMAIL_COLUMNS,
+    MISSING_FIRST_NAME,
+    MISSING_NAME,
     PHONE_COLUMNS,
     CustomerRecord,
     Point,
@@ -36,6 +38,7 @@ from core.importing.fields import (
     parse_country,
     parse_date,
     parse_datetime,
+    shape_error,
 )
 
 
@@ -168,8 +171,8 @@ class ColumnParser:
         if any(len(fields) != width for fields in records):
             table = []
             for index, fields in enumerate(records):
-                if len(fields) > width and any(f.strip() for f in fields[width:]):
-                    errors[index] = f"{len(fields)} fields but the header has {width} columns"
+                if (misfit := shape_error(fields, width)) is not None:
+                    errors[index] = misfit
                 size = len(fields)
                 table.append(
                     fields if size == width else fields[:width] if size > width else
@@ -199,12 +202,12 @@ class ColumnParser:
         flag(
             [
                 i for i, (f, la) in enumerate(zip(firsts, lasts, strict=True))
-                if (not f and not la) or len(f) > 100 or len(la) > 150
+                if not f or len(f) > 100 or len(la) > 150
             ],
             lambda i: (
-                "name too long (first_name 100, last_name 150 characters at most)"
-                if firsts[i] or lasts[i]
-                else "missing name (first_name and last_name are both empty)"
+                MISSING_NAME if not firsts[i] and not lasts[i]
+                else MISSING_FIRST_NAME if not firsts[i]
+                else "name too long (first_name 100, last_name 150 characters at most)"
             ),
         )  # fmt: skip
         cities = [v[:100] or None for v in column("city")]

@@ -23,6 +23,7 @@ from core.importing.fields import (
     parse_country,
     parse_date,
     parse_datetime,
+    shape_error,
 )
 
 Point = tuple[str, str, str]
@@ -43,6 +44,8 @@ UPDATABLE = (
 PHONE_COLUMNS = ("phone", "phone2", "phone3", "mobile")
 EMAIL_COLUMNS = ("email", "email2")
 EARLIEST_BIRTH = date(1900, 1, 1)
+MISSING_NAME = "missing name (first_name and last_name are both empty)"
+MISSING_FIRST_NAME = "missing first_name (a name is required)"
 
 
 def phone_label(normalized: str) -> str:
@@ -103,7 +106,7 @@ def make_parser(columns: Sequence[str], tz: tzinfo | None, today: date) -> RowPa
 
     def parse(fields: list[str]) -> CustomerRecord:
         if len(fields) < width:
-            fields = fields + [""] * (width - len(fields))
+            raise RowError(shape_error(fields, width) or "")
         external_id = fields[i_id].strip()
         if not external_id:
             raise RowError("missing external_id")
@@ -111,7 +114,9 @@ def make_parser(columns: Sequence[str], tz: tzinfo | None, today: date) -> RowPa
             raise RowError(f"external_id longer than 32 characters: {external_id!r}")
         first, last = fields[i_first].strip(), fields[i_last].strip()
         if not first and not last:
-            raise RowError("missing name (first_name and last_name are both empty)")
+            raise RowError(MISSING_NAME)
+        if not first:
+            raise RowError(MISSING_FIRST_NAME)
         if len(first) > 100 or len(last) > 150:
             raise RowError("name too long (first_name 100, last_name 150 characters at most)")
         city = country = birth = created = since = None

@@ -18,6 +18,16 @@ class RowError(ValueError):
     """This row cannot be imported; the message says why."""
 
 
+def shape_error(fields: list[str], width: int) -> str | None:
+    """Why a record does not fit the header, if it does not: more fields with text in them,
+    or fewer (a line cut short, which PostgreSQL's COPY refuses too)."""
+    if len(fields) > width and any(f.strip() for f in fields[width:]):
+        return f"{len(fields)} fields but the header has {width} columns"
+    if len(fields) < width:
+        return f"{len(fields)} fields but the header has {width} columns (a line cut short?)"
+    return None
+
+
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})")
 _YMD_SLASH = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
@@ -28,11 +38,21 @@ _NOT_DIGIT = re.compile(r"\D")
 _LETTER = re.compile(r"[A-Za-z]")
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+"""Dates outside these years are refused: no customer's history is older, and year 1 or 9999
+(placeholders some systems export) cannot even be shown in every time zone."""
+
+
 def _make_date(year: int, month: int, day: int, column: str, raw: str) -> date:
     try:
-        return date(year, month, day)
+        made = date(year, month, day)
     except ValueError:
         raise RowError(f"unparseable date in {column}: {raw!r}") from None
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise RowError(
+            f"date out of range in {column}: {raw!r} (years {EARLIEST_YEAR} to {LATEST_YEAR})"
+        )
+    return made
 
 
 def _parse_day(text: str, column: str, raw: str) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,7 +31,10 @@ class RejectsFile:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             encoding = "utf-8-sig" if self.source.has_bom else "utf-8"
-            handle = self.path.open("w", encoding=encoding, newline="")
+            # customers' data: readable by the one who imported it only
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(descriptor, 0o600)  # a rejects file left by an earlier import too
+            handle = open(descriptor, "w", encoding=encoding, newline="")
             self._file = handle
             self._writer = csv.writer(handle, delimiter=self.source.delimiter)
             self._writer.writerow([*self.source.header, "line", "reason"])

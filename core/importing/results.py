@@ -20,3 +20,15 @@ class ImportResult:
     rejects: list[Reject] = field(default_factory=list)
     """The first rejects, for showing on screen (all of them are in the rejects file)."""
     seconds: float = 0.0
+    committed_through: int = 0
+    """The last line of the file whose rows are committed (0: none yet)."""
+
+
+class ImportInterrupted(Exception):
+    """The database failed part-way: what was committed before stays (`result` says how
+    much), the rest of the file was not imported."""
+
+    def __init__(self, result: ImportResult, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.result = result
+        self.error = error

@@ -26,7 +26,7 @@ from core.importing.batches import import_in_batches
 from core.importing.customer_bulk import import_customers_on_postgres, import_customers_on_sqlite
 from core.importing.customers import CustomerImport
 from core.importing.rejects import RejectsFile
-from core.importing.results import ImportProgress, ImportResult
+from core.importing.results import ImportInterrupted, ImportProgress, ImportResult
 from core.importing.source import UnreadableFile, open_source
 from core.search.indexer import rebuild_index
 
@@ -105,6 +105,8 @@ async def import_file(
 
     Raises:
         UnreadableFile: the file could not be read at all; nothing was imported.
+        ImportInterrupted: the database failed part-way; its `result` tells what was
+            committed before (and stays imported).
     """
     started = time.perf_counter()
     importer = make_kind(kind, tz)
@@ -140,9 +142,13 @@ async def import_file(
                 engine, importer, source, rejects, result, dry_run, progress,
                 batch_rows or BATCH_ROWS,
             )  # fmt: skip
-    except BaseException:
+    except BaseException as error:
         if bulk_index and result.imported:  # what was committed must be findable
             await _rebuild_quietly(engine)
+        if isinstance(error, Exception):
+            result.rejected, result.rejects = rejects.count, rejects.shown
+            result.rejects_file = rejects.written
+            raise ImportInterrupted(result, error) from error
         raise
     finally:
         rejects.close()
@@ -172,4 +178,7 @@ async def _rebuild_quietly(engine: AsyncEngine) -> None:
         pass
 
 
-__all__ = ["KINDS", "ImportResult", "UnreadableFile", "default_rejects_path", "import_file"]
+__all__ = [
+    "KINDS", "ImportInterrupted", "ImportResult", "UnreadableFile", "default_rejects_path",
+    "import_file",
+]  # fmt: skip

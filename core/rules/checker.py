@@ -116,3 +116,30 @@ def toml_error(file: str, text: str, error: tomllib.TOMLDecodeError) -> RuleErro
                 f"{token.group()!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)",
             )
     return RuleError(file, line, column, f"TOML syntax: {reason[:1].lower()}{reason[1:]}")
+
+
+MAX_TOML_NESTING = 16
+"""Arrays and inline tables nested deeper are refused before tomllib recurses into them."""
+
+_TOML_SCAN = re.compile(
+    r"(?P<skip>'''[\s\S]*?(?:'''|$)|\"\"\"(?:\\[\s\S]|[^\\])*?(?:\"\"\"|$)"
+    r"|'[^'\n]*'?|\"(?:\\.|[^\"\\\n])*\"?|#[^\n]*)|(?P<open>[\[{])|(?P<close>[\]}])"
+)
+
+
+def too_deep(text: str) -> tuple[int, int] | None:
+    """Where the text's arrays and inline tables first nest past MAX_TOML_NESTING, if they do.
+
+    tomllib parses nesting by recursion: 100,000 `[` end in a RecursionError. Strings and
+    comments are skipped so that brackets inside them do not count.
+    """
+    depth = 0
+    for match in _TOML_SCAN.finditer(text):
+        if match.lastgroup == "open":
+            depth += 1
+            if depth > MAX_TOML_NESTING:
+                at = match.start()
+                return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        elif match.lastgroup == "close":
+            depth = max(0, depth - 1)
+    return None

@@ -6,6 +6,7 @@ their explanations go out; core.rules.arbitration then picks among the eligible.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +22,9 @@ from core.rules.ruleset import Offer, Policy, RuleSet
 __all__ = ["CallFacts", "Clause", "CustomerHistory", "Decision", "OfferHistory", "decide"]
 
 MAX_SEEN_LENGTH = 300
+OUT_OF_TIME = "time budget"
+"""The reason of offers not judged because the budget ran out (see `decide`'s deadline)."""
+OUT_OF_TIME_TEXT = "not judged: the rules took longer than their time budget for this customer"
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ def decide(
     history: CustomerHistory,
     explain_all: bool = False,
     only_eligible: bool = False,
+    deadline: float | None = None,
 ) -> list[Decision]:
     """Judge every offer of `rules` for one customer.
 
@@ -155,6 +160,9 @@ def decide(
         history: the customer's past offers.
         explain_all: give every decision its clauses (and every failed condition).
         only_eligible: leave out the offers that are not eligible (what a call needs).
+        deadline: a `time.monotonic()` after which no more conditions are run: the offers
+            left are not eligible, blocked by OUT_OF_TIME (each condition's cost is bounded
+            at load, so this bounds the whole).
 
     Returns:
         One decision per offer, in file order.
@@ -173,6 +181,10 @@ def decide(
     decisions = []
     for offer, reason in zip(rules.offers, blocked_offers(rules, who), strict=True):
         failed: tuple[str, ...] = ()
+        if not reason and deadline is not None and time.monotonic() > deadline:
+            timed_out = Clause(OUT_OF_TIME, "", False, OUT_OF_TIME_TEXT)
+            decisions.append(Decision(offer, (timed_out,), OUT_OF_TIME, ()))
+            continue
         if not reason:
             for condition in offer.conditions:
                 if env is None:

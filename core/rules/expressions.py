@@ -2,21 +2,25 @@
 
 CEL (the Common Expression Language, `common-expression-language`, a Rust implementation) is
 not Turing-complete: no loops, no assignments, no I/O, and its regular expressions run in
-linear time, so a condition can neither run code, read a file nor hang. On top of the
-library's own parser this module checks what CEL leaves to run time: every name must be a
-documented field (with a suggestion for a misspelling), a field compared with a literal must
-match its type, and a trial run on a typed sample context must give true or false.
+linear time, so a condition can neither run code nor read a file. It can still be slow:
+nested comprehensions (`exists`, `map`...) multiply, and the library holds the GIL while it
+runs, so a slow condition freezes every thread of the process. `core.rules.cost` therefore
+bounds what a condition may cost before it is ever run. On top of the library's own parser
+this module checks what CEL leaves to run time: every name must be a documented field (with
+a suggestion for a misspelling), a field compared with a literal must match its type, and a
+trial run on a typed sample context must give true or false.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cel
 
+from core.rules.cost import cost_problems, estimate
 from core.rules.schema import NAMESPACES, FieldSpec, field, probe_context
 from core.rules.suggest import closest
 
@@ -236,6 +240,8 @@ class Condition:
     paths: tuple[str, ...]
     cel_source: str = ""
     """The text compiled (with `offer.` bound to this offer); the source when empty."""
+    cost: int = 0
+    """Its estimated cost per customer (core.rules.cost), which a file's total is bound by."""
 
 
 def compile_condition(name: str, source: str) -> tuple[Condition | None, list[Problem]]:
@@ -257,7 +263,10 @@ def compile_condition(name: str, source: str) -> tuple[Condition | None, list[Pr
     except Exception as error:  # noqa: BLE001 - the library raises ValueError and others
         return None, [_syntax_problem(source, error)]
     toks = tokens(source)
-    problems: list[Problem] = []
+    cost = estimate(toks)
+    problems = [Problem(offset, message) for offset, message in cost_problems(cost)]
+    if problems:
+        return None, problems
     refs = list(_references(toks, problems))
     problems.extend(_type_problems(toks, refs))
     if problems:
@@ -278,7 +287,7 @@ def compile_condition(name: str, source: str) -> tuple[Condition | None, list[Pr
         found = _TYPE_WORDS.get(type(result).__name__.replace("float", "double"), "a value")
         return None, [Problem(0, f"wrong type: a condition must be true or false, not {found}")]
     paths = tuple(dict.fromkeys(ref.path for ref in refs))
-    return Condition(name, source, program, paths), []
+    return Condition(name, source, program, paths, cost=cost.cost), []
 
 
 OFFERS_MAP = "offers"
@@ -297,4 +306,4 @@ def bind_to_offer(condition: Condition, offer_id: str) -> Condition:
     starts = [ref.start for ref in _references(tokens(source), []) if ref.path.startswith("offer.")]
     for start in sorted(starts, reverse=True):
         source = f'{source[:start]}{OFFERS_MAP}["{offer_id}"]{source[start + len("offer") :]}'
-    return Condition(condition.name, condition.source, cel.compile(source), condition.paths, source)
+    return replace(condition, program=cel.compile(source), cel_source=source)

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path as FilePath
 from typing import Any
 
-from core.rules.checker import Checker, toml_error, type_name
+from core.rules.checker import MAX_TOML_NESTING, Checker, toml_error, too_deep, type_name
 from core.rules.expressions import Condition, bind_to_offer, compile_condition
 from core.rules.locate import Locator, Path
 from core.rules.ruleset import (
@@ -34,6 +34,8 @@ from core.rules.templates import parse_template
 MAX_FILE_BYTES = 2_000_000
 MAX_OFFERS = 2000
 MAX_CONDITIONS = 50
+MAX_FILE_COST = 5_000_000
+"""All conditions' estimated cost together (core.rules.cost): what one customer may cost."""
 EXAMPLE_RULES = FilePath(__file__).with_name("example_rules.toml")
 
 TOP_LEVEL = ("version", "policy", "offer")
@@ -66,10 +68,17 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
     """
     if len(text.encode()) > MAX_FILE_BYTES:
         raise RulesInvalid([RuleError(file, 1, 1, f"file larger than {MAX_FILE_BYTES} bytes")])
+    deep = too_deep(text)
+    if deep is not None:
+        message = f"arrays or tables nested more than {MAX_TOML_NESTING} deep"
+        raise RulesInvalid([RuleError(file, deep[0], deep[1], message)])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RulesInvalid([toml_error(file, text, error)]) from None
+    except RecursionError:  # nesting the scan above did not see: still an error, not a crash
+        message = f"arrays or tables nested more than {MAX_TOML_NESTING} deep"
+        raise RulesInvalid([RuleError(file, 1, 1, message)]) from None
     check = Checker(file, Locator(text), [])
     check.unknown_keys(data, TOP_LEVEL, (), "the rules file")
     version = check.typed(data, "version", (str,), (), "version") or ""
@@ -82,6 +91,7 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
         check.key_error(("offer",), f"more than {MAX_OFFERS} offers")
     offers: list[Offer] = []
     seen: dict[str, int] = {}
+    cost = 0
     for index, raw in enumerate(raw_offers[:MAX_OFFERS]):
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         if isinstance(raw_id, str) and raw_id in seen:
@@ -94,6 +104,14 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
         offer = _offer(check, raw, index)
         if offer is not None:
             offers.append(offer)
+            cost += sum(c.cost for c in offer.conditions)
+            if cost > MAX_FILE_COST:
+                check.key_error(
+                    ("offer", index),
+                    f"the conditions up to this offer would cost about {cost:,} steps per "
+                    f"customer (at most {MAX_FILE_COST:,}): fewer or simpler conditions",
+                )
+                break
     if check.errors:
         raise RulesInvalid(sorted(check.errors, key=lambda e: (e.line, e.column)))
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
@@ -115,11 +133,15 @@ def load_rules(path: FilePath | str | None = None) -> RuleSet:
     """
     target = FilePath(path) if path else EXAMPLE_RULES
     try:
-        raw = target.read_bytes()
+        with target.open("rb") as stream:  # bounded: /dev/zero or a FIFO must not eat memory
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise RulesInvalid(
             [RuleError(str(target), 1, 1, f"cannot read: {error.strerror}")]
         ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        message = f"file larger than {MAX_FILE_BYTES:,} bytes"
+        raise RulesInvalid([RuleError(str(target), 1, 1, message)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

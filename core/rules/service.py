@@ -7,6 +7,7 @@ the answers agents record teach the acceptance rates that arbitration ranks by.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +25,7 @@ from core.db import publish_change
 from core.errors import CustomerNotFound as CustomerNotFound  # re-exported: callers import it here
 from core.models import Call, Customer, OfferPresentation, OfferResponse
 from core.rules.arbitration import Choice, acceptance_rate, arbitrate
-from core.rules.engine import CallFacts, decide, explain, offer_namespace
+from core.rules.engine import OUT_OF_TIME, CallFacts, decide, explain, offer_namespace
 from core.rules.facts import (
     CustomerRecord,
     customer_namespace,
@@ -34,10 +35,15 @@ from core.rules.facts import (
 )
 from core.rules.history import CustomerHistory, OfferHistory
 from core.rules.policy import Clause
+from core.rules.ruleset import RuleSet
 from core.rules.store import RulesStore
 
 COUNTS_TTL_SECONDS = 30.0
 """Rates learnt from other consoles' answers are at most this old."""
+EVALUATION_BUDGET_SECONDS = 0.5
+"""How long one customer's conditions may run; past it the customer gets no offer."""
+
+log = logging.getLogger(__name__)
 
 
 class PresentationNotFound(LookupError):
@@ -180,22 +186,37 @@ class OfferService:
             record_, profile, history, complaints.get(customer_id, 0), day
         )
         call_facts = CallFacts(at=now, reason=call_reason, queue=queue)
-        decisions = [
-            d
-            for d in decide(rules, namespace, call_facts, history, only_eligible=True)
-            if d.offer.id not in answered
-        ]
+        # CEL holds the GIL, so a worker thread alone would not keep the console responsive:
+        # each condition's cost is bounded at load, and the deadline bounds them all.
+        proposals = await asyncio.to_thread(
+            self._choose, rules, namespace, call_facts, history, answered, counts
+        )
+        if record and proposals:
+            proposals = await self._record(proposals, customer_id, call_id, agent_id)
+        return proposals
+
+    def _choose(
+        self, rules: RuleSet, namespace: dict[str, object], call_facts: CallFacts,
+        history: CustomerHistory, answered: set[str], counts: Mapping[str, tuple[int, int]],
+    ) -> list[OfferProposal]:  # fmt: skip
+        deadline = time.monotonic() + EVALUATION_BUDGET_SECONDS
+        decisions = decide(
+            rules, namespace, call_facts, history, only_eligible=True, deadline=deadline
+        )
+        if any(d.blocked == OUT_OF_TIME for d in decisions):
+            # half-judged rules would favour the offers early in the file: none rather
+            log.warning(
+                "no offer: the rules %s took longer than %.1f s for customer %s",
+                rules.version, EVALUATION_BUDGET_SECONDS, namespace.get("id", "?"),
+            )  # fmt: skip
+            return []
+        decisions = [d for d in decisions if d.offer.id not in answered]
         policy = rules.policy
         if answered:
             room = max(0, policy.max_offers_per_call - len(answered))
             policy = replace(policy, max_offers_per_call=room)
         chosen = arbitrate(decisions, policy, counts, history, self._rng)
-        proposals = [
-            self._proposal(c, namespace, call_facts, history, rules.version) for c in chosen
-        ]
-        if record and proposals:
-            proposals = await self._record(proposals, customer_id, call_id, agent_id)
-        return proposals
+        return [self._proposal(c, namespace, call_facts, history, rules.version) for c in chosen]
 
     def _proposal(self, choice: Choice, customer: dict[str, object], call: CallFacts,
                   history: CustomerHistory, version: str) -> OfferProposal:  # fmt: skip

@@ -330,7 +330,7 @@ def test_command_summary_json_and_exit_codes(db_url: str, tmp_path: Path) -> Non
     assert code == 0
     assert json.loads(out) == {"imported": 3, "rejected": 0, "rejects_file": None}
 
-    bad = _write(tmp_path / "bad.csv", CUSTOMERS + "C9,,,,,,,,,\n")
+    bad = _write(tmp_path / "bad.csv", CUSTOMERS + "C9;;;;;;;;;\n")
     code, out, err = _cli(db_url, tmp_path, "customers", str(bad), "--json")
     assert code == 1
     expected = str(tmp_path / "bad.rejects.csv")
@@ -413,7 +413,7 @@ TRICKY = (
     "España;31/12/1980;2021-06-01 09:30\n"
     "B5;Mal;Fecha;;;;;;31/02/1990;\n"
     'B6;Pablo;"Díaz;\nde la Torre";p@example.com;600111006;;;;;\n'
-    "B2;;Vega Ríos;luis.vega@example.com;600111007;;;;1985-05-05;\n"
+    "B2;Luis;Vega Ríos;luis.vega@example.com;600111007;;;;1985-05-05;\n"
     "B7;Sara;Gil;sara@example.com;600111008;;Toledo;ES;1970-07-07;2019-09-09\n"
 )
 
