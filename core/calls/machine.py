@@ -28,6 +28,7 @@ from core.calls.states import (
     Transition,
     already,
     lookup,
+    refused_after,
     transition,
 )
 from core.calls.times import checked, not_before_queued
@@ -148,6 +149,10 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     other_agent = agent is not None and agent.id != call.agent_id
     if already(state, kind, other_agent):
         if not _brings_data(call, request):
+            if given is not None and request.source != CONSOLE and state not in TERMINAL:
+                # Kept for a later replay: a re-queue reported while the call still looks
+                # queued (its offer not here yet) is not a repeat once the offer arrives.
+                await _log(session, call.id, request, at)
             return await result(
                 session, call, kind, None, at, replayed=True, external=request.external_id
             )
@@ -163,7 +168,7 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     console = request.source == CONSOLE
     found = lookup(state, kind, _variant(request), console=console)
     gap = found is None or (found.needs_agent and call.agent_id is None and not other_agent)
-    if gap and not console and state not in TERMINAL:
+    if gap and not console and not refused_after(state, kind):
         return await _pending(session, call, request, at)
     step = found or transition(call.id, state, kind, _variant(request), console=console)
     changed: list[Agent] = []

@@ -129,8 +129,8 @@ async def test_the_console_is_never_late_and_finished_calls_stay_finished(
     with pytest.raises(InvalidTransition, match="queued: it cannot be ended"):
         await events.apply(EventRequest(kind=K.ENDED, call_id=queued.call_id, source="console"))
     await events.apply(ev(K.ABANDONED, 40))
-    with pytest.raises(InvalidTransition, match="abandoned: it cannot be held"):
-        await events.apply(ev(K.HELD, 50))
+    with pytest.raises(InvalidTransition, match="abandoned: it cannot be answered"):
+        await events.apply(ev(K.ANSWERED, 50))
     assert [e.kind for e in await _events(sessions, queued.call_id)] == ["queued", "abandoned"]
 
 
