@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.calls import postgres_calls, sqlite_calls
+from core.calls.agents import reconcile_agent
 from core.calls.errors import AgentNotFound, CallNotFound, IdempotencyConflict, InvalidTransition
 from core.calls.model import EventRequest, EventResult
 from core.calls.new_call import may_create, new_call, new_call_result
 from core.calls.replay import replay, transfer_variant
 from core.calls.replay import step as apply_step
 from core.calls.states import (
-    ACTIVE_STATES,
     LIVE_STATES,
     TERMINAL,
     Transition,
@@ -259,31 +259,6 @@ async def _late(
     return await result(session, call, request.kind, event.id, at, external=request.external_id)
 
 
-async def reconcile_agent(session: AsyncSession, agent: Agent, at: datetime) -> None:
-    """Put the agent where their calls say: on a call, in wrap-up, or free again."""
-    states = set(
-        (
-            await session.execute(
-                select(col(Call.state))
-                .where(col(Call.agent_id) == agent.id)
-                .where(col(Call.state).in_([s.value for s in ACTIVE_STATES]))
-            )
-        ).scalars()
-    )
-    if states & {CallState.ANSWERED, CallState.HELD}:
-        want = AgentState.ON_CALL
-    elif CallState.WRAP_UP in states:
-        want = AgentState.WRAP_UP
-    elif agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
-        want = AgentState.AVAILABLE
-    else:
-        return
-    if agent.state != want:
-        agent.state = want
-        agent.state_reason = ""
-        agent.state_since = at
-
-
 def _variant(request: EventRequest) -> str:
     if request.transfer is None:
         return ""
@@ -445,4 +420,4 @@ async def result(
     )
 
 
-__all__ = ["CONSOLE", "apply_in", "reconcile_agent", "reference", "result"]
+__all__ = ["CONSOLE", "apply_in", "reference", "result"]

@@ -158,6 +158,7 @@ def refused_after(state: CallState, kind: CallEventKind) -> bool:
         return True
     return state == S.ABANDONED and kind in _CONTRADICTS_ABANDON
 
+
 RANK: dict[CallEventKind, int] = {
     K.QUEUED: 0,
     K.OFFERED: 1,
