@@ -4,6 +4,11 @@ It reads the transition table (`core.calls.states`) and does what the entry says
 call's new state and times, its agent, the agent's state, the `call_event` row, the change
 notifications. Every actor comes here: the phone system through `CallEvents.apply`, the
 agent's console through `CallService`.
+
+Events are applied by the time they happened: one that comes after everything stored about
+its call is applied here directly; one that sorts before a stored event is stored and the
+call replayed (`core.calls.replay`); a phone system's event with a gap before it waits,
+stored, for the replay that fills the gap. docs/calls.md says what is refused.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from core.models.types import utcnow
 
 K = CallEventKind
 STAMPS = ("queued_at", "offered_at", "answered_at", "ended_at", "wrap_up_ended_at", "abandoned_at")
-EXAMPLES = int(os.environ.get("FRONTLINE_PROPERTY_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("FRONTLINE_PROPERTY_EXAMPLES", "15"))
 """Kept small so that `make test` stays fast; raise it to hunt (e.g. 500)."""
 ORDER = ("queued_at", "offered_at", "answered_at", "ended_at", "wrap_up_ended_at")
 
