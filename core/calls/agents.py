@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from core.calls.errors import InvalidTransition
 from core.calls.model import AgentStatus
+from core.calls.states import ACTIVE_STATES
 from core.db import publish_change
 from core.models import Agent, AgentState, Call, CallState
 
@@ -73,4 +74,29 @@ async def follow_console(
     await put_agent(session, agent, state, "", at)
 
 
-__all__ = ["CALL_STATES", "follow_console", "put_agent", "set_agent_state_in"]
+async def reconcile_agent(session: AsyncSession, agent: Agent, at: datetime) -> None:
+    """Put the agent where their calls say: on a call, in wrap-up, or free again."""
+    states = set(
+        (
+            await session.execute(
+                select(col(Call.state))
+                .where(col(Call.agent_id) == agent.id)
+                .where(col(Call.state).in_([s.value for s in ACTIVE_STATES]))
+            )
+        ).scalars()
+    )
+    if states & {CallState.ANSWERED, CallState.HELD}:
+        want = AgentState.ON_CALL
+    elif CallState.WRAP_UP in states:
+        want = AgentState.WRAP_UP
+    elif agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+        want = AgentState.AVAILABLE
+    else:
+        return
+    if agent.state != want:
+        agent.state = want
+        agent.state_reason = ""
+        agent.state_since = at
+
+
+__all__ = ["CALL_STATES", "follow_console", "put_agent", "reconcile_agent", "set_agent_state_in"]

@@ -4,6 +4,11 @@ It reads the transition table (`core.calls.states`) and does what the entry says
 call's new state and times, its agent, the agent's state, the `call_event` row, the change
 notifications. Every actor comes here: the phone system through `CallEvents.apply`, the
 agent's console through `CallService`.
+
+Events are applied by the time they happened: one that comes after everything stored about
+its call is applied here directly; one that sorts before a stored event is stored and the
+call replayed (`core.calls.replay`); a phone system's event with a gap before it waits,
+stored, for the replay that fills the gap. docs/calls.md says what is refused.
 """
 
 from __future__ import annotations
@@ -16,18 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.calls import postgres_calls, sqlite_calls
+from core.calls.agents import reconcile_agent
 from core.calls.errors import AgentNotFound, CallNotFound, IdempotencyConflict, InvalidTransition
 from core.calls.model import EventRequest, EventResult
 from core.calls.new_call import may_create, new_call, new_call_result
 from core.calls.replay import replay, transfer_variant
 from core.calls.replay import step as apply_step
 from core.calls.states import (
-    ACTIVE_STATES,
     LIVE_STATES,
     TERMINAL,
     Transition,
     already,
     lookup,
+    refused_after,
     transition,
 )
 from core.calls.times import checked, not_before_queued
@@ -148,6 +154,10 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     other_agent = agent is not None and agent.id != call.agent_id
     if already(state, kind, other_agent):
         if not _brings_data(call, request):
+            if given is not None and request.source != CONSOLE and state not in TERMINAL:
+                # Kept for a later replay: a re-queue reported while the call still looks
+                # queued (its offer not here yet) is not a repeat once the offer arrives.
+                await _log(session, call.id, request, at)
             return await result(
                 session, call, kind, None, at, replayed=True, external=request.external_id
             )
@@ -163,7 +173,7 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     console = request.source == CONSOLE
     found = lookup(state, kind, _variant(request), console=console)
     gap = found is None or (found.needs_agent and call.agent_id is None and not other_agent)
-    if gap and not console and state not in TERMINAL:
+    if gap and not console and not refused_after(state, kind):
         return await _pending(session, call, request, at)
     step = found or transition(call.id, state, kind, _variant(request), console=console)
     changed: list[Agent] = []
@@ -252,31 +262,6 @@ async def _late(
     for name in moved:
         await publish_change(session, "agent", name)
     return await result(session, call, request.kind, event.id, at, external=request.external_id)
-
-
-async def reconcile_agent(session: AsyncSession, agent: Agent, at: datetime) -> None:
-    """Put the agent where their calls say: on a call, in wrap-up, or free again."""
-    states = set(
-        (
-            await session.execute(
-                select(col(Call.state))
-                .where(col(Call.agent_id) == agent.id)
-                .where(col(Call.state).in_([s.value for s in ACTIVE_STATES]))
-            )
-        ).scalars()
-    )
-    if states & {CallState.ANSWERED, CallState.HELD}:
-        want = AgentState.ON_CALL
-    elif CallState.WRAP_UP in states:
-        want = AgentState.WRAP_UP
-    elif agent.state in (AgentState.ON_CALL, AgentState.WRAP_UP):
-        want = AgentState.AVAILABLE
-    else:
-        return
-    if agent.state != want:
-        agent.state = want
-        agent.state_reason = ""
-        agent.state_since = at
 
 
 def _variant(request: EventRequest) -> str:
@@ -440,4 +425,4 @@ async def result(
     )
 
 
-__all__ = ["CONSOLE", "apply_in", "reconcile_agent", "reference", "result"]
+__all__ = ["CONSOLE", "apply_in", "reference", "result"]

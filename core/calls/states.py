@@ -144,7 +144,20 @@ transferred it is set free by the state machine."""
 TRANSFER_FROM = frozenset({S.ANSWERED, S.HELD})
 
 TERMINAL = frozenset({S.COMPLETED, S.ABANDONED})
-"""Nothing can happen to a call after these; a later event that does not fit is refused."""
+"""Nothing can happen to a call after these."""
+
+_CONTRADICTS_ABANDON = frozenset({K.QUEUED, K.OFFERED, K.ANSWERED})
+
+
+def refused_after(state: CallState, kind: CallEventKind) -> bool:
+    """True when an event that does not fit a call in `state` can never fit (refused), rather
+    than waiting for an earlier event: anything after completion; after an abandon, an agent
+    taking the call. A hang-up or wrap-up after an abandon may yet fit: an abandon read from a
+    hang-up becomes an answered call when the late answer arrives."""
+    if state == S.COMPLETED:
+        return True
+    return state == S.ABANDONED and kind in _CONTRADICTS_ABANDON
+
 
 RANK: dict[CallEventKind, int] = {
     K.QUEUED: 0,
@@ -269,5 +282,6 @@ __all__ = [
     "Transition",
     "already",
     "lookup",
+    "refused_after",
     "transition",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from core.api import create_app
 from core.calls.errors import ImpossibleTime, InvalidTransition
 from core.calls.events import CallEvents
 from core.calls.model import AgentStateChange, EventRequest, Transfer
-from core.config import Settings
+from core.config import CallSettings, Settings
 from core.models import Agent, AgentState, Call, CallEvent, CallEventKind
 from core.models.types import utcnow
 
@@ -129,8 +130,8 @@ async def test_the_console_is_never_late_and_finished_calls_stay_finished(
     with pytest.raises(InvalidTransition, match="queued: it cannot be ended"):
         await events.apply(EventRequest(kind=K.ENDED, call_id=queued.call_id, source="console"))
     await events.apply(ev(K.ABANDONED, 40))
-    with pytest.raises(InvalidTransition, match="abandoned: it cannot be held"):
-        await events.apply(ev(K.HELD, 50))
+    with pytest.raises(InvalidTransition, match="abandoned: it cannot be answered"):
+        await events.apply(ev(K.ANSWERED, 50))
     assert [e.kind for e in await _events(sessions, queued.call_id)] == ["queued", "abandoned"]
 
 
@@ -246,6 +247,24 @@ def test_frontline_call_sweep_runs_once(sqlite_url: str) -> None:
     assert swept.exit_code == 0, swept.output
     out = json.loads(swept.output)
     assert (out["closed"], out["calls"][0]["state"]) == (1, "abandoned")
+
+
+async def test_the_api_closes_stale_calls_on_its_own(
+    db_url: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    events = CallEvents(sessions)
+    old = utcnow() - timedelta(hours=2)
+    stuck = await events.apply(EventRequest(kind=K.QUEUED, caller_number="600", at=old))
+    settings = Settings(
+        database_url=db_url, api_tokens=(TOKEN,), calls=CallSettings(stale_after_minutes=60)
+    )
+    app = create_app(settings, engine=engine)
+    async with app.router.lifespan_context(app):
+        for _ in range(200):  # the sweep runs as the API starts
+            if (await _call(sessions, stuck.call_id)).state != "queued":
+                break
+            await asyncio.sleep(0.05)
+    assert (await _call(sessions, stuck.call_id)).state == "abandoned"
 
 
 @pytest.fixture
