@@ -171,8 +171,8 @@ def test_lookup_lists_a_loose_match_instead_of_showing_its_card(db_url: str) -> 
     typo = run(db_url, "lookup", "inigo zubizaretta")  # every word, one with a typo: sure
     assert "Latest contacts" in typo.output or "No contacts" in typo.output
     audit = asyncio.run(_rows(db_url, "SELECT customer_id, detail FROM audit_event ORDER BY id"))
-    assert audit == [
-        (None, "query='evil name zubizarreta'; shown=list of 1"),
+    assert audit == [  # the short list is audited with the customer it listed
+        (people["inigo"], "query='evil name zubizarreta'; rank=1/1"),
         (people["inigo"], "query='inigo zubizaretta'; shown=card"),
     ]
 
