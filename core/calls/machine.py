@@ -90,17 +90,33 @@ async def _replay(session: AsyncSession, request: EventRequest) -> EventResult |
     return await result(session, call, stored.kind, stored.id, stored.at, replayed=True)
 
 
-async def _find_call(session: AsyncSession, request: EventRequest) -> Call | None:
-    """The call, locked for this transaction; None for a call to create."""
-    call_id = request.call_id
-    if call_id is None and request.external_id:
+async def referenced_call_id(
+    session: AsyncSession, call_id: int | None, external_id: str | None
+) -> int | None:
+    """Frontline's id of the call an event or a route request names, by id or phone-system id.
+
+    Args:
+        session: the transaction.
+        call_id: Frontline's id, when given (wins).
+        external_id: the phone system's own id for the call.
+
+    Returns:
+        The call id, or None when neither names a stored call.
+    """
+    if call_id is None and external_id:
         call_id = (
             await session.execute(
                 select(col(CallReference.call_id)).where(
-                    col(CallReference.external_id) == request.external_id
+                    col(CallReference.external_id) == external_id
                 )
             )
         ).scalar_one_or_none()
+    return call_id
+
+
+async def _find_call(session: AsyncSession, request: EventRequest) -> Call | None:
+    """The call, locked for this transaction; None for a call to create."""
+    call_id = await referenced_call_id(session, request.call_id, request.external_id)
     if call_id is None:
         if not may_create(request):
             raise CallNotFound(_describe_ref(request))

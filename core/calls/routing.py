@@ -20,10 +20,10 @@ from sqlmodel import col
 from core.calls.agents import set_agent_state_in
 from core.calls.errors import CallNotFound, InvalidTransition
 from core.calls.events import CallEvents
-from core.calls.machine import apply_in
+from core.calls.machine import apply_in, referenced_call_id
 from core.calls.model import EventRequest
 from core.calls.states import LIVE_STATES
-from core.models import Agent, AgentState, Call, CallEventKind, CallReference, CallState
+from core.models import Agent, AgentState, Call, CallEventKind, CallState
 from core.models.types import utcnow
 
 RETRY_SECONDS = 5
@@ -147,15 +147,7 @@ def _event(kind: CallEventKind, request: RouteRequest, when: datetime) -> EventR
 
 
 async def _find(session: AsyncSession, request: RouteRequest) -> Call | None:
-    call_id = request.call_id
-    if call_id is None and request.external_id:
-        call_id = (
-            await session.execute(
-                select(col(CallReference.call_id)).where(
-                    col(CallReference.external_id) == request.external_id
-                )
-            )
-        ).scalar_one_or_none()
+    call_id = await referenced_call_id(session, request.call_id, request.external_id)
     if call_id is None:
         return None
     call = await session.get(Call, call_id)
