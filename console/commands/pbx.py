@@ -14,7 +14,9 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -119,17 +121,34 @@ async def _listen(
     from core.pbx.sinks import direct
 
     async with open_services(settings, pooled=True) as services:  # a stream of events
-        await _run(_adapter(system, host, port, direct(services.events), options))
+        adapter = _adapter(system, host, port, direct(services.events), options)
+        await _run(adapter, adapter.commands(services.commands).run())
 
 
-async def _run(adapter: Adapter) -> None:
-    task = asyncio.create_task(adapter.run())
+async def _run(adapter: Adapter, commands: Coroutine[Any, Any, None] | None = None) -> None:
+    if commands is None:
+        logging.getLogger("core.pbx").warning(
+            "%s: with --api, hold and transfer from the console are not sent (they need the "
+            "database: run the adapter without --api for them)",
+            adapter.source,
+        )
+
+    async def both() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(adapter.run())
+            if commands is not None:
+                group.create_task(commands)
+
+    task = asyncio.create_task(both())
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
     try:
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            try:
+                await task
+            except ExceptionGroup as group:  # a refused login: say it as it is
+                raise group.exceptions[0] from None
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)

@@ -15,14 +15,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from core.calls.agents import follow_console
+from core.calls.agents import follow_console, reconcile_agent
 from core.calls.errors import CallNotFound, CallStateError
 from core.calls.events import CallEvents
 from core.calls.machine import CONSOLE, apply_in
-from core.calls.model import EventRequest, Transfer, WrapUp
+from core.calls.model import EventRequest, Transfer, TransferMode, WrapUp
 from core.calls.states import ACTIVE_STATES
 from core.calls.wrap_up import subject_for
-from core.models import AgentState, Call, CallDraft, CallEventKind, Interaction
+from core.db import publish_change
+from core.models import Agent, AgentState, Call, CallDraft, CallEventKind, Interaction
+from core.models.interaction import Channel, Direction
 from core.models.types import utcnow
 
 
@@ -30,6 +32,12 @@ def console_key(call_id: int, kind: CallEventKind, agent_id: int | None = None) 
     """The idempotency key of a step the console takes once per call (and per agent)."""
     suffix = "" if agent_id is None else f":{agent_id}"
     return f"{CONSOLE}:{call_id}:{kind.value}{suffix}"
+
+
+def _follow_up_line(on: date | None) -> str:
+    """A passed-on agent's follow-up date, kept in their interaction (the call has its new
+    agent's)."""
+    return "" if on is None else f"\nFollow up on {on.isoformat()}."
 
 
 class CallService:
@@ -120,12 +128,15 @@ class CallService:
         to_queue: str = "",
         notes: str = "",
         reason: str = "",
+        mode: TransferMode = "blind",
     ) -> Call:
-        """Blind transfer: the call rings at `to_agent`, or goes back to `to_queue`.
+        """The call goes to `to_agent` (blind: it rings there; consult: they took it over after
+        talking to the agent), or back to `to_queue`, with no phone system to command.
 
         The hand-off (the notes so far and the reason code) goes onto the call row in the
-        same transaction, so the console that takes the call next opens it with them; the
-        transferring agent's draft of it is gone and the state machine sets them free.
+        same transaction, so the console that takes the call next opens it with them. The
+        transferring agent goes to wrap-up for their part, with their draft kept
+        (`finish_part` saves it).
 
         Args:
             call_id: an answered or held call.
@@ -133,6 +144,7 @@ class CallService:
             to_queue: the queue to put it back in.
             notes: what the agent typed so far.
             reason: the reason code chosen so far, if any.
+            mode: blind or consult.
 
         Returns:
             The call after the transfer. Raises InvalidTransition (not on a call any more),
@@ -142,25 +154,75 @@ class CallService:
             kind=CallEventKind.TRANSFERRED,
             call_id=call_id,
             source=CONSOLE,
-            transfer=Transfer("blind", to_agent=to_agent, to_queue=to_queue),
+            transfer=Transfer(mode, to_agent=to_agent, to_queue=to_queue),
         )
 
         async def work(session: AsyncSession) -> Call:
-            before = await session.get(Call, call_id)
-            passed_by = before.agent_id if before is not None else None
             done = await apply_in(session, request)
             call = await session.get(Call, done.call_id)
             assert call is not None
-            call.notes = notes
-            call.reason = reason[:60]
-            if passed_by is not None:
-                await session.execute(
-                    delete(CallDraft).where(
-                        col(CallDraft.agent_id) == passed_by, col(CallDraft.call_id) == call_id
-                    )
-                )
+            if notes or reason:
+                call.notes = notes
+                call.reason = reason[:60]
             return call
 
+        return await self._events.transact(work)
+
+    async def finish_part(
+        self,
+        call_id: int,
+        agent_id: int,
+        reason: str,
+        disposition: str,
+        notes: str,
+        follow_up_on: date | None = None,
+    ) -> Interaction | None:
+        """Save the wrap-up of an agent who passed the call on (its new agent saves theirs).
+
+        A known caller gets a phone interaction with this agent's codes and notes (and the
+        follow-up date, as a line of them); the agent's
+        draft is gone and, in wrap-up, they are available again: one transaction. A call that
+        is still this agent's (the transfer did not happen) is completed as usual instead.
+
+        Returns:
+            The interaction written, or None for a caller not found.
+        """
+
+        async def work(session: AsyncSession) -> Interaction | None:
+            call = await session.get(Call, call_id)
+            if call is None:
+                raise CallNotFound(f"no call with id {call_id}")
+            agent = await session.get(Agent, agent_id)
+            if agent is None:
+                raise CallStateError(f"no agent with id {agent_id}")
+            await session.execute(
+                delete(CallDraft).where(
+                    col(CallDraft.agent_id) == agent_id, col(CallDraft.call_id) == call_id
+                )
+            )
+            if agent.state == AgentState.WRAP_UP:
+                await reconcile_agent(session, agent, utcnow())
+                await publish_change(session, "agent", agent.user_name)
+            if call.customer_id is None:
+                return None
+            interaction = Interaction(
+                customer_id=call.customer_id,
+                at=call.answered_at or utcnow(),
+                channel=Channel.PHONE,
+                direction=Direction.INBOUND,
+                subject=subject_for(reason)[:300],
+                outcome=disposition[:100],
+                agent=agent.user_name,
+                notes=notes + _follow_up_line(follow_up_on),
+                call_id=call_id,
+            )
+            session.add(interaction)
+            await publish_change(session, "interaction", str(call.customer_id))
+            return interaction
+
+        call = await self.get(call_id)
+        if call.agent_id == agent_id:
+            return await self.complete(call_id, reason, disposition, notes, follow_up_on)
         return await self._events.transact(work)
 
     async def end(self, call_id: int) -> Call:
@@ -218,7 +280,7 @@ class CallService:
             found = await session.execute(
                 select(Interaction)
                 .where(col(Interaction.call_id) == call_id)
-                .order_by(col(Interaction.id))
+                .order_by(col(Interaction.id).desc())  # the newest: a passed-on agent's comes first
             )
             return found.scalars().first()
 

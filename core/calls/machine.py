@@ -23,6 +23,7 @@ from sqlmodel import col
 from core.calls import postgres_calls, sqlite_calls
 from core.calls.agents import reconcile_agent
 from core.calls.errors import AgentNotFound, CallNotFound, IdempotencyConflict, InvalidTransition
+from core.calls.handoff import pass_on
 from core.calls.model import EventRequest, EventResult
 from core.calls.new_call import may_create, new_call, new_call_result
 from core.calls.replay import replay, transfer_variant
@@ -213,8 +214,8 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     if request.wrap_up is not None:
         await land_wrap_up(session, call, request.wrap_up, at)
     if kind == CallEventKind.TRANSFERRED and previous is not None and previous != call.agent_id:
-        passed_on = await _agent_by_id(session, previous)  # the agent who passed it on is free
-        await reconcile_agent(session, passed_on, at)
+        passed_on = await _agent_by_id(session, previous)  # wrap-up for their part of it
+        await pass_on(session, call, passed_on, at)
         if passed_on not in changed:
             changed.append(passed_on)
     await publish_change(session, "call", str(call.id))

@@ -9,6 +9,7 @@ from core.models.customer import ContactKind, ContactPoint, Customer, CustomerRe
 from core.models.interaction import Channel, Direction, Interaction, InteractionRead
 from core.models.loyalty import LoyaltyAccount, NpsResponse
 from core.models.offer import OfferPresentation, OfferResponse
+from core.models.pbx_command import PbxCommand, PbxCommandKind, PbxCommandState
 from core.models.product import Holding, Product, Transaction
 from core.models.search_index import (  # noqa: F401  (registers the tables)
     SearchContact,
@@ -47,6 +48,9 @@ __all__ = [
     "NpsResponse",
     "OfferPresentation",
     "OfferResponse",
+    "PbxCommand",
+    "PbxCommandKind",
+    "PbxCommandState",
     "Product",
     "QualityScore",
     "Role",

@@ -23,7 +23,8 @@ from typing import ClassVar
 from core.calls.errors import CallEventError, CallNotFound
 from core.calls.model import EventRequest, EventResult
 from core.db import DatabaseUnavailable
-from core.models import CallEventKind
+from core.models import CallEventKind, PbxCommand, PbxCommandKind
+from core.pbx.commands import CommandRunner, PbxCommandService
 
 log = logging.getLogger("core.pbx")
 
@@ -101,6 +102,8 @@ class Adapter(ABC):
         """Set while logged in and subscribed."""
         self.sessions = 0
         """How many times the adapter logged in (more than one: it reconnected)."""
+        self._moving: dict[str, str] = {}
+        """Calls being transferred on Frontline's command -> the agent passing them on."""
 
     @abstractmethod
     def parse(self, frame: Mapping[str, str]) -> list[EventRequest]:
@@ -111,17 +114,67 @@ class Adapter(ABC):
         """Log in, subscribe, then read frames until the connection closes."""
 
     @abstractmethod
-    async def hold(self, external_id: str) -> None:
-        """Put the caller of this call on hold."""
+    async def hold(self, external_id: str) -> str:
+        """Put the caller of this call on hold; the PBX's reply."""
 
     @abstractmethod
-    async def unhold(self, external_id: str) -> None:
+    async def unhold(self, external_id: str) -> str:
         """Take the caller of this call off hold."""
 
     @abstractmethod
-    async def transfer(self, external_id: str, target: str, *, consult: bool = False) -> None:
+    async def transfer(self, external_id: str, target: str, *, consult: bool = False) -> str:
         """Send the caller to `target` (an extension or queue); `consult`: the agent talks
         to the target first (attended transfer)."""
+
+    @abstractmethod
+    async def complete_consult(self, external_id: str) -> str:
+        """The consulted target takes the caller over (the agent leaves)."""
+
+    @abstractmethod
+    async def cancel_consult(self, external_id: str) -> str:
+        """Drop the consulted target: the agent is back with the caller."""
+
+    def target(self, to_agent: str, to_queue: str, *, consult: bool = False) -> str:
+        """What the PBX dials for a Frontline target: by default the agent's user name or
+        the queue's name, as an extension of the transfer context."""
+        return to_agent or to_queue
+
+    async def send_command(self, command: PbxCommand) -> str:
+        """Carry out one command from Frontline's outbox; the PBX's reply, or PbxError."""
+        kind, call = PbxCommandKind(command.kind), command.external_id
+        if kind == PbxCommandKind.HOLD:
+            return await self.hold(call)
+        if kind == PbxCommandKind.UNHOLD:
+            return await self.unhold(call)
+        if kind == PbxCommandKind.CANCEL_CONSULT:
+            return await self.cancel_consult(call)
+        # The agent's part ends with the transfer: the PBX's own end of it for that agent
+        # (AgentComplete, bridge-agent-end) is not a hang-up of the call.
+        self._moving[call] = command.requested_by
+        try:
+            if kind == PbxCommandKind.COMPLETE_CONSULT:
+                return await self.complete_consult(call)
+            consult = kind == PbxCommandKind.CONSULT_TRANSFER
+            target = self.target(command.to_agent, command.to_queue, consult=consult)
+            if consult:
+                reply = await self.transfer(call, target, consult=True)
+                self._moving.pop(call, None)  # still the agent's call until completed
+                return reply
+            return await self.transfer(call, target)
+        except BaseException:
+            self._moving.pop(call, None)
+            raise
+
+    def commands(self, outbox: PbxCommandService) -> CommandRunner:
+        """The runner that carries this phone system's pending commands out (run it beside
+        `run`); each accepted command's change is reported like the PBX's own events."""
+
+        async def report(request: EventRequest) -> Outcome:
+            outcome = await self._deliver(request)
+            self._observed(outcome)
+            return outcome
+
+        return CommandRunner(outbox, self.source, self.send_command, report, self.connected)
 
     async def run(self) -> None:
         """Stay connected until cancelled: reconnect with a doubling back-off after a drop.
@@ -171,10 +224,13 @@ class Adapter(ABC):
         """Map one frame and deliver what it means, in order."""
         outcomes = [await self._deliver(request) for request in self.parse(frame)]
         for outcome in outcomes:
-            log.info("%s: %s", self.source, outcome.describe())
-            if self._observer is not None:
-                self._observer(outcome)
+            self._observed(outcome)
         return outcomes
+
+    def _observed(self, outcome: Outcome) -> None:
+        log.info("%s: %s", self.source, outcome.describe())
+        if self._observer is not None:
+            self._observer(outcome)
 
     async def _deliver(self, request: EventRequest) -> Outcome:
         try:

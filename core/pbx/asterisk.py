@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.calls.model import EventRequest
+from core.calls.model import EventRequest, Transfer
 from core.models import CallEventKind
 from core.pbx.adapter import (
     Adapter,
@@ -46,10 +46,11 @@ EVENTS: dict[str, CallEventKind] = {
     "AgentConnect": K.ANSWERED,
     "Hold": K.HELD,
     "Unhold": K.UNHELD,
-    # The table has no transfer kind yet: for the transferring agent the call is over.
-    "BlindTransfer": K.ENDED,
+    # A blind transfer on the agent's phone: the call goes on at the extension it names.
+    "BlindTransfer": K.TRANSFERRED,
+    # An attended one made on the phone names no Frontline target: the agent's part is over.
     "AttendedTransfer": K.ENDED,
-    "AgentComplete": K.ENDED,
+    "AgentComplete": K.ENDED,  # not with `Reason: transfer` (see `_after_transfer`)
     "QueueCallerAbandon": K.ABANDONED,
 }
 """AMI event -> the canonical kind. MusicOnHoldStart/Stop are left out on purpose: a queue
@@ -123,6 +124,8 @@ class AsteriskAdapter(Adapter):
         call = frame.get(f"{prefix}Linkedid") or frame.get(f"{prefix}Uniqueid", "")
         if not call:
             return []
+        if self._after_transfer(name, call, frame):
+            return []
         legs = self._legs.setdefault(call, _Legs())
         if name == "QueueCallerJoin":
             legs.caller = frame.get("Channel", "")
@@ -133,9 +136,11 @@ class AsteriskAdapter(Adapter):
             self._legs.pop(call, None)
         # Queue events describe the caller's channel; a hold may be on the agent's.
         number = frame.get("CallerIDNum", "") if name in _CALLER_EVENTS else ""
+        transfer = self._transfer(name, frame)
         return [
             EventRequest(
-                kind=kind,
+                kind=K.TRANSFERRED if transfer else kind,
+                transfer=transfer,
                 external_id=call,
                 caller_number=caller_number(number) if number else "",
                 queue=frame.get("Queue", ""),
@@ -147,6 +152,23 @@ class AsteriskAdapter(Adapter):
                 source=self.source,
             )
         ]
+
+    def _after_transfer(self, name: str, call: str, frame: Mapping[str, str]) -> bool:
+        """True for the transferring agent's end of a transfer: app_queue's AgentComplete
+        with `Reason: transfer`, and the AttendedTransfer that completes a consult Frontline
+        asked for. The transfer itself is reported on its own (the command's confirmation,
+        or BlindTransfer), so these are not a hang-up of the call."""
+        if name == "AgentComplete" and (frame.get("Reason") == "transfer" or call in self._moving):
+            self._moving.pop(call, None)
+            return True
+        return name == "AttendedTransfer" and self._moving.pop(call, None) is not None
+
+    def _transfer(self, name: str, frame: Mapping[str, str]) -> Transfer | None:
+        """A transfer made on the agent's phone (BlindTransfer): the call went to the
+        extension it names, which Frontline takes for a queue (its queue events follow)."""
+        if name != "BlindTransfer" or not frame.get("Extension"):
+            return None
+        return Transfer("blind", to_queue=frame["Extension"][:40])
 
     def _key(self, name: str, call: str, frame: Mapping[str, str]) -> str | None:
         stamp = frame.get("Timestamp", "")
@@ -200,27 +222,39 @@ class AsteriskAdapter(Adapter):
             raise PbxError(f"no live Asterisk channel known for call {external_id}")
         return str(channel)
 
-    async def transfer(self, external_id: str, target: str, *, consult: bool = False) -> None:
+    async def _do(self, action: str, **fields: str) -> str:
+        response = await self.action(action, **fields)
+        return response.get("Message", "") or "Success"
+
+    async def transfer(self, external_id: str, target: str, *, consult: bool = False) -> str:
         if consult:  # the agent's leg dials the target; the caller hears hold until it joins
             channel = self._leg(external_id, "agent")
-            await self.action("Atxfer", Channel=channel, Exten=target, Context=self.context)
-            return
+            return await self._do("Atxfer", Channel=channel, Exten=target, Context=self.context)
         channel = self._leg(external_id, "caller")
-        await self.action(
+        return await self._do(
             "Redirect", Channel=channel, Exten=target, Context=self.context, Priority="1"
         )
 
-    async def hold(self, external_id: str) -> None:
+    async def complete_consult(self, external_id: str) -> str:
+        # An attended transfer completes when the transferer hangs up: the caller and the
+        # target are bridged.
+        return await self._do("Hangup", Channel=self._leg(external_id, "agent"), Cause="16")
+
+    async def cancel_consult(self, external_id: str) -> str:
+        # Uses features.conf's atxferabort; Asterisk refuses it when that is not configured.
+        return await self._do("CancelAtxfer", Channel=self._leg(external_id, "agent"))
+
+    async def hold(self, external_id: str) -> str:
         # AMI has no hold action: the caller is parked (music on hold) and comes back to the
         # agent's leg when the parking times out or on `unhold`.
-        await self.action(
+        return await self._do(
             "Park",
             Channel=self._leg(external_id, "caller"),
             TimeoutChannel=self._leg(external_id, "agent"),
         )
 
-    async def unhold(self, external_id: str) -> None:
-        await self.action(
+    async def unhold(self, external_id: str) -> str:
+        return await self._do(
             "Bridge",
             Channel1=self._leg(external_id, "agent"),
             Channel2=self._leg(external_id, "caller"),

@@ -110,6 +110,12 @@ class FreeswitchAdapter(Adapter):
         call = frame.get("CC-Member-Session-UUID", "")
         if kind is None or not call:
             return []
+        if call in self._moving and action in ("bridge-agent-end", "member-queue-end"):
+            # The agent's end of a transfer Frontline asked for, not a hang-up of the call:
+            # the member leaves the queue (either cause) and the agent's bridge ends.
+            if action == "member-queue-end":
+                self._moving.pop(call, None)
+            return []
         if action == "bridge-agent-start" and frame.get("CC-Agent-UUID"):
             self._agents[call] = frame["CC-Agent-UUID"]
         elif action in ("bridge-agent-end", "member-queue-end"):
@@ -175,20 +181,38 @@ class FreeswitchAdapter(Adapter):
 
     # --- commands -----------------------------------------------------------------------
 
-    async def transfer(self, external_id: str, target: str, *, consult: bool = False) -> None:
+    def target(self, to_agent: str, to_queue: str, *, consult: bool = False) -> str:
+        if not consult:  # an extension of the transfer context, named after the agent or queue
+            return to_agent or to_queue
+        # att_xfer dials a channel: the agent's registered phone, or the queue's extension.
+        return f"user/{to_agent}" if to_agent else f"loopback/{to_queue}/{self.context}"
+
+    def _agent_leg(self, external_id: str) -> str:
+        agent = self._agents.get(external_id)
+        if agent is None:
+            raise PbxError(f"no agent leg known for call {external_id}")
+        return agent
+
+    async def transfer(self, external_id: str, target: str, *, consult: bool = False) -> str:
         if consult:  # the agent's leg runs att_xfer: it talks to the target, then hangs up
-            agent = self._agents.get(external_id)
-            if agent is None:
-                raise PbxError(f"no agent leg known for call {external_id}")
-            await self.api(f"uuid_broadcast {agent} att_xfer::{target} aleg")
-            return
-        await self.api(f"uuid_transfer {external_id} {target} XML {self.context}")
+            agent = self._agent_leg(external_id)
+            return await self.api(f"uuid_broadcast {agent} att_xfer::{target} aleg")
+        return await self.api(f"uuid_transfer {external_id} {target} XML {self.context}")
 
-    async def hold(self, external_id: str) -> None:
-        await self.api(f"uuid_hold {external_id}")
+    async def complete_consult(self, external_id: str) -> str:
+        # att_xfer's hang-up key (attxfer_hangup_key, `*` by default), as if the agent
+        # pressed it: the agent leaves, the caller and the target are bridged.
+        return await self.api(f"uuid_recv_dtmf {self._agent_leg(external_id)} *")
 
-    async def unhold(self, external_id: str) -> None:
-        await self.api(f"uuid_hold off {external_id}")
+    async def cancel_consult(self, external_id: str) -> str:
+        # att_xfer's cancel key (attxfer_cancel_key, `#` by default): back to the caller.
+        return await self.api(f"uuid_recv_dtmf {self._agent_leg(external_id)} #")
+
+    async def hold(self, external_id: str) -> str:
+        return await self.api(f"uuid_hold {external_id}")
+
+    async def unhold(self, external_id: str) -> str:
+        return await self.api(f"uuid_hold off {external_id}")
 
 
 __all__ = ["ACTIONS", "FreeswitchAdapter", "parse_headers"]

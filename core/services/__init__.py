@@ -23,6 +23,7 @@ from core.calls.queue import QueueService
 from core.calls.review import ReviewService
 from core.config import Settings
 from core.db import Reads, make_engine, make_sessions, null_pool_engine
+from core.pbx.commands import PbxCommandService
 from core.privacy.service import PrivacyService
 from core.search.lookup import LookupService
 from core.search.service import SearchService
@@ -62,6 +63,8 @@ class Services:
     audit: AuditService
     privacy: PrivacyService
     """Reveals, exports and erasures, each audited."""
+    commands: PbxCommandService
+    """Hold and transfers for the phone system behind a call (its adapter sends them)."""
     reads: Reads | None = None
     """The one-hop reads the history and overview share (closed with the services)."""
     owns_engine: bool = True
@@ -147,6 +150,7 @@ def make_services(
         overview=OverviewService(sessions, reads),
         audit=AuditService(sessions),
         privacy=PrivacyService(sessions),
+        commands=PbxCommandService(sessions),
         reads=reads,
         owns_engine=owns_engine,
     )

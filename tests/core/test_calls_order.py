@@ -144,7 +144,7 @@ async def test_transfers_blind_consult_and_back_to_a_queue(
     await events.apply(ev(K.ANSWERED, 5, agent="ana"))
     blind = await events.apply(ev(K.TRANSFERRED, 30, transfer=Transfer("blind", to_agent="ben")))
     assert (blind.state, blind.agent) == ("offered", "ben")
-    assert await _agent_state(sessions, "ana") == "available"
+    assert await _agent_state(sessions, "ana") == "wrap_up"  # after-call work for her part
     answered = await events.apply(ev(K.ANSWERED, 35))
     assert (answered.state, answered.agent) == ("answered", "ben")
     consult = await events.apply(
@@ -152,12 +152,12 @@ async def test_transfers_blind_consult_and_back_to_a_queue(
     )
     assert (consult.state, consult.agent) == ("answered", "cris")
     assert (await _agent_state(sessions, "ben"), await _agent_state(sessions, "cris")) == (
-        "available",
+        "wrap_up",
         "on_call",
     )
     queue = await events.apply(ev(K.TRANSFERRED, 90, transfer=Transfer(to_queue="billing")))
     assert (queue.state, queue.agent, queue.queue) == ("queued", "", "billing")
-    assert await _agent_state(sessions, "cris") == "available"
+    assert await _agent_state(sessions, "cris") == "wrap_up"
     call = await _call(sessions, queue.call_id)
     assert call.answered_at == at(5)  # the first answer: what the caller waited for
 

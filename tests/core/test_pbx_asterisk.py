@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.api import create_app
+from core.calls.model import Transfer
 from core.config import Settings
 from core.pbx.adapter import LoginRefused, Outcome, PbxError, Sink
 from core.pbx.asterisk import AsteriskAdapter
@@ -101,8 +102,9 @@ TRANSCRIPT = [
 # fmt: on
 
 
-def fake_asterisk(*transcripts: list[str]) -> FakeServer:
-    """Each connection replays the next transcript; all but the last are then dropped."""
+def fake_asterisk(*transcripts: list[str], refuse: dict[str, str] | None = None) -> FakeServer:
+    """Each connection replays the next transcript; all but the last are then dropped.
+    Actions named in `refuse` are answered `Response: Error` with that message."""
 
     async def script(
         server: FakeServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -126,7 +128,10 @@ def fake_asterisk(*transcripts: list[str]) -> FakeServer:
         while True:
             action = await read_block(reader)
             server.received.append(action)
-            reply = ami(Response="Success", ActionID=fields(action)["ActionID"], Message="ok")
+            asked = fields(action)
+            refusal = (refuse or {}).get(asked.get("Action", ""))
+            status, message = ("Error", refusal) if refusal else ("Success", "ok")
+            reply = ami(Response=status, ActionID=asked["ActionID"], Message=message)
             writer.write(reply.encode())
             await writer.drain()
 
@@ -290,8 +295,9 @@ def test_frames_map_onto_the_canonical_kinds() -> None:
     failed = {"Event": "BlindTransfer", "Result": "Not Permitted", "TransfereeLinkedid": A}
     done = {**failed, "Result": "Success", "Extension": "2001"}
     assert adapter.parse(failed) == []
-    [ended] = adapter.parse(done)
-    assert (ended.kind.value, ended.external_id, ended.idempotency_key) == ("ended", A, None)
+    [moved] = adapter.parse(done)  # made on the agent's phone: the call goes on at 2001
+    assert (moved.kind.value, moved.external_id, moved.idempotency_key) == ("transferred", A, None)
+    assert moved.transfer == Transfer("blind", to_queue="2001")
     assert adapter.parse({"Event": "PeerStatus", "Peer": "PJSIP/ana"}) == []
     # A hold pressed on the agent's phone: its CallerIDNum is the agent's, never the caller's.
     hold = {"Event": "Hold", "Channel": "PJSIP/ben-1", "CallerIDNum": "2001", "Linkedid": A}
