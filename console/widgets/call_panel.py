@@ -184,6 +184,8 @@ class CallPanel(Vertical):
             return
         now = self.now()
         closed = ("  closed by the phone system", "dim") if self.line == "closed" else ""
+        if call.handed_to:
+            closed = (f"  passed to {call.handed_to}", "dim")
         if call.phase == "wrap_up":
             ended = call.ended_at or now
             wrapping = (now - ended).total_seconds()
@@ -201,11 +203,12 @@ class CallPanel(Vertical):
                     closed,
                 ),
             )
-        elif self.line == "held":
+        elif self.line in ("held", "consulting"):
+            label = " ON HOLD " if self.line == "held" else " CONSULTING "
             self._set_status(
                 status,
                 Text.assemble(
-                    (" ON HOLD ", "bold black on cyan"),
+                    (label, "bold black on cyan"),
                     f" {clock((now - call.started_at).total_seconds())}",
                 ),
             )
@@ -220,7 +223,7 @@ class CallPanel(Vertical):
             )
 
     def set_line(self, line: str) -> None:
-        """What the phone system says of the call ("", "held", "closed")."""
+        """What the phone system says of the call ("", "held", "closed", "consulting")."""
         self.line = line
         self.tick()
 

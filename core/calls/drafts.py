@@ -57,6 +57,9 @@ class CallDraft:
     """The follow-up date as typed (`2026-12-01`, `+3`, `tomorrow`); read when the call is saved."""
     version: int = 0
     """One more for every change: the newest of two drafts is the one with the higher version."""
+    handed_to: str = ""
+    """Where the agent transferred the call ("ben", "queue sales"): the call is someone
+    else's now, and this draft is the agent's wrap-up of their part of it."""
 
     def edited(self, **changes: Any) -> CallDraft:
         """This draft with `changes` applied, one version on."""
@@ -76,6 +79,7 @@ class CallDraft:
                 "ended_at": self.ended_at.isoformat() if self.ended_at else None,
                 "reason": self.reason,
                 "outcome": self.outcome,
+                **({"handed_to": self.handed_to} if self.handed_to else {}),
             },
             "notes": self.notes,
             "follow_up": self.follow_up,
@@ -102,6 +106,7 @@ class CallDraft:
                 notes=str(payload.get("notes") or ""),
                 follow_up=str(payload.get("follow_up") or ""),
                 version=int(payload.get("version") or 0),
+                handed_to=str(call.get("handed_to") or ""),
             )
         except (KeyError, TypeError, ValueError) as error:
             log.warning("unreadable call draft: %s", error)

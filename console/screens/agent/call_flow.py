@@ -242,10 +242,16 @@ class CallFlow(_Base):
     async def complete_call(self, call: CallDraft, follow_up: date | None) -> None:
         assert call.call_id is not None and self.agent is not None and self.agent.id is not None
         self.keeper.stop()
+        calls = self.services.calls
         try:
-            interaction = await self.services.calls.complete(
-                call.call_id, call.reason, call.outcome, call.notes, follow_up
-            )
+            if call.handed_to:  # the agent's part of a call they passed on
+                interaction = await calls.finish_part(
+                    call.call_id, self.agent.id, call.reason, call.outcome, call.notes, follow_up
+                )
+            else:
+                interaction = await calls.complete(
+                    call.call_id, call.reason, call.outcome, call.notes, follow_up
+                )
         except Exception as error:  # noqa: BLE001 - the draft keeps everything; try again
             self.notify(
                 f"The call was not saved ({error}). Nothing is lost: press F8 to try again.",

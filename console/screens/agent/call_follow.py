@@ -71,6 +71,8 @@ class CallFollow(_Base):
     _reading_call = False
     _agent_wanted = False
     _reading_agent = False
+    _passing_to = ""
+    """The target of a transfer this screen asked for, until the call has gone."""
 
     def on_database_changed(self, message: DatabaseChanged) -> None:
         if not self.ready:
@@ -87,6 +89,8 @@ class CallFollow(_Base):
             self.follow_call(call.call_id)
         if _about(message, "agent", self.agent_name):
             self.follow_agent()
+        if _about(message, "pbx_command", self.agent_name):
+            self.pbx_commands_changed()
 
     def on_feed_status(self, message: FeedStatus) -> None:
         self._feed_live = message.live
@@ -154,14 +158,18 @@ class CallFollow(_Base):
     def show_call_row(self, row: Call) -> None:
         """Show what the phone system did to the call on screen (`row`, as stored)."""
         draft = self.draft
-        if draft is None or draft.call_id != row.id:
-            return
+        if draft is None or draft.call_id != row.id or draft.handed_to:
+            return  # a call passed on is someone else's: this draft is the agent's part
         panel = self.query_one(CallPanel)
         said = ""
-        if self.agent is not None and row.agent_id not in (None, self.agent.id):
-            said = "moved"
-            self._show_call(None)
-        elif row.state == "held":
+        if self.agent is not None and row.agent_id != self.agent.id and draft.phase == "on_call":
+            # Transferred (from here through the phone system, or on the phone system).
+            target = self._passing_to or (
+                f"queue {row.queue}" if row.agent_id is None else "another agent"
+            )
+            self.passed_on(row.id, target)
+            return
+        if row.state == "held":
             said = "held" if panel.line != "held" else ""
             panel.set_line("held")
         elif row.state == "answered":
@@ -198,7 +206,15 @@ class CallFollow(_Base):
 
     @work(group="call-hold", exit_on_error=False)
     async def hold(self, call_id: int, resume: bool) -> None:
-        calls = self.services.calls
+        from core.models import PbxCommandKind
+
+        kind = PbxCommandKind.UNHOLD if resume else PbxCommandKind.HOLD
+        command = await self.command(call_id, kind)
+        if command is not None:  # the phone system does it (its event shows it) or refused
+            if command is not False:
+                self.follow_command(command)
+            return
+        calls = self.services.calls  # no phone system behind the call: Frontline's own
         try:
             row = await (calls.unhold(call_id) if resume else calls.hold(call_id))
         except Exception as error:  # noqa: BLE001 - say why; the call goes on

@@ -33,7 +33,7 @@ from console.screens.agent.call_follow import CallFollow, state_label
 from console.screens.agent.customer_view import CustomerView
 from console.screens.agent.drafts import DraftKeeper
 from console.screens.agent.pop import ScreenPop
-from console.screens.agent.transfer import CallTransfer
+from console.screens.agent.transfer import COMMAND_ACTIONS, CallTransfer
 from console.screens.agent_commands import AgentCommands
 from console.widgets.call_panel import CallPanel
 from console.widgets.contact_points import ContactPoints
@@ -56,10 +56,8 @@ if TYPE_CHECKING:  # imported in the background once the screen is up (see Conso
 NARROW_WIDTH = 110
 NARROW_HEIGHT = 32
 PANES = ("search", "customer", "history", "call")
-FOOTER_ACTIONS = (
-    "answer_call end_call finish_call link_customer toggle_hold transfer_call take_break be_ready"
-).split()
-"""The actions whose keys come and go in the footer."""
+FOOTER_ACTIONS = "answer_call end_call finish_call link_customer take_break be_ready".split()
+FOOTER_ACTIONS += COMMAND_ACTIONS  # the actions whose keys come and go in the footer
 SEARCH_LIMIT = 10
 """Results shown as the agent types: more than a screenful only slows every keystroke."""
 
@@ -128,7 +126,7 @@ class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, S
                     yield SearchBox(id="search")
                     yield CustomerList(id="results")
                 with Vertical(id="call-pane", classes="pane") as call_pane:
-                    call_pane.border_title = "Call  F5 · ^G hold · ^T transfer"
+                    call_pane.border_title = "Call  F5 · ^G hold · ^T transfer · ^K consult"
                     yield CallPanel(
                         now=self.now,
                         wrap_up_limit=self.settings.calls.wrap_up_limit_seconds,
@@ -222,8 +220,8 @@ class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, S
             return call is not None
         if action == "focus_offers":
             return self._offers_visible
-        if action in ("toggle_hold", "transfer_call"):
-            return call is not None and call.phase == "on_call"
+        if action in COMMAND_ACTIONS:
+            return self.may_command(action)
         if action == "take_break":
             return (
                 self.ready

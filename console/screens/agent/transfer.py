@@ -1,9 +1,14 @@
-"""Blind transfer from the agent screen, to an available agent or back to a queue, with the
-hand-off: the notes so far and the reason go with the call, and the console that takes it
-next opens the same customer with them (see `CallFlow.take_call`).
+"""Transfer from the agent screen: blind (Ctrl+T) or consult (Ctrl+K, then F11 to complete or
+Ctrl+U to go back to the caller), to an available agent or a queue, with the hand-off: the
+notes so far and the reason go with the call, and the console that takes it next opens the
+same customer with them (see `CallFlow.take_call`).
 
-A mixin of AgentScreen. The transfer is a call event like any other (core's
-`CallService.transfer`); the phone system learns of it through its adapter.
+A mixin of AgentScreen. A call behind a phone system that takes commands (Asterisk,
+FreeSWITCH) is transferred by its adapter: the screen records the command
+(`services.commands`) and follows it (`PbxFollow`) until the phone system accepted or
+refused it. A call with no phone system behind it is transferred in Frontline at once; one
+behind Kamailio is not, and the agent is told to use their phone. Once the call is passed on,
+the agent's draft stays on screen in wrap-up: their part of the call, saved with F8.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.screens.agent.pbx_follow import PbxFollow
 from console.screens.pickers import CodePicker
 from console.widgets.call_panel import CallPanel
 
@@ -23,29 +29,74 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
+COMMAND_ACTIONS = [
+    "toggle_hold",
+    "transfer_call",
+    "consult_call",
+    "complete_consult",
+    "cancel_consult",
+]
+"""The keys that command the call (the screen's check_action asks `may_command`)."""
 AGENT, QUEUE = "agent: ", "queue: "
 """How the picker names each kind of target."""
 
 MESSAGES = {
     "no-target": "Nobody to transfer to: no agent is available and no queue is known.",
     "done": "Call transferred to {target}. Your notes and the reason went with it.",
+    "wrap-up": "Wrap up your part: the codes (F9, F10), then save (F8).",
     "failed": "The call was not transferred ({error}). It is still yours.",
     "handed-over": "Handed over to you with the notes so far{reason}.",
+    "consulting": "Consulting {target}: the caller waits. F11 completes the transfer, "
+    "Ctrl+U takes you back to the caller.",
+    "consult-no-pbx": "No phone system to dial {target} for you: call them, then F11 "
+    "completes the transfer, Ctrl+U takes you back to the caller.",
+    "consult-back": "Back with the caller; {target} was left out.",
 }
 """What the agent reads (one place, for the translation layer)."""
 
 
-class CallTransfer(_Base):
-    """Ctrl+T: pick an agent or a queue, and the call goes there with its notes."""
+def split_target(target: str) -> tuple[str, str]:
+    """(to_agent, to_queue) of a picker entry."""
+    if target.startswith(AGENT):
+        return target.removeprefix(AGENT), ""
+    return "", target.removeprefix(QUEUE)
+
+
+def target_label(to_agent: str, to_queue: str) -> str:
+    return to_agent or f"queue {to_queue}"
+
+
+class CallTransfer(PbxFollow, _Base):
+    """Blind and consult transfer, with the notes going along."""
+
+    _consulting: tuple[str, str] | None = None
+    """The consult under way: (to_agent, to_queue)."""
+
+    def _may_transfer(self) -> bool:
+        call = self.draft
+        return (
+            call is not None
+            and call.call_id is not None
+            and call.phase == "on_call"
+            and not call.handed_to
+        )
+
+    def may_command(self, action: str) -> bool:
+        """Whether a hold or transfer key makes sense now (the screen's check_action)."""
+        if action in COMMAND_ACTIONS[3:]:
+            return self._consulting is not None
+        return self._may_transfer() and (action != "consult_call" or self._consulting is None)
 
     def action_transfer_call(self) -> None:
-        call = self.draft
-        if call is None or call.call_id is None or call.phase != "on_call":
-            return
-        self.choose_transfer_target()
+        if self._may_transfer():
+            self.choose_transfer_target(consult=False)
+
+    def action_consult_call(self) -> None:
+        if self._may_transfer() and self._consulting is None:
+            self.choose_transfer_target(consult=True)
 
     @work(group="transfer-targets", exit_on_error=False)
-    async def choose_transfer_target(self) -> None:
+    async def choose_transfer_target(self, consult: bool) -> None:
         agents, queues = await self.services.queue.transfer_targets(exclude=self.agent_name)
         targets = [*(AGENT + a for a in agents), *(QUEUE + q for q in queues)]
         if not targets:
@@ -56,35 +107,159 @@ class CallTransfer(_Base):
             call = self.query_one(CallPanel).flush()  # the last keystrokes go too
             if target is None or call is None or call.call_id is None:
                 return
-            self.transfer(call, target)
+            to_agent, to_queue = split_target(target)
+            if consult:
+                self.start_consult(call, to_agent, to_queue)
+            else:
+                self.transfer(call, to_agent, to_queue)
 
-        self.app.push_screen(CodePicker("Transfer the call to", targets), chosen)
+        title = "Consult first with" if consult else "Transfer the call to"
+        self.app.push_screen(CodePicker(title, targets), chosen)
+
+    async def _saved_draft(self) -> None:
+        """The draft in the database now: a transfer the phone system carries out takes the
+        notes from it (the hand-off)."""
+        self.keeper.stop()
+        await self.keeper.flush()
 
     @work(exclusive=True, group="call", exit_on_error=False)
-    async def transfer(self, call: CallDraft, target: str) -> None:
+    async def transfer(self, call: CallDraft, to_agent: str, to_queue: str) -> None:
+        from core.models import PbxCommandKind
+
         assert call.call_id is not None
-        to_agent = target.removeprefix(AGENT) if target.startswith(AGENT) else ""
-        to_queue = target.removeprefix(QUEUE) if target.startswith(QUEUE) else ""
-        self.keeper.stop()
-        try:
-            await self.services.calls.transfer(
-                call.call_id,
-                to_agent=to_agent,
-                to_queue=to_queue,
-                notes=call.notes,
-                reason=call.reason,
-            )
-        except Exception as error:  # noqa: BLE001 - the call stays here, the draft too
-            self.notify(
-                MESSAGES["failed"].format(error=error), severity="error", timeout=10, markup=False
-            )
+        await self._saved_draft()
+        label = self._passing_to = target_label(to_agent, to_queue)
+        command = await self.command(
+            call.call_id, PbxCommandKind.BLIND_TRANSFER, to_agent, to_queue, failed="failed"
+        )
+        if command is False:
+            self._passing_to = ""
             self.keeper.schedule()
             return
-        self._show_call(None)
-        self._hide_offers()
-        if self.agent is not None and self.agent.id is not None:
+        if command is None:  # no phone system behind the call: Frontline moves it
             try:
-                await self.services.drafts.clear_local(self.agent.id)
-            except OSError as error:
-                self.log.warning(f"draft file not removed: {error}")
-        self.notify(MESSAGES["done"].format(target=to_agent or to_queue), markup=False)
+                await self.services.calls.transfer(
+                    call.call_id,
+                    to_agent=to_agent,
+                    to_queue=to_queue,
+                    notes=call.notes,
+                    reason=call.reason,
+                )
+            except Exception as error:  # noqa: BLE001 - the call stays here, the draft too
+                self._passing_to = ""
+                self._say_failed("failed", error)
+                self.keeper.schedule()
+                return
+        self.keeper.schedule()
+        if command is None:
+            self.passed_on(call.call_id, label)
+        else:
+            self.follow_command(
+                command,
+                lambda _: self.passed_on(call.call_id, label),
+                on_failed=lambda _: setattr(self, "_passing_to", ""),
+            )
+
+    @work(exclusive=True, group="call", exit_on_error=False)
+    async def start_consult(self, call: CallDraft, to_agent: str, to_queue: str) -> None:
+        from core.models import PbxCommandKind
+
+        assert call.call_id is not None
+        label = target_label(to_agent, to_queue)
+        command = await self.command(
+            call.call_id, PbxCommandKind.CONSULT_TRANSFER, to_agent, to_queue, failed="failed"
+        )
+        if command is False:
+            return
+        self._consulting = (to_agent, to_queue)
+        self.query_one(CallPanel).set_line("consulting")
+        self.refresh_bindings()
+        if command is None:
+            self.notify(MESSAGES["consult-no-pbx"].format(target=label), markup=False)
+        else:
+            self.follow_command(
+                command,
+                lambda _: self.notify(MESSAGES["consulting"].format(target=label), markup=False),
+                on_failed=lambda _: self._consult_over(),
+            )
+
+    def action_complete_consult(self) -> None:
+        call = self.query_one(CallPanel).flush()
+        if self._consulting is not None and call is not None and call.call_id is not None:
+            self.finish_consult(call, complete=True)
+
+    def action_cancel_consult(self) -> None:
+        call = self.draft
+        if self._consulting is not None and call is not None and call.call_id is not None:
+            self.finish_consult(call, complete=False)
+
+    @work(exclusive=True, group="call", exit_on_error=False)
+    async def finish_consult(self, call: CallDraft, complete: bool) -> None:
+        from core.models import PbxCommandKind
+
+        assert call.call_id is not None and self._consulting is not None
+        to_agent, to_queue = self._consulting
+        label = target_label(to_agent, to_queue)
+        if complete:
+            await self._saved_draft()
+            self._passing_to = label
+        kind = PbxCommandKind.COMPLETE_CONSULT if complete else PbxCommandKind.CANCEL_CONSULT
+        command = await self.command(call.call_id, kind, to_agent, to_queue, failed="failed")
+        self.keeper.schedule()
+        if command is False:
+            return
+        if command is None and complete:
+            try:
+                await self.services.calls.transfer(
+                    call.call_id,
+                    to_agent=to_agent,
+                    to_queue=to_queue,
+                    notes=call.notes,
+                    reason=call.reason,
+                    mode="consult",
+                )
+            except Exception as error:  # noqa: BLE001 - the consult goes on
+                self._say_failed("failed", error)
+                return
+        if complete:
+            done = lambda _=None: self._consult_over(passed_to=label)  # noqa: E731
+        else:
+            done = lambda _=None: self._consult_over(back_from=label)  # noqa: E731
+        if command is None:
+            done()
+        else:
+            self.follow_command(command, done)
+
+    def _consult_over(self, passed_to: str = "", back_from: str = "") -> None:
+        self._consulting = None
+        panel = self.query_one(CallPanel)
+        if panel.line == "consulting":
+            panel.set_line("")
+        if back_from:
+            self.notify(MESSAGES["consult-back"].format(target=back_from), markup=False)
+        call = self.draft
+        if passed_to and call is not None and call.call_id is not None:
+            self.passed_on(call.call_id, passed_to)
+        self.refresh_bindings()
+
+    def passed_on(self, call_id: int | None, target: str) -> None:
+        """The call went to `target`: the draft stays, in wrap-up, as the agent's part."""
+        call = self.draft
+        if call is None or call.call_id != call_id or call.handed_to:
+            return
+        self._consulting = None
+        self._passing_to = ""
+        panel = self.query_one(CallPanel)
+        panel.set_line("")
+        panel.edit(phase="wrap_up", ended_at=self.now(), handed_to=target)
+        self._hide_offers()
+        self.notify(
+            MESSAGES["done"].format(target=target) + " " + MESSAGES["wrap-up"],
+            title="Transferred",
+            markup=False,
+        )
+        self.refresh_bindings()
+        self._set_subtitle()
+
+    def _say_failed(self, key: str, error: object) -> None:
+        self.notify(MESSAGES[key].format(error=error), severity="error", timeout=10, markup=False)
