@@ -126,7 +126,7 @@ class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, S
                     yield SearchBox(id="search")
                     yield CustomerList(id="results")
                 with Vertical(id="call-pane", classes="pane") as call_pane:
-                    call_pane.border_title = "Call  F5 · ^G hold · ^T transfer · ^K consult"
+                    call_pane.border_title = "Call  F5 · ^G hold · ^T transfer"
                     yield CallPanel(
                         now=self.now,
                         wrap_up_limit=self.settings.calls.wrap_up_limit_seconds,
