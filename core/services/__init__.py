@@ -31,6 +31,7 @@ from core.services.audit import AuditService
 from core.services.customers import CustomerNotFound, CustomerService
 from core.services.history import HistoryService
 from core.services.overview import OverviewService
+from core.services.record import RecordService
 
 if TYPE_CHECKING:
     from core.analytics.service import AnalyticsService
@@ -62,6 +63,8 @@ class Services:
     audit: AuditService
     privacy: PrivacyService
     """Reveals, exports and erasures, each audited."""
+    record: RecordService
+    """The customer record as staff change it: role-checked, with history, merges."""
     reads: Reads | None = None
     """The one-hop reads the history and overview share (closed with the services)."""
     owns_engine: bool = True
@@ -130,12 +133,14 @@ def make_services(
     sessions = make_sessions(engine)
     reads = Reads(sessions)
     events = CallEvents(sessions)
+    customers = CustomerService(sessions)
+    agents = AgentService(sessions)
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        customers=CustomerService(sessions),
-        agents=AgentService(sessions),
+        customers=customers,
+        agents=agents,
         search=SearchService(sessions, inline=inline_search),
         calls=CallService(sessions, events),
         events=events,
@@ -147,6 +152,7 @@ def make_services(
         overview=OverviewService(sessions, reads),
         audit=AuditService(sessions),
         privacy=PrivacyService(sessions),
+        record=RecordService(sessions, customers, agents),
         reads=reads,
         owns_engine=owns_engine,
     )
