@@ -3,6 +3,7 @@ customer is saved, merges that keep everything and undo exactly (SQLite and Post
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -172,3 +173,42 @@ async def test_branch_staff_take_no_calls(sessions: async_sessionmaker[AsyncSess
         await calls.start(bea.id, None, caller_number="600 000 000")
     with pytest.raises(AccessDenied):
         await calls.sign_in(bea.id)
+
+
+def test_frontline_customers_lists_merges_and_undoes_them(db_url: str) -> None:
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from console.cli import frontline
+    from core.db import make_engine, make_sessions
+
+    async def setup() -> tuple[str, str, int]:
+        engine = make_engine(db_url)
+        record = await _record(make_sessions(engine))
+        keep = await record.create(who("maria"), "Ana", "Ruiz", emails=["ana@correo.es"])
+        dup = await record.create(who("maria"), "Ana", "Ruiz", emails=["ana@correo.es"])
+        await engine.dispose()
+        return keep.external_id, dup.external_id, dup.id or 0
+
+    def run(agent: str, *args: str) -> tuple[int, str]:
+        env = {
+            "FRONTLINE_DATABASE_URL": db_url,
+            "FRONTLINE_ENV_FILE": "/nonexistent",
+            "FRONTLINE_TRUST_AGENT_ENV": "1",
+            "FRONTLINE_AGENT": agent,
+        }
+        result = CliRunner().invoke(frontline, ["customers", *args], env=env)
+        return result.exit_code, result.output
+
+    keep, dup, dup_id = asyncio.run(setup())
+    code, out = run("maria", "duplicates", keep, "--json")
+    assert code == 0 and json.loads(out)[0]["customer_number"] == dup
+    assert run("bea", "merge", keep, dup)[0] == 1  # branch staff: refused
+    code, out = run("maria", "merge", keep, dup)
+    assert code == 0 and f"merged {dup}" in out
+    assert "no customer numbered" in run("maria", "duplicates", dup)[1]
+    merge_id = json.loads(run("maria", "merges", keep, "--json")[1])[0]["merge"]
+    code, out = run("maria", "unmerge", str(merge_id))
+    assert code == 0 and f"{dup} is back" in out
+    assert json.loads(run("maria", "duplicates", dup, "--json")[1])[0]["customer_id"] != dup_id
