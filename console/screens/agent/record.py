@@ -73,8 +73,7 @@ class RecordActions(_Base):
         assert self.agent is not None and self.agent.id is not None
         self.role_name = self.agent.role
         branch = not self.can("TAKE_CALLS")
-        self.set_class(branch, "-lookup")
-        self.query_one("#call-pane").display = not branch
+        self.set_class(branch, "-lookup")  # agent.tcss hides the call pane
         self.query_one(ContactPoints).masked = branch
         if branch:
             self.notify(
