@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, str] = {
     "privacy": "console.commands.privacy:privacy",
     "rules": "console.commands.rules:rules",
     "search": "console.commands.search:search",
+    "customers": "console.commands.customers:customers",
 }
 
 

@@ -131,6 +131,12 @@ KEYMAP: dict[str, Scope] = {
            "Go on a break: pick the reason (no calls are offered meanwhile).", "take-break"),
         _b("ctrl+r", "be_ready", "Ready",
            "Back from a break: ready for the next call.", "be-ready"),
+        _b("ctrl+f", "reveal_details", "Reveal",
+           "Show the masked phone, email and birth date: asks why, and the audit trail keeps it.",
+           "reveal-details", show=False),
+        _b("ctrl+s", "customer_record", "Record",
+           "The customer's record: edit contacts and consent, a new customer for the caller,"
+           " the changes (restore), duplicates (merge, undo).", "customer-record", show=False),
     ])),
     "search-box": Scope("In the search box", [
         _b("down", "move(1)", "Next result", "Move down the results.", "search-next", show=False),
@@ -181,6 +187,32 @@ KEYMAP: dict[str, Scope] = {
     ]),
     "picker": Scope("In a list of codes or callers", [
         _b("escape", "cancel", "Cancel", "Close without choosing.", "picker-cancel"),
+    ]),
+    "record-menu": Scope("The customer's record (Ctrl+S)", [
+        _b("e", "pick('edit')", "Edit", "Phones, emails, address, consent, do-not-call.",
+           "record-edit"),
+        _b("n", "pick('new')", "New customer",
+           "A new customer for the caller (their number filled in).", "record-new"),
+        _b("h", "pick('changes')", "Changes",
+           "Every change to the record (who, when, old, new); Enter restores one.",
+           "record-changes"),
+        _b("m", "pick('merge')", "Duplicates",
+           "Likely duplicates, what tells them apart; merge one, undo a merge.", "record-merge"),
+        _b("escape", "dismiss", "Close", "Back to the agent screen.", "record-close"),
+    ]),
+    "record-form": Scope("Editing or creating a customer", [
+        _b("ctrl+s", "save", "Save",
+           "Save (a new customer: after its likely duplicates are shown).", "form-save",
+           priority=True),
+        _b("escape", "cancel", "Cancel", "Close without saving.", "form-cancel"),
+    ]),
+    "record-list": Scope("Changes and duplicates", [
+        _b("u", "undo_merge", "Undo merge",
+           "Undo the newest merge into this customer.", "merge-undo"),
+        _b("escape", "dismiss", "Close", "Back to the agent screen.", "record-list-close"),
+    ]),
+    "reveal": Scope("Revealing details (Ctrl+F)", [
+        _b("escape", "dismiss", "Close", "Close (the details are masked again).", "reveal-close"),
     ]),
     "help": Scope("In help", [
         _b("escape,f1,q", "dismiss", "Close", "Back to the agent screen.", "help-close"),
@@ -237,5 +269,11 @@ HELP_SCOPES: dict[str, tuple[str, ...]] = {
     "CallReviewScreen": ("review", "app", "textual"),
     "ScoreForm": ("score-form", "app", "textual"),
     "RulesScreen": ("rules", "app", "textual"),
+    "RecordMenu": ("record-menu", "app", "textual"),
+    "CustomerForm": ("record-form", "app", "textual"),
+    "NewCustomerForm": ("record-form", "app", "textual"),
+    "ChangesScreen": ("record-list", "app", "textual"),
+    "MergeScreen": ("record-list", "app", "textual"),
+    "RevealScreen": ("reveal", "app", "textual"),
 }
 """The scopes that help lists for each screen (by class name: the screens load late)."""

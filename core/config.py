@@ -177,7 +177,12 @@ class Settings:
     rules_file: str = ""
     """Path of the offer rules TOML file; empty means the example shipped with Frontline."""
     api_tokens: tuple[str, ...] = ()
-    """Bearer tokens the HTTP API accepts."""
+    """Bearer tokens the HTTP API accepts, for every route (phone-system events and
+    administration alike)."""
+    api_event_tokens: tuple[str, ...] = ()
+    """Bearer tokens for phone-system events only (core/api/auth.py)."""
+    api_admin_tokens: tuple[str, ...] = ()
+    """Bearer tokens for administration only (the queue, a call's events, agents' contacts)."""
     service_level_seconds: int = 20
     """A call answered within this many seconds counts towards the service level."""
     calls: CallSettings = field(default_factory=CallSettings)

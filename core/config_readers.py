@@ -187,6 +187,8 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
     "CALL_OUTCOMES": ("", "call_outcomes", _list),
     "RULES_FILE": ("", "rules_file", _text),
     "API_TOKENS": ("", "api_tokens", _list),
+    "API_EVENT_TOKENS": ("", "api_event_tokens", _list),
+    "API_ADMIN_TOKENS": ("", "api_admin_tokens", _list),
     "SERVICE_LEVEL_SECONDS": ("", "service_level_seconds", _whole),
     "SHORT_ABANDON_SECONDS": ("calls", "short_abandon_seconds", _whole),
     "LONG_HANDLE_SECONDS": ("calls", "long_handle_seconds", _whole),

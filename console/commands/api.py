@@ -26,10 +26,11 @@ def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
 
     from core.api import create_app
 
-    if not settings.api_tokens:
+    if not (settings.api_tokens or settings.api_event_tokens or settings.api_admin_tokens):
         raise click.ClickException(
-            "no API tokens: set FRONTLINE_API_TOKENS (comma-separated) so that phone systems "
-            "can authenticate"
+            "no API tokens: set FRONTLINE_API_TOKENS (comma-separated), or"
+            " FRONTLINE_API_EVENT_TOKENS and FRONTLINE_API_ADMIN_TOKENS, so that phone systems"
+            " can authenticate"
         )
     try:
         problem = asyncio.run(prepare_database(settings.resolved_database_url))

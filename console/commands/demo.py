@@ -94,6 +94,7 @@ def demo(
             err=True,
         )
         _refresh_analytics(settings, day)
+        _register_demo_user(settings)
     if no_open:
         return
     from console.launch import open_console
@@ -124,3 +125,38 @@ def _refresh_analytics(settings: Settings, day: date) -> None:
         )
         return
     click.echo(f"analytics refreshed for {scored:,} customers", err=True)
+
+
+def _register_demo_user(settings: Settings) -> None:
+    """Make whoever built this demo database its supervisor, so that the console it opens has
+    everything to try (unknown users are branch staff: a look-up console only).
+
+    Only in the database the demo just built: a real installation's first supervisor is still
+    made by an administrator (`sudo frontline agents add NAME --role supervisor`).
+    """
+    from core.models import Role
+    from core.services import open_services
+    from core.services.agents import AgentExists
+
+    name = settings.who.name
+
+    async def run() -> None:
+        async with open_services(settings) as services:
+            try:
+                await services.agents.add(name, Role.SUPERVISOR)
+            except AgentExists:
+                await services.agents.set_role(name, Role.SUPERVISOR)
+            await services.audit.record(
+                name, "role", None, f"{name} supervisor (the demo's builder)", settings.who.place
+            )
+
+    try:
+        asyncio.run(run())
+    except Exception as error:  # noqa: BLE001 - the demo is usable as branch staff
+        click.echo(f"could not register {name} as the demo's supervisor: {error}", err=True)
+        return
+    click.echo(
+        f"{name} is a supervisor in this demo database: the console opens on the live queue,"
+        " F12 switches to the agent screen (roles: docs/privacy.md)",
+        err=True,
+    )

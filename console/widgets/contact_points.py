@@ -22,6 +22,8 @@ class ContactPoints(Static):
     """
 
     points: reactive[list[ContactPoint] | None] = reactive(None, always_update=True)
+    masked = False
+    """Branch staff see phones and emails masked (core.privacy.mask); Ctrl+F reveals."""
 
     def watch_points(self, points: list[ContactPoint] | None) -> None:
         if points is None:
@@ -33,9 +35,14 @@ class ContactPoints(Static):
         lines = []
         for point in points:
             icon = "☎" if point.kind == "phone" else "✉"
+            value = point.value
+            if self.masked:
+                from core.privacy.mask import mask_email, mask_phone
+
+                value = mask_phone(value) if point.kind == "phone" else mask_email(value)
             line = Text.assemble(
                 (f"{icon} ", "dim"),
-                safe_text(point.value),
+                safe_text(value),
                 safe_text(f" {point.label}" if point.label else "", "dim"),
                 (" ★" if point.is_primary else "", "yellow"),
             )

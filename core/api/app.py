@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
-from core.api.guards import BearerAuth
+from core.api.auth import ScopedBearerAuth, token_scopes
 from core.api.routing import routing_router
 from core.api.schemas import (
     AgentStateBody,
@@ -68,6 +68,7 @@ _ERRORS: dict[type[Exception], int] = {
 }
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing or wrong bearer token."},
+    403: {"model": Problem, "description": "The token's scope does not cover this route."},
     404: {"model": Problem, "description": "No such call or agent."},
     409: {
         "model": Problem,
@@ -141,7 +142,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         responses=_ERROR_RESPONSES,
         dependencies=[Depends(HTTPBearer(auto_error=False))],  # documents the scheme
     )
-    app.add_middleware(BearerAuth, tokens=settings.api_tokens)
+    app.add_middleware(ScopedBearerAuth, tokens=token_scopes(settings))
     app.include_router(routing_router(events))
 
     @app.exception_handler(CallEventError)

@@ -23,9 +23,10 @@ from core.calls.model import EventRequest, Transfer, TransferMode, WrapUp
 from core.calls.states import ACTIVE_STATES
 from core.calls.wrap_up import subject_for
 from core.db import publish_change
-from core.models import Agent, AgentState, Call, CallDraft, CallEventKind, Interaction
+from core.models import Agent, AgentState, Call, CallDraft, CallEventKind, Interaction, Role
 from core.models.interaction import Channel, Direction
 from core.models.types import utcnow
+from core.privacy.access import AccessDenied, Can, may
 
 
 def console_key(call_id: int, kind: CallEventKind, agent_id: int | None = None) -> str:
@@ -84,6 +85,7 @@ class CallService:
         Returns:
             The answered call. The agent is now on_call.
         """
+        await self._may_take_calls(agent_id)
         kind = CallEventKind.ANSWERED
         return await self._step(
             EventRequest(
@@ -298,10 +300,26 @@ class CallService:
             return result.scalars().first()
 
     async def sign_in(self, agent_id: int) -> None:
-        """The agent opened the console: available, unless a call is still theirs."""
+        """The agent opened the console: available, unless a call is still theirs.
+
+        Raises:
+            AccessDenied: branch staff take no calls (they are never made available).
+        """
+        await self._may_take_calls(agent_id)
         await self._events.transact(
             lambda session: follow_console(session, agent_id, AgentState.AVAILABLE, utcnow())
         )
+
+    async def _may_take_calls(self, agent_id: int) -> None:
+        async with self._sessions() as session:
+            agent = await session.get(Agent, agent_id)
+        role = Role(agent.role) if agent is not None and agent.role in set(Role) else Role.BRANCH
+        if not may(role, Can.TAKE_CALLS):
+            name = agent.user_name if agent is not None else f"agent {agent_id}"
+            raise AccessDenied(
+                f"{name} ({role.value}) may not {Can.TAKE_CALLS.value}: it needs the agent role"
+                " (a supervisor grants it with `frontline agents set-role`)"
+            )
 
     async def sign_out(self, agent_id: int) -> None:
         """The agent left the console: offline, unless a call is still theirs."""

@@ -2,7 +2,7 @@
 
 from core.models.agent import Agent, AgentState, Role
 from core.models.analytics import AnalyticsModel, CustomerMetrics
-from core.models.audit import AuditEvent, ChangeEvent, FieldChange
+from core.models.audit import AuditEvent, ChangeEvent, CustomerMerge, FieldChange
 from core.models.call import Call, CallDraft, CallState
 from core.models.call_event import CallEvent, CallEventKind, CallReference, QualityScore
 from core.models.customer import ContactKind, ContactPoint, Customer, CustomerRead
@@ -37,6 +37,7 @@ __all__ = [
     "ContactKind",
     "ContactPoint",
     "Customer",
+    "CustomerMerge",
     "CustomerMetrics",
     "CustomerRead",
     "Direction",

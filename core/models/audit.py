@@ -51,3 +51,25 @@ class ChangeEvent(SQLModel, table=True):
     topic: str = Field(max_length=40)
     """customer, call, agent, offer, rules, …"""
     key: str = Field(default="", max_length=80)
+
+
+class CustomerMerge(SQLModel, table=True):
+    """One customer merged into another: what moved, so that the merge can be undone."""
+
+    __tablename__ = "customer_merge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True, ondelete="CASCADE")
+    """The customer kept (everything of the other one is theirs now)."""
+    merged_id: int
+    """The merged customer's database id (deleted by the merge; back with the same id on undo).
+    Not a foreign key: that row is gone while the merge stands."""
+    merged_number: str = Field(max_length=32)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    actor: str = Field(max_length=100)
+    undo: str = Field(default="{}")
+    """JSON: the merged customer's row, the rows moved by table, the rows set aside, the kept
+    customer's fields before; what `undo_merge` puts back. Personal data: exported and erased
+    with the kept customer."""
+    undone_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    undone_by: str = Field(default="", max_length=100)

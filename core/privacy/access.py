@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from core.identity import Identity
@@ -52,3 +53,37 @@ async def require(agents: AgentService, identity: Identity, least: Role, what: s
             " (a supervisor grants it with `frontline agents set-role`)"
         )
     return Grant(identity, role)
+
+
+class Can(StrEnum):
+    """What a front end offers, by the least role that may do it (`LEAST_ROLE`)."""
+
+    LOOK_UP = "look up customers"
+    REVEAL = "reveal a customer's details"
+    TAKE_CALLS = "take and log calls"
+    OFFERS = "make and answer offers"
+    EDIT_CUSTOMERS = "create or edit a customer's record"
+    MERGE_CUSTOMERS = "merge duplicate customers"
+    SUPERVISE = "use the supervisor's screens"
+
+
+LEAST_ROLE: dict[Can, Role] = {
+    Can.LOOK_UP: Role.BRANCH,
+    Can.REVEAL: Role.BRANCH,
+    Can.TAKE_CALLS: Role.AGENT,
+    Can.OFFERS: Role.AGENT,
+    Can.EDIT_CUSTOMERS: Role.AGENT,
+    Can.MERGE_CUSTOMERS: Role.AGENT,
+    Can.SUPERVISE: Role.SUPERVISOR,
+}
+"""The one table of who may do what in the console (docs/privacy.md)."""
+
+
+def may(role: Role, what: Can) -> bool:
+    """Whether `role` may do `what`."""
+    return role.rank >= LEAST_ROLE[what].rank
+
+
+async def require_to(agents: AgentService, identity: Identity, what: Can) -> Grant:
+    """`require` for one of the console's actions (the role it needs from LEAST_ROLE)."""
+    return await require(agents, identity, LEAST_ROLE[what], what.value)

@@ -24,6 +24,7 @@ from core.models import (
     CallEvent,
     ContactPoint,
     Customer,
+    CustomerMerge,
     FieldChange,
     Interaction,
     NpsResponse,
@@ -99,6 +100,10 @@ async def erase_customer(session: AsyncSession, customer_id: int) -> dict[str, i
         delete(FieldChange).where(col(FieldChange.customer_id) == customer_id)
     )
     counts["field history"] = _count(history)
+    merges = await session.execute(  # a merge keeps the merged record's data to undo it
+        delete(CustomerMerge).where(col(CustomerMerge.customer_id) == customer_id)
+    )
+    counts["merges"] = _count(merges)
     comments = await session.execute(
         update(NpsResponse).where(col(NpsResponse.customer_id) == customer_id).values(comment="")
     )

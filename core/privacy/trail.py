@@ -19,6 +19,11 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     UPDATE = "update"
     ERASE = "erase"
+    CREATE = "create"
+    """A customer created (the console's new customer for an unknown caller)."""
+    MERGE = "merge"
+    """Two customers merged into one (the kept one's id; the merged number in the detail)."""
+    UNMERGE = "unmerge"
     ROLE = "role"
     """An agent added, re-roled or removed."""
 

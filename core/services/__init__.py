@@ -32,6 +32,7 @@ from core.services.audit import AuditService
 from core.services.customers import CustomerNotFound, CustomerService
 from core.services.history import HistoryService
 from core.services.overview import OverviewService
+from core.services.record import RecordService
 
 if TYPE_CHECKING:
     from core.analytics.service import AnalyticsService
@@ -65,6 +66,8 @@ class Services:
     """Reveals, exports and erasures, each audited."""
     commands: PbxCommandService
     """Hold and transfers for the phone system behind a call (its adapter sends them)."""
+    record: RecordService
+    """The customer record as staff change it: role-checked, with history, merges."""
     reads: Reads | None = None
     """The one-hop reads the history and overview share (closed with the services)."""
     owns_engine: bool = True
@@ -133,12 +136,14 @@ def make_services(
     sessions = make_sessions(engine)
     reads = Reads(sessions)
     events = CallEvents(sessions)
+    customers = CustomerService(sessions)
+    agents = AgentService(sessions)
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        customers=CustomerService(sessions),
-        agents=AgentService(sessions),
+        customers=customers,
+        agents=agents,
         search=SearchService(sessions, inline=inline_search),
         calls=CallService(sessions, events),
         events=events,
@@ -151,6 +156,7 @@ def make_services(
         audit=AuditService(sessions),
         privacy=PrivacyService(sessions),
         commands=PbxCommandService(sessions),
+        record=RecordService(sessions, customers, agents),
         reads=reads,
         owns_engine=owns_engine,
     )

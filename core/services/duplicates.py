@@ -3,7 +3,9 @@ birth date; each with what they share and what tells them apart."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from core.errors import CustomerNotFound
 from core.models import ContactPoint, Customer
 from core.models.search_index import SearchContact
 from core.search.keys import phone_key
-from core.search.normalize import name_key, phone_tail
+from core.search.normalize import name_key, phone_digits, phone_tail
 
 CLOSE_NAME = 85.0
 """rapidfuzz token_sort_ratio (0-100) from which two folded names are "close"."""
@@ -51,39 +53,66 @@ async def find_duplicates(session: AsyncSession, customer_id: int) -> list[Dupli
             )
         )
     ).all()
+    return await _likely(session, me, [(kind, value) for kind, value in mine], customer_id)
+
+
+async def find_likely_duplicates(
+    session: AsyncSession,
+    first_name: str,
+    last_name: str,
+    birth_date: date | None = None,
+    phones: Sequence[str] = (),
+    emails: Sequence[str] = (),
+    city: str = "",
+) -> list[Duplicate]:
+    """The customers a record about to be created would likely duplicate (before saving).
+
+    Returns:
+        As `find_duplicates`: most shared first, with what tells each apart.
+    """
+    probe = Customer(
+        external_id="", first_name=first_name, last_name=last_name, city=city,
+        birth_date=birth_date,
+    )  # fmt: skip
+    contacts = [("phone", phone_digits(p)) for p in phones if phone_digits(p)]
+    contacts += [("email", e.strip().lower()) for e in emails if e.strip()]
+    return await _likely(session, probe, contacts, None)
+
+
+async def _likely(
+    session: AsyncSession,
+    me: Customer,
+    mine: Sequence[tuple[str, str]],
+    customer_id: int | None,
+) -> list[Duplicate]:
     shared: dict[int, list[str]] = {}
     for kind, normalized in mine:
         if kind == "phone":
             # Numbers are the same when their trailing digits are (with or without +34), as
             # the search compares them: a prefix of the index's reversed digits.
             tail = phone_tail(normalized)
-            others = await session.execute(
-                select(col(SearchContact.customer_id)).where(
-                    col(SearchContact.kind) == "p",
-                    col(SearchContact.key).startswith(phone_key(tail)),
-                    col(SearchContact.customer_id) != customer_id,
-                )
+            query = select(col(SearchContact.customer_id)).where(
+                col(SearchContact.kind) == "p",
+                col(SearchContact.key).startswith(phone_key(tail)),
             )
+            if customer_id is not None:
+                query = query.where(col(SearchContact.customer_id) != customer_id)
             what = f"phone …{tail}"
         else:
-            others = await session.execute(
-                select(col(ContactPoint.customer_id)).where(
-                    col(ContactPoint.kind) == kind,
-                    col(ContactPoint.normalized) == normalized,
-                    col(ContactPoint.customer_id) != customer_id,
-                )
+            query = select(col(ContactPoint.customer_id)).where(
+                col(ContactPoint.kind) == kind, col(ContactPoint.normalized) == normalized
             )
+            if customer_id is not None:
+                query = query.where(col(ContactPoint.customer_id) != customer_id)
             what = f"{kind} {normalized}"
-        for other_id in set(others.scalars()):
+        for other_id in set((await session.execute(query)).scalars()):
             shared.setdefault(other_id, []).append(what)
     my_name = name_key(me.first_name, me.last_name)
     if me.birth_date is not None and my_name:
-        born_same = await session.execute(
-            select(Customer).where(
-                col(Customer.birth_date) == me.birth_date, col(Customer.id) != customer_id
-            )
-        )
-        for namesake in born_same.scalars():
+        born_same = select(Customer).where(col(Customer.birth_date) == me.birth_date)
+        if customer_id is not None:
+            born_same = born_same.where(col(Customer.id) != customer_id)
+        for namesake in (await session.execute(born_same)).scalars():
             their = name_key(namesake.first_name, namesake.last_name)
             if namesake.id is not None and fuzz.token_sort_ratio(my_name, their) >= CLOSE_NAME:
                 shared.setdefault(namesake.id, []).append("name and birth date")

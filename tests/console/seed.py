@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.models import ContactPoint, Customer, Holding, Interaction, LoyaltyAccount, Product
+from core.models import Agent, ContactPoint, Customer, Holding, Interaction, LoyaltyAccount, Product
 from core.search.indexer import index_customers
 
 NOW = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
@@ -110,5 +110,8 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> list[int]:
                         notes=f"Note {count - i}",
                     )
                 )
+        # The console's agent in most tests: registered as an agent (unknown users are branch
+        # staff, who get a look-up console).
+        session.add(Agent(user_name="maria", display_name="María", role="agent"))
         await index_customers(session, ids)
     return ids

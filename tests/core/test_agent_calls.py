@@ -45,7 +45,7 @@ async def _customer(sessions: async_sessionmaker[AsyncSession], n: int = 1) -> i
 async def test_complete_saves_call_and_interaction_and_frees_the_agent(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    agent = await AgentService(sessions).ensure("maria")
+    agent = await AgentService(sessions).add("maria")
     assert agent.id is not None
     customer_id = await _customer(sessions)
     calls = CallService(sessions, CallEvents(sessions))
@@ -108,7 +108,7 @@ async def test_complete_saves_call_and_interaction_and_frees_the_agent(
 async def test_call_for_someone_not_found_stays_in_the_call_table(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    agent = await AgentService(sessions).ensure("luis")
+    agent = await AgentService(sessions).add("luis")
     assert agent.id is not None
     calls = CallService(sessions, CallEvents(sessions))
     call = await calls.start(agent.id, None, caller_number="+34 600 000 001")
@@ -125,7 +125,7 @@ async def test_call_for_someone_not_found_stays_in_the_call_table(
 async def test_answering_a_queued_call_and_identifying_the_caller(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    agent = await AgentService(sessions).ensure("eva")
+    agent = await AgentService(sessions).add("eva")
     assert agent.id is not None
     customer_id = await _customer(sessions)
     async with sessions() as session, session.begin():
@@ -146,7 +146,7 @@ async def test_answering_a_queued_call_and_identifying_the_caller(
 async def test_draft_round_trip_and_fallback_when_the_database_fails(
     sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    agent = await AgentService(sessions).ensure("ines")
+    agent = await AgentService(sessions).add("ines")
     assert agent.id is not None
     drafts = DraftService(sessions, tmp_path)
     assert await drafts.load(agent.id) is None
@@ -186,7 +186,7 @@ async def test_draft_round_trip_and_fallback_when_the_database_fails(
 async def test_draft_of_a_completed_call_is_not_restored(
     sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    agent = await AgentService(sessions).ensure("jon")
+    agent = await AgentService(sessions).add("jon")
     assert agent.id is not None
     calls = CallService(sessions, CallEvents(sessions))
     call = await calls.start(agent.id, None)
@@ -239,7 +239,7 @@ async def test_overview_shows_products_by_line_and_alerts(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     customer_id = await _customer(sessions)
-    agent = await AgentService(sessions).ensure("pia")
+    agent = await AgentService(sessions).add("pia")
     assert agent.id is not None
     async with sessions() as session, session.begin():
         fibre = Product(code="FIBRE_600", name="Fibre 600", line="fibre")

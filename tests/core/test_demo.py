@@ -198,3 +198,33 @@ def test_demo_command(tmp_path: Path) -> None:
     )
     assert replaced.exit_code == 0, replaced.output
     assert "60 customers" in replaced.output
+
+
+def test_the_demo_makes_its_builder_the_supervisor_of_the_database_it_builds(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from core.identity import os_login
+    from core.models import Role
+    from core.services.agents import AgentService
+
+    env = {
+        "FRONTLINE_DATA_DIR": str(tmp_path),
+        "FRONTLINE_DATABASE_URL": "",
+        "FRONTLINE_ENV_FILE": "/nonexistent",
+        "FRONTLINE_TRUST_AGENT_ENV": "0",
+        "USER": "somebody-else",  # not who the OS says this is
+    }
+    built = CliRunner().invoke(frontline, ["demo", "--customers", "30", "--no-open"], env=env)
+    assert built.exit_code == 0, built.output
+    assert f"{os_login()} is a supervisor in this demo database" in built.output
+
+    async def role() -> Role:
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'frontline.db'}")
+        try:
+            return await AgentService(make_sessions(engine)).role_of(os_login())
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(role()) == Role.SUPERVISOR

@@ -63,6 +63,7 @@ class CustomerView(_Base):
         if profile is None and self._loyalty_panel:  # the panel came while reading
             self.load_figures(customer_id)
         self.record_view(customer_id)
+        self.check_duplicates(customer_id)  # in a worker, after the draw
         call = self.draft
         on_call = call is not None and call.customer_id == customer_id
         if call is not None and call.customer_id is None and call.call_id is not None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the console is drawn before the database layer is imported
     from textual.timer import Timer
 
     from core.calls.drafts import CallDraft
+    from core.models import Call
 
 DRAFT_DELAY = 1.0
 """Seconds from the first unsaved keystroke to the draft write (the promise is 2 s)."""
@@ -130,3 +131,21 @@ class DraftKeeper:
         if self.offline:
             self.offline = False
             self._screen.notify("The database is back: your draft is saved.", title="Draft saved")
+
+
+def draft_of(active: Call | None) -> CallDraft | None:
+    """A draft for an answered call that is still the agent's but has none (after a crash
+    before the first draft was written); None for no call, or one never answered."""
+    if active is None or active.id is None or active.answered_at is None:
+        return None
+    from core.calls.drafts import CallDraft
+
+    return CallDraft(
+        phase="wrap_up" if active.state == "wrap_up" else "on_call",
+        call_id=active.id,
+        customer_id=active.customer_id,
+        caller="Unknown caller" if active.customer_id is None else "Customer",
+        caller_number=active.caller_number,
+        started_at=active.answered_at,
+        ended_at=active.ended_at,
+    )

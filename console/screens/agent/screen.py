@@ -31,8 +31,9 @@ from console.messages import PanelsReady, ServicesReady
 from console.screens.agent.call_flow import CallFlow
 from console.screens.agent.call_follow import CallFollow, state_label
 from console.screens.agent.customer_view import CustomerView
-from console.screens.agent.drafts import DraftKeeper
+from console.screens.agent.drafts import DraftKeeper, draft_of
 from console.screens.agent.pop import ScreenPop
+from console.screens.agent.record import RecordActions
 from console.screens.agent.transfer import COMMAND_ACTIONS, CallTransfer
 from console.screens.agent_commands import AgentCommands
 from console.widgets.call_panel import CallPanel
@@ -62,7 +63,9 @@ SEARCH_LIMIT = 10
 """Results shown as the agent types: more than a screenful only slows every keystroke."""
 
 
-class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, Screen[None]):
+class AgentScreen(
+    RecordActions, CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, Screen[None]
+):
     """The agent's screen for the whole call."""
 
     CSS_PATH = "agent.tcss"
@@ -212,6 +215,8 @@ class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, S
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         call = self.draft
+        if not self.role_allows(action, parameters):  # console/screens/agent/record.py
+            return False
         if action == "answer_call":
             return call is None
         if action == "end_call":
@@ -296,7 +301,7 @@ class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, S
             )
             return
         assert self.agent.id is not None
-        await self.services.calls.sign_in(self.agent.id)
+        await self.sign_in_as_role()  # branch staff: a look-up console, not signed in for calls
         self.agent = await self.services.agents.ensure(self.agent_name)  # its state now
         self._shown_state = state_label(self.agent.state, self.agent.state_reason)
         self._set_subtitle()
@@ -306,19 +311,8 @@ class AgentScreen(CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, S
             if saved.closed_elsewhere:
                 self._restored_closed()
         else:
-            active = await self.services.calls.active_call(self.agent.id)
-            if active is not None and active.id is not None and active.answered_at is not None:
-                from core.calls.drafts import CallDraft
-
-                draft = CallDraft(
-                    phase="wrap_up" if active.state == "wrap_up" else "on_call",
-                    call_id=active.id,
-                    customer_id=active.customer_id,
-                    caller="Unknown caller" if active.customer_id is None else "Customer",
-                    caller_number=active.caller_number,
-                    started_at=active.answered_at,
-                    ended_at=active.ended_at,
-                )
+            draft = draft_of(await self.services.calls.active_call(self.agent.id))
+            if draft is not None:  # a call still theirs, without a draft
                 self._restore(draft, in_database=False)
         self.signed_in.set()
         if self.initial_caller and self.draft is None:

@@ -1,0 +1,145 @@
+"""`frontline customers duplicates|merge|unmerge|merges`: one person, one record.
+
+`duplicates CUSTOMER [--json]` lists the likely duplicates (same phone or email, close name
+and the same birth date) with what tells them apart; `merge KEEP OTHER` moves everything of
+OTHER to KEEP (audited) and prints the merge's number; `unmerge MERGE` undoes it; `merges
+CUSTOMER [--json]` lists the merges into a customer. Agents and supervisors only (the role is
+checked in core.services.record).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from core.config import Settings
+
+if TYPE_CHECKING:
+    from core.services import Services
+
+T = TypeVar("T")
+
+
+def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    from core.privacy.access import AccessDenied
+    from core.services import CustomerNotFound, open_services
+    from core.services.record import MergeRefused
+
+    async def run() -> T:
+        async with open_services(settings) as services:
+            return await work(services)
+
+    try:
+        return asyncio.run(run())
+    except (AccessDenied, CustomerNotFound, MergeRefused, ValueError) as refused:
+        raise click.ClickException(str(refused)) from None
+
+
+@click.group()
+def customers() -> None:
+    """Likely duplicates of a customer, merged into one record (and undone)."""
+
+
+@customers.command()
+@click.argument("customer")
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@click.pass_obj
+def duplicates(settings: Settings, customer: str, as_json: bool) -> None:
+    """The likely duplicates of CUSTOMER (number or id), with what tells them apart."""
+    from console.commands.privacy import customer_id_of
+
+    async def work(services: Services) -> list[dict[str, Any]]:
+        cid = await customer_id_of(services, customer)
+        found = await services.record.duplicates(settings.who, cid)
+        return [
+            {
+                "customer_id": d.customer_id,
+                "customer_number": d.external_id,
+                "name": d.name,
+                "shared": list(d.shared),
+                "differs": list(d.differs),
+            }
+            for d in found
+        ]
+
+    found = _run(settings, work)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    from console.safe_text import clean
+
+    if not found:
+        click.echo(f"no likely duplicate of {customer}")
+    for d in found:
+        shared, differs = "; ".join(d["shared"]), "; ".join(d["differs"]) or "nothing"
+        click.echo(
+            clean(f"{d['customer_number']}  {d['name']}  shares {shared}; differs: {differs}")
+        )
+
+
+@customers.command()
+@click.argument("keep")
+@click.argument("other")
+@click.pass_obj
+def merge(settings: Settings, keep: str, other: str) -> None:
+    """Merge OTHER into KEEP: every contact point, interaction and call becomes KEEP's."""
+    from console.commands.privacy import customer_id_of
+
+    async def work(services: Services) -> tuple[int, str]:
+        keep_id = await customer_id_of(services, keep)
+        other_id = await customer_id_of(services, other)
+        record = await services.record.merge(settings.who, keep_id, other_id)
+        assert record.id is not None
+        return record.id, record.merged_number
+
+    merge_id, number = _run(settings, work)
+    click.echo(
+        f"merged {number} into {keep} (merge {merge_id};"
+        f" undo: frontline customers unmerge {merge_id})"
+    )
+
+
+@customers.command()
+@click.argument("merge_id", type=int)
+@click.pass_obj
+def unmerge(settings: Settings, merge_id: int) -> None:
+    """Undo merge MERGE_ID: the merged customer back with their rows."""
+
+    async def work(services: Services) -> str:
+        return (await services.record.undo_merge(settings.who, merge_id)).merged_number
+
+    click.echo(f"undid merge {merge_id}: {_run(settings, work)} is back")
+
+
+@customers.command()
+@click.argument("customer")
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@click.pass_obj
+def merges(settings: Settings, customer: str, as_json: bool) -> None:
+    """The merges into CUSTOMER, newest first."""
+    from console.commands.privacy import customer_id_of
+
+    async def work(services: Services) -> list[dict[str, Any]]:
+        cid = await customer_id_of(services, customer)
+        return [
+            {
+                "merge": m.id,
+                "merged_number": m.merged_number,
+                "at": m.at.isoformat(),
+                "actor": m.actor,
+                "undone_at": m.undone_at.isoformat() if m.undone_at else None,
+            }
+            for m in await services.record.merges(settings.who, cid)
+        ]
+
+    found = _run(settings, work)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    for m in found:
+        undone = f"  undone {m['undone_at']}" if m["undone_at"] else ""
+        click.echo(f"{m['merge']:>6}  {m['merged_number']}  {m['at']}  {m['actor']}{undone}")
