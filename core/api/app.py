@@ -29,6 +29,7 @@ from sqlmodel import col
 from core.api.errors import install as install_error_handlers
 from core.api.errors import unavailable_response
 from core.api.guards import BearerAuth
+from core.api.health import health_router
 from core.api.routing import routing_router
 from core.api.schemas import (
     MAX_ID,
@@ -150,6 +151,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     app.add_middleware(BearerAuth, tokens=settings.api_tokens)
     install_error_handlers(app)
     app.include_router(routing_router(events))
+    app.include_router(health_router(sessions))
 
     @app.exception_handler(CallEventError)
     async def event_error(_request: Request, error: CallEventError) -> JSONResponse:
@@ -181,10 +183,6 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             raw=body.raw,
             **extra,
         )
-
-    @app.get("/healthz", tags=["service"], summary="Is the API up (no token needed)")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     @app.post(
         "/v1/calls/queued",
