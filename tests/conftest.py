@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -121,3 +122,13 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessions(engine)
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster of this test's own (tests/pg_cluster.py), for tests
+    that stop or restart the server."""
+    from tests.pg_cluster import throwaway_cluster
+
+    with throwaway_cluster() as cluster:
+        yield cluster

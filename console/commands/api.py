@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import click
 
@@ -25,6 +26,7 @@ def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
     import uvicorn
 
     from core.api import create_app
+    from core.api.logs import install as install_logging
 
     if not (settings.api_tokens or settings.api_event_tokens or settings.api_admin_tokens):
         raise click.ClickException(
@@ -44,11 +46,18 @@ def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
         f"Frontline API on http://{host}:{port} (docs at /docs), "
         f"database {settings.display_database_url}"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        access_log=access_log,
-        log_level="info" if access_log else "warning",
-        backlog=4096,
-    )
+    # Through a bounded queue and a writer thread: a log on a pipe nobody reads must not
+    # stop the API (uvicorn's own handlers write to stderr from the event loop).
+    stop_logging = install_logging(logging.INFO if access_log else logging.WARNING)
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            access_log=access_log,
+            log_level="info" if access_log else "warning",
+            log_config=None,
+            backlog=4096,
+        )
+    finally:
+        stop_logging()

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request, Response, status
+from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from sqlalchemy import select
@@ -27,8 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from core.api.auth import ScopedBearerAuth, token_scopes
+from core.api.errors import install as install_error_handlers
+from core.api.errors import unavailable_response
+from core.api.health import health_router
 from core.api.routing import routing_router
 from core.api.schemas import (
+    MAX_ID,
+    NO_CONTROL,
     AgentStateBody,
     AgentStateOut,
     AnsweredBody,
@@ -40,6 +45,7 @@ from core.api.schemas import (
     Problem,
     QueuedBody,
     TransferredBody,
+    UserName,
 )
 from core.calls.events import (
     AgentNotFound,
@@ -67,6 +73,7 @@ _ERRORS: dict[type[Exception], int] = {
     ImpossibleTime: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not text (not UTF-8)."},
     401: {"model": Problem, "description": "Missing or wrong bearer token."},
     403: {"model": Problem, "description": "The token's scope does not cover this route."},
     404: {"model": Problem, "description": "No such call or agent."},
@@ -143,7 +150,9 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         dependencies=[Depends(HTTPBearer(auto_error=False))],  # documents the scheme
     )
     app.add_middleware(ScopedBearerAuth, tokens=token_scopes(settings))
+    install_error_handlers(app)
     app.include_router(routing_router(events))
+    app.include_router(health_router(sessions))
 
     @app.exception_handler(CallEventError)
     async def event_error(_request: Request, error: CallEventError) -> JSONResponse:
@@ -152,11 +161,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
 
     @app.exception_handler(DatabaseUnavailable)
     async def unavailable(_request: Request, error: DatabaseUnavailable) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"database busy, retry with the same Idempotency-Key: {error}"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
+        return unavailable_response(error)
 
     async def send(request: EventRequest, response: Response) -> EventOut:
         result = await events.apply(request)
@@ -180,10 +185,6 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
             **extra,
         )
 
-    @app.get("/healthz", tags=["service"], summary="Is the API up (no token needed)")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     @app.post(
         "/v1/calls/queued",
         tags=["call events"],
@@ -191,6 +192,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         status_code=status.HTTP_201_CREATED,
         response_description="The new call (201), or the existing one when this is a retry "
         "or a re-queue (200).",
+        responses={200: {"model": EventOut, "description": "A retry or a re-queue."}},
     )
     async def queued(body: QueuedBody, response: Response, key: IdempotencyKey = None) -> EventOut:
         request = EventRequest(
@@ -254,7 +256,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         )
 
     @app.post("/v1/agents/{user_name}/state", tags=["agents"], summary="Set an agent's state")
-    async def agent_state(user_name: str, body: AgentStateBody) -> AgentStateOut:
+    async def agent_state(user_name: UserName, body: AgentStateBody) -> AgentStateOut:
         done = await events.set_agent_state(user_name, AgentState(body.state), body.reason, body.at)
         return AgentStateOut(
             agent=done.user_name, state=done.state, reason=done.reason, since=done.since
@@ -266,7 +268,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         summary="Customers with this phone number (for a screen pop)",
     )
     async def by_phone(
-        number: Annotated[str, Query(min_length=1, max_length=40)],
+        number: Annotated[str, Query(min_length=1, max_length=40, pattern=NO_CONTROL)],
         limit: Annotated[int, Query(ge=1, le=50)] = 10,
     ) -> LookupOut:
         hits = await search.by_phone(number, limit)
@@ -327,7 +329,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         }
 
     @app.get("/v1/calls/{call_id}", tags=["queue"], summary="One call and its stored events")
-    async def call_detail(call_id: int) -> dict[str, Any]:
+    async def call_detail(call_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> dict[str, Any]:
         async with sessions() as session:
             call = await session.get(Call, call_id)
             if call is None:

@@ -6,12 +6,12 @@ query string arrives as a space.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from core.api.schemas import CallRef
+from core.api.schemas import Body, CallRef, UserName
 from core.calls.events import CallEvents
 from core.calls.routing import RouteRequest, route, set_contact
 
@@ -47,14 +47,14 @@ class RouteOut(BaseModel):
     retry_after: int | None = Field(description="Seconds to wait before asking again.")
 
 
-class ContactBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class ContactBody(Body):
     sip_contact: str = Field(
         max_length=255, pattern=r"^$|^sips?:\S+$", description="The agent's SIP URI; empty: none."
     )
-    queues: list[str] | None = Field(
-        default=None, description="The queues the agent takes; [] every queue; omitted: kept."
+    queues: list[Annotated[str, Field(max_length=40, pattern=r"^[^,]*$")]] | None = Field(
+        default=None,
+        max_length=12,
+        description="The queues the agent takes; [] every queue; omitted: kept.",
     )
 
 
@@ -92,7 +92,7 @@ def routing_router(events: CallEvents) -> APIRouter:
         )
 
     @router.put("/v1/agents/{user_name}/contact", summary="Where an agent rings, which queues")
-    async def agent_contact(user_name: str, body: ContactBody) -> ContactOut:
+    async def agent_contact(user_name: UserName, body: ContactBody) -> ContactOut:
         queues = None if body.queues is None else tuple(body.queues)
         done = await set_contact(events, user_name, body.sip_contact, queues)
         return ContactOut(

@@ -1,14 +1,96 @@
-"""Request and response bodies of the phone-system API. Unknown fields are refused (422)."""
+"""Request and response bodies of the phone-system API.
+
+Bodies are strict (422 otherwise): no unknown fields, no type conversions (`true` is not a
+call id, `"12"` is not a number, a number is not a time), times in ISO 8601 with their UTC
+offset, and no text a database cannot store (a NUL character, a lone surrogate, NaN).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from fastapi import Path
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+MAX_ID = 2**31 - 1
+"""The largest id a table holds (a 32-bit integer column on PostgreSQL)."""
+
+
+def _iso_time(value: object) -> object:
+    """An ISO 8601 text with its UTC offset as a datetime; anything else is refused."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a time is ISO 8601 text with its UTC offset, e.g. 2026-12-02T10:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as error:
+        raise ValueError(f"not an ISO 8601 time: {error}") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("the time needs its timezone: a UTC offset such as +01:00 or Z")
+    return parsed
+
+
+When = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
+"""A time in a body: ISO 8601 text with its offset (never an epoch number)."""
+
+
+def unstorable(value: object, where: str = "body") -> str | None:
+    """Where `value` holds what no database stores: a NUL, a lone surrogate, NaN/Infinity."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return f"{where}: a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where}: a lone surrogate (not UTF-8 text)"
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{where}: {value} is not a number JSON allows"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = unstorable(key, f"{where} (a key)") or unstorable(item, f"{where}.{key}")
+            if problem:
+                return problem
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            problem = unstorable(item, f"{where}[{index}]")
+            if problem:
+                return problem
+    return None
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        problem = unstorable(data)
+        if problem:
+            raise ValueError(f"cannot be stored: {problem}")
+        return data
+
+
+Body = _Body
+"""The base of every request body (strict, storable text)."""
+
+NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"
+"""Text with no control characters (a NUL cannot be stored on PostgreSQL)."""
+UserName = Annotated[
+    str,
+    Path(min_length=1, max_length=100, pattern=NO_CONTROL, description="The agent's user name."),
+]
+"""An agent's user name in a route's path."""
 
 
 class _Canonical(_Body):
@@ -37,14 +119,14 @@ class _Canonical(_Body):
 class CallRef(_Canonical):
     """Which call: Frontline's `call_id`, or the phone system's `external_id` (one of them)."""
 
-    call_id: int | None = Field(default=None, ge=1, description="Frontline's call id.")
+    call_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="Frontline's call id.")
     external_id: str | None = Field(
         default=None,
         min_length=1,
         max_length=128,
         description="The phone system's id for the call (e.g. Asterisk ${UNIQUEID}).",
     )
-    at: AwareDatetime | None = Field(
+    at: When | None = Field(
         default=None, description="When it happened, with its UTC offset; omitted means now."
     )
 
@@ -72,9 +154,12 @@ class QueuedBody(_Canonical):
         description="The phone system's id for the call; later events may use it.",
     )
     call_id: int | None = Field(
-        default=None, ge=1, description="Re-queue this Frontline call (it rang unanswered)."
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Re-queue this Frontline call (it rang unanswered).",
     )
-    at: AwareDatetime | None = None
+    at: When | None = None
 
 
 class OfferedBody(CallRef):
@@ -109,7 +194,7 @@ class AgentStateBody(_Body):
 
     state: Literal["available", "break", "offline"]
     reason: str = Field(default="", max_length=100, description="Why, for a break.")
-    at: AwareDatetime | None = None
+    at: When | None = None
 
 
 class EventOut(BaseModel):

@@ -13,7 +13,7 @@ stored, for the replay that fills the gap. docs/calls.md says what is refused.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -86,9 +86,36 @@ async def _replay(session: AsyncSession, request: EventRequest) -> EventResult |
             f"idempotency key {request.idempotency_key!r} was already used for a "
             f"{stored.kind} event on call {stored.call_id}"
         )
+    different = _differs(stored, request)
+    if different:
+        raise IdempotencyConflict(
+            f"idempotency key {request.idempotency_key!r} was already used for another "
+            f"{stored.kind} event on call {stored.call_id} (its {different} differs)"
+        )
     call = await session.get(Call, stored.call_id)
     assert call is not None
     return await result(session, call, stored.kind, stored.id, stored.at, replayed=True)
+
+
+def _differs(stored: CallEvent, request: EventRequest) -> str:
+    """What of `request` differs from the event first stored under its key ("" when it is a
+    true retry). The console's own keys name a step, not a body: a retry of it with edited
+    notes is the same step."""
+    if request.source == CONSOLE:
+        return ""
+    if stored.payload != request.payload_json():
+        return "body"
+    if (stored.source_event_id or None) != (request.source_event_id or None):
+        return "source_event_id"
+    if (stored.raw or None) != (request.raw_text() or None):
+        return "raw"
+    if request.at is not None:
+        try:
+            if request.at.astimezone(UTC) != stored.at:
+                return "time (at)"
+        except (OverflowError, ValueError):
+            return "time (at)"
+    return ""
 
 
 async def referenced_call_id(

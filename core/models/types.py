@@ -39,9 +39,24 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):  # raw SQLite text from bulk loaders
-            value = datetime.fromisoformat(value)
+            value = _from_text(value)
         stored: datetime = value
         return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite's own text parser refuses a year not padded to four digits (`999-01-01 …`,
+        # written by earlier versions for years before 1000), and one such row would make
+        # every read of its table fail: parse the text here instead, leniently.
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            stored = _from_text(value) if isinstance(value, str) else value
+            return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
+
+        return process
 
 
 # What a `UtcDateTime` looks like as SQLite text. The bulk writers (import, demo, the call
@@ -62,11 +77,24 @@ def sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     moment = value.astimezone(UTC) if value.tzinfo is not None else value
-    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond:06d}"
+    # The year by hand: strftime's %Y does not pad years before 1000 to four digits.
+    return f"{moment.year:04d}-{moment:%m-%d %H:%M:%S}.{moment.microsecond:06d}"
 
 
 def parse_sqlite_time(value: Any) -> datetime | None:
     """A `UtcDateTime` read as raw SQLite text, back as an aware UTC datetime (None if not text)."""
     if not isinstance(value, str):
         return None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return _from_text(value).replace(tzinfo=UTC)
+
+
+def _from_text(value: str) -> datetime:
+    """Stored text as a datetime, also the `999-01-01 …` form (a year not padded to four
+    digits) that earlier versions wrote for years before 1000."""
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        year, dash, rest = value.partition("-")
+        if not (dash and year.isdigit() and len(year) < 4):
+            raise
+        return datetime.fromisoformat(f"{int(year):04d}-{rest}")

@@ -4,78 +4,15 @@ server): initdb + pg_ctl on a free port in a temporary directory."""
 
 from __future__ import annotations
 
-import contextlib
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
 from textual.app import App
 
 from console.app import ConsoleApp
 from console.messages import DatabaseChanged, FeedStatus, follow_changes
-from core.db import make_engine, make_sessions, publish_change, upgrade_database
+from core.db import make_engine, make_sessions, publish_change
 from core.services import Services
 from tests.console.conftest import running
 from tests.console.test_screen_pop import until
-
-BIN_DIRS = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-
-
-@dataclass
-class Cluster:
-    url: str
-    pg_ctl: list[str]
-
-    def restart(self) -> None:
-        subprocess.run(
-            [*self.pg_ctl, "restart", "-m", "fast", "-w"], check=True, capture_output=True
-        )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[Cluster]:
-    if not BIN_DIRS:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL server binaries are needed (CI=true)")
-        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql")
-    bin_dir = Path(BIN_DIRS[-1])
-    home = Path(tempfile.mkdtemp(prefix="frontline-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to postgres
-        shutil.chown(home, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = home / "data", _free_port()
-    subprocess.run(
-        [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(home / "log"),
-              "-o", options]  # fmt: skip
-    subprocess.run([*pg_ctl, "start", "-w"], check=True, capture_output=True)
-    try:
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
-        upgrade_database(url)
-        yield Cluster(url, pg_ctl)
-    finally:
-        subprocess.run([*pg_ctl, "stop", "-m", "immediate", "-w"], capture_output=True)
-        with contextlib.suppress(OSError):
-            shutil.rmtree(home)
+from tests.pg_cluster import Cluster
 
 
 class FeedRecorder(App[None]):
