@@ -18,10 +18,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from console import single_layout
+from console.key_names import check_keymap, key_label
 from console.keymap import KEYMAP
 from console.messages import PanelsReady, ServicesReady, follow_changes
 from console.safe_text import clean
@@ -99,8 +101,9 @@ class ConsoleApp(App[None]):
         self._subscribers: list[MessagePump] = [self.agent_screen]
         """The screens that are told of the database's changes."""
         self._change_feed: asyncio.Task[None] | None = None
-        self.keymap_overrides = dict(settings.console.keymap)
-        """Binding id -> keys, from FRONTLINE_KEYMAP (help shows the keys as remapped)."""
+        self.keymap_overrides, self.keymap_problems = check_keymap(settings.console.keymap)
+        """Binding id -> keys, from FRONTLINE_KEYMAP (help and panels name the keys as
+        remapped); and what in it is not a binding id or a key (told at start)."""
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         single_layout.install()
@@ -124,8 +127,14 @@ class ConsoleApp(App[None]):
             clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False
         )
 
+    def get_key_display(self, binding: Binding) -> str:
+        """A key as a person types it (`]`, `^O`, `F8`), in the footer and everywhere."""
+        return binding.key_display or key_label(binding.key)
+
     def on_mount(self) -> None:
         self.sub_title = self.agent_name
+        for problem in self.keymap_problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=20)
         self.push_screen(self.agent_screen)
         if self.services is not None:
             self._services_loaded(self.services)
