@@ -266,13 +266,15 @@ class CallReviewScreen(Screen[None]):
         # Fits 80 columns: 62 characters of cells and 14 of padding; longer text is cut with
         # an ellipsis (REVIEW_WIDTHS), and an unknown caller's number is never cut.
         for key, label, width in REVIEW_COLUMNS:
-            table.add_column(label, key=key, width=None if key == "customer" else width)
+            table.add_column(
+                label, key=key, width=None if key == "customer" else width
+            )  # text: headings of REVIEW_COLUMNS
         quality = self.query_one("#agent-quality", DataTable)
         for label in ("Agent", "Scored calls", "Average", "Last scored"):
-            quality.add_column(label, key=label.lower())
+            quality.add_column(label, key=label.lower())  # text: literal headings
         lines = self.query_one("#agent-lines", DataTable)
         for label in ("Call", "Score", "Reviewer", "Coaching note"):
-            lines.add_column(label, key=label.lower())
+            lines.add_column(label, key=label.lower())  # text: literal headings
         self.query_one("#filter-agent", Input).tooltip = "Only this agent's calls; empty for all."
         self.query_one("#filter-day", Input).tooltip = "A local date; empty for any day."
         self.query_one(

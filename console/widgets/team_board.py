@@ -79,7 +79,9 @@ class TeamBoard(Widget):
     def on_mount(self) -> None:
         table = self.query_one("#team", DataTable)
         for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=None if key == "customer" else width)
+            table.add_column(
+                label, key=key, width=None if key == "customer" else width
+            )  # text: headings of COLUMNS
         self.query_one("#occupancy", Label).tooltip = DEFINITIONS["occupancy"]
 
     def show(self, snapshot: TeamSnapshot) -> None:
@@ -100,9 +102,11 @@ class TeamBoard(Widget):
             cells = self._cells(agent, snapshot.at)
             if key in existing:
                 for (column, _, _), value in zip(COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, value, update_width=column == "customer")
+                    table.update_cell(
+                        key, column, value, update_width=column == "customer"
+                    )  # text: _cells
             else:
-                table.add_row(*cells, key=key)
+                table.add_row(*cells, key=key)  # text: _cells: Text, numbers
                 added = True
         if added:  # keep a stable order by name: rows only move when agents join
             table.sort("agent", key=lambda cell: str(cell).lower())
