@@ -191,6 +191,18 @@ class ScoreForm(ModalScreen[bool]):
         except ReviewError as error:
             self.notify(clean(str(error)), severity="error")
             return
+        except Exception as error:  # noqa: BLE001 - locked or gone: the form keeps it all
+            self.notify(
+                keyed(
+                    self,
+                    "The score was not saved ({error}). Nothing is lost: {review-save} tries "
+                    "again.",
+                    error=error,
+                ),
+                severity="error",
+                timeout=15,
+            )
+            return
         self.app.notify(f"Scored call {stored.call_id}: {stored.percent:.0f}%.", markup=False)
         self.dismiss(True)
 
