@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import signal
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from console import single_layout
+from console.hang_up import SAVE_WITHIN, HangUp
+from console.key_names import check_keymap, key_label
 from console.keymap import KEYMAP
 from console.messages import PanelsReady, ServicesReady, follow_changes
 from console.safe_text import clean
@@ -99,8 +101,10 @@ class ConsoleApp(App[None]):
         self._subscribers: list[MessagePump] = [self.agent_screen]
         """The screens that are told of the database's changes."""
         self._change_feed: asyncio.Task[None] | None = None
-        self.keymap_overrides = dict(settings.console.keymap)
-        """Binding id -> keys, from FRONTLINE_KEYMAP (help shows the keys as remapped)."""
+        self.hang_up = HangUp(self)
+        self.keymap_overrides, self.keymap_problems = check_keymap(settings.console.keymap)
+        """Binding id -> keys, from FRONTLINE_KEYMAP (help and panels name the keys as
+        remapped); and what in it is not a binding id or a key (told at start)."""
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
         single_layout.install()
@@ -124,8 +128,14 @@ class ConsoleApp(App[None]):
             clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False
         )
 
+    def get_key_display(self, binding: Binding) -> str:
+        """A key as a person types it (`]`, `^O`, `F8`), in the footer and everywhere."""
+        return binding.key_display or key_label(binding.key)
+
     def on_mount(self) -> None:
         self.sub_title = self.agent_name
+        for problem in self.keymap_problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=20)
         self.push_screen(self.agent_screen)
         if self.services is not None:
             self._services_loaded(self.services)
@@ -134,9 +144,8 @@ class ConsoleApp(App[None]):
             self.call_after_refresh(
                 self.run_worker, self._load(), group="services", exit_on_error=False
             )
-        # A closed terminal or a dropped SSH link: write the draft, then leave.
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+        # A closed terminal or a dropped SSH link: write the draft, then leave (hang_up.py).
+        self.hang_up.install()
 
     def _services_loaded(self, services: Services) -> None:
         self.agent_screen.post_message(ServicesReady(services))  # the search answers now
@@ -224,9 +233,6 @@ class ConsoleApp(App[None]):
             return self.is_supervisor
         return True
 
-    def _hang_up(self) -> None:
-        self.run_worker(self.action_quit(), group="hang-up", exit_on_error=False)
-
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
@@ -238,17 +244,40 @@ class ConsoleApp(App[None]):
         yield SystemCommand("Help", "Every key and what the figures mean", self.action_help)
 
     async def action_quit(self) -> None:
-        screen = self.agent_screen
-        if screen.is_mounted and self.services is not None:
-            try:  # the last keystrokes too, not just those of the last draft
-                await screen.keeper.flush()
-                if screen.agent is not None and screen.agent.id is not None:
-                    await self.services.calls.sign_out(screen.agent.id)
-            except Exception as error:  # noqa: BLE001 - never keep the agent from leaving
-                self.log.warning(f"closing: {error}")
+        await self.save_and_sign_out()
         self.exit()
 
+    async def save_and_sign_out(self) -> None:
+        """What leaving does first (Ctrl+Q, a closed terminal): the draft with the call
+        panel's fields as they are this instant, then the agent signed out."""
+        screen = self.agent_screen
+        if not screen.is_mounted or self.services is None:
+            return
+        try:  # the last keystrokes too, not just those of the last draft
+            from console.widgets.call_panel import CallPanel
+
+            draft = screen.query_one(CallPanel).flush()
+            if draft is not None:
+                screen.keeper.changed(draft)
+            await screen.keeper.flush()
+            if screen.agent is not None and screen.agent.id is not None:
+                await self.services.calls.sign_out(screen.agent.id)
+        except Exception as error:  # noqa: BLE001 - never keep the agent from leaving
+            self.log.warning(f"closing: {error}")
+
+    def save_locally(self) -> None:
+        """The newest draft to this machine's draft file, blocking, from any thread (a
+        hang-up whose event loop does not answer); the next start restores it."""
+        screen = self.agent_screen
+        draft = screen.keeper.draft
+        if self.services is None or draft is None or screen.agent is None or not screen.agent.id:
+            return
+        self.services.drafts.save_local(screen.agent.id, draft)
+
     async def on_unmount(self) -> None:
+        if self.hang_up.task is not None:  # a hang-up's save finishes first
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self.hang_up.task), SAVE_WITHIN)
         if self._change_feed is not None:
             self._change_feed.cancel()
             with contextlib.suppress(asyncio.CancelledError):

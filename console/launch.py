@@ -85,8 +85,13 @@ def load_services(settings: Settings) -> Services:
 
 def open_console(settings: Settings, caller: str | None = None) -> int:
     """Run the console until the agent quits; the exit status for the shell."""
-    from console.app import ConsoleApp
+    import sys
 
+    from console.app import ConsoleApp
+    from console.key_names import check_keymap
+
+    for problem in check_keymap(settings.console.keymap)[1]:  # told on screen too
+        print(f"frontline: warning: {problem}", file=sys.stderr)  # noqa: T201 - before the UI
     app = ConsoleApp(
         lambda: load_services(settings),
         agent_name=settings.who.name,  # the OS login or SSH key, never a typed name

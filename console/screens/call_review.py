@@ -29,10 +29,31 @@ from textual.widgets import (
     TextArea,
 )
 
+from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
+from console.widgets.cells import fit, who_cell
 from console.widgets.queue_board import duration
 from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
+
+REVIEW_COLUMNS = [
+    ("when", "Answered", 11),
+    ("agent", "Agent", 8),
+    ("customer", "Customer", 9),
+    ("codes", "Reason/outcome", 15),
+    ("handle", "Handle", 6),
+    ("offer", "Offer", 8),
+    ("score", "Score", 5),
+]
+"""The logged calls' columns: key, heading, width."""
+REVIEW_WIDTHS = {key: width for key, _, width in REVIEW_COLUMNS}
+
+
+def _who(customer: str, caller_number: str) -> str:
+    """The customer's name; for an unknown caller, their number (review.py says
+    "unknown caller")."""
+    return caller_number if customer == "unknown caller" and caller_number else customer
+
 
 OFFER_CHOICES = [
     ("offer accepted", "accepted"),
@@ -77,7 +98,9 @@ class ScoreForm(ModalScreen[bool]):
         r = d.row
         mine = next((s for s in d.scores if s.reviewer == self.reviewer), None)
         with VerticalScroll() as box:
-            box.border_title = f"Call {r.call_id} · Ctrl+S saves · Esc closes"
+            box.border_title = keyed(
+                self, "Call {call} · {review-save} saves · {review-close} closes", call=r.call_id
+            )
             summary = Text.assemble(
                 ("Agent ", "dim"),
                 clean(r.agent),
@@ -168,6 +191,18 @@ class ScoreForm(ModalScreen[bool]):
         except ReviewError as error:
             self.notify(clean(str(error)), severity="error")
             return
+        except Exception as error:  # noqa: BLE001 - locked or gone: the form keeps it all
+            self.notify(
+                keyed(
+                    self,
+                    "The score was not saved ({error}). Nothing is lost: {review-save} tries "
+                    "again.",
+                    error=error,
+                ),
+                severity="error",
+                timeout=15,
+            )
+            return
         self.app.notify(f"Scored call {stored.call_id}: {stored.percent:.0f}%.", markup=False)
         self.dismiss(True)
 
@@ -208,7 +243,7 @@ class CallReviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="review-tabs", initial="calls-tab"):
-            with TabPane("Calls (F3)", id="calls-tab"):
+            with TabPane(keyed(self, "Calls ({review-calls})"), id="calls-tab"):
                 with Horizontal(classes="filters"):
                     yield Input(placeholder="Agent (user name)", id="filter-agent")
                     yield Input(
@@ -232,7 +267,7 @@ class CallReviewScreen(Screen[None]):
                         f"Long (> {duration(self.reviews.long_handle_seconds)})", id="filter-long"
                     )
                 yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("Scores (F4)", id="scores-tab"):
+            with TabPane(keyed(self, "Scores ({review-scores})"), id="scores-tab"):
                 yield DataTable(id="agent-quality", cursor_type="row")
                 yield DataTable(id="agent-lines", cursor_type="row")
         yield Footer()
@@ -240,23 +275,18 @@ class CallReviewScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Frontline · call review"
         table = self.query_one("#review-table", DataTable)
-        # Fits 80 columns: 62 characters of cells and 14 of padding.
-        for key, label, width in [
-            ("when", "Answered", 11),
-            ("agent", "Agent", 8),
-            ("customer", "Customer", 9),
-            ("codes", "Reason/outcome", 15),
-            ("handle", "Handle", 6),
-            ("offer", "Offer", 8),
-            ("score", "Score", 5),
-        ]:
-            table.add_column(label, key=key, width=width)
+        # Fits 80 columns: 62 characters of cells and 14 of padding; longer text is cut with
+        # an ellipsis (REVIEW_WIDTHS), and an unknown caller's number is never cut.
+        for key, label, width in REVIEW_COLUMNS:
+            table.add_column(
+                label, key=key, width=None if key == "customer" else width
+            )  # text: headings of REVIEW_COLUMNS
         quality = self.query_one("#agent-quality", DataTable)
         for label in ("Agent", "Scored calls", "Average", "Last scored"):
-            quality.add_column(label, key=label.lower())
+            quality.add_column(label, key=label.lower())  # text: literal headings
         lines = self.query_one("#agent-lines", DataTable)
         for label in ("Call", "Score", "Reviewer", "Coaching note"):
-            lines.add_column(label, key=label.lower())
+            lines.add_column(label, key=label.lower())  # text: literal headings
         self.query_one("#filter-agent", Input).tooltip = "Only this agent's calls; empty for all."
         self.query_one("#filter-day", Input).tooltip = "A local date; empty for any day."
         self.query_one(
@@ -326,11 +356,11 @@ class CallReviewScreen(Screen[None]):
         for r in rows:
             table.add_row(
                 _local(r.answered_at, self.zone)[5:],
-                safe_text(r.agent),
-                safe_text(r.customer),
-                safe_text(f"{r.reason or '—'} / {r.outcome or '—'}"),
+                fit(r.agent, REVIEW_WIDTHS["agent"]),
+                who_cell(_who(r.customer, r.caller_number), REVIEW_WIDTHS["customer"]),
+                fit(f"{r.reason or '—'} / {r.outcome or '—'}", REVIEW_WIDTHS["codes"]),
                 Text(duration(r.handle_seconds), style="bold" if r.long_handle else ""),
-                safe_text(r.offers or "—"),
+                fit(r.offers or "—", REVIEW_WIDTHS["offer"]),
                 f"{r.score:.0f}%" if r.score is not None else "",
                 key=str(r.call_id),
             )

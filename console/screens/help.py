@@ -12,12 +12,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from console.key_names import keyed
 from console.keymap import HELP_SCOPES, KEYMAP
 from console.safe_text import safe_text
 
 CALL_HELP = """\
-Call timer: time since the call was taken (F6 or a screen pop).
-Wrap-up timer: time since the call ended (F7); F8 saves the call in the customer's history.
+Call timer: time since the call was taken ({answer-call} or a screen pop).
+Wrap-up timer: time since the call ended ({end-call}); {finish-call} saves the call in the
+customer's history.
 Draft: notes, codes and the follow-up date are saved within 2 seconds of typing; after a
 crash or a dropped connection, starting Frontline again as the same agent brings them back.
 Follow-up: a date (YYYY-MM-DD), +N for N days from today, or "tomorrow".
@@ -84,7 +86,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
-            box.border_title = "Help · Esc closes"
+            box.border_title = keyed(self, "Help · {help-close} closes")
             yield Static("Keys", classes="title")
             yield Static(keys_table(self.underneath))
             yield Static(
@@ -92,7 +94,7 @@ class HelpScreen(ModalScreen[None]):
                 classes="hint",
             )
             yield Static("The call", classes="title")
-            yield Static(safe_text(CALL_HELP))
+            yield Static(safe_text(keyed(self.underneath, CALL_HELP)))
             from console.widgets.optional import loyalty_help
 
             loyalty = loyalty_help()

@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.messages import DatabaseChanged
 from console.safe_text import safe_text
@@ -97,13 +98,18 @@ class SupervisorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="supervisor-tabs", initial="queue-tab"):
-            with TabPane("Queue (F5)", id="queue-tab"):
+            with TabPane(keyed(self, "Queue ({supervisor-queue})"), id="queue-tab"):
                 yield QueueBoard(self.queue.thresholds, id="queue-board")
-            with TabPane("Team (F6)", id="team-tab"):
+            with TabPane(keyed(self, "Team ({supervisor-team})"), id="team-tab"):
                 yield TeamBoard(
                     self.queue.thresholds, id="team-board", wrap_up_limit=self.wrap_up_limit
                 )
-            with TabPane("Definitions (F8)", id="definitions-tab"), VerticalScroll():
+            with (
+                TabPane(
+                    keyed(self, "Definitions ({supervisor-definitions})"), id="definitions-tab"
+                ),
+                VerticalScroll(),
+            ):
                 yield Static(id="definitions")
         yield Footer()
 
@@ -137,7 +143,9 @@ class SupervisorScreen(Screen[None]):
         """Set the highlighted agent's state (an agent stuck in a state, a console gone)."""
         agent = self.query_one(TeamBoard).highlighted()
         if agent is None or self.set_state is None:
-            self.notify("Highlight an agent on the team board first (F6).")
+            self.notify(
+                keyed(self, "Highlight an agent on the team board first ({supervisor-team}).")
+            )
             return
         self.action_show_tab("team-tab")
         choices = [*SETTABLE_STATES, *(f"break: {reason}" for reason in self.break_reasons)]

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
+from console.key_names import keyed, keys_for
 from console.safe_text import safe_text
 from console.widgets.local_time import clock
 
@@ -157,7 +158,11 @@ class CallPanel(Vertical):
         if call is None:
             caller.update(
                 Text(
-                    "F6 takes a call with the customer on screen, or an unknown caller.",
+                    keyed(
+                        self,
+                        "{answer-call} takes a call with the customer on screen, or an "
+                        "unknown caller.",
+                    ),
                     style="dim italic",
                 )
             )
@@ -168,7 +173,11 @@ class CallPanel(Vertical):
                     ("Caller ", "dim"), safe_text(call.caller, "bold"), safe_text(number, "dim")
                 )
             )
-        for field, key, label in (("reason", "F9", "Reason "), ("outcome", "F10", "Outcome")):
+        for field, binding_id, label in (
+            ("reason", "pick-reason", "Reason "),
+            ("outcome", "pick-outcome", "Outcome"),
+        ):
+            key = keys_for(self, binding_id)
             value = getattr(call, field) if call is not None else ""
             shown = safe_text(value, "bold") if value else Text("— not chosen", style="dim")
             self.query_one(f"#call-{field}", Static).update(

@@ -20,11 +20,17 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
 from core.rules.ruleset import DEFAULT_DECLINE_REASONS
 from core.rules.service import OfferProposal
 
+ANSWER_KEYS = (
+    "{offer-accepted} accepted · {offer-declined} declined · {offer-not-offered} not offered"
+    " · {offer-why} why"
+)
+"""The line under the script; `{binding-id}` is the key bound now (FRONTLINE_KEYMAP)."""
 RESPONSE_LABELS = {"accepted": "accepted", "declined": "declined", "not_offered": "not offered"}
 
 
@@ -51,6 +57,10 @@ class OfferPrompt(Widget, can_focus=True):
         response: str
         """accepted, declined or not_offered."""
         decline_reason: str = ""
+        customer_id: int | None = None
+        """The customer the offer was made to (as `show` was told)."""
+        call_id: int | None = None
+        """The call it was made on (as `show` was told)."""
 
     index: reactive[int] = reactive(0)
     why: reactive[bool] = reactive(False)
@@ -61,6 +71,10 @@ class OfferPrompt(Widget, can_focus=True):
         self.answers: dict[int, str] = {}
         """presentation id -> response recorded while this customer is on screen."""
         self.decline_reasons: tuple[str, ...] = DEFAULT_DECLINE_REASONS
+        self.customer_id: int | None = None
+        """The customer these offers are for; None when there are none."""
+        self.call_id: int | None = None
+        """The call they were made on."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -74,11 +88,18 @@ class OfferPrompt(Widget, can_focus=True):
         self._render_offer()
 
     def show(
-        self, proposals: Sequence[OfferProposal], decline_reasons: Sequence[str] | None = None
+        self,
+        proposals: Sequence[OfferProposal],
+        decline_reasons: Sequence[str] | None = None,
+        customer_id: int | None = None,
+        call_id: int | None = None,
     ) -> None:
-        """Show these offers (best first); clears answers of a previous customer."""
+        """Show these offers (best first), made to `customer_id` on `call_id`; clears the
+        offers and answers of a previous customer (`show([])`: no offer on screen)."""
         self.proposals = list(proposals)
         self.answers = {}
+        self.customer_id = customer_id if proposals else None
+        self.call_id = call_id if proposals else None
         if decline_reasons:
             self.decline_reasons = tuple(decline_reasons)
         self.remove_class("choosing-reason")
@@ -127,7 +148,7 @@ class OfferPrompt(Widget, can_focus=True):
         if answer:
             status.update(safe_text(f"Recorded: {RESPONSE_LABELS.get(answer, answer)}", "bold"))
         else:
-            status.update(safe_text("a accepted · d declined · n not offered · w why", "dim"))
+            status.update(safe_text(keyed(self, ANSWER_KEYS), "dim"))
         why.update(self._why_text(offer) if self.why else "")
 
     @staticmethod
@@ -161,6 +182,18 @@ class OfferPrompt(Widget, can_focus=True):
             return
         self._answer(offer.presentation_id, response, "")
 
+    def answer_failed(self, presentation_id: int) -> None:
+        """The answer to this offer was not stored: it can be given again."""
+        if self.answers.pop(presentation_id, None) is not None:
+            target = next(
+                (i for i, p in enumerate(self.proposals) if p.presentation_id == presentation_id),
+                self.index,
+            )
+            if target != self.index:
+                self.index = target
+            else:
+                self._render_offer()
+
     def action_choose_decline_reason(self) -> None:
         offer = self.current
         if offer is None or offer.presentation_id is None:
@@ -173,7 +206,10 @@ class OfferPrompt(Widget, can_focus=True):
         )
         self.add_class("choosing-reason")
         reasons.highlighted = 0
-        reasons.focus()
+        reasons.focus(scroll_visible=False)
+        # Shown only now: once laid out, scroll the pane so that every reason is in view
+        # (at 80×24 they are below the offer, out of sight otherwise).
+        self.call_after_refresh(reasons.scroll_visible, animate=False)
 
     def action_cancel_reason(self) -> None:
         if self.has_class("choosing-reason"):
@@ -203,7 +239,9 @@ class OfferPrompt(Widget, can_focus=True):
 
     def _answer(self, presentation_id: int, response: str, reason: str) -> None:
         self.answers[presentation_id] = response
-        self.post_message(self.ResponseChosen(presentation_id, response, reason))
+        self.post_message(
+            self.ResponseChosen(presentation_id, response, reason, self.customer_id, self.call_id)
+        )
         following = [
             i
             for i, p in enumerate(self.proposals)

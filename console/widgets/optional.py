@@ -24,10 +24,15 @@ def loyalty_set(panel: Widget, profile: Any) -> None:
 
 
 def offers_set(
-    prompt: Widget, proposals: Sequence[Any], decline_reasons: Sequence[str] | None = None
+    prompt: Widget,
+    proposals: Sequence[Any],
+    decline_reasons: Sequence[str] | None = None,
+    customer_id: int | None = None,
+    call_id: int | None = None,
 ) -> None:
-    """Hand the offers to propose (and the reasons a customer may give) to the offer prompt."""
-    prompt.show(list(proposals), decline_reasons)  # type: ignore[attr-defined]
+    """Hand the offers to propose to `customer_id` on `call_id` (and the reasons a customer
+    may give) to the offer prompt; no proposals clear it."""
+    prompt.show(list(proposals), decline_reasons, customer_id, call_id)  # type: ignore[attr-defined]
 
 
 def loyalty_help() -> str:

@@ -6,12 +6,30 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from console.key_names import keyed, keys_for
+
 PANE_KEYS = (
-    ("search", "F2", "Search"),
-    ("customer", "F3", "Customer"),
-    ("history", "F4", "History"),
-    ("call", "F5", "Call"),
+    ("search", "search", "Search"),
+    ("customer", "show-customer", "Customer"),
+    ("history", "show-history", "History"),
+    ("call", "show-call", "Call"),
 )
+"""Each pane, the binding id of the key that shows it, its name."""
+
+PANE_TITLES = {
+    "search": "Find  {search}",
+    "customer": "Customer  {show-customer}",
+    "history": "History  {show-history}",
+    "call": "Call  {show-call} · {toggle-hold} hold · {transfer-call} transfer",
+    "nobody-found": "Nobody found. {answer-call} logs a call for someone not found.",
+}
+"""The panes' border titles (and the empty search's line); `{binding-id}` is the key bound
+now (FRONTLINE_KEYMAP)."""
+
+
+def pane_title(node: object, pane: str) -> str:
+    """The border title of `pane` (or another of PANE_TITLES), naming the keys bound now."""
+    return keyed(node, PANE_TITLES[pane])
 
 
 class PaneBar(Static):
@@ -25,7 +43,8 @@ class PaneBar(Static):
 
     def render(self) -> Text:
         text = Text()
-        for pane, key, label in PANE_KEYS:
+        for pane, binding_id, label in PANE_KEYS:
+            key = keys_for(self, binding_id)
             style = "bold reverse" if pane == self.active else ""
             text.append(f" {key} ", style=f"{style} bold")
             text.append(f"{label} ", style=style)
@@ -35,8 +54,8 @@ class PaneBar(Static):
     def on_click(self, event: object) -> None:
         x = getattr(event, "x", 0)
         position = 0
-        for pane, key, label in PANE_KEYS:
-            width = len(f" {key} {label}  ")
+        for pane, binding_id, label in PANE_KEYS:
+            width = len(f" {keys_for(self, binding_id)} {label}  ")
             if position <= x < position + width:
                 self.screen.run_action(f"show_pane({pane!r})")
                 return

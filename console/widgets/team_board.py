@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
 from console.safe_text import clean, safe_text
+from console.widgets.cells import fit, who_cell
 from console.widgets.queue_board import duration, percent
 from core.calls.metrics import DEFINITIONS, Threshold
 from core.calls.queue import AgentRow, TeamSnapshot
@@ -26,7 +27,10 @@ STATE_LABELS = {
     "offline": "offline",
 }
 
-# Fits 80 columns: 61 characters of cells and 16 of padding.
+# Fits 80 columns: 61 characters of cells and 16 of padding. Text longer than its column is
+# cut with an ellipsis; the customer column widens for a caller's number rather than cut a
+# digit off it (a compact 12-digit number still fits in 80).
+WIDTHS = {"agent": 10, "state": 12, "customer": 11}
 COLUMNS = [
     ("agent", "Agent", 10),
     ("state", "State", 12),
@@ -75,7 +79,9 @@ class TeamBoard(Widget):
     def on_mount(self) -> None:
         table = self.query_one("#team", DataTable)
         for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+            table.add_column(
+                label, key=key, width=None if key == "customer" else width
+            )  # text: headings of COLUMNS
         self.query_one("#occupancy", Label).tooltip = DEFINITIONS["occupancy"]
 
     def show(self, snapshot: TeamSnapshot) -> None:
@@ -96,9 +102,11 @@ class TeamBoard(Widget):
             cells = self._cells(agent, snapshot.at)
             if key in existing:
                 for (column, _, _), value in zip(COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, value)
+                    table.update_cell(
+                        key, column, value, update_width=column == "customer"
+                    )  # text: _cells
             else:
-                table.add_row(*cells, key=key)
+                table.add_row(*cells, key=key)  # text: _cells: Text, numbers
                 added = True
         if added:  # keep a stable order by name: rows only move when agents join
             table.sort("agent", key=lambda cell: str(cell).lower())
@@ -118,7 +126,7 @@ class TeamBoard(Widget):
             seconds = agent.seconds_in_state + elapsed
             table.update_cell(key, "in_state", self._in_state(agent, seconds))
             if agent.state == "wrap_up":
-                table.update_cell(key, "state", self._state(agent, seconds))
+                table.update_cell(key, "state", fit(self._state(agent, seconds), WIDTHS["state"]))
             if agent.call_seconds is not None:
                 table.update_cell(key, "call", duration(agent.call_seconds + elapsed))
 
@@ -150,11 +158,11 @@ class TeamBoard(Widget):
     def _cells(self, agent: AgentRow, now: datetime) -> list[object]:
         seconds = max((now - agent.since).total_seconds(), agent.seconds_in_state)
         return [
-            safe_text(agent.display_name),
-            self._state(agent, seconds),
+            fit(agent.display_name, WIDTHS["agent"]),
+            fit(self._state(agent, seconds), WIDTHS["state"]),
             self._in_state(agent, seconds),
             duration(agent.call_seconds) if agent.call_seconds is not None else "",
-            safe_text(clean(agent.customer)),
+            who_cell(clean(agent.customer), WIDTHS["customer"]),
             str(agent.handled_today),
             duration(agent.aht_today) if agent.aht_today is not None else "—",
             str(agent.offers_accepted_today),

@@ -184,19 +184,9 @@ class DraftService:
             caller should tell the agent and call `save` again later).
         """
         now = utcnow()
-        payload = draft.to_payload()
-        record = {
-            "agent_id": agent_id,
-            "call_id": draft.call_id,
-            "customer_id": draft.customer_id,
-            "payload": payload,
-            "updated_at": now.isoformat(),
-        }
         # The local copy first: a locked or unreachable database can take seconds to fail,
         # and what was typed must be safe within the 2 seconds promised either way.
-        await asyncio.to_thread(
-            _atomic_write, self.fallback_path(agent_id), json.dumps(record, ensure_ascii=False)
-        )
+        await asyncio.to_thread(self._write_fallback, agent_id, draft, now)
         try:
             await asyncio.wait_for(self._save_db(agent_id, draft, now), self._db_timeout)
         except (SQLAlchemyError, OSError, TimeoutError, ConnectionError) as error:
@@ -205,6 +195,21 @@ class DraftService:
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(os.unlink, self.fallback_path(agent_id))
         return True
+
+    def save_local(self, agent_id: int, draft: CallDraft) -> None:
+        """Write the draft to the fallback file only, blocking (a console leaving in a hurry,
+        whose event loop cannot be waited on); the next start restores it like any other."""
+        self._write_fallback(agent_id, draft, utcnow())
+
+    def _write_fallback(self, agent_id: int, draft: CallDraft, now: datetime) -> None:
+        record = {
+            "agent_id": agent_id,
+            "call_id": draft.call_id,
+            "customer_id": draft.customer_id,
+            "payload": draft.to_payload(),
+            "updated_at": now.isoformat(),
+        }
+        _atomic_write(self.fallback_path(agent_id), json.dumps(record, ensure_ascii=False))
 
     async def _save_db(self, agent_id: int, draft: CallDraft, now: datetime) -> None:
         text = json.dumps(draft.to_payload(), ensure_ascii=False, sort_keys=True)

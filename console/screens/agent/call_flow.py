@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.widgets import Input
 
+from console.key_names import keyed
 from console.safe_text import clean
 from console.screens.agent.transfer import MESSAGES as TRANSFER_MESSAGES
 from console.screens.pickers import CodePicker
@@ -78,25 +79,41 @@ class CallFlow(_Base):
         except Exception as error:  # noqa: BLE001
             self.log.warning(f"offers for {customer_id}: {error}")
             return
-        if customer_id != self.customer_id:
-            return
+        now = self.draft
+        if customer_id != self.customer_id or now is None or now.call_id != call.call_id:
+            return  # another customer or call is on screen by now: not theirs to answer
         self._offers_visible = bool(proposals)
         self._offers_open |= {p.presentation_id for p in proposals}
-        offers_set(self.query_one("#offers"), proposals, getattr(offers, "decline_reasons", None))
+        reasons = getattr(offers, "decline_reasons", None)
+        offers_set(self.query_one("#offers"), proposals, reasons, customer_id, call.call_id)
         self.query_one("#offers").display = bool(proposals)
 
     @work(group="offer-response", exit_on_error=False)
     async def record_offer_response(self, presentation_id: int, response: str, reason: str) -> None:
         try:
             await self.services.offers.record_response(presentation_id, response, reason)
-        except Exception as error:  # noqa: BLE001
-            self.notify(f"The answer was not recorded: {error}", severity="error", markup=False)
+        except Exception as error:  # noqa: BLE001 - said; the answer can be given again
+            self.notify(
+                f"The answer was not recorded ({error}). Give it again in a moment.",
+                severity="error",
+                timeout=10,
+            )
+            if self._offer_prompt:
+                self.query_one("#offers").answer_failed(presentation_id)  # type: ignore[attr-defined]
             return
         self._offers_open.discard(presentation_id)
         self._confirm_finish = False
 
     def on_offer_prompt_response_chosen(self, event: Any) -> None:
         event.stop()
+        call = self.draft
+        made_on = (getattr(event, "customer_id", None), getattr(event, "call_id", None))
+        if call is None or made_on != (self.customer_id, call.call_id):
+            # Offers on screen are always the open customer's on this call; never credit
+            # an answer to another (a stale panel, a key racing an open).
+            self.notify("That offer was not for this customer and call: nothing recorded.")
+            self._hide_offers()
+            return
         self.record_offer_response(
             event.presentation_id, event.response, getattr(event, "decline_reason", "")
         )
@@ -110,9 +127,21 @@ class CallFlow(_Base):
 
     def _hide_offers(self) -> None:
         self._offers_open = set()
-        self._offers_visible = False
-        if self._offer_prompt:
-            self.query_one("#offers").display = False
+        self._leave_offers(None)
+
+    def _leave_offers(self, customer_id: int | None) -> None:
+        """`customer_id` opens (None: the call is over): offers made to anyone else leave
+        the screen, so none is read to or answered for the wrong person. Unanswered ones
+        still count for the warning on saving the call."""
+        if not self._offer_prompt:
+            return
+        from console.widgets.optional import offers_set
+
+        prompt = self.query_one("#offers")
+        if customer_id is None or getattr(prompt, "customer_id", None) != customer_id:
+            offers_set(prompt, [])
+            prompt.display = False
+            self._offers_visible = False
 
     # --- the call -----------------------------------------------------------------------
 
@@ -212,11 +241,13 @@ class CallFlow(_Base):
             return
         self.keeper.changed(call)
         if not call.reason:
-            self.notify("Choose a reason first (F9).", severity="warning")
+            self.notify(keyed(self, "Choose a reason first ({pick-reason})."), severity="warning")
             self.action_pick_reason()
             return
         if not call.outcome:
-            self.notify("Choose an outcome first (F10).", severity="warning")
+            self.notify(
+                keyed(self, "Choose an outcome first ({pick-outcome})."), severity="warning"
+            )
             self.action_pick_outcome()
             return
         try:
@@ -229,8 +260,11 @@ class CallFlow(_Base):
         if self._offers_open and not self._confirm_finish:
             self._confirm_finish = True
             self.notify(
-                "An offer was shown but no answer was recorded. Record it in the offer panel, "
-                "or press F8 again to save the call anyway.",
+                keyed(
+                    self,
+                    "An offer was shown but no answer was recorded. Record it in the offer panel "
+                    "({focus-offers}), or press {finish-call} again to save the call anyway.",
+                ),
                 severity="warning",
                 timeout=8,
             )
@@ -254,14 +288,19 @@ class CallFlow(_Base):
                 )
         except Exception as error:  # noqa: BLE001 - the draft keeps everything; try again
             self.notify(
-                f"The call was not saved ({error}). Nothing is lost: press F8 to try again.",
+                keyed(
+                    self,
+                    "The call was not saved ({error}). Nothing is lost: press {finish-call} to "
+                    "try again.",
+                    error=error,
+                ),
                 severity="error",
                 timeout=15,
             )
             self.keeper.schedule()
             return
         self._show_call(None)
-        self._offers_open = set()
+        self._hide_offers()
         try:
             await self.services.drafts.clear_local(self.agent.id)
         except OSError as error:
@@ -283,7 +322,8 @@ class CallFlow(_Base):
 
     @work(group="call-link", exit_on_error=False)
     async def link_customer(self, call: CallDraft, customer_id: int) -> None:
-        await self._link(call, customer_id)
+        if await self._link(call, customer_id):
+            self.load_offers(customer_id)  # the caller now: their offers
 
     async def _link(self, call: CallDraft, customer_id: int) -> bool:
         """Make the customer on screen the caller; False when the database refused."""

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.key_names import keyed
 from console.safe_text import clean
+from console.screens.agent.history_follow import HistoryFollow
 from console.screens.pickers import CodePicker
 from console.widgets.call_panel import CallPanel
 
@@ -31,22 +33,26 @@ else:
 MESSAGES = {
     "held": "The caller is on hold.",
     "resumed": "The caller is back from hold.",
-    "ended": "The call ended: wrap-up started. Choose the codes (F9, F10) and save (F8).",
+    "ended": (
+        "The call ended: wrap-up started. Choose the codes ({pick-reason}, {pick-outcome}) and "
+        "save ({finish-call})."
+    ),
     "closed": (
         "The phone system closed this call. Your notes and codes are not lost: "
-        "save them onto it with F8."
+        "save them onto it with {finish-call}."
     ),
     "moved": "The call went to someone else.",
     "feed-lost": "Live updates lost ({error}): calls may not pop up. Reconnecting…",
     "feed-back": "Live updates are back.",
-    "overdue": "After-call work is over its limit ({limit}): save the call (F8).",
-    "break": "You are on a break: {reason}. Ctrl+R when you are ready again.",
+    "overdue": "After-call work is over its limit ({limit}): save the call ({finish-call}).",
+    "break": "You are on a break: {reason}. {be-ready} when you are ready again.",
     "ready": "You are ready for calls.",
     "state-set": "Your state is now {state}.",
     "not-set": "Your state was not changed: {error}",
     "hold-failed": "Hold did not work: {error}",
 }
-"""What the agent reads (one place, for the translation layer)."""
+"""What the agent reads (one place, for the translation layer); `{binding-id}` fields are
+filled with the key bound now (console.key_names.keyed)."""
 
 
 def _about(message: DatabaseChanged, topic: str, key: str) -> bool:
@@ -62,8 +68,9 @@ def state_label(state: str, reason: str = "") -> str:
     return f"{label}: {reason}" if state == "break" and reason else label
 
 
-class CallFollow(_Base):
-    """Following the call and the agent's state; hold, break and ready from the keyboard."""
+class CallFollow(HistoryFollow, _Base):
+    """Following the call, the open history and the agent's state; hold, break and ready
+    from the keyboard."""
 
     _feed_live = True
     _shown_state = ""
@@ -91,6 +98,7 @@ class CallFollow(_Base):
             self.follow_agent()
         if _about(message, "pbx_command", self.agent_name):
             self.pbx_commands_changed()
+        self.follow_history(message)
 
     def on_feed_status(self, message: FeedStatus) -> None:
         self._feed_live = message.live
@@ -110,7 +118,7 @@ class CallFollow(_Base):
         from console.widgets.local_time import clock
 
         self.notify(
-            MESSAGES["overdue"].format(limit=clock(message.limit_seconds)),
+            keyed(self, MESSAGES["overdue"], limit=clock(message.limit_seconds)),
             title="Wrap-up",
             severity="warning",
             timeout=10,
@@ -185,7 +193,9 @@ class CallFollow(_Base):
             panel.set_line("closed" if closed else "")
         if said:
             severity = "warning" if said in ("closed", "moved") else "information"
-            self.notify(MESSAGES[said], title="Phone system", severity=severity, timeout=8)
+            self.notify(
+                keyed(self, MESSAGES[said]), title="Phone system", severity=severity, timeout=8
+            )
         self.refresh_bindings()
         self._set_subtitle()
 
@@ -196,7 +206,9 @@ class CallFollow(_Base):
         if draft is not None and draft.phase == "on_call":
             panel.edit(phase="wrap_up", ended_at=draft.ended_at or self.now())
         panel.set_line("closed")
-        self.notify(MESSAGES["closed"], title="Phone system", severity="warning", timeout=10)
+        self.notify(
+            keyed(self, MESSAGES["closed"]), title="Phone system", severity="warning", timeout=10
+        )
 
     def action_toggle_hold(self) -> None:
         call = self.draft
@@ -291,7 +303,7 @@ class CallFollow(_Base):
             self.agent.state, self.agent.state_reason = status.state, status.reason
         self._shown_state = state_label(status.state, status.reason)
         if status.state == "break":
-            self.notify(MESSAGES["break"].format(reason=status.reason), markup=False)
+            self.notify(keyed(self, MESSAGES["break"], reason=status.reason), markup=False)
         else:
             self.notify(MESSAGES["ready"])
         self.refresh_bindings()

@@ -58,6 +58,7 @@ class CustomerView(_Base):
             timeline = self.query_one(Timeline)
             timeline.reset(None, counts)
             timeline.append(page.items, page.next_cursor is not None)
+            self._leave_offers(customer_id)  # the one before's offers are not theirs
             self._show_customer_parts(True)
             self._show_figures(customer_id, profile)
         if profile is None and self._loyalty_panel:  # the panel came while reading

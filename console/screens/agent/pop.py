@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.key_names import keyed
 from console.safe_text import clean
 from console.screens.pickers import UNKNOWN, CallerPicker
 
@@ -22,6 +23,16 @@ if TYPE_CHECKING:
     _Base = AgentScreen
 else:
     _Base = object
+
+
+MESSAGES = {
+    "caller-waits": (
+        "Your unfinished call is back, so the call from {number} (--caller) was not opened. "
+        "The number is in the search box: save the restored call ({finish-call}), then open "
+        "the caller and take the call ({answer-call})."
+    ),
+}
+"""What the agent reads (one place, for the translation layer)."""
 
 
 class ScreenPop(_Base):
@@ -53,6 +64,24 @@ class ScreenPop(_Base):
                     break
         finally:
             self._looking = False
+
+    def pop_initial_caller(self, caller_number: str) -> None:
+        """`frontline --caller NUMBER` once the agent is signed in: popped like a ringing
+        call; but an unfinished call restored on start comes first (its words are the
+        agent's, and one call is on screen at a time). Then the agent is told so, and the
+        number waits in the search box, its customers listed, to open or call next."""
+        if self.draft is None:
+            self.pop_caller(caller_number, None)
+            return
+        self.notify(
+            keyed(self, MESSAGES["caller-waits"], number=clean(caller_number)),
+            title="Caller not opened",
+            severity="warning",
+            timeout=20,
+        )
+        from console.widgets.search_box import SearchBox
+
+        self.query_one("#search", SearchBox).value = caller_number
 
     def pop_caller(self, caller_number: str, call_id: int | None) -> None:
         """A call arrives from `caller_number`: open their record and start the call.

@@ -40,7 +40,7 @@ from console.widgets.call_panel import CallPanel
 from console.widgets.contact_points import ContactPoints
 from console.widgets.customer_header import CustomerHeader
 from console.widgets.customer_list import CustomerList
-from console.widgets.pane_bar import PaneBar
+from console.widgets.pane_bar import PaneBar, pane_title
 from console.widgets.product_list import ProductList
 from console.widgets.search_box import SearchBox
 from console.widgets.timeline import Timeline
@@ -125,11 +125,11 @@ class AgentScreen(
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 with Vertical(id="search-pane", classes="pane") as search_pane:
-                    search_pane.border_title = "Find  F2"
+                    search_pane.border_title = pane_title(self, "search")
                     yield SearchBox(id="search")
                     yield CustomerList(id="results")
                 with Vertical(id="call-pane", classes="pane") as call_pane:
-                    call_pane.border_title = "Call  F5 · ^G hold · ^T transfer"
+                    call_pane.border_title = pane_title(self, "call")
                     yield CallPanel(
                         now=self.now,
                         wrap_up_limit=self.settings.calls.wrap_up_limit_seconds,
@@ -137,7 +137,7 @@ class AgentScreen(
                     )
             with Vertical(id="right"):
                 with VerticalScroll(id="customer-pane", classes="pane") as customer_pane:
-                    customer_pane.border_title = "Customer  F3"
+                    customer_pane.border_title = pane_title(self, "customer")
                     yield CustomerHeader(today=self._today(), id="customer-header")
                     with Horizontal(id="cards"):
                         with Vertical(id="about-card", classes="card") as card:
@@ -148,7 +148,7 @@ class AgentScreen(
                             card.border_title = "Loyalty & value"
                             card.display = False  # until the loyalty panel is mounted
                 with Vertical(id="history-pane", classes="pane") as history_pane:
-                    history_pane.border_title = "History  F4"
+                    history_pane.border_title = pane_title(self, "history")
                     yield Timeline(zone=self.settings.timezone, id="timeline")
         yield Footer(compact=True)
 
@@ -315,8 +315,8 @@ class AgentScreen(
             if draft is not None:  # a call still theirs, without a draft
                 self._restore(draft, in_database=False)
         self.signed_in.set()
-        if self.initial_caller and self.draft is None:
-            self.pop_caller(self.initial_caller, None)
+        if self.initial_caller:  # `--caller`: popped, or said why not (pop.py)
+            self.pop_initial_caller(self.initial_caller)
         if self._offer_watcher is not None:
             self.look_for_offers()
 
@@ -358,7 +358,7 @@ class AgentScreen(
             return
         if seq != self.search_seq:  # a newer keystroke already asked: drop this answer
             return
-        results.show(hits, "Nobody found. F6 logs a call for someone not found.")
+        results.show(hits, pane_title(self, "nobody-found"))
 
     @on(SearchBox.Move)
     def _move_in_results(self, event: SearchBox.Move) -> None:
