@@ -249,7 +249,7 @@ class Change:
 
 
 ANY_CHANGE = Change("*")
-"""Sent when the database changed but the writer did not say what."""
+"""Sent when a feed opens (or opens again): anything may have changed before it."""
 
 PING_SECONDS = 5.0
 """A quiet PostgreSQL feed checks its connection this often (a restart closes it silently)."""
@@ -347,7 +347,10 @@ class ChangeFeed:
         rows = result.all()
         await self._connection.commit()
         if not rows:
-            return [ANY_CHANGE]
+            # A commit that published nothing (an audit row, a draft): as on PostgreSQL,
+            # where only `publish_change` notifies, it is nobody's news. Waking every
+            # console for it cost each of them its look-ups again at every opened customer.
+            return []
         self._last_id = rows[-1][0] or self._last_id
         return [Change(topic, key) for _, topic, key in rows]
 
@@ -375,7 +378,9 @@ class ChangeFeed:
                 continue
             if version != self._data_version:
                 self._data_version = version
-                yield await self._sqlite_changes()
+                batch = await self._sqlite_changes()
+                if batch:
+                    yield batch
 
 
 def null_pool_engine(url: str) -> AsyncEngine:

@@ -51,6 +51,7 @@ async def _run(
                 tz=zone,
                 progress=lambda done, total: progress("importing", done, total),
                 index_progress=lambda done, total: progress("search index", done, total),
+                analytics=services.analytics if kind == "transactions" else None,
             )
 
 

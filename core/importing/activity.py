@@ -11,19 +11,21 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from core.analytics.service import AnalyticsService
 from core.db import publish_change
 from core.importing.base import Reject, Row, catalogue_ids, cell, chunks, customer_ids, table
 from core.importing.bulk import executemany
 from core.importing.fields import RowError, parse_amount, parse_datetime
 from core.models import Channel, Direction, Interaction, Transaction
 from core.reference.catalogue import CATALOGUE
+
+if TYPE_CHECKING:  # handed in by the caller (make_services built it): numpy loads only then
+    from core.analytics.service import AnalyticsService
 
 CHANNEL_NAMES: dict[str, str] = {c.value: c.value for c in Channel} | {
     "sales visit": "sales_visit", "sales-visit": "sales_visit", "visit": "sales_visit",
@@ -139,6 +141,11 @@ class TransactionImport(_ActivityImport):
     optional: tuple[str, ...] = ("product_code", "channel")
     codes = frozenset(p.code for p in CATALOGUE)
 
+    def __init__(self, tz: tzinfo | None, analytics: AnalyticsService) -> None:
+        super().__init__(tz)
+        self.analytics = analytics
+        """The configured analytics (`Services.analytics`): the figures follow its settings."""
+
     def parse(self, row: dict[str, str]) -> Keyed:
         external_id = self._external_id(row)
         raw_date = cell(row, "date")
@@ -159,8 +166,7 @@ class TransactionImport(_ActivityImport):
 
     async def _after(self, session: AsyncSession, customer_ids: list[int]) -> None:
         # The stored RFM and value figures of these customers follow their new purchases.
-        analytics = AnalyticsService(async_sessionmaker(bind=session.bind), None)
-        await analytics.update_customers(session, customer_ids)
+        await self.analytics.update_customers(session, customer_ids)
 
     async def _prepare(self, session: AsyncSession, values: list[Keyed]) -> None:
         products = await catalogue_ids(session)

@@ -15,6 +15,7 @@ import os
 import time
 from datetime import tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +31,9 @@ from core.importing.results import ImportInterrupted, ImportProgress, ImportResu
 from core.importing.source import UnreadableFile, open_source
 from core.search.indexer import rebuild_index
 
+if TYPE_CHECKING:
+    from core.analytics.service import AnalyticsService
+
 KINDS = ("customers", "interactions", "transactions")
 BATCH_ROWS = 5000
 """Rows per transaction through a session (small imports, transactions, interactions)."""
@@ -44,11 +48,18 @@ BULK_INDEX_SHARE = 5
 rebuilding costs about a fifth of indexing batch by batch per customer, but covers them all."""
 
 
-def make_kind(kind: str, tz: tzinfo | None) -> ImportKind:
+def make_kind(
+    kind: str, tz: tzinfo | None, analytics: AnalyticsService | None = None
+) -> ImportKind:
     if kind == "customers":
         return CustomerImport(tz)
     if kind == "transactions":
-        return TransactionImport(tz)
+        if analytics is None:
+            raise ValueError(
+                "importing transactions refreshes the customers' figures: "
+                "hand in the configured analytics service (Services.analytics)"
+            )
+        return TransactionImport(tz, analytics)
     if kind == "interactions":
         return InteractionImport(tz)
     raise ValueError(f"unknown kind of import {kind!r} (one of {', '.join(KINDS)})")
@@ -79,6 +90,7 @@ async def import_file(
     batch_rows: int | None = None,
     index_progress: ImportProgress | None = None,
     bulk_index_from: int = BULK_INDEX_FROM,
+    analytics: AnalyticsService | None = None,
 ) -> ImportResult:
     """Import a CSV file of customers, interactions or transactions.
 
@@ -99,6 +111,8 @@ async def import_file(
             as many as the customers already stored) is not indexed batch by batch: the whole
             search index is rebuilt once at the end. Until then other consoles find the
             customers as they were before the import.
+        analytics: the configured analytics service (`Services.analytics`); required for
+            transactions, whose customers' stored figures it refreshes per its settings.
 
     Returns:
         How many rows were imported and rejected, and where the rejects are.
@@ -109,7 +123,7 @@ async def import_file(
             committed before (and stays imported).
     """
     started = time.perf_counter()
-    importer = make_kind(kind, tz)
+    importer = make_kind(kind, tz, analytics)
     source = open_source(path, importer.required)
     bulk_index = (
         isinstance(importer, CustomerImport)

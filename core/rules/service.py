@@ -94,16 +94,16 @@ class OfferService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        settings: Settings | None = None,
+        settings: Settings | None,
+        analytics: AnalyticsService,
         store: RulesStore | None = None,
-        analytics: AnalyticsService | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._sessions = sessions
         self._settings = settings or Settings()
         self.store = store or RulesStore(self._settings.rules_file or None)
-        self._analytics = analytics or AnalyticsService(sessions, settings)
+        self._analytics = analytics  # the configured one (make_services), shared
         self._rng = rng or random.Random()
         zone = ZoneInfo(self._settings.timezone) if self._settings.timezone else None
         self._clock = clock or (lambda: datetime.now(zone) if zone else datetime.now().astimezone())

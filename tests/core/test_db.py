@@ -124,6 +124,27 @@ async def test_publish_inside_a_rolled_back_transaction_is_not_seen(db_url: str)
     assert [(c.topic, c.key) for c in batch] == [("call", "7")]
 
 
+async def test_a_commit_that_publishes_nothing_is_not_news(db_url: str) -> None:
+    """An audit row (an agent opened a customer) wakes no console: only published changes."""
+    from core.db import make_sessions
+    from core.services.audit import AuditService
+
+    engine = make_engine(db_url)
+    other = make_engine(db_url)
+    async with ChangeFeed(engine, poll_interval=0.05) as feed:
+        changes = feed.changes()
+        waiter = asyncio.ensure_future(anext(changes))
+        await AuditService(make_sessions(other)).record("maria", "view", None, "agent screen")
+        await asyncio.sleep(0.3)
+        assert not waiter.done()
+        async with make_sessions(other)() as session, session.begin():
+            await publish_change(session, "call", "7")
+        batch = await asyncio.wait_for(waiter, timeout=5)
+    await engine.dispose()
+    await other.dispose()
+    assert [(c.topic, c.key) for c in batch] == [("call", "7")]
+
+
 def test_upgrade_command_line_creates_the_schema(tmp_path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     result = subprocess.run(

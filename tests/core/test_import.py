@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import csv
 import json
 import random
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel, col
 
 from console.cli import frontline
+from core.analytics.service import AnalyticsService
+from core.config import Settings
 from core.db import make_engine, make_sessions
 from core.importing.customer_columns import ColumnParser, ParsedChunk
 from core.importing.customer_rows import make_parser
 from core.importing.fields import RowError, normalize_phone, parse_amount, parse_datetime
 from core.importing.runner import UnreadableFile, import_file
-from core.models import ContactPoint, Customer, Interaction, Transaction
+from core.models import ContactPoint, Customer, CustomerMetrics, Interaction, Transaction
 from core.search.service import SearchService
 
 CUSTOMERS = (
@@ -208,7 +211,10 @@ async def test_reimporting_is_harmless_and_updates_in_place(
     )
     for _ in range(2):
         await import_file(engine, "customers", customers, rejects_path=None)
-        await import_file(engine, "transactions", transactions, rejects_path=None)
+        await import_file(
+            engine, "transactions", transactions, rejects_path=None,
+            analytics=AnalyticsService(sessions, Settings()),
+        )  # fmt: skip
         await import_file(engine, "interactions", interactions, rejects_path=None)
     assert await _count(sessions, Customer) == 3
     assert await _count(sessions, ContactPoint) == 5
@@ -320,6 +326,47 @@ def _cli(db_url: str, tmp_path: Path, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def test_imported_purchases_get_figures_per_the_configured_analytics(
+    db_url: str, tmp_path: Path
+) -> None:
+    """FRONTLINE_RFM_WINDOW_DAYS=30: an import counts only the last 30 days in frequency
+    and monetary, as a refresh does (it used the default settings: all history)."""
+    assert _cli(db_url, tmp_path, "customers", str(_write(tmp_path / "c.csv", CUSTOMERS)))[0] == 0
+    today = datetime.now(UTC).date()
+    recent, old = today - timedelta(days=10), today - timedelta(days=200)
+
+    def purchases(external_id: str) -> str:
+        rows = f"{external_id},{recent},5\n{external_id},{old},100\n"
+        return str(_write(tmp_path / f"t-{external_id}.csv", "external_id,date,amount\n" + rows))
+
+    runner = CliRunner()
+    env = {"FRONTLINE_DATABASE_URL": db_url, "FRONTLINE_DATA_DIR": str(tmp_path / "data")}
+    windowed = runner.invoke(
+        frontline, ["import", "transactions", purchases("C00000001")],
+        env=env | {"FRONTLINE_RFM_WINDOW_DAYS": "30"},
+    )  # fmt: skip
+    everything = runner.invoke(
+        frontline, ["import", "transactions", purchases("C00000002")], env=env
+    )
+    assert (windowed.exit_code, everything.exit_code) == (0, 0), windowed.stderr
+
+    async def figures() -> dict[str, tuple[int, float]]:
+        engine = make_engine(db_url)
+        async with make_sessions(engine)() as session:
+            rows = await session.execute(
+                select(col(Customer.external_id), CustomerMetrics.frequency,
+                       CustomerMetrics.monetary)
+                .join(CustomerMetrics, col(CustomerMetrics.customer_id) == col(Customer.id))
+            )  # fmt: skip
+            found = {external_id: (f, float(m)) for external_id, f, m in rows.all()}
+        await engine.dispose()
+        return found
+
+    found = asyncio.run(figures())
+    assert found["C00000001"] == (1, 5.0)  # the 30-day window
+    assert found["C00000002"] == (2, 105.0)  # the default: all history
+
+
 def test_command_summary_json_and_exit_codes(db_url: str, tmp_path: Path) -> None:
     good = _write(tmp_path / "good.csv", CUSTOMERS)
     code, out, _ = _cli(db_url, tmp_path, "customers", str(good))
@@ -387,7 +434,9 @@ async def test_rows_the_database_refuses_are_rejected_alone(
     sessions: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("core.importing.runner.make_kind", lambda kind, tz: _StrictKind())
+    monkeypatch.setattr(
+        "core.importing.runner.make_kind", lambda kind, tz, analytics: _StrictKind()
+    )
     source = _write(tmp_path / "c.csv", "external_id\nA1\nA2\nA1\nA3\n")
     result = await import_file(
         engine, "customers", source, rejects_path=tmp_path / "rejects.csv", batch_rows=10

@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from console.widgets.local_time import local
+from core.analytics.service import AnalyticsService
+from core.config import Settings
 from core.db import make_engine, make_sessions, sqlite_file
 from core.importing import busy
 from core.importing.runner import ImportInterrupted, import_file
@@ -166,6 +168,7 @@ async def test_a_database_that_stays_locked_says_what_was_committed(
             await import_file(
                 engine, "transactions", source, rejects_path=None, batch_rows=4,
                 progress=lock_after_the_first_batch,
+                analytics=AnalyticsService(make_sessions(engine), Settings()),
             )  # fmt: skip
         holder.execute("ROLLBACK")
         assert "database is locked" in str(interrupted.value)

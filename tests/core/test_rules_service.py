@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
+from core.analytics.service import AnalyticsService
 from core.config import Settings
 from core.models import Agent, Call, Interaction, NpsResponse, OfferPresentation
 from core.rules.bulk import stream_facts
@@ -30,8 +31,10 @@ MONDAY = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
 def service(
     sessions: async_sessionmaker[AsyncSession], tmp_path: Path, text: str = RULES
 ) -> OfferService:
+    settings = Settings()
     return OfferService(
-        sessions, Settings(), store=RulesStore(write_rules(tmp_path, text)),
+        sessions, settings, AnalyticsService(sessions, settings),
+        store=RulesStore(write_rules(tmp_path, text)),
         rng=random.Random(5), clock=lambda: MONDAY,
     )  # fmt: skip
 

@@ -268,7 +268,7 @@ class CallFollow(HistoryFollow, _Base):
         if self._shown_state not in ("", label, *calls) and label not in calls:
             self.notify(MESSAGES["state-set"].format(state=label), title="Your state", markup=False)
         self._shown_state = label
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()  # mostly nothing moved: no new footer
         self._set_subtitle()
 
     @property

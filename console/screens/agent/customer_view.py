@@ -63,7 +63,7 @@ class CustomerView(_Base):
             self._show_figures(customer_id, profile)
         if profile is None and self._loyalty_panel:  # the panel came while reading
             self.load_figures(customer_id)
-        self.record_view(customer_id)
+        self.call_after_refresh(self.record_view, customer_id)  # once the card is drawn
         self.check_duplicates(customer_id)  # in a worker, after the draw
         call = self.draft
         on_call = call is not None and call.customer_id == customer_id

@@ -5,7 +5,7 @@ one at a time and switched with F2–F5. The screen owns the workers and talks t
 services; its widgets only show data and send messages. The call itself (take, end, save,
 offers) is in call_flow.py; following the phone system, hold and agent states in
 call_follow.py; transfer in transfer.py; the screen pop in pop.py; the draft's writing in
-drafts.py.
+drafts.py; signing in and restoring an unfinished call in sign_in.py.
 """
 
 from __future__ import annotations
@@ -29,11 +29,12 @@ from textual.worker import Worker, WorkerState
 from console.keymap import KEYMAP
 from console.messages import PanelsReady, ServicesReady
 from console.screens.agent.call_flow import CallFlow
-from console.screens.agent.call_follow import CallFollow, state_label
+from console.screens.agent.call_follow import CallFollow
 from console.screens.agent.customer_view import CustomerView
-from console.screens.agent.drafts import DraftKeeper, draft_of
+from console.screens.agent.drafts import DraftKeeper
 from console.screens.agent.pop import ScreenPop
 from console.screens.agent.record import RecordActions
+from console.screens.agent.sign_in import SignIn
 from console.screens.agent.transfer import COMMAND_ACTIONS, CallTransfer
 from console.screens.agent_commands import AgentCommands
 from console.widgets.call_panel import CallPanel
@@ -47,7 +48,6 @@ from console.widgets.timeline import Timeline
 
 if TYPE_CHECKING:  # imported in the background once the screen is up (see ConsoleApp)
     from console.screen_pop import OfferWatcher
-    from core.calls.drafts import CallDraft
     from core.config import Settings
     from core.models import Agent
     from core.services import Services
@@ -64,7 +64,7 @@ SEARCH_LIMIT = 10
 
 
 class AgentScreen(
-    RecordActions, CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, Screen[None]
+    RecordActions, SignIn, CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, Screen[None]
 ):
     """The agent's screen for the whole call."""
 
@@ -288,53 +288,6 @@ class AgentScreen(
             self._offer_prompt = True
         if self.customer_id is not None:  # opened meanwhile: its figures now
             self.load_figures(self.customer_id)
-
-    # --- start: who is the agent, anything to restore -----------------------------------
-
-    @work(group="start-up", exit_on_error=False)
-    async def start_up(self) -> None:
-        try:
-            self.agent = await self.services.agents.ensure(self.agent_name)
-        except Exception as error:  # noqa: BLE001 - the agent must know why nothing saves
-            self.notify(
-                f"Cannot reach the database: {error}", severity="error", timeout=30, markup=False
-            )
-            return
-        assert self.agent.id is not None
-        await self.sign_in_as_role()  # branch staff: a look-up console, not signed in for calls
-        self.agent = await self.services.agents.ensure(self.agent_name)  # its state now
-        self._shown_state = state_label(self.agent.state, self.agent.state_reason)
-        self._set_subtitle()
-        saved = await self.services.drafts.load(self.agent.id)
-        if saved is not None:
-            self._restore(saved.draft, in_database=not saved.from_fallback)
-            if saved.closed_elsewhere:
-                self._restored_closed()
-        else:
-            draft = draft_of(await self.services.calls.active_call(self.agent.id))
-            if draft is not None:  # a call still theirs, without a draft
-                self._restore(draft, in_database=False)
-        self.signed_in.set()
-        if self.initial_caller:  # `--caller`: popped, or said why not (pop.py)
-            self.pop_initial_caller(self.initial_caller)
-        if self._offer_watcher is not None:
-            self.look_for_offers()
-
-    def _restore(self, draft: CallDraft, in_database: bool) -> None:
-        self.query_one(CallPanel).show(draft)
-        self.keeper.restored(draft, in_database)
-        # Offers shown before the restart are not on screen any more: nothing to answer.
-        self._offers_open = set()
-        self.refresh_bindings()
-        self._set_subtitle()
-        self.notify("Your unfinished call is back, as you left it.", title="Call restored")
-        if draft.customer_id is not None:
-            self.open_customer(draft.customer_id, with_offers=False)
-
-    async def _save_draft(self, draft: CallDraft) -> bool:
-        if self.agent is None or self.agent.id is None:
-            return True  # not signed in: nothing to save under (start-up said why)
-        return await self.services.drafts.save(self.agent.id, draft)
 
     # --- search -------------------------------------------------------------------------
 
