@@ -428,10 +428,19 @@ def search_names(
         dictionary.refresh(db)
         all_sets = [dictionary.match(word) for word in words]
         names, version = _candidates(db, dictionary, all_sets, limit, drive)
+    query = " ".join(words)
+    assessed = assess(all_sets, query, names) if names else {}
+    if max((a.matched for a in assessed.values()), default=0) < len(words):
+        # No name matched every typed word: look again with looser typos (`bewl roman` for
+        # Abel Román, two edits in a four-letter word), when they mean more words.
+        wide = [dictionary.match(word, wide=True) for word in words]
+        if any(w.ids.keys() != s.ids.keys() for w, s in zip(wide, all_sets, strict=True)):
+            more, _ = _candidates(db, dictionary, wide, limit, drive)
+            if more:
+                all_sets, names = wide, {**names, **more}
+                assessed = assess(all_sets, query, names)
     if not names:
         return []
-    query = " ".join(words)
-    assessed = assess(all_sets, query, names)
     ranked = sorted(assessed, key=lambda n: assessed[n].sort_key())
     # Every name has a customer (but for the few left behind by renames): a few more names
     # than hits wanted are enough, plus those tied with the last (namesakes by activity).
