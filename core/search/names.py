@@ -43,7 +43,11 @@ FALLBACK_CAP = 2_000
 below every name matching all words, so they only fill the list."""
 FALLBACK_BUDGET = 16_000
 """Postings that whole pass reads at most, shared by its driving lists."""
-"""Postings read for a less likely meaning of a word (a typo when the word exists)."""
+FILLER_BUDGET = 3_000
+"""The same when some names matched every word: those rank first, the pass only fills the
+list (a rare full name or a set of short prefixes held by one customer)."""
+FILLER_LISTS = 4
+"""Posting lists a filler reads per plan at most."""
 WHOLE_NAME_CHOICES = 4
 WHOLE_NAME_COMBINATIONS = 64
 MAX_QUERY_WORDS = 6
@@ -302,13 +306,14 @@ def _candidates(
     all_sets: Sequence[WordMatches],
     limit: int,
     drive: Sequence[int],
+    fill: bool = True,
 ) -> tuple[dict[int, str], tuple[int, int]]:
     """Candidate names (id -> key) and the index's dictionary version.
 
-    Names matching every query word; when fewer than `limit` do, also names matching all
-    words but one. With array parameters (PostgreSQL) that is one statement, the database
-    deciding whether to read the second kind; on SQLite (where a statement costs
-    microseconds, and a test inside the statement does not spare the scans) two.
+    Names matching every query word; when fewer than `limit` do (and `fill`), also names
+    matching all words but one. With array parameters (PostgreSQL) that is one statement,
+    the database deciding whether to read the second kind; on SQLite (where a statement
+    costs microseconds, and a test inside the statement does not spare the scans) two.
     """
     # Particles (`da`, `del`) are in half the names: they rank, but do not find, names.
     sets = [s for k, s in enumerate(all_sets) if not s.empty and k in drive]
@@ -321,27 +326,32 @@ def _candidates(
     if len(whole) >= 2:
         keys = whole_name_keys(whole)
 
-    def later() -> list[Driver]:
+    def later(filler: bool = False) -> list[Driver]:
         found: list[Driver] = []
         for skip in everyone if len(sets) >= 2 else []:
             members = [k for k in everyone if k != skip]
-            found += plan(sets, members, max(limit, 10), dictionary, FALLBACK_CAP)
+            drivers = plan(sets, members, max(limit, 10), dictionary, FALLBACK_CAP)
+            # A filler reads only each plan's likeliest lists (they come first).
+            found += drivers[:FILLER_LISTS] if filler else drivers
         # One budget for the whole pass, however many words (and so plans) there are.
-        cap = max(SECONDARY_CAP, FALLBACK_BUDGET // max(1, len(found)))
+        if filler:
+            cap = max(50, FILLER_BUDGET // max(1, len(found)))
+        else:
+            cap = max(SECONDARY_CAP, FALLBACK_BUDGET // max(1, len(found)))
         return [replace(d, cap=min(d.cap, cap)) for d in found]
 
     if getattr(db, "arrays", False):
         if not sets:
             return _read_names(db, META, {})[:2]
-        params = _array_params(sets, drivers, keys, later(), limit, dictionary)
+        params = _array_params(sets, drivers, keys, later() if fill else [], limit, dictionary)
         return _read_names(db, ARRAY_CANDIDATES, params)[:2]
     sql = _Statement(sets)
     names, version, customers = _read_names(db, sql.statement(drivers, keys), sql.params)
     # Names matching all words but one rank below any matching all: needed only when those
     # do not hold `limit` customers between them.
-    if customers < limit and len(sets) >= 2:
+    if fill and customers < limit and len(sets) >= 2:
         sql = _Statement(sets)
-        more, _, _ = _read_names(db, sql.statement(later(), []), sql.params)
+        more, _, _ = _read_names(db, sql.statement(later(filler=bool(names)), []), sql.params)
         names.update(more)
     return names, version
 
@@ -435,7 +445,8 @@ def search_names(
         # Abel Román, two edits in a four-letter word), when they mean more words.
         wide = [dictionary.match(word, wide=True) for word in words]
         if any(w.ids.keys() != s.ids.keys() for w, s in zip(wide, all_sets, strict=True)):
-            more, _ = _candidates(db, dictionary, wide, limit, drive)
+            # Only names matching every word: those matching all but one were read already.
+            more, _ = _candidates(db, dictionary, wide, limit, drive, fill=False)
             if more:
                 all_sets, names = wide, {**names, **more}
                 assessed = assess(all_sets, query, names)
