@@ -20,7 +20,7 @@ from typing import Any
 
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
-from core.search.keys import PAIR
+from core.search.keys import PAIR, meaning_mask
 from core.search.rank import Assessment, assess, driving, significant
 from core.search.reader import Reader, Rows
 
@@ -208,8 +208,20 @@ class _Statement:
         return "(" + " OR ".join(parts) + ")"
 
     def _checks(self, checks: Sequence[int]) -> str:
+        """The WHERE clause keeping a posting `p` whose name matches every set in `checks`.
+
+        First one AND per set on the posting's own signature (core.search.keys): it drops most
+        names failing a check without looking up their words (a signature of 0, indexed
+        before signatures existed, passes); then the exact tests on the name's words.
+        """
+        quick = []
+        for s in (self._sets[k] for k in checks):
+            mask = meaning_mask(s.query, s.penalties)
+            if mask:
+                quick.append(f"p.sig & {mask} <> 0")
+        tests = [f"(p.sig = 0 OR ({' AND '.join(quick)}))"] if quick else []
         sets = [self._sets[k] for k in checks]
-        tests = [
+        tests += [
             f"EXISTS (SELECT 1 FROM search_name_word x WHERE x.name_id = p.name_id "
             f"AND {self.membership('x', s)})"
             # The rarest word first: most candidates fail it and skip the other checks.
@@ -219,9 +231,9 @@ class _Statement:
 
     def scan(self, driver: Driver) -> str:
         return (
-            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id FROM search_posting "
-            f"WHERE word_id = {driver.word_id} ORDER BY name_id LIMIT {driver.cap}) p "
-            f"{self._checks(driver.checks)} LIMIT {driver.keep}) s"
+            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id, sig FROM "
+            f"search_posting WHERE word_id = {driver.word_id} ORDER BY name_id "
+            f"LIMIT {driver.cap}) p {self._checks(driver.checks)} LIMIT {driver.keep}) s"
         )
 
     def statement(self, drivers: Sequence[Driver], keys: Sequence[str]) -> str:
