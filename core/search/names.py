@@ -426,6 +426,23 @@ def _best_customers(
     )
 
 
+def _widened(
+    dictionary: Dictionary, words: Sequence[str], sets: Sequence[WordMatches]
+) -> list[WordMatches] | None:
+    """The words' matches with looser typos (`max_edits(wide=True)`), or None when that
+    cannot find a name matching every word: nothing new, or a word that matches nothing even
+    so (`rosa_arias_45705`: 45705). Words matching nothing are looked at first."""
+    wide = list(sets)
+    changed = False
+    for k in sorted(range(len(words)), key=lambda k: not sets[k].empty):
+        if len(words[k]) >= 4:  # shorter words get no more typos
+            wide[k] = dictionary.match(words[k], wide=True)
+            changed = changed or wide[k].ids.keys() != sets[k].ids.keys()
+        if wide[k].empty:
+            return None
+    return wide if changed else None
+
+
 def search_names(
     db: Reader, dictionary: Dictionary, words: Sequence[str], limit: int
 ) -> list[NameHit]:
@@ -455,8 +472,8 @@ def search_names(
     if max((a.matched for a in assessed.values()), default=0) < len(words):
         # No name matched every typed word: look again with looser typos (`bewl roman` for
         # Abel Román, two edits in a four-letter word), when they mean more words.
-        wide = [dictionary.match(word, wide=True) for word in words]
-        if any(w.ids.keys() != s.ids.keys() for w, s in zip(wide, all_sets, strict=True)):
+        wide = _widened(dictionary, words, all_sets)
+        if wide is not None:
             # Only names matching every word: those matching all but one were read already.
             more, _ = _candidates(db, dictionary, wide, limit, drive, fill=False)
             if more:
