@@ -219,8 +219,48 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_batch(url: str, queries: list[Query], warmup: int = 30) -> tuple[list[dict[str, Any]], int]:
-    """Answers from `frontline search --batch` and its peak RSS in kB."""
+def _backend_pids(url: str) -> list[int]:
+    """The server processes serving the benchmark database (PostgreSQL on this machine)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+
+    async def pids() -> list[int]:
+        conn = await asyncpg.connect(
+            user=u.username, password=u.password, host=u.host, port=u.port, database=u.database
+        )
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                u.database,
+            )
+        finally:
+            await conn.close()
+        return [int(r["pid"]) for r in rows]
+
+    return asyncio.run(pids())
+
+
+def _cpu_of(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            total += _cpu_seconds(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def run_batch(
+    url: str, queries: list[Query], warmup: int = 30
+) -> tuple[list[dict[str, Any]], int, dict[str, tuple[float, float]]]:
+    """Answers from `frontline search --batch`, its peak RSS in kB, and CPU per query by
+    kind in ms: (searching process, database server's processes; 0 on SQLite).
+
+    The queries go kind by kind, so that the process's CPU clock (from /proc, in ticks) can
+    be read between kinds: on a shared machine CPU time says what wall time cannot.
+    """
     env = dict(os.environ, FRONTLINE_DATABASE_URL=url)
     process = subprocess.Popen(
         [sys.executable, "-m", "console.cli", "search", "--batch", "--limit", "5"],
@@ -235,19 +275,30 @@ def run_batch(url: str, queries: list[Query], warmup: int = 30) -> tuple[list[di
         process.stdin.write(json.dumps({"q": query.q}) + "\n")
         process.stdin.flush()
         process.stdout.readline()
-    answers = []
-    cpu_before = _cpu_seconds(process.pid)
-    for query in queries:
-        process.stdin.write(json.dumps({"q": query.q}) + "\n")
-        process.stdin.flush()
-        answers.append(json.loads(process.stdout.readline()))
-    cpu = _cpu_seconds(process.pid) - cpu_before
-    print(f"searching process CPU: {1000 * cpu / len(queries):.2f} ms per query on average")
+    server = _backend_pids(url) if url.startswith("postgresql") else []
+    answers: list[dict[str, Any]] = [{} for _ in queries]
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for i, query in enumerate(queries):
+        by_kind[query.kind].append(i)
+    cpu: dict[str, tuple[float, float]] = {}
+    total_before = _cpu_seconds(process.pid)
+    for kind, members in by_kind.items():
+        before, server_before = _cpu_seconds(process.pid), _cpu_of(server)
+        for i in members:
+            process.stdin.write(json.dumps({"q": queries[i].q}) + "\n")
+            process.stdin.flush()
+            answers[i] = json.loads(process.stdout.readline())
+        cpu[kind] = (
+            1000 * (_cpu_seconds(process.pid) - before) / len(members),
+            1000 * (_cpu_of(server) - server_before) / len(members),
+        )
+    total = _cpu_seconds(process.pid) - total_before
+    print(f"searching process CPU: {1000 * total / len(queries):.2f} ms per query on average")
     status = Path(f"/proc/{process.pid}/status").read_text()
     peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
     process.stdin.close()
     process.wait()
-    return answers, peak
+    return answers, peak, cpu
 
 
 def same_customer(hit: dict[str, Any], query: Query, people: dict[int, Person]) -> bool:
@@ -268,6 +319,7 @@ def report(
     answers: list[dict[str, Any]],
     people: dict[int, Person],
     show_misses: bool = False,
+    cpu: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
     rows: dict[str, dict[str, Any]] = {}
     groups: dict[str, list[int]] = defaultdict(list)
@@ -291,7 +343,10 @@ def report(
                     f"  miss [{kind}] {queries[i].q!r} -> want {truth.first} {truth.last}: {names}"
                 )
         ms = [answers[i]["ms"] for i in members]
+        own, server = (cpu or {}).get(queries[members[0]].kind, (0.0, 0.0))
         rows[kind] = {
+            "cpu_ms": own,
+            "server_cpu_ms": server,
             "queries": len(members),
             "recall_strict": strict / len(members),
             "recall_namesake": tolerant / len(members),
@@ -308,18 +363,25 @@ def report(
         "p50": statistics.median(all_ms),
         "p95": percentile(all_ms, 0.95),
         "p99": percentile(all_ms, 0.99),
+        "load": os.getloadavg()[0],
         "kinds": rows,
     }
     print(f"\n== {label}: {len(queries)} queries")
-    print(f"{'kind':<34}{'n':>5}{'recall@5':>10}{'namesake':>10}{'p50 ms':>9}{'p95 ms':>9}")
+    print(
+        f"{'kind':<34}{'n':>5}{'recall@5':>10}{'namesake':>10}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'CPU ms':>8}{'server':>8}"
+    )
     for kind, row in rows.items():
         print(
             f"{kind:<34}{row['queries']:>5}{row['recall_strict']:>10.1%}"
             f"{row['recall_namesake']:>10.1%}{row['p50']:>9.2f}{row['p95']:>9.2f}"
+            f"{row['cpu_ms']:>8.2f}{row['server_cpu_ms']:>8.2f}"
         )
+    print("(CPU ms: the searching process's CPU per query of the kind, prefix kinds both")
+    print(" halves together; server: the PostgreSQL processes' CPU per query)")
     print(
         f"latency (search itself): p50 {summary['p50']:.2f} ms, p95 {summary['p95']:.2f} ms, "
-        f"p99 {summary['p99']:.2f} ms"
+        f"p99 {summary['p99']:.2f} ms; load average {os.getloadavg()[0]:.1f}"
     )
     return summary
 
@@ -374,10 +436,15 @@ def main() -> None:
     queries = make_queries(people, args.queries, args.seed)
     count_prefix_matches(queries, people)
     if not (args.no_sqlite and args.postgres):
-        answers, peak = run_batch(sqlite_url, queries)
+        answers, peak, cpu = run_batch(sqlite_url, queries)
         answers_sqlite = answers
         results["sqlite"] = report(
-            f"SQLite, {args.customers:,} customers", queries, answers, people, args.show_misses
+            f"SQLite, {args.customers:,} customers",
+            queries,
+            answers,
+            people,
+            args.show_misses,
+            cpu,
         )
         results["sqlite"]["peak_rss_mb"] = peak / 1024
         print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")
@@ -406,9 +473,14 @@ def main() -> None:
         if pg_url is None:
             pg_url = asyncio.run(postgres_copy(path, args.postgres, args.customers))
             results["build_postgres_s"] = asyncio.run(timed_rebuild(pg_url))
-        answers, peak = run_batch(pg_url, queries)
+        answers, peak, cpu = run_batch(pg_url, queries)
         results["postgres"] = report(
-            f"PostgreSQL, {args.customers:,} customers", queries, answers, people, args.show_misses
+            f"PostgreSQL, {args.customers:,} customers",
+            queries,
+            answers,
+            people,
+            args.show_misses,
+            cpu,
         )
         results["postgres"]["peak_rss_mb"] = peak / 1024
         print(f"peak RSS of the searching process: {peak / 1024:.0f} MB")

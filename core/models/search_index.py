@@ -8,6 +8,7 @@ likeliest callers first and a common word can stop after a few rows.
 
 from __future__ import annotations
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 
@@ -42,6 +43,8 @@ class SearchPosting(SQLModel, table=True):
 
     word_id: int = Field(primary_key=True)
     name_id: int = Field(primary_key=True)
+    sig: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    """The name's signature (core.search.keys.name_signature); 0 when unknown."""
 
 
 class SearchNameWord(SQLModel, table=True):

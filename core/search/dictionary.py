@@ -25,7 +25,7 @@ MAX_PREFIX_WORDS = 300
 """A prefix matching more words than this is checked in SQL by a range on the dictionary."""
 
 
-def max_edits(typed: str, word: str, known: bool = False) -> int:
+def max_edits(typed: str, word: str, known: bool = False, wide: bool = False) -> int:
     """Typos allowed between a query word and a dictionary word: none when 2 letters were
     typed, else one when both are up to 4 letters long, two when either has 5 or more
     (`toms` for Thomas, `lpz` for López: letters dropped make the typed word short).
@@ -33,10 +33,16 @@ def max_edits(typed: str, word: str, known: bool = False) -> int:
     A typed word that is itself in the dictionary most likely means itself: it is allowed one
     edit up to 7 letters (`mario` may be María's Mario), two only from 8; reading every name
     two edits away from a word that exists would be most of the cost of an exact query.
+
+    `wide` is the second look when no name matched every typed word: a word of 4 letters
+    or more is then allowed two edits whatever its length and whether it exists (`bewl` for
+    Abel, `mario` for Marta).
     """
     if len(typed) <= 2:
         return 0
     longest = max(len(typed), len(word))
+    if wide and len(typed) >= 4:
+        return 2
     if known:
         return 1 if longest <= 7 else 2
     return 1 if longest <= 4 else 2
@@ -156,12 +162,13 @@ class Dictionary:
             self._prefixes = {}
         self._generation, self._version = generation, version
 
-    def match(self, query: str, prefix: bool = True) -> WordMatches:
+    def match(self, query: str, prefix: bool = True, wide: bool = False) -> WordMatches:
         """The words `query` stands for: itself, words it starts (when `prefix`), typos.
 
         Args:
             query: one folded query word.
             prefix: also match words starting with it.
+            wide: allow the looser typos of a second look (`max_edits`).
 
         Returns:
             The matches; empty when the word matches nothing in the index.
@@ -188,7 +195,7 @@ class Dictionary:
                 result.penalties[word] = PREFIX
         else:
             ranked_prefix = []
-        typos = self._typos(query)
+        typos = self._typos(query, wide)
         for word, penalty in typos:
             if word not in result.penalties and not (
                 result.prefix_range is not None and word.startswith(query)
@@ -217,11 +224,11 @@ class Dictionary:
             result.best = sum(1 for w in ordered if (result.penalty(w) or 0) == lowest)
         return result
 
-    def _typos(self, query: str) -> list[tuple[str, int]]:
+    def _typos(self, query: str, wide: bool = False) -> list[tuple[str, int]]:
         known = query in self._words
         found: list[tuple[str, int]] = []
         for length in range(len(query) - 2, len(query) + 3):
-            edits = max_edits(query, "x" * length, known)
+            edits = max_edits(query, "x" * length, known, wide)
             bucket = self._by_length.get(length)
             if not bucket or edits < abs(length - len(query)):
                 continue

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from core.search.keys import BUMP, PAIR, contact_rows, name_terms
+from core.search.keys import BUMP, PAIR, contact_rows, name_signature, name_terms
 from core.search.normalize import name_key
 
 CHUNK = 2000
@@ -83,13 +83,14 @@ async def _name_ids(session: AsyncSession, keys: set[str]) -> dict[str, int]:
         )
         added.update({key: nid for key, nid in rows})
     postings = sorted({(terms[t], nid, t) for key, nid in added.items() for t in name_terms(key)})
+    signatures = {nid: name_signature(key) for key, nid in added.items()}
     if postings:
         await session.execute(
             text(
-                "INSERT INTO search_posting (word_id, name_id) VALUES (:w, :n) "
+                "INSERT INTO search_posting (word_id, name_id, sig) VALUES (:w, :n, :s) "
                 "ON CONFLICT DO NOTHING"
             ),
-            [{"w": w, "n": n} for w, n, _ in postings],
+            [{"w": w, "n": n, "s": signatures[n]} for w, n, _ in postings],
         )
         await session.execute(
             text(

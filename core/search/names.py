@@ -20,7 +20,7 @@ from typing import Any
 
 from core.search.details import DETAIL_COLUMNS, DETAIL_WIDTH, Detail
 from core.search.dictionary import PREFIX, PREFIX_TYPO, Dictionary, WordMatches
-from core.search.keys import PAIR
+from core.search.keys import PAIR, meaning_mask
 from core.search.rank import Assessment, assess, driving, significant
 from core.search.reader import Reader, Rows
 
@@ -43,7 +43,11 @@ FALLBACK_CAP = 2_000
 below every name matching all words, so they only fill the list."""
 FALLBACK_BUDGET = 16_000
 """Postings that whole pass reads at most, shared by its driving lists."""
-"""Postings read for a less likely meaning of a word (a typo when the word exists)."""
+FILLER_BUDGET = 3_000
+"""The same when some names matched every word: those rank first, the pass only fills the
+list (a rare full name or a set of short prefixes held by one customer)."""
+FILLER_LISTS = 4
+"""Posting lists a filler reads per plan at most."""
 WHOLE_NAME_CHOICES = 4
 WHOLE_NAME_COMBINATIONS = 64
 MAX_QUERY_WORDS = 6
@@ -204,8 +208,20 @@ class _Statement:
         return "(" + " OR ".join(parts) + ")"
 
     def _checks(self, checks: Sequence[int]) -> str:
+        """The WHERE clause keeping a posting `p` whose name matches every set in `checks`.
+
+        First one AND per set on the posting's own signature (core.search.keys): it drops most
+        names failing a check without looking up their words (a signature of 0, indexed
+        before signatures existed, passes); then the exact tests on the name's words.
+        """
+        quick = []
+        for s in (self._sets[k] for k in checks):
+            mask = meaning_mask(s.query, s.penalties)
+            if mask:
+                quick.append(f"p.sig & {mask} <> 0")
+        tests = [f"(p.sig = 0 OR ({' AND '.join(quick)}))"] if quick else []
         sets = [self._sets[k] for k in checks]
-        tests = [
+        tests += [
             f"EXISTS (SELECT 1 FROM search_name_word x WHERE x.name_id = p.name_id "
             f"AND {self.membership('x', s)})"
             # The rarest word first: most candidates fail it and skip the other checks.
@@ -215,9 +231,9 @@ class _Statement:
 
     def scan(self, driver: Driver) -> str:
         return (
-            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id FROM search_posting "
-            f"WHERE word_id = {driver.word_id} ORDER BY name_id LIMIT {driver.cap}) p "
-            f"{self._checks(driver.checks)} LIMIT {driver.keep}) s"
+            f"SELECT name_id FROM (SELECT p.name_id FROM (SELECT name_id, sig FROM "
+            f"search_posting WHERE word_id = {driver.word_id} ORDER BY name_id "
+            f"LIMIT {driver.cap}) p {self._checks(driver.checks)} LIMIT {driver.keep}) s"
         )
 
     def statement(self, drivers: Sequence[Driver], keys: Sequence[str]) -> str:
@@ -302,13 +318,14 @@ def _candidates(
     all_sets: Sequence[WordMatches],
     limit: int,
     drive: Sequence[int],
+    fill: bool = True,
 ) -> tuple[dict[int, str], tuple[int, int]]:
     """Candidate names (id -> key) and the index's dictionary version.
 
-    Names matching every query word; when fewer than `limit` do, also names matching all
-    words but one. With array parameters (PostgreSQL) that is one statement, the database
-    deciding whether to read the second kind; on SQLite (where a statement costs
-    microseconds, and a test inside the statement does not spare the scans) two.
+    Names matching every query word; when fewer than `limit` do (and `fill`), also names
+    matching all words but one. With array parameters (PostgreSQL) that is one statement,
+    the database deciding whether to read the second kind; on SQLite (where a statement
+    costs microseconds, and a test inside the statement does not spare the scans) two.
     """
     # Particles (`da`, `del`) are in half the names: they rank, but do not find, names.
     sets = [s for k, s in enumerate(all_sets) if not s.empty and k in drive]
@@ -321,27 +338,32 @@ def _candidates(
     if len(whole) >= 2:
         keys = whole_name_keys(whole)
 
-    def later() -> list[Driver]:
+    def later(filler: bool = False) -> list[Driver]:
         found: list[Driver] = []
         for skip in everyone if len(sets) >= 2 else []:
             members = [k for k in everyone if k != skip]
-            found += plan(sets, members, max(limit, 10), dictionary, FALLBACK_CAP)
+            drivers = plan(sets, members, max(limit, 10), dictionary, FALLBACK_CAP)
+            # A filler reads only each plan's likeliest lists (they come first).
+            found += drivers[:FILLER_LISTS] if filler else drivers
         # One budget for the whole pass, however many words (and so plans) there are.
-        cap = max(SECONDARY_CAP, FALLBACK_BUDGET // max(1, len(found)))
+        if filler:
+            cap = max(50, FILLER_BUDGET // max(1, len(found)))
+        else:
+            cap = max(SECONDARY_CAP, FALLBACK_BUDGET // max(1, len(found)))
         return [replace(d, cap=min(d.cap, cap)) for d in found]
 
     if getattr(db, "arrays", False):
         if not sets:
             return _read_names(db, META, {})[:2]
-        params = _array_params(sets, drivers, keys, later(), limit, dictionary)
+        params = _array_params(sets, drivers, keys, later() if fill else [], limit, dictionary)
         return _read_names(db, ARRAY_CANDIDATES, params)[:2]
     sql = _Statement(sets)
     names, version, customers = _read_names(db, sql.statement(drivers, keys), sql.params)
     # Names matching all words but one rank below any matching all: needed only when those
     # do not hold `limit` customers between them.
-    if customers < limit and len(sets) >= 2:
+    if fill and customers < limit and len(sets) >= 2:
         sql = _Statement(sets)
-        more, _, _ = _read_names(db, sql.statement(later(), []), sql.params)
+        more, _, _ = _read_names(db, sql.statement(later(filler=bool(names)), []), sql.params)
         names.update(more)
     return names, version
 
@@ -404,6 +426,23 @@ def _best_customers(
     )
 
 
+def _widened(
+    dictionary: Dictionary, words: Sequence[str], sets: Sequence[WordMatches]
+) -> list[WordMatches] | None:
+    """The words' matches with looser typos (`max_edits(wide=True)`), or None when that
+    cannot find a name matching every word: nothing new, or a word that matches nothing even
+    so (`rosa_arias_45705`: 45705). Words matching nothing are looked at first."""
+    wide = list(sets)
+    changed = False
+    for k in sorted(range(len(words)), key=lambda k: not sets[k].empty):
+        if len(words[k]) >= 4:  # shorter words get no more typos
+            wide[k] = dictionary.match(words[k], wide=True)
+            changed = changed or wide[k].ids.keys() != sets[k].ids.keys()
+        if wide[k].empty:
+            return None
+    return wide if changed else None
+
+
 def search_names(
     db: Reader, dictionary: Dictionary, words: Sequence[str], limit: int
 ) -> list[NameHit]:
@@ -428,10 +467,20 @@ def search_names(
         dictionary.refresh(db)
         all_sets = [dictionary.match(word) for word in words]
         names, version = _candidates(db, dictionary, all_sets, limit, drive)
+    query = " ".join(words)
+    assessed = assess(all_sets, query, names) if names else {}
+    if max((a.matched for a in assessed.values()), default=0) < len(words):
+        # No name matched every typed word: look again with looser typos (`bewl roman` for
+        # Abel Román, two edits in a four-letter word), when they mean more words.
+        wide = _widened(dictionary, words, all_sets)
+        if wide is not None:
+            # Only names matching every word: those matching all but one were read already.
+            more, _ = _candidates(db, dictionary, wide, limit, drive, fill=False)
+            if more:
+                all_sets, names = wide, {**names, **more}
+                assessed = assess(all_sets, query, names)
     if not names:
         return []
-    query = " ".join(words)
-    assessed = assess(all_sets, query, names)
     ranked = sorted(assessed, key=lambda n: assessed[n].sort_key())
     # Every name has a customer (but for the few left behind by renames): a few more names
     # than hits wanted are enough, plus those tied with the last (namesakes by activity).

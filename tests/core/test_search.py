@@ -271,8 +271,8 @@ async def _index_contents(engine: AsyncEngine) -> dict[str, Any]:
             "names": sorted(await rows("SELECT key, sorted_key FROM search_name")),
             "ranks": [key for _, key in sorted(names.items())],
             "posting": sorted(
-                (words[w], names[n])
-                for w, n in await rows("SELECT word_id, name_id FROM search_posting")
+                (words[w], names[n], sig)
+                for w, n, sig in await rows("SELECT word_id, name_id, sig FROM search_posting")
             ),
             "name_word": sorted(
                 (names[n], words[w])
@@ -304,7 +304,7 @@ async def test_rebuild_writes_every_row_a_reference_computation_expects(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], people: dict[str, int]
 ) -> None:
     from core.search.indexer import rebuild_index
-    from core.search.keys import contact_rows, name_terms
+    from core.search.keys import contact_rows, name_signature, name_terms
     from core.search.normalize import name_key
 
     service = CustomerService(sessions)
@@ -346,8 +346,11 @@ async def test_rebuild_writes_every_row_a_reference_computation_expects(
         ).all()
         generation = (await connection.execute(text(GENERATION))).scalar_one()
 
+    indexed = await _index_contents(engine)  # by each writer's transaction
     assert await rebuild_index(engine) == len(customers)
     got = await _index_contents(engine)
+    # Each posting carries its name's signature, however the index was written.
+    assert got["posting"] == indexed["posting"]
 
     keys = {cid: name_key(first or "", last or "") for cid, first, last, _ in customers}
     latest: dict[str, str] = {}
@@ -359,7 +362,9 @@ async def test_rebuild_writes_every_row_a_reference_computation_expects(
     assert nameless.id not in {cid for _, cid in got["name_customer"]}
     assert got["name_customer"] == sorted((key, cid) for cid, key in keys.items() if key)
     assert got["names"] == sorted((key, " ".join(sorted(key.split()))) for key in latest)
-    assert got["posting"] == sorted((term, key) for key in latest for term in name_terms(key))
+    assert got["posting"] == sorted(
+        (term, key, name_signature(key)) for key in latest for term in name_terms(key)
+    )
     assert got["name_word"] == sorted(
         (key, term) for key in latest for term in name_terms(key) if "+" not in term
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from core.search.keys import NOT_DIGIT, PAIR, email_key
+from core.search.keys import NOT_DIGIT, PAIR, email_key, word_signature
 from core.search.normalize import name_words
 
 NAME_BITS = 32
@@ -33,7 +33,7 @@ TABLES = (
 COLUMNS: dict[str, tuple[str, ...]] = {
     "search_word": ("id", "word", "df"),
     "search_name": ("id", "key", "sorted_key"),
-    "search_posting": ("word_id", "name_id"),
+    "search_posting": ("word_id", "name_id", "sig"),
     "search_name_word": ("name_id", "word_id"),
     "search_name_customer": ("name_id", "customer_id"),
     "search_contact": ("kind", "key", "customer_id"),
@@ -66,6 +66,8 @@ class NamePlan:
     name_ids: np.ndarray
     """search_name_customer.name_id, sorted with customer_ids."""
     customer_ids: np.ndarray
+    signatures: np.ndarray
+    """Each name's signature by name id (core.search.keys.name_signature; index 0 unused)."""
 
     @property
     def rows(self) -> int:
@@ -149,6 +151,10 @@ def plan_names(customer_ids: np.ndarray, names: Sequence[str]) -> NamePlan:
     sizes = np.bincount(name_of, minlength=count + 1)[1:]
 
     starts = np.cumsum(sizes) - sizes
+    word_bits = np.asarray([0] + [word_signature(w) for w in alphabet], dtype=np.int64)
+    signatures = np.zeros(count + 1, dtype=np.int64)
+    if count:  # every name has a word, so no two starts are equal
+        signatures[1:] = np.bitwise_or.reduceat(word_bits[flat], starts)
     pair_codes: list[np.ndarray] = []
     pair_names: list[np.ndarray] = []
     for size in np.unique(sizes).tolist():
@@ -186,6 +192,7 @@ def plan_names(customer_ids: np.ndarray, names: Sequence[str]) -> NamePlan:
         name_word=name_word,
         name_ids=name_ids[by_name],
         customer_ids=cids[by_name],
+        signatures=signatures,
     )
 
 

@@ -32,7 +32,7 @@ Rows = Sequence[tuple[Any, ...]]
 
 
 def _plan_tables(plan: NamePlan, contacts: list[tuple[str, str, int]]) -> list[tuple[str, Any]]:
-    """(table, rows) in the order to write them; big tables as (high, low) array pairs."""
+    """(table, rows) in the order to write them; big tables as tuples of column arrays."""
     return [
         (
             "search_word",
@@ -45,7 +45,14 @@ def _plan_tables(plan: NamePlan, contacts: list[tuple[str, str, int]]) -> list[t
                 for i, (k, s) in enumerate(zip(plan.keys, plan.sorted_keys, strict=True), 1)
             ],
         ),
-        ("search_posting", (plan.posting >> NAME_BITS, plan.posting & LOW_MASK)),
+        (
+            "search_posting",
+            (
+                plan.posting >> NAME_BITS,
+                plan.posting & LOW_MASK,
+                plan.signatures[plan.posting & LOW_MASK],
+            ),
+        ),
         ("search_name_word", (plan.name_word >> NAME_BITS, plan.name_word & LOW_MASK)),
         ("search_name_customer", (plan.name_ids, plan.customer_ids)),
         ("search_contact", contacts),
@@ -53,11 +60,10 @@ def _plan_tables(plan: NamePlan, contacts: list[tuple[str, str, int]]) -> list[t
 
 
 def _batches(rows: Any) -> Iterable[list[tuple[Any, ...]]]:
-    if isinstance(rows, tuple):
-        high, low = rows
-        for start in range(0, len(high), WRITE_BATCH):
+    if isinstance(rows, tuple):  # columns as arrays
+        for start in range(0, len(rows[0]), WRITE_BATCH):
             stop = start + WRITE_BATCH
-            yield list(zip(high[start:stop].tolist(), low[start:stop].tolist(), strict=True))
+            yield list(zip(*(column[start:stop].tolist() for column in rows), strict=True))
         return
     for start in range(0, len(rows), WRITE_BATCH):
         yield rows[start : start + WRITE_BATCH]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.fastpath.sqlite import secondary_indexes
-from core.search.keys import contact_rows
+from core.search.keys import SIGNATURE_BITS, contact_rows
 from core.search.rebuild.plan import (
     LOW_MASK,
     NAME_BITS,
@@ -344,6 +344,36 @@ def _sqlite_indexes(
         indexes.remove(index)
 
 
+def _submit_postings(writer: _SqliteWriter, plan: NamePlan) -> None:
+    """Queue search_posting's rows with their names' signatures, each row one integer
+    (signature, word id and name id packed) when the ids are small enough, else a pair."""
+    words, names = plan.posting >> NAME_BITS, plan.posting & LOW_MASK
+    signatures = plan.signatures[names]
+    name_bits = max(1, int(names.max(initial=0)).bit_length())
+    word_bits = max(1, int(words.max(initial=0)).bit_length())
+    if name_bits + word_bits + SIGNATURE_BITS <= 63:
+        packed = (signatures << (name_bits + word_bits)) | (words << name_bits) | names
+        sql = (
+            "INSERT INTO search_posting (word_id, name_id, sig) "
+            f"SELECT (value >> {name_bits}) & {(1 << word_bits) - 1}, "
+            f"value & {(1 << name_bits) - 1}, value >> {name_bits + word_bits} FROM json_each(?)"
+        )
+        for start in range(0, len(packed), JSON_BATCH):
+            chunk = packed[start : start + JSON_BATCH]
+            writer.submit(_statement(sql, _json_ints(chunk)), len(chunk))
+        return
+    sql = (
+        "INSERT INTO search_posting (word_id, name_id, sig) "
+        f"SELECT (value ->> 0) >> {NAME_BITS}, (value ->> 0) & {LOW_MASK}, value ->> 1 "
+        "FROM json_each(?)"
+    )
+    for start in range(0, len(plan.posting), JSON_BATCH):
+        stop = start + JSON_BATCH
+        part = zip(plan.posting[start:stop].tolist(), signatures[start:stop].tolist(), strict=True)
+        rows = json.dumps(list(part))
+        writer.submit(_statement(sql, rows), min(stop, len(plan.posting)) - start)
+
+
 def _submit_names(writer: _SqliteWriter, plan: NamePlan) -> None:
     """Queue the name tables' rows, each table in key order, as JSON arrays."""
     writer.submit(
@@ -371,17 +401,14 @@ def _submit_names(writer: _SqliteWriter, plan: NamePlan) -> None:
             ),
             len(part),
         )
-    for table, high, low, packed in (
-        ("search_posting", "word_id", "name_id", plan.posting),
-        ("search_name_word", "name_id", "word_id", plan.name_word),
-    ):
-        sql = (
-            f"INSERT INTO {table} ({high}, {low}) "
-            f"SELECT value >> {NAME_BITS}, value & {LOW_MASK} FROM json_each(?)"
-        )
-        for start in range(0, len(packed), JSON_BATCH):
-            chunk = packed[start : start + JSON_BATCH]
-            writer.submit(_statement(sql, _json_ints(chunk)), len(chunk))
+    _submit_postings(writer, plan)
+    sql = (
+        "INSERT INTO search_name_word (name_id, word_id) "
+        f"SELECT value >> {NAME_BITS}, value & {LOW_MASK} FROM json_each(?)"
+    )
+    for start in range(0, len(plan.name_word), JSON_BATCH):
+        chunk = plan.name_word[start : start + JSON_BATCH]
+        writer.submit(_statement(sql, _json_ints(chunk)), len(chunk))
     names, customers = plan.name_ids, plan.customer_ids
     if len(customers) and int(customers.max()) > LOW_MASK:  # ids too big to pack: pairs
         sql = (
