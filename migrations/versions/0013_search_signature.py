@@ -1,7 +1,7 @@
 """search_posting.sig: each posting carries its name's signature (core.search.keys)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 
 Existing postings get 0, "unknown": searches do not filter on it until the index is rebuilt
 (`frontline search --reindex`) or the name is indexed again.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
