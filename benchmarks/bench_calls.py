@@ -355,12 +355,15 @@ async def _console_worker(
                 if supervisor and not busy:
                     asyncio.get_running_loop().create_task(refresh_supervisor())
 
+    task = asyncio.get_running_loop().create_task(follow())
     try:
-        await asyncio.wait_for(follow(), timeout=duration)
-    except TimeoutError:
-        pass
-    except Exception as error:  # noqa: BLE001
-        errors.append(f"feed: {error!r}")
+        await asyncio.wait({task}, timeout=duration)
+        # Cancel until it stops: a cancellation can be lost in a wait inside (Python 3.11).
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            errors.append(f"feed: {error!r}")
     finally:
         await search.close()
         await engine.dispose()
@@ -414,6 +417,7 @@ def _offers_made(db_url: str, prefix: str) -> list[tuple[str, int]]:
 def run_load(
     kind: str, consoles: int, duration: float, rate: float, processes: int, handle: float
 ) -> dict[str, Any]:
+    load_before = os.getloadavg()
     agents = [f"sim-{i + 1:03d}" for i in range(consoles)]
     groups = [agents[i::processes] for i in range(processes)]
     with fresh_database(kind) as url, api_server(url) as base, tempfile.TemporaryDirectory() as tmp:
@@ -501,6 +505,7 @@ def run_load(
         },
         "errors": sim["errors"] + len(console_errors),
         "console_errors": console_errors[:5],
+        "load_average": {"before": load_before, "after": os.getloadavg()},
     }
 
 

@@ -321,7 +321,8 @@ class ChangeFeed:
     async def _ping(self) -> None:
         assert self._connection is not None
         try:
-            await asyncio.wait_for(self._connection.execute(text("SELECT 1")), PING_SECONDS)
+            async with asyncio.timeout(PING_SECONDS):
+                await self._connection.execute(text("SELECT 1"))
             await self._connection.commit()
         except Exception as error:
             raise FeedLost(f"the change feed's connection is gone: {error}") from error
@@ -356,8 +357,12 @@ class ChangeFeed:
         raises FeedLost when PostgreSQL closed the connection (open a new feed then)."""
         while True:
             if self._postgres:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a
+                # cancellation that lands as the queue hands over an item, and the feed
+                # then never stops (a console or worker hangs on its way out).
                 try:
-                    first = await asyncio.wait_for(self._queue.get(), PING_SECONDS)
+                    async with asyncio.timeout(PING_SECONDS):
+                        first = await self._queue.get()
                 except TimeoutError:
                     await self._ping()
                     continue

@@ -41,6 +41,7 @@ from core.api.schemas import (
     QueuedBody,
     TransferredBody,
 )
+from core.api.timing import ServerTiming
 from core.calls.events import (
     AgentNotFound,
     CallEventError,
@@ -142,6 +143,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         dependencies=[Depends(HTTPBearer(auto_error=False))],  # documents the scheme
     )
     app.add_middleware(BearerAuth, tokens=settings.api_tokens)
+    app.add_middleware(ServerTiming)  # outermost: times the token check too
     app.include_router(routing_router(events))
 
     @app.exception_handler(CallEventError)
