@@ -13,18 +13,22 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, String, bindparam, create_engine, event, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.ext.asyncio import async_sessionmaker as _async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.elements import TextClause
 from sqlmodel import col
 
 from core.models import ChangeEvent
+from core.models.types import UtcDateTime, utcnow
 
 T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -264,10 +268,45 @@ async def publish_change(session: AsyncSession, topic: str, key: str = "") -> No
 
     Watchers in other processes receive it once the transaction commits.
     """
-    session.add(ChangeEvent(topic=topic, key=str(key)))
+    await publish_changes(session, [(topic, key)])
+
+
+@cache
+def _publish_statement() -> TextClause:
+    changes = "unnest(CAST(:topics AS VARCHAR[]), CAST(:keys AS VARCHAR[])) AS c(topic, key)"
+    return text(
+        f"""
+        WITH stored AS (
+            INSERT INTO change_event (at, topic, key) SELECT :now, topic, key FROM {changes}
+        )
+        SELECT pg_notify(:channel, topic || ':' || key) FROM {changes}
+        """
+    ).bindparams(
+        bindparam("topics", type_=ARRAY(String())),
+        bindparam("keys", type_=ARRAY(String())),
+        bindparam("now", type_=UtcDateTime()),
+        bindparam("channel", type_=String()),
+    )
+
+
+async def publish_changes(session: AsyncSession, changes: list[tuple[str, str]]) -> None:
+    """`publish_change` for several changes at once: on PostgreSQL the rows and their
+    NOTIFYs in one round trip (an event moves a call and one or two agents)."""
+    if not changes:
+        return
     bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"{topic}:{key}")))
+    if bind.dialect.name != "postgresql":
+        session.add_all(ChangeEvent(topic=topic, key=str(key)) for topic, key in changes)
+        return
+    await session.execute(
+        _publish_statement(),
+        {
+            "topics": [topic for topic, _ in changes],
+            "keys": [str(key) for _, key in changes],
+            "now": utcnow(),
+            "channel": NOTIFY_CHANNEL,
+        },
+    )
 
 
 _LOST = Change("", "lost")
