@@ -110,12 +110,10 @@ def api_server(url: str, floor: bool = False) -> Iterator[str]:
     command = ["-m", "console.cli", "api", "--port", str(port)]
     if floor:
         command = ["-m", "benchmarks.floor_api", "--url", url, "--port", str(port)]
+    # Its log goes to a file: a pipe nobody reads fills up and blocks the server mid-run.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [sys.executable, *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -127,7 +125,8 @@ def api_server(url: str, floor: bool = False) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"frontline api did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
+                log.seek(0)
+                raise RuntimeError(f"{command[1]} did not start: {log.read()[-2000:]!r}")
             time.sleep(0.2)
         yield base
     finally:
@@ -136,6 +135,11 @@ def api_server(url: str, floor: bool = False) -> Iterator[str]:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.seek(0)
+        errors = log.read()
+        log.close()
+        if errors.strip():
+            sys.stderr.write(f"{command[1]} logged:\n{errors[-4000:].decode(errors='replace')}\n")
 
 
 async def _open_calls(url: str, external_prefix: str) -> int:

@@ -23,7 +23,9 @@ from core.db import is_sqlite, make_engine
 
 Message = MutableMapping[str, Any]
 
-_INSERT = text("INSERT INTO floor_event (path, idempotency_key, body) VALUES (:p, :k, :b)")
+_INSERT = text(
+    "INSERT INTO floor_event (path, idempotency_key, body) VALUES (:p, :k, :b) RETURNING id"
+)
 
 
 def floor_app(engine: AsyncEngine) -> Callable[..., Awaitable[None]]:
@@ -60,7 +62,7 @@ def floor_app(engine: AsyncEngine) -> Callable[..., Awaitable[None]]:
                 result = await connection.execute(
                     _INSERT, {"p": scope["path"], "k": key, "b": body.decode()}
                 )
-            status, answer = 201, {"event_id": result.lastrowid or 1}
+            status, answer = 201, {"event_id": result.scalar_one()}
         payload = json.dumps(answer).encode()
         await send(
             {
