@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -96,8 +97,9 @@ def fresh_database(kind: str) -> Iterator[str]:
 
 
 @contextmanager
-def api_server(url: str) -> Iterator[str]:
-    """`frontline api` on a free loopback port; yields its base URL."""
+def api_server(url: str, floor: bool = False) -> Iterator[str]:
+    """`frontline api` (or, with `floor`, the bare insert route of benchmarks.floor_api) on a
+    free loopback port; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -105,12 +107,13 @@ def api_server(url: str) -> Iterator[str]:
         "FRONTLINE_API_TOKENS": TOKEN,
         "FRONTLINE_ENV_FILE": "/nonexistent",
     }
+    command = ["-m", "console.cli", "api", "--port", str(port)]
+    if floor:
+        command = ["-m", "benchmarks.floor_api", "--url", url, "--port", str(port)]
+    # Its log goes to a file: a pipe nobody reads fills up and blocks the server mid-run.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "api", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [sys.executable, *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -122,7 +125,8 @@ def api_server(url: str) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"frontline api did not start: {process.stderr.read()!r}")  # type: ignore[union-attr]
+                log.seek(0)
+                raise RuntimeError(f"{command[1]} did not start: {log.read()[-2000:]!r}")
             time.sleep(0.2)
         yield base
     finally:
@@ -131,6 +135,11 @@ def api_server(url: str) -> Iterator[str]:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.seek(0)
+        errors = log.read()
+        log.close()
+        if errors.strip():
+            sys.stderr.write(f"{command[1]} logged:\n{errors[-4000:].decode(errors='replace')}\n")
 
 
 async def _open_calls(url: str, external_prefix: str) -> int:
@@ -290,14 +299,30 @@ async def _burst(base: str, requests: int, lifecycle: bool = False) -> dict[str,
     }
 
 
-def run_burst(kind: str, requests: int, lifecycle: bool = False) -> dict[str, Any]:
-    with fresh_database(kind) as url, api_server(url) as base:
-        result = asyncio.run(_burst(base, requests, lifecycle))
-        calls, events = asyncio.run(_count(url, result["prefix"]))
+def run_burst(
+    kind: str, requests: int, lifecycle: bool = False, floor: bool = True
+) -> dict[str, Any]:
+    with fresh_database(kind) as url:
+        with api_server(url) as base:
+            result = asyncio.run(_burst(base, requests, lifecycle))
+            calls, events = asyncio.run(_count(url, result["prefix"]))
+        if floor:
+            with api_server(url, floor=True) as base:
+                floor_result = asyncio.run(_burst(base, requests, lifecycle))
     per_call = result["events_per_call"]
     result.update(db=kind, calls_stored=calls, events_stored=events, lost=requests - calls)
     result["events_per_second"] = round(requests * per_call / result["drain_seconds"], 1)
     result["duplicates"] = events - calls * per_call
+    if floor:
+        rate = round(requests * per_call / floor_result["drain_seconds"], 1)
+        result["floor"] = {
+            "what": "bare ASGI route, one insert per request, same client (benchmarks.floor_api)",
+            "events_per_second": rate,
+            "latency_ms": floor_result["latency_ms"],
+            "failed": floor_result["failed"],
+        }
+        result["api_to_floor_rate"] = round(result["events_per_second"] / rate, 2)
+    result["load_average"] = os.getloadavg()
     return result
 
 
@@ -355,12 +380,15 @@ async def _console_worker(
                 if supervisor and not busy:
                     asyncio.get_running_loop().create_task(refresh_supervisor())
 
+    task = asyncio.get_running_loop().create_task(follow())
     try:
-        await asyncio.wait_for(follow(), timeout=duration)
-    except TimeoutError:
-        pass
-    except Exception as error:  # noqa: BLE001
-        errors.append(f"feed: {error!r}")
+        await asyncio.wait({task}, timeout=duration)
+        # Cancel until it stops: a cancellation can be lost in a wait inside (Python 3.11).
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            errors.append(f"feed: {error!r}")
     finally:
         await search.close()
         await engine.dispose()
@@ -412,8 +440,15 @@ def _offers_made(db_url: str, prefix: str) -> list[tuple[str, int]]:
 
 
 def run_load(
-    kind: str, consoles: int, duration: float, rate: float, processes: int, handle: float
+    kind: str,
+    consoles: int,
+    duration: float,
+    rate: float,
+    processes: int,
+    handle: float,
+    floor_seconds: float = 60.0,
 ) -> dict[str, Any]:
+    load_before = os.getloadavg()
     agents = [f"sim-{i + 1:03d}" for i in range(consoles)]
     groups = [agents[i::processes] for i in range(processes)]
     with fresh_database(kind) as url, api_server(url) as base, tempfile.TemporaryDirectory() as tmp:
@@ -470,6 +505,22 @@ def run_load(
             tuple(p) for r in (json.loads(o.read_text()) for o, _ in workers) for p in r["pops"]
         }
         missed = asyncio.run(_fates(url, [c for a, c in offers if (a, c) not in pops_seen]))
+    floor: dict[str, Any] | None = None
+    if floor_seconds > 0:
+        # The same traffic (same client, rate and seed) against the bare insert route, on a
+        # fresh database of the same kind, once the consoles are gone.
+        with fresh_database(kind) as url, api_server(url, floor=True) as base:
+            run = asyncio.run(
+                run_simulation(dataclasses.replace(config, url=base, duration=floor_seconds))
+            ).as_json()
+        floor = {
+            "what": "bare ASGI route, one insert per request, same simulator traffic "
+            "(benchmarks.floor_api), no consoles",
+            "duration_s": floor_seconds,
+            "requests_per_second": run["requests_per_second"],
+            "latency_ms": run["latency_ms"],
+            "errors": run["errors"],
+        }
     pops = [tuple(p) for r in results for p in r["pops"]]
     pop_ms = [v for r in results for v in r["pop_ms"]]
     supervisor_ms = [v for r in results for v in r["supervisor_ms"]]
@@ -501,6 +552,11 @@ def run_load(
         },
         "errors": sim["errors"] + len(console_errors),
         "console_errors": console_errors[:5],
+        "floor": floor,
+        "api_p99_to_floor_p99": round(sim["latency_ms"]["p99"] / floor["latency_ms"]["p99"], 2)
+        if floor and sim["latency_ms"]["p99"] and floor["latency_ms"]["p99"]
+        else None,
+        "load_average": {"before": load_before, "after": os.getloadavg()},
     }
 
 
@@ -511,12 +567,19 @@ def main() -> None:
     burst.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     burst.add_argument("--requests", type=int, default=1000)
     burst.add_argument("--lifecycle", action="store_true", help="whole calls, 5 events each")
+    burst.add_argument("--no-floor", action="store_true", help="skip the bare-insert floor")
     load = sub.add_parser("load")
     load.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     load.add_argument("--consoles", type=int, default=50)
     load.add_argument("--duration", type=float, default=600.0, help="seconds of traffic")
     load.add_argument("--rate", type=float, default=2.0, help="calls per second")
     load.add_argument("--processes", type=int, default=5, help="console worker processes")
+    load.add_argument(
+        "--floor-seconds",
+        type=float,
+        default=60.0,
+        help="seconds of the same traffic against the bare-insert floor afterwards (0: none)",
+    )
     load.add_argument(
         "--handle",
         type=float,
@@ -538,11 +601,19 @@ def main() -> None:
         Path(args.out).write_text(json.dumps(result))
         return
     if args.mode == "burst":
-        result = run_burst(args.db, args.requests, args.lifecycle)
+        result = run_burst(args.db, args.requests, args.lifecycle, floor=not args.no_floor)
     else:
         # Agents carry about 90 % of the offered load: talk + wrap-up (handle/6) + ring.
         handle = args.handle or max(5.0, (0.9 * args.consoles / args.rate - 1.5) * 6 / 7)
-        result = run_load(args.db, args.consoles, args.duration, args.rate, args.processes, handle)
+        result = run_load(
+            args.db,
+            args.consoles,
+            args.duration,
+            args.rate,
+            args.processes,
+            handle,
+            args.floor_seconds,
+        )
         result["handle_s"] = round(handle, 1)
     print(json.dumps(result, indent=2, default=str))
 

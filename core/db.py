@@ -13,18 +13,22 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, String, bindparam, create_engine, event, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.ext.asyncio import async_sessionmaker as _async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.elements import TextClause
 from sqlmodel import col
 
 from core.models import ChangeEvent
+from core.models.types import UtcDateTime, utcnow
 
 T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -264,10 +268,45 @@ async def publish_change(session: AsyncSession, topic: str, key: str = "") -> No
 
     Watchers in other processes receive it once the transaction commits.
     """
-    session.add(ChangeEvent(topic=topic, key=str(key)))
+    await publish_changes(session, [(topic, key)])
+
+
+@cache
+def _publish_statement() -> TextClause:
+    changes = "unnest(CAST(:topics AS VARCHAR[]), CAST(:keys AS VARCHAR[])) AS c(topic, key)"
+    return text(
+        f"""
+        WITH stored AS (
+            INSERT INTO change_event (at, topic, key) SELECT :now, topic, key FROM {changes}
+        )
+        SELECT pg_notify(:channel, topic || ':' || key) FROM {changes}
+        """
+    ).bindparams(
+        bindparam("topics", type_=ARRAY(String())),
+        bindparam("keys", type_=ARRAY(String())),
+        bindparam("now", type_=UtcDateTime()),
+        bindparam("channel", type_=String()),
+    )
+
+
+async def publish_changes(session: AsyncSession, changes: list[tuple[str, str]]) -> None:
+    """`publish_change` for several changes at once: on PostgreSQL the rows and their
+    NOTIFYs in one round trip (an event moves a call and one or two agents)."""
+    if not changes:
+        return
     bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, f"{topic}:{key}")))
+    if bind.dialect.name != "postgresql":
+        session.add_all(ChangeEvent(topic=topic, key=str(key)) for topic, key in changes)
+        return
+    await session.execute(
+        _publish_statement(),
+        {
+            "topics": [topic for topic, _ in changes],
+            "keys": [str(key) for _, key in changes],
+            "now": utcnow(),
+            "channel": NOTIFY_CHANNEL,
+        },
+    )
 
 
 _LOST = Change("", "lost")
@@ -321,7 +360,8 @@ class ChangeFeed:
     async def _ping(self) -> None:
         assert self._connection is not None
         try:
-            await asyncio.wait_for(self._connection.execute(text("SELECT 1")), PING_SECONDS)
+            async with asyncio.timeout(PING_SECONDS):
+                await self._connection.execute(text("SELECT 1"))
             await self._connection.commit()
         except Exception as error:
             raise FeedLost(f"the change feed's connection is gone: {error}") from error
@@ -359,8 +399,12 @@ class ChangeFeed:
         raises FeedLost when PostgreSQL closed the connection (open a new feed then)."""
         while True:
             if self._postgres:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a
+                # cancellation that lands as the queue hands over an item, and the feed
+                # then never stops (a console or worker hangs on its way out).
                 try:
-                    first = await asyncio.wait_for(self._queue.get(), PING_SECONDS)
+                    async with asyncio.timeout(PING_SECONDS):
+                        first = await self._queue.get()
                 except TimeoutError:
                     await self._ping()
                     continue

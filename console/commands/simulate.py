@@ -64,14 +64,17 @@ class Summary:
     errors: int = 0
     retries: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    server_ms: list[float] = field(default_factory=list)
+    """The API's own time per answer, from its Server-Timing header (when it sends one)."""
     error_samples: list[str] = field(default_factory=list)
     seconds: float = 0.0
     run: str = ""
 
-    def percentile(self, p: float) -> float | None:
-        if not self.latencies_ms:
+    def percentile(self, p: float, values: list[float] | None = None) -> float | None:
+        values = self.latencies_ms if values is None else values
+        if not values:
             return None
-        ordered = sorted(self.latencies_ms)
+        ordered = sorted(values)
         index = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
         return ordered[index]
 
@@ -95,6 +98,12 @@ class Summary:
                 f"p{p}": round(v, 1) if (v := self.percentile(p)) is not None else None
                 for p in (50, 95, 99)
             },
+            "server_ms": {
+                f"p{p}": round(v, 1)
+                if (v := self.percentile(p, self.server_ms)) is not None
+                else None
+                for p in (50, 95, 99)
+            },
             "error_samples": self.error_samples[:5],
         }
 
@@ -107,6 +116,18 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _server_ms(header: str) -> float | None:
+    """The `app;dur=12.3` of a Server-Timing header, in milliseconds."""
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "dur":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
 
 
 @dataclass
@@ -156,6 +177,8 @@ class Simulator:
                 problem = f"{path}: {type(error).__name__}: {error}"
             else:
                 self.summary.latencies_ms.append((time.perf_counter() - started) * 1000)
+                if (took := _server_ms(response.headers.get("server-timing", ""))) is not None:
+                    self.summary.server_ms.append(took)
                 if response.status_code < 300:
                     self.summary.events_applied += 1
                     if path.startswith("/v1/calls/") and response.json().get("event_id"):

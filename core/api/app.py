@@ -47,6 +47,7 @@ from core.api.schemas import (
     TransferredBody,
     UserName,
 )
+from core.api.timing import ServerTiming
 from core.calls.events import (
     AgentNotFound,
     CallEventError,
@@ -151,6 +152,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
     )
     app.add_middleware(ScopedBearerAuth, tokens=token_scopes(settings))
     install_error_handlers(app)
+    app.add_middleware(ServerTiming)  # outermost: times the token check too
     app.include_router(routing_router(events))
     app.include_router(health_router(sessions))
 

@@ -14,8 +14,9 @@ stored, for the replay that fills the gap. docs/calls.md says what is refused.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -39,7 +40,7 @@ from core.calls.states import (
 )
 from core.calls.times import checked, not_before_queued
 from core.calls.wrap_up import land_wrap_up
-from core.db import publish_change
+from core.db import publish_change, publish_changes
 from core.models import Agent, AgentState, Call, CallEvent, CallEventKind, CallReference, CallState
 from core.models.types import utcnow
 
@@ -144,6 +145,8 @@ async def referenced_call_id(
 
 async def _find_call(session: AsyncSession, request: EventRequest) -> Call | None:
     """The call, locked for this transaction; None for a call to create."""
+    if (await session.connection()).dialect.name == "postgresql":
+        return await _find_call_postgres(session, request)
     call_id = await referenced_call_id(session, request.call_id, request.external_id)
     if call_id is None:
         if not may_create(request):
@@ -161,6 +164,41 @@ async def _find_call(session: AsyncSession, request: EventRequest) -> Call | Non
             select(Call).where(col(Call.id) == call_id).execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
+
+
+async def _find_call_postgres(session: AsyncSession, request: EventRequest) -> Call | None:
+    """`_find_call` in one round trip: the reference looked up, the row locked and read."""
+    named: Any = request.call_id
+    if named is None:
+        if not request.external_id:
+            if not may_create(request):
+                raise CallNotFound(_describe_ref(request))
+            return None
+        named = (
+            select(col(CallReference.call_id))
+            .where(col(CallReference.external_id) == request.external_id)
+            .scalar_subquery()
+        )
+    latest = (
+        select(func.max(col(CallEvent.at)))
+        .where(col(CallEvent.call_id) == col(Call.id))
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            select(Call, latest)
+            .where(col(Call.id) == named)
+            .with_for_update(of=Call)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None:
+        if request.call_id is not None or not may_create(request):
+            raise CallNotFound(_describe_ref(request))
+        return None
+    call, at = row
+    session.info[(_LATEST, call.id)] = None if at is None else (at,)
+    return call
 
 
 async def _create(session: AsyncSession, request: EventRequest) -> EventResult:
@@ -245,17 +283,24 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
         await pass_on(session, call, passed_on, at)
         if passed_on not in changed:
             changed.append(passed_on)
-    await publish_change(session, "call", str(call.id))
-    for moved in changed:
-        await publish_change(session, "agent", moved.user_name)
+    await publish_changes(
+        session, [("call", str(call.id)), *(("agent", moved.user_name) for moved in changed)]
+    )
     return await result(session, call, kind, event.id, at, external=request.external_id)
 
 
 _TICK = timedelta(microseconds=1)
 
 
+_LATEST = "latest event"
+"""session.info key: the time of a call's latest event, read with the call (PostgreSQL)."""
+
+
 async def _latest(session: AsyncSession, call_id: int) -> tuple[datetime] | None:
     """The time of the call's latest stored event."""
+    if (_LATEST, call_id) in session.info:  # read with the locked call: nothing since
+        known: tuple[datetime] | None = session.info.pop((_LATEST, call_id))
+        return known
     at = (
         await session.execute(
             select(col(CallEvent.at))
@@ -302,9 +347,7 @@ async def _late(
             agent = await _agent_by_id(session, agent_id)
             await reconcile_agent(session, agent, at)
             moved.append(agent.user_name)
-    await publish_change(session, "call", str(call.id))
-    for name in moved:
-        await publish_change(session, "agent", name)
+    await publish_changes(session, [("call", str(call.id)), *(("agent", name) for name in moved)])
     return await result(session, call, request.kind, event.id, at, external=request.external_id)
 
 
