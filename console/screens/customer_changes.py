@@ -14,7 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.keymap import KEYMAP
-from console.safe_text import clean
+from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
 
 if TYPE_CHECKING:
@@ -154,15 +154,17 @@ class MergeScreen(ModalScreen[bool]):
             differs = "; ".join(d.differs) or "nothing"
             options.add_option(
                 Option(
-                    Text(clean(f"{d.external_id} {d.name} · shares {'; '.join(d.shared)}"))
-                    + Text(clean(f" · differs: {differs}"), style="dim")
+                    Text.assemble(
+                        Text(clean(f"{d.external_id} {d.name} · shares {'; '.join(d.shared)}")),
+                        Text(clean(f" · differs: {differs}"), style="dim"),
+                    )
                 )
             )
         note = "" if self.found else "No likely duplicate."
         if self.merges:
             last = self.merges[0]
             note += clean(f" Merged here: {last.merged_number} by {last.actor} (u undoes).")
-        self.query_one("#merge-note", Static).update(note.strip())
+        self.query_one("#merge-note", Static).update(safe_text(note.strip()))
         if self.found:
             options.highlighted = 0
 

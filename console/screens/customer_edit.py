@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
 from console.keymap import KEYMAP
-from console.safe_text import clean
+from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def check_birth_date(text: str) -> date | None:
 
 
 def _row(label: str, widget: Input | Checkbox) -> Horizontal:
-    return Horizontal(Label(label), widget)
+    return Horizontal(Label(safe_text(label)), widget)
 
 
 def _input(value: str = "", **options: Any) -> Input:
@@ -165,7 +165,8 @@ class CustomerForm(ModalScreen[bool]):
                 await record.set_contacts(self.who, cid, "phone", phones)
             if emails != self.emails:
                 await record.set_contacts(self.who, cid, "email", emails)
-            await record.update(self.who, cid, **changes)
+            save_fields = record.update  # a service call, not a widget's update
+            await save_fields(self.who, cid, **changes)
         except Exception as error:  # noqa: BLE001 - say why; the form keeps what was typed
             self.query_one("#form-problem", Static).update(Text(f"Not saved: {error}"))
             return

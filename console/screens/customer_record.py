@@ -64,7 +64,11 @@ class RecordMenu(ModalScreen[str | None]):
             box.border_title = "Customer record"
             yield OptionList(
                 *(
-                    Option(label, id=key, disabled=key in NEEDS_CUSTOMER and not self.has_customer)
+                    Option(
+                        safe_text(label),
+                        id=key,
+                        disabled=key in NEEDS_CUSTOMER and not self.has_customer,
+                    )
                     for key, label in MENU
                 ),
                 id="record-options",
@@ -72,7 +76,7 @@ class RecordMenu(ModalScreen[str | None]):
             hint = "Enter or the letter · Esc closes"
             if not self.has_customer:
                 hint = "Open a customer to edit, see changes or merge · " + hint
-            yield Static(hint, classes="hint")
+            yield Static(safe_text(hint), classes="hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
