@@ -3,8 +3,11 @@
 When the terminal goes away, Textual's output thread dies on its first write to it (EIO),
 or blocks for ever if the terminal stopped reading first; the event loop then blocks on the
 full output queue, an asyncio signal handler never runs, and the console stays, keeping the
-agent "on a call" while the last keys typed are in no draft. So SIGHUP gets a plain Python
-handler (it runs in the main thread even while that waits on the queue), which:
+agent "on a call" while the last keys typed are in no draft. Nor does a plain Python
+handler always run: the kernel may deliver SIGHUP to another thread, and the main thread,
+asleep on the queue's lock, never looks. So a thread of its own watches the terminal for
+the hang-up (poll's POLLHUP), and SIGHUP (`kill -HUP`, sshd) has a Python handler too; the
+first of them:
 
 1. points the terminal's file descriptors at /dev/null and drains the output queue, so that
    nothing waits on the dead terminal any more;
@@ -20,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import signal
 import threading
 from typing import TYPE_CHECKING, Any
@@ -43,17 +47,48 @@ class HangUp:
         self.task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
+        self._once = threading.Lock()
 
     def install(self) -> None:
-        """Handle SIGHUP from now on (only possible in the main thread)."""
+        """Handle SIGHUP and watch the terminal from now on (call in the main thread)."""
         self._loop = asyncio.get_running_loop()
         with contextlib.suppress(ValueError, AttributeError, OSError):  # not main thread
             signal.signal(signal.SIGHUP, self._on_signal)
+        terminal = next((fd for fd in (0, 2) if _isatty(fd)), None)
+        if terminal is not None and not self.app.is_headless:
+            threading.Thread(
+                target=self._watch, args=(terminal,), name="terminal-watch", daemon=True
+            ).start()
+
+    def _watch(self, fd: int) -> None:
+        poller = select.poll()
+        poller.register(fd, 0)  # only the hang-up (and errors), always reported
+        while True:
+            try:
+                events = poller.poll()
+            except InterruptedError:
+                continue
+            except OSError:
+                return
+            if any(
+                flags & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, flags in events
+            ):
+                self.trigger()
+                return
 
     def _on_signal(self, _signum: int, _frame: Any) -> None:
-        if self._started:
+        self.trigger()
+
+    def trigger(self) -> None:
+        """The terminal is gone: silence it, save, sign out, leave (once; any thread)."""
+        if not self._once.acquire(blocking=False):  # another thread (or handler) has it
             return
-        self._started = True
+        try:
+            if self._started:
+                return
+            self._started = True
+        finally:
+            self._once.release()
         self._silence_terminal()
         threading.Thread(target=self._watchdog, name="hang-up", daemon=True).start()
         if self._loop is not None:
@@ -90,6 +125,13 @@ class HangUp:
                 self.app.save_locally()
         threading.Event().wait(EXIT_GRACE)
         os._exit(129)
+
+
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
 
 
 def _discard(output: Any) -> None:

@@ -32,7 +32,7 @@ from textual.widgets import (
 from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
-from console.widgets.cells import fit, who_cell
+from console.widgets.cells import fit
 from console.widgets.queue_board import duration
 from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
 
@@ -47,12 +47,6 @@ REVIEW_COLUMNS = [
 ]
 """The logged calls' columns: key, heading, width."""
 REVIEW_WIDTHS = {key: width for key, _, width in REVIEW_COLUMNS}
-
-
-def _who(customer: str, caller_number: str) -> str:
-    """The customer's name; for an unknown caller, their number (review.py says
-    "unknown caller")."""
-    return caller_number if customer == "unknown caller" and caller_number else customer
 
 
 OFFER_CHOICES = [
@@ -275,12 +269,10 @@ class CallReviewScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Frontline · call review"
         table = self.query_one("#review-table", DataTable)
-        # Fits 80 columns: 62 characters of cells and 14 of padding; longer text is cut with
-        # an ellipsis (REVIEW_WIDTHS), and an unknown caller's number is never cut.
+        # Fits 80 columns: 62 characters of cells and 14 of padding; longer text shows cut
+        # with an ellipsis (the cells keep all of it).
         for key, label, width in REVIEW_COLUMNS:
-            table.add_column(
-                label, key=key, width=None if key == "customer" else width
-            )  # text: headings of REVIEW_COLUMNS
+            table.add_column(label, key=key, width=width)  # text: headings of REVIEW_COLUMNS
         quality = self.query_one("#agent-quality", DataTable)
         for label in ("Agent", "Scored calls", "Average", "Last scored"):
             quality.add_column(label, key=label.lower())  # text: literal headings
@@ -357,7 +349,7 @@ class CallReviewScreen(Screen[None]):
             table.add_row(
                 _local(r.answered_at, self.zone)[5:],
                 fit(r.agent, REVIEW_WIDTHS["agent"]),
-                who_cell(_who(r.customer, r.caller_number), REVIEW_WIDTHS["customer"]),
+                fit(r.customer, REVIEW_WIDTHS["customer"]),
                 fit(f"{r.reason or '—'} / {r.outcome or '—'}", REVIEW_WIDTHS["codes"]),
                 Text(duration(r.handle_seconds), style="bold" if r.long_handle else ""),
                 fit(r.offers or "—", REVIEW_WIDTHS["offer"]),

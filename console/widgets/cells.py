@@ -33,10 +33,11 @@ def compact_number(value: str) -> str:
 
 
 def fit(value: object, width: int, style: str = "") -> Text:
-    """The value as safe text, cut to `width` cells with an ellipsis when longer."""
+    """The value as safe text that shows cut to `width` cells with an ellipsis when longer
+    (the cell keeps the whole text: a copy or a sort reads all of it)."""
     text = value.copy() if isinstance(value, Text) else safe_text(value, style)
-    if text.cell_len > width:
-        text.truncate(width, overflow="ellipsis")
+    text.no_wrap = True
+    text.overflow = "ellipsis"
     return text
 
 
@@ -46,4 +47,7 @@ def who_cell(value: str, width: int) -> Text:
     if is_phone_number(value):
         number = value.strip()
         return safe_text(number if len(number) <= width else compact_number(number))
-    return fit(value, width)
+    text = safe_text(value)  # cut for real: the column is as wide as its longest cell
+    if text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    return text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from textual.app import App, ComposeResult
-from textual.widgets import Input, TextArea
+from textual.widgets import DataTable, Input, TextArea
 from textual.widgets._footer import FooterKey
 
 from console.app import ConsoleApp
@@ -287,9 +287,24 @@ async def test_the_team_board_cuts_names_with_an_ellipsis_and_keeps_every_digit(
     assert str(who_cell("+34 612 345 678", 20)) == "+34 612 345 678"  # fits as written
 
 
-def test_the_call_review_cuts_with_an_ellipsis() -> None:
-    assert str(fit("billing / follow-up call", 15)) == "billing / foll…"
-    assert str(fit("[b]x[/b]\x1b[31m", 20)) == "[b]x[/b]␛[31m"
+class ReviewApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="t")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Reason/outcome", key="codes", width=15)
+        table.add_row(fit("billing / follow-up call", 15))
+        table.add_row(fit("[b]x[/b]\x1b[31m", 15))
+
+
+async def test_the_call_review_cuts_with_an_ellipsis() -> None:
+    app = ReviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "billing / foll…" in shown and "[b]x[/b]␛[31m" in shown
+        assert str(app.query_one(DataTable).get_row_at(0)[0]) == "billing / follow-up call"
 
 
 def test_text_too_long_for_nothing_loses_no_digits() -> None:
