@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.calls.errors import InvalidTransition
-from core.calls.model import AgentStatus
-from core.calls.states import ACTIVE_STATES
+from core.calls.errors import AgentNotFound, InvalidTransition
+from core.calls.model import AgentStatus, EventRequest
+from core.calls.states import ACTIVE_STATES, LIVE_STATES, Transition
 from core.db import publish_change
-from core.models import Agent, AgentState, Call, CallState
+from core.models import Agent, AgentState, Call, CallEventKind, CallState
 
 CALL_STATES = (AgentState.ON_CALL, AgentState.WRAP_UP)
 """The agent states that follow calls."""
@@ -100,3 +100,78 @@ async def reconcile_agent(session: AsyncSession, agent: Agent, at: datetime) -> 
 
 
 __all__ = ["CALL_STATES", "follow_console", "put_agent", "reconcile_agent", "set_agent_state_in"]
+
+
+# --- the agent an event is about (the state machine's look-ups) ---
+
+
+def move_agent(agent: Agent, step: Transition, at: datetime) -> None:
+    if step.agent_to is None or agent.state == step.agent_to:
+        return
+    if step.agent_from is not None and agent.state not in step.agent_from:
+        return
+    agent.state = step.agent_to
+    agent.state_reason = ""
+    agent.state_since = at
+
+
+async def named_agent(session: AsyncSession, request: EventRequest) -> Agent | None:
+    """The agent the event names: a transfer's target, or the agent it is about."""
+    if request.transfer is not None:
+        if not request.transfer.to_agent:
+            return None
+        request = EventRequest(kind=request.kind, agent=request.transfer.to_agent)
+    if request.agent_id is not None:
+        agent = await session.get(Agent, request.agent_id)
+        if agent is None:
+            raise AgentNotFound(f"no agent with id {request.agent_id}")
+        return agent
+    if request.agent:
+        found = (
+            await session.execute(select(Agent).where(col(Agent.user_name) == request.agent))
+        ).scalar_one_or_none()
+        if found is None:
+            raise AgentNotFound(f"no agent named {request.agent!r}")
+        return found
+    return None
+
+
+async def agent_for(session: AsyncSession, call: Call, request: EventRequest) -> Agent | None:
+    found = await named_agent(session, request)
+    if request.kind == CallEventKind.TRANSFERRED:
+        return found  # the agent who takes the call over; the call's agent passes it on
+    if found is not None:
+        if request.kind not in (CallEventKind.OFFERED, CallEventKind.ANSWERED):
+            if call.agent_id is not None and found.id != call.agent_id:
+                raise InvalidTransition(
+                    f"call {call.id} is with another agent, not {found.user_name!r}"
+                )
+        return found
+    if request.kind == CallEventKind.OFFERED:
+        raise InvalidTransition("an offered call needs the agent's user name")
+    if call.agent_id is None:
+        return None
+    return await agent_by_id(session, call.agent_id)
+
+
+async def check_free(session: AsyncSession, agent: Agent, call: Call) -> None:
+    if agent.state != AgentState.AVAILABLE:
+        state = AgentState(agent.state).value.replace("_", " ")
+        raise InvalidTransition(f"agent {agent.user_name!r} is {state}, not available")
+    busy = (
+        await session.execute(
+            select(col(Call.id))
+            .where(col(Call.agent_id) == agent.id)
+            .where(col(Call.state).in_([s.value for s in LIVE_STATES]))
+            .where(col(Call.id) != call.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if busy is not None:
+        raise InvalidTransition(f"agent {agent.user_name!r} already has call {busy}")
+
+
+async def agent_by_id(session: AsyncSession, agent_id: int) -> Agent:
+    agent = await session.get(Agent, agent_id)
+    assert agent is not None
+    return agent

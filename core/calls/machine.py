@@ -22,17 +22,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.calls import postgres_calls, sqlite_calls
-from core.calls.agents import reconcile_agent
-from core.calls.errors import AgentNotFound, CallNotFound, IdempotencyConflict, InvalidTransition
+from core.calls.agents import (
+    agent_by_id,
+    agent_for,
+    check_free,
+    move_agent,
+    named_agent,
+    reconcile_agent,
+)
+from core.calls.errors import CallNotFound, IdempotencyConflict, InvalidTransition
 from core.calls.handoff import pass_on
 from core.calls.model import EventRequest, EventResult
 from core.calls.new_call import may_create, new_call, new_call_result
 from core.calls.replay import replay, transfer_variant
 from core.calls.replay import step as apply_step
 from core.calls.states import (
-    LIVE_STATES,
     TERMINAL,
-    Transition,
     already,
     lookup,
     refused_after,
@@ -41,7 +46,7 @@ from core.calls.states import (
 from core.calls.times import checked, not_before_queued
 from core.calls.wrap_up import land_wrap_up
 from core.db import publish_change, publish_changes
-from core.models import Agent, AgentState, Call, CallEvent, CallEventKind, CallReference, CallState
+from core.models import Agent, Call, CallEvent, CallEventKind, CallReference, CallState
 from core.models.types import utcnow
 
 CONSOLE = "console"
@@ -203,7 +208,7 @@ async def _find_call_postgres(session: AsyncSession, request: EventRequest) -> C
 
 async def _create(session: AsyncSession, request: EventRequest) -> EventResult:
     """A transition out of NEW, through the database's new-call writer."""
-    agent = await _named_agent(session, request)
+    agent = await named_agent(session, request)
     rows = new_call(request, agent.id if agent is not None else None)
     dialect = (await session.connection()).dialect.name
     writer = postgres_calls.insert if dialect == "postgresql" else sqlite_calls.insert
@@ -213,7 +218,7 @@ async def _create(session: AsyncSession, request: EventRequest) -> EventResult:
     call_id, event_id = written
     if agent is not None:
         step = transition(None, None, request.kind)
-        _move_agent(agent, step, rows.at)
+        move_agent(agent, step, rows.at)
         await publish_change(session, "agent", agent.user_name)
     return new_call_result(rows, call_id, event_id, agent.user_name if agent else "")
 
@@ -232,7 +237,7 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
         at = now if latest is None or now > latest[0] else latest[0] + _TICK
     if latest is not None and at <= latest[0]:  # sorts before (or among) what is stored
         return await _late(session, call, request, at)
-    agent = await _agent_for(session, call, request)
+    agent = await agent_for(session, call, request)
     other_agent = agent is not None and agent.id != call.agent_id
     if already(state, kind, other_agent):
         if not _brings_data(call, request):
@@ -261,9 +266,9 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     changed: list[Agent] = []
     if step.takes_agent and agent is not None and other_agent:
         if not console:  # the agent taking a call chose to; the PBX must ask
-            await _check_free(session, agent, call)
+            await check_free(session, agent, call)
         if call.agent_id is not None:
-            changed.append(await _agent_by_id(session, call.agent_id))
+            changed.append(await agent_by_id(session, call.agent_id))
     elif step.needs_agent and call.agent_id is None:
         raise InvalidTransition(f"call {call.id} is queued: say which agent answered it")
     if "agent_id" in step.clears and agent is not None:
@@ -272,14 +277,14 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
     apply_step(call, step, at, agent.id if agent is not None and step.takes_agent else None)
     _set_data(call, request)
     if agent is not None:
-        _move_agent(agent, step, at)
+        move_agent(agent, step, at)
         if agent not in changed:
             changed.append(agent)
     event = await _log(session, call.id, request, at)
     if request.wrap_up is not None:
         await land_wrap_up(session, call, request.wrap_up, at)
     if kind == CallEventKind.TRANSFERRED and previous is not None and previous != call.agent_id:
-        passed_on = await _agent_by_id(session, previous)  # wrap-up for their part of it
+        passed_on = await agent_by_id(session, previous)  # wrap-up for their part of it
         await pass_on(session, call, passed_on, at)
         if passed_on not in changed:
             changed.append(passed_on)
@@ -332,7 +337,7 @@ async def _late(
     here; the agents the call had and has now follow what the replay decides.
     """
     assert call.id is not None
-    target = await _named_agent(session, request)
+    target = await named_agent(session, request)
     if target is None and request.kind == CallEventKind.OFFERED:
         raise InvalidTransition("an offered call needs the agent's user name")
     before = call.agent_id
@@ -344,7 +349,7 @@ async def _late(
     moved = []
     for agent_id in dict.fromkeys((before, call.agent_id)):
         if agent_id is not None:
-            agent = await _agent_by_id(session, agent_id)
+            agent = await agent_by_id(session, agent_id)
             await reconcile_agent(session, agent, at)
             moved.append(agent.user_name)
     await publish_changes(session, [("call", str(call.id)), *(("agent", name) for name in moved)])
@@ -374,84 +379,12 @@ def _set_data(call: Call, request: EventRequest) -> None:
         call.queue = request.transfer.to_queue
 
 
-def _move_agent(agent: Agent, step: Transition, at: datetime) -> None:
-    if step.agent_to is None or agent.state == step.agent_to:
-        return
-    if step.agent_from is not None and agent.state not in step.agent_from:
-        return
-    agent.state = step.agent_to
-    agent.state_reason = ""
-    agent.state_since = at
-
-
-async def _named_agent(session: AsyncSession, request: EventRequest) -> Agent | None:
-    """The agent the event names: a transfer's target, or the agent it is about."""
-    if request.transfer is not None:
-        if not request.transfer.to_agent:
-            return None
-        request = EventRequest(kind=request.kind, agent=request.transfer.to_agent)
-    if request.agent_id is not None:
-        agent = await session.get(Agent, request.agent_id)
-        if agent is None:
-            raise AgentNotFound(f"no agent with id {request.agent_id}")
-        return agent
-    if request.agent:
-        found = (
-            await session.execute(select(Agent).where(col(Agent.user_name) == request.agent))
-        ).scalar_one_or_none()
-        if found is None:
-            raise AgentNotFound(f"no agent named {request.agent!r}")
-        return found
-    return None
-
-
-async def _agent_for(session: AsyncSession, call: Call, request: EventRequest) -> Agent | None:
-    found = await _named_agent(session, request)
-    if request.kind == CallEventKind.TRANSFERRED:
-        return found  # the agent who takes the call over; the call's agent passes it on
-    if found is not None:
-        if request.kind not in (CallEventKind.OFFERED, CallEventKind.ANSWERED):
-            if call.agent_id is not None and found.id != call.agent_id:
-                raise InvalidTransition(
-                    f"call {call.id} is with another agent, not {found.user_name!r}"
-                )
-        return found
-    if request.kind == CallEventKind.OFFERED:
-        raise InvalidTransition("an offered call needs the agent's user name")
-    if call.agent_id is None:
-        return None
-    return await _agent_by_id(session, call.agent_id)
-
-
-async def _check_free(session: AsyncSession, agent: Agent, call: Call) -> None:
-    if agent.state != AgentState.AVAILABLE:
-        state = AgentState(agent.state).value.replace("_", " ")
-        raise InvalidTransition(f"agent {agent.user_name!r} is {state}, not available")
-    busy = (
-        await session.execute(
-            select(col(Call.id))
-            .where(col(Call.agent_id) == agent.id)
-            .where(col(Call.state).in_([s.value for s in LIVE_STATES]))
-            .where(col(Call.id) != call.id)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if busy is not None:
-        raise InvalidTransition(f"agent {agent.user_name!r} already has call {busy}")
-
-
 def _describe_ref(request: EventRequest) -> str:
     if request.call_id is not None:
         return f"no call with id {request.call_id}"
     if request.external_id:
         return f"no call with phone-system id {request.external_id!r}"
     return "the event names no call (give call_id or external_id)"
-
-
-async def _agent_by_id(session: AsyncSession, agent_id: int) -> Agent:
-    agent = await session.get(Agent, agent_id)
-    assert agent is not None
-    return agent
 
 
 async def reference(session: AsyncSession, call_id: int) -> str | None:

@@ -236,9 +236,9 @@ async def test_common_words_driven_through_their_pairs(
 ) -> None:
     # On a large base two common words are read through their pair's posting list; make
     # every word "common" so this small base takes that path too.
-    from core.search import names
+    from core.search import plan
 
-    monkeypatch.setattr(names, "single_cost", lambda _matches: 1e12)
+    monkeypatch.setattr(plan, "single_cost", lambda _matches: 1e12)
     namesakes = {people["maria_mad"], people["maria_sev"]}
     assert set(await top(search, "garcia lopez maria", 2)) == namesakes
     assert set(await top(search, "maria garcia", 2)) == namesakes
