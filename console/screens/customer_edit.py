@@ -165,8 +165,7 @@ class CustomerForm(ModalScreen[bool]):
                 await record.set_contacts(self.who, cid, "phone", phones)
             if emails != self.emails:
                 await record.set_contacts(self.who, cid, "email", emails)
-            save_fields = record.update  # a service call, not a widget's update
-            await save_fields(self.who, cid, **changes)
+            await record.update(self.who, cid, **changes)  # text: a service call, no widget
         except Exception as error:  # noqa: BLE001 - say why; the form keeps what was typed
             self.query_one("#form-problem", Static).update(Text(f"Not saved: {error}"))
             return
