@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_CUSTOMERS ?= 20000
 
-.PHONY: run test install system-deps lint format typecheck bench clean
+.PHONY: run test install system-deps lint format typecheck bench clean messages catalogs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Frontline needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -47,6 +47,30 @@ typecheck: install
 ## Performance figures (see benchmarks/README.md); slow, not part of `make test`.
 bench: install
 	$(BIN)/python -m benchmarks.run_all
+
+## Translations: extract the words into each domain's .pot and merge them into its .po files
+## (`make messages`), then compile the .mo files shipped in the package (`make catalogs`).
+DOMAINS := core:core:core/i18n/locale cli:console/commands:console/commands/locale console:console:console/locale
+KEYWORDS := -k _ -k N_ -k ngettext:1,2 -k pgettext:1c,2
+messages: install
+	@for d in $(DOMAINS); do \
+		name=$${d%%:*}; rest=$${d#*:}; src=$${rest%%:*}; dir=$${rest#*:}; \
+		ignore=""; [ "$$name" = console ] && ignore="--ignore-dirs=commands"; \
+		$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --no-location --sort-output $$ignore -o $$dir/$$name.pot $$src && \
+		for lang in es es_ES es_419 es_MX en; do \
+			if [ -f $$dir/$$lang/LC_MESSAGES/$$name.po ]; then \
+				$(BIN)/pybabel -q update --no-fuzzy-matching -D $$name -i $$dir/$$name.pot -d $$dir -l $$lang; \
+			else \
+				$(BIN)/pybabel -q init -D $$name -i $$dir/$$name.pot -d $$dir -l $$lang; \
+			fi; \
+		done; \
+	done
+
+catalogs: install
+	@for d in $(DOMAINS); do \
+		name=$${d%%:*}; rest=$${d#*:}; dir=$${rest#*:}; \
+		$(BIN)/pybabel -q compile --statistics -D $$name -d $$dir; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

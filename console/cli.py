@@ -7,6 +7,7 @@ their forms and JSON outputs are a contract with scripts and phone systems (DESI
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from dataclasses import replace
 
@@ -92,6 +93,13 @@ def frontline(
 
 
 def main() -> None:
+    from core.i18n import UnknownLanguage, resolve, set_language
+
+    try:
+        set_language(resolve(os.environ))
+    except UnknownLanguage as error:
+        click.echo(f"frontline: cannot start: {error}", err=True)
+        sys.exit(2)
     frontline(prog_name="frontline")
 
 

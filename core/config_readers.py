@@ -213,5 +213,6 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
 }
 """`FRONTLINE_<NAME>` -> (section, field, reader); section "" is the top level of Settings."""
 
-READ_ELSEWHERE: frozenset[str] = frozenset({"ENV_FILE", "TEST_PG_URL"})
-"""Known names that are not settings: the .env file's location, the test suite's PostgreSQL."""
+READ_ELSEWHERE: frozenset[str] = frozenset({"ENV_FILE", "LANGUAGE", "TEST_PG_URL"})
+"""Known names that are not settings: the .env file's location, the language (read before the
+settings, by core.i18n.resolve, so that their own errors are in it), the tests' PostgreSQL."""

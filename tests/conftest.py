@@ -18,11 +18,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import make_engine, make_sessions, upgrade_database
+from core.i18n import set_language
 
 PG_ADMIN_URL = os.environ.get(
     "FRONTLINE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# The suite reads English unless a test asks for another language (`core.i18n.using`, or
+# FRONTLINE_LANGUAGE in a subprocess's environment): commands run by tests inherit this.
+os.environ["FRONTLINE_LANGUAGE"] = "en"
+set_language("en")
 
 
 def _worker() -> str:
