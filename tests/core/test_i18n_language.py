@@ -64,3 +64,16 @@ def test_regional_words_fall_back_to_neutral_spanish_then_english(tmp_path: Path
         assert _("Mobile") == "Celular"
     finally:
         set_language(before)
+
+
+def test_money_shows_the_currency_code_where_a_bare_dollar_sign_is_ambiguous() -> None:
+    from core.i18n.formats import format_duration, format_money, format_number
+
+    assert format_money(1234.5, "EUR", locale="es_ES") == "1.234,50\xa0€"
+    assert format_money(1234.5, "MXN", locale="es_MX") == "MXN 1,234.50"
+    assert format_number(1234.5, locale="es_ES") == "1.234,5"
+    assert (format_duration(245), format_duration(3723), format_duration(-3)) == (
+        "04:05",
+        "1:02:03",
+        "00:00",
+    )
