@@ -72,8 +72,12 @@ async def test_the_screen_follows_hold_resume_end_and_completion_from_the_phone_
 
         panel.edit(reason="billing", outcome="resolved")
         await pilot.press("f8")
-        await until(pilot, lambda: panel.draft is None)
-        assert any(n.message.startswith("Call saved") for n in pilot.notes)  # type: ignore[attr-defined]
+        # The draft leaves the panel first, then the local copy is removed and "saved" is said.
+        await until(
+            pilot,
+            lambda: any(n.message.startswith("Call saved") for n in pilot.notes),  # type: ignore[attr-defined]
+        )
+        assert panel.draft is None
     async with any_services.sessions() as session:
         call = await session.get(Call, call_id)
         interactions = (
@@ -110,8 +114,12 @@ async def test_saved_is_said_only_when_the_call_is_saved(services: Services) -> 
 
         services.calls.complete = real  # type: ignore[method-assign]
         await pilot.press("f8")
-        await until(pilot, lambda: panel.draft is None)
-        assert any(n.message.startswith("Call saved") for n in pilot.notes)  # type: ignore[attr-defined]
+        # The draft leaves the panel first, then the local copy is removed and "saved" is said.
+        await until(
+            pilot,
+            lambda: any(n.message.startswith("Call saved") for n in pilot.notes),  # type: ignore[attr-defined]
+        )
+        assert panel.draft is None
 
 
 async def test_a_draft_for_a_call_completed_elsewhere_is_restored_and_saved_onto_it(
