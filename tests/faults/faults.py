@@ -1,0 +1,213 @@
+"""The faults the suite injects, and running one write of the matrix under one of them.
+
+- `locked`: another connection holds SQLite's write lock (`BEGIN EXCLUSIVE`), then lets go;
+- `down`: PostgreSQL stopped at once (a throwaway cluster of the suite's own), then started;
+- `killed`: the writing process gets SIGKILL in the middle of its writes;
+- `hung up`: the console's terminal closes (SIGHUP) while the agent types.
+
+Each run returns a `Run`: writes tried, acknowledged, lost, half-written, and what the user
+was told while the fault lasted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from core.services import Services, make_services
+from tests.faults.writes import Refused, Target, Verdict, Write
+
+LOCK_WAIT_MS = 300
+"""How long a write waits on SQLite's lock before it fails (5 s in production)."""
+
+
+class Lock:
+    """Another process's connection holding the database's write lock."""
+
+    def __init__(self, url: str) -> None:
+        self.path = url.split("///", 1)[1]
+        self.connection: sqlite3.Connection | None = None
+
+    def __enter__(self) -> Lock:
+        self.connection = sqlite3.connect(
+            self.path, isolation_level=None, timeout=10, check_same_thread=False
+        )
+        self.connection.execute("BEGIN EXCLUSIVE")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        if self.connection is not None:
+            self.connection.execute("ROLLBACK")
+            self.connection.close()
+            self.connection = None
+
+
+@dataclass
+class Run:
+    """One write under one fault."""
+
+    write: str
+    fault: str
+    tried: int = 0
+    acked: list[int] = field(default_factory=list)
+    told: list[str] = field(default_factory=list)
+    """What the user was told of each write that was not acknowledged."""
+    notices: list[str] = field(default_factory=list)
+    """What the user was told of acknowledged writes kept another way (a local draft)."""
+    verdict: Verdict = field(default_factory=Verdict)
+    recovered: bool = False
+    """The next write after the fault was acknowledged, without a restart."""
+
+    def attempt_result(self, n: int, told: str | None) -> None:
+        self.tried += 1
+        if told is None:
+            self.acked.append(n)
+        else:
+            self.told.append(told)
+
+
+async def attempt(run: Run, write: Write, target: Target, services: Services, n: int) -> bool:
+    try:
+        notice = await write.once(target, services, n)
+    except Refused as refused:
+        run.attempt_result(n, str(refused))
+        return False
+    except Exception as error:  # noqa: BLE001 - the front end shows this text
+        run.attempt_result(n, f"{type(error).__name__}: {error}")
+        return False
+    run.attempt_result(n, None)
+    if notice:
+        run.notices.append(notice)
+    return True
+
+
+async def under_fault(write: Write, target: Target, fault: str, start: object, end: object) -> Run:
+    """Write 0 before the fault, write 1 during it, write 2 after it (same services: no
+    restart); `start()` and `end()` inject and lift the fault."""
+    run = Run(write.name, fault)
+    services = make_services(target.settings())
+    try:
+        await write.prepare(target, services)
+        await attempt(run, write, target, services, 0)
+        start()  # type: ignore[operator]
+        try:
+            await attempt(run, write, target, services, 1)
+        finally:
+            end()  # type: ignore[operator]
+        run.recovered = await attempt(run, write, target, services, 2)
+        run.verdict = await write.check(target, services, run.acked)
+    finally:
+        await services.close()
+    return run
+
+
+WRITER = [sys.executable, "-m", "tests.faults.writer"]
+
+
+def killed_writer(write: Write, target: Target, acks_before_kill: int, seed: int) -> Run:
+    """`tests/faults/writer.py` writing in a loop, SIGKILLed after some acknowledgements at a
+    random moment of a later write; then checked, and written to again."""
+    run = Run(write.name, "killed")
+    rng = random.Random(seed)
+
+    async def prepare() -> None:
+        services = make_services(target.settings())
+        try:
+            await write.prepare(target, services)
+        finally:
+            await services.close()
+
+    asyncio.run(prepare())
+    process = subprocess.Popen(
+        [*WRITER, write.name],
+        env={**target.env(), "FAULT_API_URL": target.api_url, "PYTHONPATH": os.getcwd()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            kind, _, number = line.strip().partition(" ")
+            if kind == "try":
+                run.tried += 1
+            elif kind == "ack":
+                run.acked.append(int(number))
+                if len(run.acked) >= acks_before_kill:
+                    time.sleep(rng.uniform(0, 0.05))  # somewhere in the next write
+                    break
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        for line in process.stdout:  # what it had printed before it died
+            kind, _, number = line.strip().partition(" ")
+            run.tried += kind == "try"
+            if kind == "ack":
+                run.acked.append(int(number))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if len(run.acked) < acks_before_kill:
+        assert process.stderr is not None
+        raise AssertionError(f"the writer stopped early: {process.stderr.read()[-2000:]}")
+
+    async def after() -> None:
+        services = make_services(target.settings())
+        try:
+            run.recovered = await attempt(run, write, target, services, 10_000)
+            run.verdict = await write.check(target, services, run.acked)
+        finally:
+            await services.close()
+
+    asyncio.run(after())
+    return run
+
+
+@contextmanager
+def api_process(target: Target) -> Iterator[subprocess.Popen[str]]:
+    """`frontline api` on a free port, as a phone system's API server runs."""
+    from tests.pg_cluster import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [str(sys.executable).replace("python", "frontline"), "api", "--port", str(port)],
+        env=target.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    target.api_url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{target.api_url}/healthz", timeout=2).status_code < 500:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"the API did not start: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+        time.sleep(0.1)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,96 @@
+"""Every write with SQLite's write lock held by another connection, then let go.
+
+The write made while the lock is held is either kept (a draft goes to the local file, an
+import waits) or refused with a message naming the lock; none is half-written, every
+acknowledged one is there, and the next write works in the same process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+import pytest
+
+from tests.core.api_server import serving
+from tests.faults.faults import Lock, Run, under_fault
+from tests.faults.writes import DRAFT_KEPT_LOCALLY, WRITES, Target, import_file, run_cli
+
+IN_PROCESS = ["draft", "save call", "offer answer", "quality score", "customer edit", "API event"]
+
+
+def assert_whole(run: Run) -> None:
+    assert run.verdict.lost == [], run
+    assert run.verdict.half == [], run
+    assert run.recovered, run
+
+
+@pytest.mark.parametrize("name", IN_PROCESS)
+def test_a_write_under_the_lock_is_refused_clearly_and_the_next_one_works(
+    name: str, sqlite_target: Target, quick_lock: None
+) -> None:
+    lock = Lock(sqlite_target.url)
+    write = WRITES[name]
+    with serving(sqlite_target.settings()) as api:
+        sqlite_target.api_url = api
+        run = asyncio.run(under_fault(write, sqlite_target, "locked", lock.__enter__, lock.release))
+    assert_whole(run)
+    if name == "draft":  # kept in the local file, and the console says so
+        assert run.acked == [0, 1, 2] and run.notices == [DRAFT_KEPT_LOCALLY], run
+        return
+    assert run.acked == [0, 2], run
+    (told,) = run.told
+    if name == "API event":
+        status, retry = told.split(":", 1)[0].split(" Retry-After=")
+        assert status == "503" and int(retry) >= 1 and "database unavailable" in told, told
+    else:
+        assert "database is locked" in told, told
+
+
+def test_an_import_waits_for_the_lock_and_then_commits_every_row(sqlite_target: Target) -> None:
+    lock = Lock(sqlite_target.url).__enter__()
+    release = threading.Timer(2.0, lock.release)
+    release.start()
+    try:
+        done = run_cli(sqlite_target, "import", "customers", str(import_file(sqlite_target, 1)))
+    finally:
+        release.cancel()
+        lock.release()
+    assert done.returncode == 0, done.stderr
+    run = Run("import batch", "locked", tried=1, acked=[1])
+    services_check(run, sqlite_target)
+    assert_whole(run)
+
+
+def test_a_rebuild_under_the_lock_says_who_holds_it_and_the_next_one_works(
+    sqlite_target: Target,
+) -> None:
+    write = WRITES["index rebuild"]
+    sqlite_target.extra_env["FRONTLINE_REINDEX_LOCK_WAIT_SECONDS"] = "1"
+    run = asyncio.run(_rebuild_under_lock(write, sqlite_target))
+    assert_whole(run)
+    (told,) = run.told
+    assert "could not rebuild the search index" in told
+    assert "locked" in told and "waited 1 s" in told, told
+    assert "FRONTLINE_REINDEX_LOCK_WAIT_SECONDS" in told, told
+    assert f"process {os.getpid()} (" in told, told  # the holder: this test's connection
+
+
+async def _rebuild_under_lock(write, target: Target) -> Run:  # type: ignore[no-untyped-def]
+    lock = Lock(target.url)
+    return await under_fault(write, target, "locked", lock.__enter__, lock.release)
+
+
+def services_check(run: Run, target: Target) -> None:
+    from core.services import make_services
+
+    async def check() -> None:
+        services = make_services(target.settings())
+        try:
+            run.recovered = True
+            run.verdict = await WRITES[run.write].check(target, services, run.acked)
+        finally:
+            await services.close()
+
+    asyncio.run(check())
