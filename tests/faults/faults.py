@@ -12,7 +12,6 @@ was told while the fault lasted.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import sqlite3
@@ -22,10 +21,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from core.services import Services, make_services
-from tests.faults.writes import Refused, Target, Verdict, Write
+from tests.faults.writes import FRONTLINE, SLOTS, Refused, Target, Verdict, Write
 
+RECOVERY = SLOTS - 1
+"""The number of the write made after a kill: one no run reaches before it."""
 LOCK_WAIT_MS = 300
 """How long a write waits on SQLite's lock before it fails (5 s in production)."""
 
@@ -114,6 +116,7 @@ async def under_fault(write: Write, target: Target, fault: str, start: object, e
 
 
 WRITER = [sys.executable, "-m", "tests.faults.writer"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def killed_writer(write: Write, target: Target, acks_before_kill: int, seed: int) -> Run:
@@ -132,7 +135,7 @@ def killed_writer(write: Write, target: Target, acks_before_kill: int, seed: int
     asyncio.run(prepare())
     process = subprocess.Popen(
         [*WRITER, write.name],
-        env={**target.env(), "FAULT_API_URL": target.api_url, "PYTHONPATH": os.getcwd()},
+        env={**target.env(), "FAULT_API_URL": target.api_url, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -166,7 +169,7 @@ def killed_writer(write: Write, target: Target, acks_before_kill: int, seed: int
     async def after() -> None:
         services = make_services(target.settings())
         try:
-            run.recovered = await attempt(run, write, target, services, 10_000)
+            run.recovered = await attempt(run, write, target, services, RECOVERY)
             run.verdict = await write.check(target, services, run.acked)
         finally:
             await services.close()
@@ -176,13 +179,25 @@ def killed_writer(write: Write, target: Target, acks_before_kill: int, seed: int
 
 
 @contextmanager
+def api_for(name: str, target: Target) -> Iterator[str]:
+    """The API in a thread for the API event's row (its base URL), nothing for the others."""
+    if name != "API event":
+        yield ""
+        return
+    from tests.core.api_server import serving
+
+    with serving(target.settings()) as url:
+        yield url
+
+
+@contextmanager
 def api_process(target: Target) -> Iterator[subprocess.Popen[str]]:
     """`frontline api` on a free port, as a phone system's API server runs."""
     from tests.pg_cluster import free_port
 
     port = free_port()
     process = subprocess.Popen(
-        [str(sys.executable).replace("python", "frontline"), "api", "--port", str(port)],
+        [FRONTLINE, "api", "--port", str(port)],
         env=target.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -211,3 +226,110 @@ def api_process(target: Target) -> Iterator[subprocess.Popen[str]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def killed_api(target: Target, acks_before_kill: int, seed: int) -> Run:
+    """Events posted to `frontline api` four at a time; the API SIGKILLed while some are in
+    flight, started again, and the unanswered ones retried with their keys (as a phone
+    system does): each applied once, none acknowledged lost."""
+    from tests.faults.writes import WRITES
+
+    write = WRITES["API event"]
+    run = Run(write.name, "killed")
+    rng = random.Random(seed)
+    pending: list[int] = []
+
+    async def post_until_killed(api: subprocess.Popen[str]) -> None:
+        services = make_services(target.settings())
+        try:
+            n = 0
+            while api.poll() is None:
+                batch = list(range(n, n + 4))
+                n += 4
+                results = await asyncio.gather(
+                    *(write.once(target, services, i) for i in batch), return_exceptions=True
+                )
+                for i, result in zip(batch, results, strict=True):
+                    run.tried += 1
+                    if isinstance(result, BaseException):
+                        pending.append(i)
+                    else:
+                        run.acked.append(i)
+                if len(run.acked) >= acks_before_kill and api.poll() is None:
+                    asyncio.get_running_loop().call_later(
+                        rng.uniform(0, 0.05), api.send_signal, signal.SIGKILL
+                    )
+        finally:
+            await services.close()
+
+    with api_process(target) as api:
+        asyncio.run(post_until_killed(api))
+        api.wait(30)
+    with api_process(target):
+
+        async def after() -> None:
+            services = make_services(target.settings())
+            try:
+                for i in pending:  # the phone system retries what got no answer
+                    await write.once(target, services, i)
+                    run.acked.append(i)
+                run.recovered = await attempt(run, write, target, services, RECOVERY)
+                run.verdict = await write.check(target, services, run.acked)
+                duplicates = await _rows(services)
+                if duplicates:
+                    run.verdict.half.append(f"events applied twice: {duplicates}")
+            finally:
+                await services.close()
+
+        asyncio.run(after())
+    return run
+
+
+async def _rows(services: Services) -> list[object]:
+    from tests.faults.writes import rows
+
+    return await rows(
+        services,
+        "SELECT caller_number, count(*) FROM call GROUP BY caller_number HAVING count(*) > 1",
+    )
+
+
+def killed_command(write: Write, target: Target, args: list[str], seed: int) -> Run:
+    """A `frontline` command (an import, a rebuild) SIGKILLed part-way; then checked, and
+    run again to the end."""
+    run = Run(write.name, "killed", tried=1)
+    rng = random.Random(seed)
+
+    async def prepare() -> None:
+        services = make_services(target.settings())
+        try:
+            await write.prepare(target, services)
+        finally:
+            await services.close()
+
+    asyncio.run(prepare())
+    process = subprocess.Popen(
+        [FRONTLINE, *args],
+        env=target.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # Its start-up takes about a second; kill it somewhere in its work.
+        time.sleep(rng.uniform(1.0, 3.0))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+
+    async def after() -> None:
+        services = make_services(target.settings())
+        try:
+            verdict = await write.check(target, services, [])
+            run.recovered = await attempt(run, write, target, services, 0)
+            run.verdict = await write.check(target, services, run.acked)
+            run.verdict.half[:0] = verdict.half
+        finally:
+            await services.close()
+
+    asyncio.run(after())
+    return run

@@ -13,8 +13,7 @@ import threading
 
 import pytest
 
-from tests.core.api_server import serving
-from tests.faults.faults import Lock, Run, under_fault
+from tests.faults.faults import Lock, Run, api_for, under_fault
 from tests.faults.writes import DRAFT_KEPT_LOCALLY, WRITES, Target, import_file, run_cli
 
 IN_PROCESS = ["draft", "save call", "offer answer", "quality score", "customer edit", "API event"]
@@ -32,7 +31,7 @@ def test_a_write_under_the_lock_is_refused_clearly_and_the_next_one_works(
 ) -> None:
     lock = Lock(sqlite_target.url)
     write = WRITES[name]
-    with serving(sqlite_target.settings()) as api:
+    with api_for(name, sqlite_target) as api:
         sqlite_target.api_url = api
         run = asyncio.run(under_fault(write, sqlite_target, "locked", lock.__enter__, lock.release))
     assert_whole(run)

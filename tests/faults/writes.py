@@ -93,11 +93,15 @@ async def rows(services: Services, sql: str, **params: Any) -> list[Any]:
 
 
 async def _agent(services: Services, name: str = AGENT) -> int:
-    agent = await services.agents.ensure(name)
-    if agent.role != Role.AGENT:
-        agent = await services.agents.set_role(name, Role.AGENT)
-    assert agent.id is not None
-    return agent.id
+    """The agent's id, looked up once per services (a console knows its agent from start)."""
+    known: dict[str, int] = services.__dict__.setdefault("fault_agents", {})
+    if name not in known:
+        agent = await services.agents.ensure(name)
+        if agent.role != Role.AGENT:
+            agent = await services.agents.set_role(name, Role.AGENT)
+        assert agent.id is not None
+        known[name] = agent.id
+    return known[name]
 
 
 async def _customer(services: Services) -> int:
