@@ -333,3 +333,32 @@ def killed_command(write: Write, target: Target, args: list[str], seed: int) -> 
 
     asyncio.run(after())
     return run
+
+
+def import_under_lock(target: Target, hold_seconds: float = 2.0) -> Run:
+    """`frontline import` started while another connection holds the lock for a while: it
+    waits the lock out (core/importing/busy.py) and commits every row."""
+    import threading
+
+    from tests.faults.writes import WRITES
+
+    write = WRITES["import batch"]
+    run = Run(write.name, "locked")
+    lock = Lock(target.url).__enter__()
+    release = threading.Timer(hold_seconds, lock.release)
+    release.start()
+
+    async def go() -> None:
+        services = make_services(target.settings())
+        try:
+            run.recovered = await attempt(run, write, target, services, 1)
+            run.verdict = await write.check(target, services, run.acked)
+        finally:
+            await services.close()
+
+    try:
+        asyncio.run(go())
+    finally:
+        release.cancel()
+        lock.release()
+    return run

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 
 import pytest
 
-from tests.faults.faults import Lock, Run, api_for, under_fault
-from tests.faults.writes import DRAFT_KEPT_LOCALLY, WRITES, Target, import_file, run_cli
+from tests.faults.faults import Lock, Run, api_for, import_under_lock, under_fault
+from tests.faults.writes import DRAFT_KEPT_LOCALLY, WRITES, Target
 
 IN_PROCESS = ["draft", "save call", "offer answer", "quality score", "customer edit", "API event"]
 
@@ -48,17 +47,8 @@ def test_a_write_under_the_lock_is_refused_clearly_and_the_next_one_works(
 
 
 def test_an_import_waits_for_the_lock_and_then_commits_every_row(sqlite_target: Target) -> None:
-    lock = Lock(sqlite_target.url).__enter__()
-    release = threading.Timer(2.0, lock.release)
-    release.start()
-    try:
-        done = run_cli(sqlite_target, "import", "customers", str(import_file(sqlite_target, 1)))
-    finally:
-        release.cancel()
-        lock.release()
-    assert done.returncode == 0, done.stderr
-    run = Run("import batch", "locked", tried=1, acked=[1])
-    services_check(run, sqlite_target)
+    run = import_under_lock(sqlite_target)
+    assert run.acked == [1], run
     assert_whole(run)
 
 
@@ -79,17 +69,3 @@ def test_a_rebuild_under_the_lock_says_who_holds_it_and_the_next_one_works(
 async def _rebuild_under_lock(write, target: Target) -> Run:  # type: ignore[no-untyped-def]
     lock = Lock(target.url)
     return await under_fault(write, target, "locked", lock.__enter__, lock.release)
-
-
-def services_check(run: Run, target: Target) -> None:
-    from core.services import make_services
-
-    async def check() -> None:
-        services = make_services(target.settings())
-        try:
-            run.recovered = True
-            run.verdict = await WRITES[run.write].check(target, services, run.acked)
-        finally:
-            await services.close()
-
-    asyncio.run(check())
