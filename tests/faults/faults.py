@@ -96,13 +96,15 @@ async def attempt(run: Run, write: Write, target: Target, services: Services, n:
 
 
 async def under_fault(write: Write, target: Target, fault: str, start: object, end: object) -> Run:
-    """Write 0 before the fault, write 1 during it, write 2 after it (same services: no
-    restart); `start()` and `end()` inject and lift the fault."""
+    """Write 0 before the fault (not for a command: it starts afresh each time), write 1
+    during it, write 2 after it (same services: no restart); `start()` and `end()` inject
+    and lift the fault."""
     run = Run(write.name, fault)
     services = make_services(target.settings())
     try:
         await write.prepare(target, services)
-        await attempt(run, write, target, services, 0)
+        if not write.command:
+            await attempt(run, write, target, services, 0)
         start()  # type: ignore[operator]
         try:
             await attempt(run, write, target, services, 1)
@@ -256,23 +258,28 @@ def killed_api(target: Target, acks_before_kill: int, seed: int) -> Run:
                     else:
                         run.acked.append(i)
                 if len(run.acked) >= acks_before_kill and api.poll() is None:
+                    # Within the next batch's first milliseconds: requests in flight.
                     asyncio.get_running_loop().call_later(
-                        rng.uniform(0, 0.05), api.send_signal, signal.SIGKILL
+                        rng.uniform(0, 0.005), api.send_signal, signal.SIGKILL
                     )
+                    await asyncio.sleep(0)
         finally:
             await services.close()
 
     with api_process(target) as api:
         asyncio.run(post_until_killed(api))
         api.wait(30)
-    with api_process(target):
+    # Started again (the same app, in a thread: a second process start costs seconds).
+    with api_for("API event", target) as target.api_url:
 
         async def after() -> None:
             services = make_services(target.settings())
             try:
                 for i in pending:  # the phone system retries what got no answer
+                    run.tried += 1
                     await write.once(target, services, i)
                     run.acked.append(i)
+                run.told += [f"no answer (the API was killed): event {i}" for i in pending]
                 run.recovered = await attempt(run, write, target, services, RECOVERY)
                 run.verdict = await write.check(target, services, run.acked)
                 duplicates = await _rows(services)

@@ -40,8 +40,8 @@ TOKEN = "fault-token"
 AGENT = "fault-agent"
 SLOTS = 400
 """Calls to score and offers to answer prepared up front: more than any run writes."""
-IMPORT_ROWS = 6_000
-"""Rows per import file: more than one batch (core/importing/runner.py BATCH_ROWS)."""
+IMPORT_ROWS = 2_000
+"""Rows per import file: enough for a kill to land in the middle of the work."""
 
 
 class Refused(Exception):
@@ -125,6 +125,8 @@ class Write:
     name = ""
     console = False
     """A console write: the terminal closing (SIGHUP) applies to it."""
+    command = False
+    """A `frontline` command of its own (seconds to start): the suite runs it fewer times."""
 
     async def prepare(self, target: Target, services: Services) -> None:
         return None
@@ -417,6 +419,7 @@ class ImportBatchWrite(Write):
     """`frontline import customers FILE`: each batch whole, what it reports committed kept."""
 
     name = "import batch"
+    command = True
 
     async def once(self, target: Target, services: Services, n: int) -> str | None:
         done = run_cli(target, "import", "customers", str(import_file(target, n)))
@@ -448,6 +451,7 @@ class IndexRebuildWrite(Write):
     """`frontline search --reindex`: the index whole before, during and after."""
 
     name = "index rebuild"
+    command = True
 
     async def prepare(self, target: Target, services: Services) -> None:
         await _customer(services)
