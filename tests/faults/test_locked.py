@@ -13,7 +13,7 @@ import os
 import pytest
 
 from tests.faults.faults import Lock, Run, api_for, import_under_lock, under_fault
-from tests.faults.writes import DRAFT_KEPT_LOCALLY, WRITES, Target
+from tests.faults.writes import DRAFT_KEPT_LOCALLY, WRITES, Target, run_cli
 
 IN_PROCESS = ["draft", "save call", "offer answer", "quality score", "customer edit", "API event"]
 
@@ -69,3 +69,33 @@ def test_a_rebuild_under_the_lock_says_who_holds_it_and_the_next_one_works(
 async def _rebuild_under_lock(write, target: Target) -> Run:  # type: ignore[no-untyped-def]
     lock = Lock(target.url)
     return await under_fault(write, target, "locked", lock.__enter__, lock.release)
+
+
+def test_a_rebuild_behind_a_postgres_table_lock_says_who_holds_it(pg_target: Target) -> None:
+    """PostgreSQL's form of the same fault: another session holds a lock on the index's
+    tables (a long report, a stuck transaction); the rebuild waits the setting's seconds."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_target.url)
+    pg_target.extra_env["FRONTLINE_REINDEX_LOCK_WAIT_SECONDS"] = "1"
+
+    async def hold_and_rebuild() -> str:
+        holder = await asyncpg.connect(
+            user=url.username, host=url.host, port=url.port, database=url.database,
+            server_settings={"application_name": "stuck-report"},
+        )  # fmt: skip
+        try:
+            async with holder.transaction():
+                await holder.execute("LOCK TABLE search_word IN ACCESS SHARE MODE")
+                done = await asyncio.to_thread(run_cli, pg_target, "search", "--reindex")
+        finally:
+            await holder.close()
+        assert done.returncode == 1
+        return done.stderr
+
+    told = asyncio.run(hold_and_rebuild())
+    assert "could not rebuild the search index" in told and "waited 1 s" in told, told
+    assert "stuck-report" in told and "LOCK TABLE search_word" in told, told
+    again = run_cli(pg_target, "search", "--reindex")
+    assert again.returncode == 0 and again.stdout.startswith("indexed "), again.stderr
