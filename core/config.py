@@ -185,6 +185,8 @@ class Settings:
     """Bearer tokens for administration only (the queue, a call's events, agents' contacts)."""
     service_level_seconds: int = 20
     """A call answered within this many seconds counts towards the service level."""
+    reindex_lock_wait_seconds: int = 30
+    """`search --reindex`: how long to wait for another writer's lock before giving up."""
     calls: CallSettings = field(default_factory=CallSettings)
     """The queue's figures and colours, call review."""
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)

@@ -210,6 +210,7 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
     "TRUST_AGENT_ENV": ("identity", "trust_agent_env", _flag),
     "KEY_ACCOUNT": ("identity", "key_account", _text),
     "ADMINS": ("identity", "admins", _list),
+    "REINDEX_LOCK_WAIT_SECONDS": ("", "reindex_lock_wait_seconds", _positive),
 }
 """`FRONTLINE_<NAME>` -> (section, field, reader); section "" is the top level of Settings."""
 

@@ -40,6 +40,11 @@ class Cluster:
     def start(self) -> None:
         subprocess.run([*self.pg_ctl, "start", "-w"], check=True, capture_output=True)
 
+    def start_if_stopped(self) -> None:
+        """Start it unless it runs (a test that failed while it was stopped)."""
+        if subprocess.run([*self.pg_ctl, "status"], capture_output=True).returncode != 0:
+            self.start()
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -38,14 +38,14 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         yield lambda _done, _total: None
         return
     bar = Progress(
-        TextColumn(label),
+        TextColumn(label, markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
     )
-    task = bar.add_task(label, total=None)
+    task = bar.add_task(label, total=None)  # text: the caller's literal, markup=False above
     with bar:
         yield lambda done, total: bar.update(task, completed=done, total=max(total, 1))
 
@@ -167,22 +167,23 @@ def segments(settings: Settings, as_json: bool) -> None:
 def _print_table(data: dict[str, object]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     as_of = data.get("as_of") or "never refreshed: run `frontline analytics refresh`"
     console = Console()
     console.print(f"Customers: {data['customers']:,}   figures as of {as_of}", markup=False)
     for key, title in (("segments", "RFM segment"), ("tiers", "Loyalty tier")):
         table = Table(title=title, title_justify="left")
-        table.add_column(title, no_wrap=True)
+        table.add_column(title, no_wrap=True)  # text: a literal heading
         for column in ("Customers", "Share", "Expected value", "Spend 12m", "Churn risk", "NPS"):
-            table.add_column(column, justify="right")
+            table.add_column(column, justify="right")  # text: a literal heading
         groups = data[key]
         assert isinstance(groups, list)
         name_key = "segment" if key == "segments" else "tier"
         for group in groups:
             nps = group["nps"]
             table.add_row(
-                str(group[name_key]),
+                Text(str(group[name_key])),
                 f"{group['customers']:,}",
                 f"{group['share']:.1%}",
                 f"{group['expected_value']:,.0f}",

@@ -33,7 +33,7 @@ def stage_progress(enabled: bool | None = None) -> Iterator[StageProgress]:
         yield lambda _stage, _done, _total: None
         return
     bars = Progress(
-        TextColumn("{task.description:<14}"),
+        TextColumn("{task.description:<14}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -46,7 +46,7 @@ def stage_progress(enabled: bool | None = None) -> Iterator[StageProgress]:
     def update(stage: str, done: int, total: int) -> None:
         task = tasks.get(stage)
         if task is None:
-            task = tasks[stage] = bars.add_task(stage, total=max(total, 1))
+            task = tasks[stage] = bars.add_task(stage, total=max(total, 1))  # text: markup=False
         bars.update(task, completed=done, total=max(total, 1))
 
     with bars:

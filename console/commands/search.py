@@ -156,7 +156,9 @@ async def _reindex(settings: Settings) -> None:
         async with open_services(settings) as services:
             with stage_progress() as progress:
                 count = await rebuild_index(
-                    services.engine, lambda done, total: progress("search index", done, total)
+                    services.engine,
+                    lambda done, total: progress("search index", done, total),
+                    lock_wait=settings.reindex_lock_wait_seconds,
                 )
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(

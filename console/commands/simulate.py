@@ -6,7 +6,8 @@ second), wait in one first-come-first-served queue, and hang up when their patie
 ringing. Free simulated agents get the oldest waiting call: it rings for `--ring` seconds,
 talk time is log-normal around `--handle` (some calls include a hold), then wrap-up around
 `--wrap-up`. Everything is sent to a running `frontline api` with httpx, each event with its
-own Idempotency-Key and retried on 503 or a dropped connection, so none is lost. `--speed 60`
+own Idempotency-Key and retried on 503 (after the API's Retry-After) or a dropped connection
+for up to `--retry-budget` seconds (a database restart or failover), so none is lost. `--speed 60`
 runs one simulated minute per real second. The run stops after `--duration` real seconds:
 callers still waiting hang up, calls in progress end, agents sign out.
 """
@@ -49,6 +50,24 @@ class SimConfig:
     seed: int | None = None
     prefix: str = "sim"
     queue: str = "simulated"
+    retry_budget: float = 120.0
+    """Real seconds an event is retried for (503, dropped connections) before it counts as an
+    error: long enough for a database restart or failover."""
+
+
+MAX_RETRY_WAIT = 10.0
+"""The longest wait between two tries, whatever Retry-After says."""
+
+
+def retry_wait(retry_after: str | None, attempt: int) -> float:
+    """Seconds to wait before trying an event again: the API's Retry-After when it gives one
+    in seconds (capped at MAX_RETRY_WAIT), else a doubling back-off from 0.2 s up to 5 s."""
+    if retry_after:
+        try:
+            return min(max(float(retry_after), 0.0), MAX_RETRY_WAIT)
+        except ValueError:  # the HTTP-date form: not what our API sends
+            pass
+    return min(0.2 * 2**attempt, 5.0)
 
 
 @dataclass
@@ -152,6 +171,8 @@ class Simulator:
         self.calls: list[_Call] = []
         self.stopping = False
         self._stop = asyncio.Event()
+        self._pause = asyncio.sleep
+        """How the simulator waits between tries (a test watches it)."""
 
     async def _sleep(self, simulated: float) -> None:
         """Wait simulated seconds; returns at once when the run winds down."""
@@ -166,11 +187,15 @@ class Simulator:
         task.add_done_callback(self.tasks.discard)
 
     async def send(self, path: str, body: dict[str, Any]) -> bool:
-        """One event, retried with the same key until applied or refused; True if applied."""
+        """One event, retried with the same key until applied or refused, or until the retry
+        budget is spent (waiting what each 503's Retry-After says); True if applied."""
         key = f"{self.summary.run}-{uuid.uuid4().hex}"
         self.summary.events_sent += 1
-        for attempt in range(6):
+        deadline = time.monotonic() + self.c.retry_budget
+        attempt = 0
+        while True:
             started = time.perf_counter()
+            retry_after: str | None = None
             try:
                 response = await self.client.post(path, json=body, headers={"Idempotency-Key": key})
             except Exception as error:  # noqa: BLE001 - a dropped connection: retry
@@ -187,8 +212,14 @@ class Simulator:
                 problem = f"{path}: {response.status_code} {response.text[:200]}"
                 if response.status_code != 503:
                     break
+                retry_after = response.headers.get("retry-after")
+            wait = retry_wait(retry_after, attempt)
+            if time.monotonic() + wait > deadline:
+                problem += f" (gave up after {self.c.retry_budget:g} s of retries)"
+                break
             self.summary.retries += 1
-            await asyncio.sleep(0.2 * (attempt + 1))
+            await self._pause(wait)
+            attempt += 1
         self.summary.errors += 1
         if len(self.summary.error_samples) < 20:
             self.summary.error_samples.append(problem)
@@ -387,6 +418,14 @@ async def run_simulation(config: SimConfig) -> Summary:
 @click.option("--max-calls", default=None, type=int, help="Stop arriving after this many calls.")
 @click.option("--seed", default=None, type=int, help="Random seed, for a repeatable run.")
 @click.option("--prefix", default="sim", show_default=True, help="Simulated agents are PREFIX-001…")
+@click.option(
+    "--retry-budget",
+    default=120.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds an event is retried (503 with Retry-After, dropped connections) before it "
+    "counts as an error.",
+)
 @click.pass_obj
 def simulate(settings: Settings, /, url: str, token: str, **options: Any) -> None:
     """Send realistic call traffic through a running `frontline api` (loopback only).

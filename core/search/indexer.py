@@ -171,13 +171,17 @@ async def _index_part(session: AsyncSession, ids: list[int]) -> None:
 
 
 async def rebuild_index(
-    engine: AsyncEngine, progress: Callable[[int, int], None] | None = None
+    engine: AsyncEngine,
+    progress: Callable[[int, int], None] | None = None,
+    lock_wait: float = 30.0,
 ) -> int:
     """Rebuild the whole index in one transaction; searches keep the old one until it commits.
 
     Args:
         engine: the database.
         progress: called with (customers done, customers in all) as the work goes on.
+        lock_wait: seconds to wait for another writer's lock before giving up with
+            core.lock_holders.DatabaseLocked, which names who holds it.
 
     Returns:
         How many customers were indexed.
@@ -186,4 +190,4 @@ async def rebuild_index(
     # (the console's edits, small imports) must not pay for it at start-up.
     from core.search.rebuild import rebuild
 
-    return await rebuild(engine, progress)
+    return await rebuild(engine, progress, lock_wait)

@@ -8,6 +8,9 @@
    strings in all of these as markup, so one f-string with a name in it is enough to crash
    the console (`[a=?`) or run an action (`[@click=app.quit]`). A line the check cannot
    prove safe carries `# text: <why>` (a number, a time), read by a reviewer.
+3. The same check over console/commands: what the `frontline` commands print through rich
+   (`console.print`, Table rows and columns, progress task descriptions) is rich Text or
+   markup=False, or rich would parse an offer id or a segment name as markup.
 """
 
 from __future__ import annotations
@@ -182,7 +185,17 @@ def _safe(node: ast.expr | None, scope: _Scope, seen: frozenset[str] = frozenset
     return False
 
 
-def _unsafe_calls(path: Path) -> list[str]:
+COMMANDS = CONSOLE / "commands"
+RICH_SINKS = {"print", "log", "rule", "add_row", "add_column", "add_task", "update", "Panel"}
+"""Rich calls in the `frontline` commands whose plain-string arguments rich parses as markup
+(`console.print`, a Table's rows and columns, a progress bar's task description)."""
+RICH_KEYWORDS = {"description", "title", "caption"}
+"""Keyword arguments rich parses as markup too (`progress.add_task(description=...)`)."""
+
+
+def _unsafe_calls(
+    path: Path, sinks: set[str] = SINKS, keywords: frozenset[str] = frozenset()
+) -> list[str]:
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     tree = ast.parse(source)
@@ -199,14 +212,16 @@ def _unsafe_calls(path: Path) -> list[str]:
         return _Scope(inner[-1] if inner else None, text_functions)
 
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or _name(node.func) not in SINKS:
+        if not isinstance(node, ast.Call) or _name(node.func) not in sinks:
             continue
         if any(
             k.arg == "markup" and isinstance(k.value, ast.Constant) and k.value.value is False
             for k in node.keywords
         ):
             continue
-        args = list(node.args)
+        args = list(node.args) + [k.value for k in node.keywords if k.arg in keywords]
+        if keywords and _name(node.func) == "update":  # progress.update(task, description=…)
+            args = [k.value for k in node.keywords if k.arg in keywords]
         if _name(node.func) == "update_cell":
             args = args[2:3]
         elif _name(node.func) == "update" and isinstance(node.func, ast.Attribute):
@@ -229,6 +244,40 @@ def test_every_text_given_to_a_widget_is_rich_text_or_said_safe() -> None:
     assert not unsafe, "give these rich Text (console.safe_text) or markup=False:\n" + "\n".join(
         unsafe
     )
+
+
+def test_every_text_the_commands_print_through_rich_is_rich_text_or_said_safe() -> None:
+    unsafe = [
+        line
+        for path in sorted(COMMANDS.rglob("*.py"))
+        if "rich" in path.read_text(encoding="utf-8")
+        for line in _unsafe_calls(path, RICH_SINKS, frozenset(RICH_KEYWORDS))
+    ]
+    assert not unsafe, "give these rich Text (console.safe_text) or markup=False:\n" + "\n".join(
+        unsafe
+    )
+
+
+def test_the_static_check_catches_rich_printing_a_name(tmp_path: Path) -> None:
+    sample = CONSOLE / "commands" / "_sample_for_the_check.py"
+    sample.write_text(
+        "def show(console, progress, table, name):\n"
+        "    console.print(f'Customer {name}')\n"
+        "    progress.add_task(description=name, total=1)\n"
+        "    table.add_row(name)\n"
+        "    console.print(name, markup=False)\n"
+        "    console.print(safe_text(name))\n",
+        encoding="utf-8",
+    )
+    try:
+        found = _unsafe_calls(sample, RICH_SINKS, frozenset(RICH_KEYWORDS))
+    finally:
+        sample.unlink()
+    assert [line.split(": ", 1)[1] for line in found] == [
+        "console.print(f'Customer {name}')",
+        "progress.add_task(description=name, total=1)",
+        "table.add_row(name)",
+    ]
 
 
 def test_the_static_check_catches_an_f_string_with_a_name(tmp_path: Path) -> None:

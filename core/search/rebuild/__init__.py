@@ -34,14 +34,16 @@ from core.search.rebuild.postgres import rebuild_in_memory, rebuild_postgres
 from core.search.rebuild.sqlite import rebuild_sqlite
 
 
-async def rebuild(engine: AsyncEngine, callback: Callable[[int, int], None] | None) -> int:
+async def rebuild(
+    engine: AsyncEngine, callback: Callable[[int, int], None] | None, lock_wait: float = 30.0
+) -> int:
     """See core.search.indexer.rebuild_index."""
     progress = Progress(callback)
     database = sqlite_file(engine.url)
     if database is not None:
-        total = await asyncio.to_thread(rebuild_sqlite, database, progress)
+        total = await asyncio.to_thread(rebuild_sqlite, database, progress, lock_wait)
     elif engine.dialect.name == "postgresql":
-        total = await rebuild_postgres(engine, progress)
+        total = await rebuild_postgres(engine, progress, lock_wait)
     else:
         total = await rebuild_in_memory(engine, progress)
     progress(1.0)

@@ -9,10 +9,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from asyncpg.exceptions import LockNotAvailableError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.fastpath.postgres import continue_ids
+from core.lock_holders import DatabaseLocked, locked_message
 from core.search.keys import BUMP, contact_rows
 from core.search.rebuild.plan import (
     COLUMNS,
@@ -97,10 +99,11 @@ _PG_INDEXES = (
 )
 
 
-async def rebuild_postgres(engine: AsyncEngine, progress: Progress) -> int:
+async def rebuild_postgres(engine: AsyncEngine, progress: Progress, lock_wait: float = 30.0) -> int:
     """The index in one transaction: emptied, constraints and indexes dropped, filled (COPY
     and one INSERT ... SELECT), then constraints and indexes built again from their very
-    definitions (one sort each instead of a B-tree insert per row)."""
+    definitions (one sort each instead of a B-tree insert per row). Raises DatabaseLocked,
+    naming who holds the tables, after `lock_wait` seconds without their locks."""
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         db: Any = raw.driver_connection  # asyncpg
@@ -121,47 +124,74 @@ async def rebuild_postgres(engine: AsyncEngine, progress: Progress) -> int:
         tables = _plan_tables(plan, [])[:-1]
         rows_total = plan.rows
         del plan
-        written = 0
-        async with db.transaction():
-            await db.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            await db.execute(f"TRUNCATE {', '.join(TABLES)}")
-            constraints = await db.fetch(_PG_CONSTRAINTS, list(TABLES))
-            indexes = await db.fetch(_PG_INDEXES, list(TABLES))
-            for name, _ in indexes:
-                await db.execute(f"DROP INDEX {name}")
-            for table, name, _ in constraints:
-                await db.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-            await db.execute(
-                _PG_CONTACTS,
-                [row[0] for row in odd],
-                [row[1] for row in odd],
-                [row[2] for row in odd],
-            )
-            progress(0.5)
-            for table, rows in tables:
-                for batch in _batches(rows):
-                    await db.copy_records_to_table(
-                        table, records=batch, columns=list(COLUMNS[table])
-                    )
-                    written += len(batch)
-                    progress(0.5 + 0.3 * written / max(rows_total, 1))
-            for table, name, definition in constraints:
-                await db.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-            for _, definition in indexes:
-                await db.execute(definition)
-            progress(0.9)
-            for table in ("search_word", "search_name"):
-                await db.execute(continue_ids(table))
-            for key in ("generation", "words"):
-                await db.execute(
-                    "INSERT INTO search_meta (key, value) VALUES ($1, 1) "
-                    "ON CONFLICT (key) DO UPDATE SET value = search_meta.value + 1",
-                    key,
-                )
+        try:
+            await _rebuild_tables(db, odd, tables, rows_total, progress, lock_wait)
+        except LockNotAvailableError as error:
+            holders = [
+                f"process {pid} ({name or 'no name'}: {(query or '')[:60]})"
+                for pid, name, query in await db.fetch(_PG_LOCK_HOLDERS, list(TABLES))
+            ]
+            raise DatabaseLocked(locked_message(holders, lock_wait)) from error
         # VACUUM, not only ANALYZE: it sets the visibility map, so the searches' index-only
         # scans of postings and name words stop visiting the heap for every row.
         await db.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}")
         return progress.total
+
+
+_PG_LOCK_HOLDERS = (
+    "SELECT DISTINCT a.pid, a.application_name, a.query FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.granted AND a.pid <> pg_backend_pid() AND l.relation IN "
+    "(SELECT oid FROM pg_class WHERE relname = ANY($1::text[]))"
+)
+
+
+async def _rebuild_tables(
+    db: Any,
+    odd: list[tuple[str, str, int]],
+    tables: list[tuple[str, Any]],
+    rows_total: int,
+    progress: Progress,
+    lock_wait: float,
+) -> None:
+    """rebuild_postgres's one transaction; it waits `lock_wait` seconds at most for the
+    tables' locks (LockNotAvailableError)."""
+    written = 0
+    async with db.transaction():
+        await db.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        await db.execute(f"SET LOCAL lock_timeout = '{int(lock_wait * 1000)}ms'")
+        await db.execute(f"TRUNCATE {', '.join(TABLES)}")
+        constraints = await db.fetch(_PG_CONSTRAINTS, list(TABLES))
+        indexes = await db.fetch(_PG_INDEXES, list(TABLES))
+        for name, _ in indexes:
+            await db.execute(f"DROP INDEX {name}")
+        for table, name, _ in constraints:
+            await db.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        await db.execute(
+            _PG_CONTACTS,
+            [row[0] for row in odd],
+            [row[1] for row in odd],
+            [row[2] for row in odd],
+        )
+        progress(0.5)
+        for table, rows in tables:
+            for batch in _batches(rows):
+                await db.copy_records_to_table(table, records=batch, columns=list(COLUMNS[table]))
+                written += len(batch)
+                progress(0.5 + 0.3 * written / max(rows_total, 1))
+        for table, name, definition in constraints:
+            await db.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for _, definition in indexes:
+            await db.execute(definition)
+        progress(0.9)
+        for table in ("search_word", "search_name"):
+            await db.execute(continue_ids(table))
+        for key in ("generation", "words"):
+            await db.execute(
+                "INSERT INTO search_meta (key, value) VALUES ($1, 1) "
+                "ON CONFLICT (key) DO UPDATE SET value = search_meta.value + 1",
+                key,
+            )
 
 
 async def rebuild_in_memory(engine: AsyncEngine, progress: Progress) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.fastpath.sqlite import secondary_indexes
+from core.lock_holders import DatabaseLocked, locked_message, sqlite_lock_holders
 from core.search.keys import SIGNATURE_BITS, contact_rows
 from core.search.rebuild.plan import (
     LOW_MASK,
@@ -100,12 +101,12 @@ class _SqliteWriter:
     while a statement runs, so the writes overlap with this process's Python work.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, lock_wait: float = 30.0) -> None:
         self.connection = sqlite3.connect(
-            path, timeout=30, isolation_level=None, check_same_thread=False
+            path, timeout=lock_wait, isolation_level=None, check_same_thread=False
         )
         for pragma in (
-            "busy_timeout = 30000",
+            f"busy_timeout = {int(lock_wait * 1000)}",
             f"cache_size = -{SQLITE_CACHE_KIB}",  # the whole transaction stays in memory
             "synchronous = NORMAL",
             "temp_store = MEMORY",  # ORDER BY and CREATE INDEX sort in memory
@@ -187,7 +188,9 @@ def _json_ints(values: np.ndarray) -> str:
     return "[" + ",".join(map(str, values.tolist())) + "]"
 
 
-def rebuild_sqlite(path: str, progress: Progress) -> int:
+def rebuild_sqlite(path: str, progress: Progress, lock_wait: float = 30.0) -> int:
+    """The index of the SQLite database at `path` rebuilt in one transaction; raises
+    DatabaseLocked, naming who holds the lock, after `lock_wait` seconds without it."""
     reader = sqlite3.connect(path, timeout=30)
     writer: _SqliteWriter | None = None
     # Two reading threads (the emails and the phones first, so the writer starts on them as
@@ -196,7 +199,7 @@ def rebuild_sqlite(path: str, progress: Progress) -> int:
     helpers = ThreadPoolExecutor(2, thread_name_prefix="search-index-read")
     try:
         reader.execute("PRAGMA busy_timeout = 30000")
-        writer = _SqliteWriter(path)
+        writer = _SqliteWriter(path, lock_wait)
         locked = threading.Event()
         indexes: list[tuple[str, str, str]] = []
 
@@ -210,6 +213,9 @@ def rebuild_sqlite(path: str, progress: Progress) -> int:
         # what is read and what is written, so the new index misses no customer's change.
         while not locked.wait(0.2):
             if writer.error is not None:
+                if "locked" in str(writer.error) or "busy" in str(writer.error):
+                    message = locked_message(sqlite_lock_holders(path), lock_wait)
+                    raise DatabaseLocked(message) from writer.error
                 writer.finish()  # raises it
         progress.total = int(reader.execute("SELECT count(*) FROM customer").fetchone()[0])
         progress(0.0)
