@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from console.i18n import _
 from console.safe_text import safe_text
 
 if TYPE_CHECKING:  # the console starts before the database layer is imported
@@ -30,7 +31,7 @@ class ContactPoints(Static):
             self.update("")
             return
         if not points:
-            self.update(Text("No phone or email on file.", style="dim italic"))
+            self.update(Text(_("No phone or email on file."), style="dim italic"))
             return
         lines = []
         for point in points:
@@ -43,7 +44,7 @@ class ContactPoints(Static):
             line = Text.assemble(
                 (f"{icon} ", "dim"),
                 safe_text(value),
-                safe_text(f" {point.label}" if point.label else "", "dim"),
+                safe_text(f" {_(point.label)}" if point.label else "", "dim"),
                 (" ★" if point.is_primary else "", "yellow"),
             )
             lines.append(line)
