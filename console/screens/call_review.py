@@ -32,6 +32,7 @@ from textual.widgets import (
 from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
+from console.textual_words import TranslatedBindings
 from console.widgets.cells import fit
 from console.widgets.queue_board import duration
 from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
@@ -61,7 +62,7 @@ def _local(moment: datetime | None, zone: tzinfo | None) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
-class ScoreForm(ModalScreen[bool]):
+class ScoreForm(TranslatedBindings, ModalScreen[bool]):
     """One call in full, and the quality form."""
 
     BINDINGS = KEYMAP["score-form"].bindings
@@ -201,7 +202,7 @@ class ScoreForm(ModalScreen[bool]):
         self.dismiss(True)
 
 
-class CallReviewScreen(Screen[None]):
+class CallReviewScreen(TranslatedBindings, Screen[None]):
     """Logged calls to review and score, and quality per agent."""
 
     BINDINGS = KEYMAP["review"].bindings

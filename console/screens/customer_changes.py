@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
+from console.textual_words import TranslatedBindings
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -50,7 +51,7 @@ def describe(change: FieldChange) -> str:
     )
 
 
-class ChangesScreen(ModalScreen[bool]):
+class ChangesScreen(TranslatedBindings, ModalScreen[bool]):
     """Every change to the record, newest first; Enter puts back the value a change replaced."""
 
     DEFAULT_CSS = RECORD_CSS
@@ -108,7 +109,7 @@ class ChangesScreen(ModalScreen[bool]):
         self.dismiss(self.restored)
 
 
-class MergeScreen(ModalScreen[bool]):
+class MergeScreen(TranslatedBindings, ModalScreen[bool]):
     """Likely duplicates of the customer on screen: Enter twice merges one into them; `u`
     undoes the newest merge into them."""
 

@@ -21,6 +21,7 @@ from textual.widgets import Checkbox, Input, Label, Static
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
+from console.textual_words import TranslatedBindings
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -92,7 +93,7 @@ def _input(value: str = "", **options: Any) -> Input:
     return Input(value, compact=True, **options)  # one line each: the form fits at 80×24
 
 
-class CustomerForm(ModalScreen[bool]):
+class CustomerForm(TranslatedBindings, ModalScreen[bool]):
     """Phones, emails, city, country, consent and do-not-call of the customer on screen."""
 
     DEFAULT_CSS = FORM_CSS
@@ -173,7 +174,7 @@ class CustomerForm(ModalScreen[bool]):
         self.dismiss(True)
 
 
-class NewCustomerForm(ModalScreen[int | None]):
+class NewCustomerForm(TranslatedBindings, ModalScreen[int | None]):
     """A new customer for the caller; the first save shows likely duplicates, the second saves.
 
     Returns the new customer's id, or the id of a duplicate the agent chose to open instead.

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
+from console.textual_words import TranslatedBindings
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -49,7 +50,7 @@ MENU = (
 NEEDS_CUSTOMER = frozenset({"edit", "changes", "merge"})
 
 
-class RecordMenu(ModalScreen[str | None]):
+class RecordMenu(TranslatedBindings, ModalScreen[str | None]):
     """What to do with the record: returns "edit", "new", "changes" or "merge"."""
 
     DEFAULT_CSS = RECORD_CSS
@@ -94,7 +95,7 @@ class RecordMenu(ModalScreen[str | None]):
         self.dismiss(key)
 
 
-class RevealScreen(ModalScreen[None]):
+class RevealScreen(TranslatedBindings, ModalScreen[None]):
     """Asks why, then shows the unmasked phone, email and birth date; the reveal is audited."""
 
     DEFAULT_CSS = RECORD_CSS

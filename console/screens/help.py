@@ -16,6 +16,7 @@ from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import HELP_SCOPES, KEYMAP
 from console.safe_text import safe_text
+from console.textual_words import TranslatedBindings
 
 CALL_HELP = N_("""\
 Call timer: time since the call was taken ({answer-call} or a screen pop).
@@ -68,7 +69,7 @@ def keys_table(screen: Screen[object]) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(TranslatedBindings, ModalScreen[None]):
     """Keys and figure definitions; Esc, F1 or q closes it."""
 
     DEFAULT_CSS = """

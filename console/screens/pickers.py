@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from console.i18n import _
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
+from console.textual_words import TranslatedBindings
 from console.widgets.customer_list import CustomerList, Hit
 from console.widgets.search_box import SearchBox
 
@@ -47,7 +48,7 @@ def filter_codes(codes: Sequence[str], typed: str) -> list[int]:
     return starts + rest
 
 
-class CodePicker(ModalScreen[str | None]):
+class CodePicker(TranslatedBindings, ModalScreen[str | None]):
     """Pick one code: type its number or a few letters, Enter picks the highlighted one."""
 
     DEFAULT_CSS = PICKER_CSS
@@ -118,7 +119,7 @@ UNKNOWN = 0
 """What CallerPicker returns for "none of these": an unknown caller."""
 
 
-class CallerPicker(ModalScreen[int | None]):
+class CallerPicker(TranslatedBindings, ModalScreen[int | None]):
     """Several customers have the caller's number: pick one, or none of them."""
 
     DEFAULT_CSS = PICKER_CSS

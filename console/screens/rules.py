@@ -19,13 +19,14 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
+from console.textual_words import TranslatedBindings
 from core.rules.service import OfferRate, OfferService
 from core.rules.store import Reload
 
 CHECK_SECONDS = 3.0
 
 
-class RulesScreen(Screen[None]):
+class RulesScreen(TranslatedBindings, Screen[None]):
     """Offer rules: version, offers with acceptance rates, and the errors of a broken file."""
 
     DEFAULT_CSS = """

@@ -24,6 +24,7 @@ from console.safe_text import safe_text
 from console.screens.call_review import CallReviewScreen, ScoreForm
 from console.screens.pickers import CodePicker
 from console.screens.rules import RulesScreen
+from console.textual_words import TranslatedBindings
 from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
 from core.calls.metrics import DEFINITIONS, Threshold, local_zone
@@ -63,7 +64,7 @@ def definitions_text(
     return "\n".join(lines)
 
 
-class SupervisorScreen(Screen[None]):
+class SupervisorScreen(TranslatedBindings, Screen[None]):
     """Live queue and team for supervisors."""
 
     BINDINGS = KEYMAP["supervisor"].bindings
