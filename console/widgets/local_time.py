@@ -80,3 +80,35 @@ def format_percent(share: float) -> str:
     from core.i18n.formats import format_percent
 
     return format_percent(share)
+
+
+def short_datetime(moment: datetime) -> str:
+    """`moment` as it is (already in the zone wanted), date and time: `2/12/26, 14:05`."""
+    from core.i18n.formats import format_datetime
+
+    return format_datetime(moment)
+
+
+def format_time(moment: datetime) -> str:
+    """The time of `moment` as it is: `14:05` (es), `2:05 PM` (en)."""
+    from core.i18n.formats import format_time
+
+    return format_time(moment)
+
+
+def compact_datetime(moment: datetime) -> str:
+    """Day, month and a 24-hour time for a narrow column: `2/12 14:05` (es), `12/2 14:05` (en)."""
+    from babel import dates
+
+    from core.i18n import current_language
+
+    locale = current_language().locale
+    day_month = dates.format_skeleton("Md", moment, locale=locale)
+    return f"{day_month} {dates.format_skeleton('Hm', moment, locale=locale)}"
+
+
+def format_short_date(value: date) -> str:
+    """`2/12/26` (es), `12/2/26` (en): for table cells and short lines."""
+    from core.i18n.formats import format_short_date
+
+    return format_short_date(value)

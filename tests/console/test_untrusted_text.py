@@ -159,6 +159,8 @@ def _safe(node: ast.expr | None, scope: _Scope, seen: frozenset[str] = frozenset
     if isinstance(node, ast.Constant):
         return isinstance(node.value, str | int | float) or node.value is None
     if isinstance(node, ast.Call):
+        if _name(node.func) == "_" and len(node.args) == 1:  # our own words, translated
+            return isinstance(node.args[0], ast.Constant)
         if _name(node.func) == "str" and len(node.args) == 1:  # str(call.call_id): a number
             return bool(NUMBER_FIELDS.search(ast.unparse(node.args[0])))
         return _name(node.func) in SAFE_BUILDERS | NUMBERS | scope.text_functions

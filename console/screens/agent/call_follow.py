@@ -108,7 +108,7 @@ class CallFollow(HistoryFollow, _Base):
     def on_feed_status(self, message: FeedStatus) -> None:
         self._feed_live = message.live
         if message.live:
-            self.notify(MESSAGES["feed-back"], title=_("Live updates"))
+            self.notify(_(MESSAGES["feed-back"]), title=_("Live updates"))
         else:
             self.notify(
                 _(MESSAGES["feed-lost"]).format(error=message.error),
@@ -243,7 +243,9 @@ class CallFollow(HistoryFollow, _Base):
         try:
             row = await (calls.unhold(call_id) if resume else calls.hold(call_id))
         except Exception as error:  # noqa: BLE001 - say why; the call goes on
-            self.notify(MESSAGES["hold-failed"].format(error=error), severity="error", markup=False)
+            self.notify(
+                _(MESSAGES["hold-failed"]).format(error=error), severity="error", markup=False
+            )
             return
         self.show_call_row(row)
 
@@ -280,7 +282,7 @@ class CallFollow(HistoryFollow, _Base):
         # A state someone else set (a supervisor, the phone system); not the calls' own moves.
         if self._shown_state not in ("", label, *calls) and label not in calls:
             self.notify(
-                MESSAGES["state-set"].format(state=label), title=_("Your state"), markup=False
+                _(MESSAGES["state-set"]).format(state=label), title=_("Your state"), markup=False
             )
         self._shown_state = label
         self._refresh_bindings_if_changed()  # mostly nothing moved: no new footer
@@ -312,7 +314,7 @@ class CallFollow(HistoryFollow, _Base):
                 self.agent_name, AgentState(state), reason
             )
         except Exception as error:  # noqa: BLE001 - say why, the state stays as it was
-            self.notify(MESSAGES["not-set"].format(error=error), severity="error", markup=False)
+            self.notify(_(MESSAGES["not-set"]).format(error=error), severity="error", markup=False)
             return
         if self.agent is not None:
             self.agent.state, self.agent.state_reason = status.state, status.reason
@@ -320,6 +322,6 @@ class CallFollow(HistoryFollow, _Base):
         if status.state == "break":
             self.notify(keyed(self, _(MESSAGES["break"]), reason=status.reason), markup=False)
         else:
-            self.notify(MESSAGES["ready"])
+            self.notify(_(MESSAGES["ready"]))
         self.refresh_bindings()
         self._set_subtitle()

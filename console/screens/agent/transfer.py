@@ -105,7 +105,7 @@ class CallTransfer(PbxFollow, _Base):
         agents, queues = await self.services.queue.transfer_targets(exclude=self.agent_name)
         targets = [*(_(AGENT) + a for a in agents), *(_(QUEUE) + q for q in queues)]
         if not targets:
-            self.notify(MESSAGES["no-target"], severity="warning")
+            self.notify(_(MESSAGES["no-target"]), severity="warning")
             return
 
         def chosen(target: str | None) -> None:
@@ -180,12 +180,12 @@ class CallTransfer(PbxFollow, _Base):
         self.query_one(CallPanel).set_line("consulting")
         self.refresh_bindings()
         if command is None:
-            self.notify(MESSAGES["consult-no-pbx"].format(target=label), markup=False)
+            self.notify(_(MESSAGES["consult-no-pbx"]).format(target=label), markup=False)
         else:
             self.follow_command(
                 command,
                 lambda _result: self.notify(
-                    MESSAGES["consulting"].format(target=label), markup=False
+                    _(MESSAGES["consulting"]).format(target=label), markup=False
                 ),
                 on_failed=lambda _: self._consult_over(),
             )
@@ -243,7 +243,7 @@ class CallTransfer(PbxFollow, _Base):
         if panel.line == "consulting":
             panel.set_line("")
         if back_from:
-            self.notify(MESSAGES["consult-back"].format(target=back_from), markup=False)
+            self.notify(_(MESSAGES["consult-back"]).format(target=back_from), markup=False)
         call = self.draft
         if passed_to and call is not None and call.call_id is not None:
             self.passed_on(call.call_id, passed_to)
@@ -269,4 +269,6 @@ class CallTransfer(PbxFollow, _Base):
         self._set_subtitle()
 
     def _say_failed(self, key: str, error: object) -> None:
-        self.notify(MESSAGES[key].format(error=error), severity="error", timeout=10, markup=False)
+        self.notify(
+            _(MESSAGES[key]).format(error=error), severity="error", timeout=10, markup=False
+        )
