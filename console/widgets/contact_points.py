@@ -8,11 +8,15 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from console.i18n import _
+from console.i18n import N_, _
 from console.safe_text import safe_text
 
 if TYPE_CHECKING:  # the console starts before the database layer is imported
     from core.models import ContactPoint
+
+
+LABELS = (N_("mobile"), N_("home"), N_("work"), N_("personal"))
+"""The usual labels of a phone or an email, shown in the reader's words."""
 
 
 class ContactPoints(Static):

@@ -32,7 +32,7 @@ Spend 12m: what they spent with us in the last 365 days. Share of wallet: that s
 estimate of what a household spends on the categories we sell.
 Churn risk: the chance that the customer has already stopped buying from us, 1 - P(alive) of \
 the BG/NBD model. It rises the longer a regular buyer goes without buying, faster for customers \
-who used to buy often. Under 30% is low, 60% or more is high. The model cannot judge a customer \
+who used to buy often. Low under 30%; high from 60%. The model cannot judge a customer \
 who bought only once (it shows 0%): look at the days since their purchase instead.
 NPS: their latest answer to "how likely are you to recommend us" (0-10): 9-10 promoter, \
 7-8 passive, 0-6 detractor.

@@ -8,11 +8,22 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from console.i18n import _
+from console.i18n import N_, _
 from console.safe_text import safe_text
 
 if TYPE_CHECKING:  # the console starts before the services are imported
     from core.services.overview import CustomerOverview, HeldProduct
+
+
+PRODUCT_LINES = (
+    N_("mobile"),
+    N_("fibre"),
+    N_("tv"),
+    N_("energy"),
+    N_("insurance"),
+    N_("devices"),
+)
+"""The catalogue's product lines, shown in the reader's words."""
 
 
 class ProductList(Static):

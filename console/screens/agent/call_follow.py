@@ -69,7 +69,8 @@ def _about(message: DatabaseChanged, topic: str, key: str) -> bool:
 
 def state_label(state: str, reason: str = "") -> str:
     """An agent state as the agent reads it: "available", "break: lunch"…"""
-    label = _({"on_call": "on a call", "wrap_up": "wrap-up"}.get(state, state))
+    label = {"on_call": N_("on a call"), "wrap_up": N_("wrap-up")}.get(state, state)
+    label = _(label)
     return f"{label}: {reason}" if state == "break" and reason else label
 
 
