@@ -20,7 +20,7 @@ from console.i18n import N_, _
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
 from console.textual_words import TranslatedBindings
-from console.widgets.local_time import format_short_date
+from console.widgets.local_time import day
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -143,7 +143,7 @@ class RevealScreen(TranslatedBindings, ModalScreen[None]):
             problem.update(Text(_("Could not reveal: {error}").format(error=error)))
             return
         problem.update("")
-        born = format_short_date(details.birth_date) if details.birth_date else "-"
+        born = day(details.birth_date) if details.birth_date else "-"
         self.query_one("#revealed", Static).update(
             Text.assemble(
                 ("☎ ", "dim"),

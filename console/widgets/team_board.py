@@ -75,7 +75,7 @@ class TeamBoard(Widget):
         return next((a for a in self.snapshot.agents if str(a.agent_id) == key), None)
 
     def compose(self) -> ComposeResult:
-        yield Label(_("Occupancy now: {share}").format(share="—"), id="occupancy")
+        yield Label(Text(_("Occupancy now: {share}").format(share="—")), id="occupancy")
         yield DataTable(id="team", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -83,7 +83,7 @@ class TeamBoard(Widget):
         for key, label, width in COLUMNS:
             heading = _(label)  # text: headings of COLUMNS
             table.add_column(
-                heading,
+                Text(heading),
                 key=key,
                 width=None if key == "customer" else max(width, len(heading)),
             )
@@ -94,7 +94,9 @@ class TeamBoard(Widget):
         self.snapshot = snapshot
         occupancy = self.query_one("#occupancy", Label)
         level = snapshot.levels.get("occupancy", "ok")
-        occupancy.update(_("Occupancy now: {share}").format(share=percent(snapshot.occupancy)))
+        occupancy.update(
+            Text(_("Occupancy now: {share}").format(share=percent(snapshot.occupancy)))
+        )
         for name in ("warn", "alert"):
             occupancy.set_class(level == name, f"-{name}")
         table = self.query_one("#team", DataTable)
