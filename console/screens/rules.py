@@ -17,15 +17,25 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from console.i18n import _, ngettext
+from console.i18n import N_, _, ngettext
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
 from console.textual_words import TranslatedBindings
-from console.widgets.local_time import format_time
+from console.widgets.local_time import amount, format_time, percent_1
 from core.rules.service import OfferRate, OfferService
 from core.rules.store import Reload
 
 CHECK_SECONDS = 3.0
+
+
+WORDS = (
+    # The rules file's codes, shown in the reader's words: offer kinds, arbitration modes.
+    N_("marketing"),
+    N_("service"),
+    N_("priority"),
+    N_("expected_value"),
+    N_("thompson"),
+)
 
 
 class RulesScreen(TranslatedBindings, Screen[None]):
@@ -147,12 +157,12 @@ class RulesScreen(TranslatedBindings, Screen[None]):
             table.add_row(
                 safe_text(rate.offer_id),
                 safe_text(rate.title),
-                safe_text(offer.kind if offer else ""),
-                f"{offer.value:,.2f}" if offer else "",
+                safe_text(_(offer.kind) if offer else ""),
+                amount(offer.value) if offer else "",
                 f"{rate.shown:,}",
                 f"{rate.accepted:,}",
                 f"{rate.declined:,}",
                 f"{rate.not_offered:,}",
-                f"{rate.rate:.1%}",
+                percent_1(rate.rate),
                 key=rate.offer_id,
             )

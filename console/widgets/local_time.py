@@ -112,3 +112,12 @@ def format_short_date(value: date) -> str:
     from core.i18n.formats import format_short_date
 
     return format_short_date(value)
+
+
+def percent_1(share: float) -> str:
+    """A fraction as a percentage with one decimal: 0.125 -> `12,5 %` (es), `12.5%` (en)."""
+    from babel import numbers
+
+    from core.i18n import current_language
+
+    return numbers.format_percent(share, format="#,##0.0%", locale=current_language().locale)

@@ -100,7 +100,16 @@ SAFE_BUILDERS = {
 }
 """Calls that give rich Text (or a Table of it): shown as it is. So do the functions of the
 checked module annotated `-> Text`."""
-NUMBERS = {"duration", "percent", "clock", "_local", "len", "compact_datetime"}
+NUMBERS = {
+    "duration",
+    "percent",
+    "clock",
+    "_local",
+    "len",
+    "compact_datetime",
+    "amount",
+    "percent_1",
+}
 """Calls that format numbers and times only (no text of anyone's)."""
 NUMBER_FIELDS = re.compile(r"(_id|_calls|_count|_today)$")
 """Fields that hold numbers (ids, counts): `str()` of them is digits."""
