@@ -258,3 +258,30 @@ def test_keys_do_not_depend_on_the_language() -> None:
                 "Chat",
                 "Web",
             }
+
+
+async def test_the_command_palette_speaks_spanish(services: Services) -> None:
+    from textual.command import CommandInput
+
+    from console.screens.agent_commands import AgentCommands
+
+    with language("es"):
+        app = ConsoleApp(services, agent_name="maria", now=frozen_now)
+        async with running(app, (120, 40)) as pilot:
+            await settle(pilot)
+            names = {name for name, *_ in AgentCommands(app.agent_screen)._commands()}
+            assert "Atender" in names and "Take call" not in names
+            titles = {command.title for command in app.get_system_commands(app.screen)}
+            assert {"Tema", "Salir", "Teclas", "Captura", "Ayuda"} <= titles, titles
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            field = app.screen.query_one(CommandInput)
+            assert field.placeholder == "Buscar comandos…"
+            await pilot.press(*"zzqqxx")
+            await pilot.pause(1.0)  # Textual waits a moment before it says there is nothing
+            await settle(pilot)
+            text = screen_text(app)
+            assert "Sin coincidencias" in text and "No matches" not in text, text
+            await pilot.press("escape")
+            await settle(pilot)
+            check(app, "es")  # the footer's keys after the palette
