@@ -23,12 +23,14 @@ from textual.screen import Screen
 
 from console import single_layout
 from console.hang_up import SAVE_WITHIN, HangUp
+from console.i18n import _
 from console.key_names import check_keymap, key_label
 from console.keymap import KEYMAP
 from console.messages import PanelsReady, ServicesReady, follow_changes
 from console.safe_text import clean
 from console.screens.agent import AgentScreen
 from console.screens.help import HelpScreen
+from console.textual_words import Palette
 
 if TYPE_CHECKING:
     from textual.message_pump import MessagePump
@@ -51,7 +53,7 @@ def _freeze_what_is_loaded() -> None:
     # benchmarks/bench_console.py (10,000 customers): without it 49 ms CPU per key and 137 ms
     # per open, with it 41 and 115, and the worst open 1.8 s instead of 0.2 s.
     gc.freeze()
-    young, middle, _ = gc.get_threshold()
+    young, middle, _oldest = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
@@ -135,7 +137,7 @@ class ConsoleApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = self.agent_name
         for problem in self.keymap_problems:
-            self.notify(problem, title="Keymap", severity="warning", timeout=20)
+            self.notify(problem, title=_("Keymap"), severity="warning", timeout=20)
         self.push_screen(self.agent_screen)
         if self.services is not None:
             self._services_loaded(self.services)
@@ -159,7 +161,8 @@ class ConsoleApp(App[None]):
         try:
             self.services = await asyncio.to_thread(self._load_services)
         except Exception as error:  # noqa: BLE001 - say why, then leave
-            self.exit(return_code=1, message=f"Frontline cannot start: {error}")
+            message = _("Frontline cannot start: {error}").format(error=error)
+            self.exit(return_code=1, message=message)
             return
         self._services_loaded(self.services)
         # Then, once the agent is signed in (imports in a thread still hold the interpreter
@@ -190,7 +193,10 @@ class ConsoleApp(App[None]):
         except Exception as error:  # noqa: BLE001 - the console goes on without screen pops
             self.log.error(f"calls not set up: {error!r}")
             self.notify(
-                f"Calls will not pop up: {error}", severity="error", timeout=10, markup=False
+                _("Calls will not pop up: {error}").format(error=error),
+                severity="error",
+                timeout=10,
+                markup=False,
             )
 
     async def _set_up_call_screens(self, services: Services) -> None:
@@ -240,8 +246,15 @@ class ConsoleApp(App[None]):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Help", "Every key and what the figures mean", self.action_help)
+        # Textual's own commands in the reader's language (console/textual_words.py).
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=_(command.title), help=_(command.help))
+        yield SystemCommand(_("Help"), _("Every key and what the figures mean"), self.action_help)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its placeholder and its "No matches found" translated."""
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
 
     async def action_quit(self) -> None:
         await self.save_and_sign_out()

@@ -29,39 +29,52 @@ from textual.widgets import (
     TextArea,
 )
 
+from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
+from console.textual_words import TranslatedBindings
 from console.widgets.cells import fit
+from console.widgets.local_time import (
+    compact_datetime,
+    day,
+    format_percent,
+    format_time,
+    short_datetime,
+)
 from console.widgets.queue_board import duration
 from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
 
 REVIEW_COLUMNS = [
-    ("when", "Answered", 11),
-    ("agent", "Agent", 8),
-    ("customer", "Customer", 9),
-    ("codes", "Reason/outcome", 15),
-    ("handle", "Handle", 6),
-    ("offer", "Offer", 8),
-    ("score", "Score", 5),
+    ("when", N_("Answered"), 11),
+    ("agent", N_("Agent"), 8),
+    ("customer", N_("Customer"), 9),
+    ("codes", N_("Reason/outcome"), 15),
+    ("handle", N_("Handle"), 6),
+    ("offer", N_("Offer"), 8),
+    ("score", N_("Score"), 5),
 ]
 """The logged calls' columns: key, heading, width."""
-REVIEW_WIDTHS = {key: width for key, _, width in REVIEW_COLUMNS}
+REVIEW_WIDTHS = {key: width for key, _label, width in REVIEW_COLUMNS}
 
 
 OFFER_CHOICES = [
-    ("offer accepted", "accepted"),
-    ("offer declined", "declined"),
-    ("not offered", "not_offered"),
-    ("no offer shown", NO_OFFER),
+    (N_("offer accepted"), "accepted"),
+    (N_("offer declined"), "declined"),
+    (N_("not offered"), "not_offered"),
+    (N_("no offer shown"), NO_OFFER),
 ]
 
 
+def _clock(moment: datetime, zone: tzinfo | None) -> str:
+    return format_time(moment.astimezone(zone))
+
+
 def _local(moment: datetime | None, zone: tzinfo | None) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+    return short_datetime(moment.astimezone(zone)) if moment else "—"
 
 
-class ScoreForm(ModalScreen[bool]):
+class ScoreForm(TranslatedBindings, ModalScreen[bool]):
     """One call in full, and the quality form."""
 
     BINDINGS = KEYMAP["score-form"].bindings
@@ -93,49 +106,52 @@ class ScoreForm(ModalScreen[bool]):
         mine = next((s for s in d.scores if s.reviewer == self.reviewer), None)
         with VerticalScroll() as box:
             box.border_title = keyed(
-                self, "Call {call} · {review-save} saves · {review-close} closes", call=r.call_id
+                self, _("Call {call} · {review-save} saves · {review-close} closes"), call=r.call_id
             )
             summary = Text.assemble(
-                ("Agent ", "dim"),
+                (_("Agent") + " ", "dim"),
                 clean(r.agent),
-                ("   Customer ", "dim"),
+                ("   " + _("Customer") + " ", "dim"),
                 clean(r.customer),
-                ("   Number ", "dim"),
+                ("   " + _("Number") + " ", "dim"),
                 clean(r.caller_number),
                 "\n",
-                ("Answered ", "dim"),
+                (_("Answered") + " ", "dim"),
                 _local(r.answered_at, self.zone),
-                ("   Handle ", "dim"),
+                ("   " + _("Handle") + " ", "dim"),
                 duration(r.handle_seconds),
-                ("   Queue ", "dim"),
+                ("   " + _("Queue") + " ", "dim"),
                 clean(d.queue or "—"),
                 "\n",
-                ("Reason ", "dim"),
+                (_("Reason") + " ", "dim"),
                 clean(r.reason or "—"),
-                ("   Outcome ", "dim"),
+                ("   " + _("Outcome") + " ", "dim"),
                 clean(r.outcome or "—"),
-                ("   Follow-up ", "dim"),
-                d.follow_up_on.isoformat() if d.follow_up_on else "—",
+                ("   " + _("Follow-up") + " ", "dim"),
+                day(d.follow_up_on),
             )
             yield Static(summary, id="review-summary")
-            yield Static("Notes", classes="title")
-            yield Static(safe_text(d.notes or "(no notes)"), id="review-notes")
+            yield Static(_("Notes"), classes="title")
+            yield Static(safe_text(d.notes or _("(no notes)")), id="review-notes")
             if d.offers:
-                yield Static("Offers", classes="title")
+                yield Static(_("Offers"), classes="title")
                 lines = [
-                    f"{o.offer_id}: {o.response}"
+                    f"{o.offer_id}: {_(o.response.replace('_', ' '))}"
                     + (f" ({o.decline_reason})" if o.decline_reason else "")
                     for o in d.offers
                 ]
                 yield Static(safe_text("\n".join(lines)), id="review-offers")
             if d.events:
-                yield Static("Events", classes="title")
+                yield Static(_("Events"), classes="title")
                 yield Static(
                     safe_text(
-                        "  ".join(f"{_local(at, self.zone)[11:]} {kind}" for at, kind in d.events)
+                        "  ".join(
+                            f"{_clock(at, self.zone)} {_(kind.replace('_', ' '))}"
+                            for at, kind in d.events
+                        )
                     )
                 )
-            yield Static("Quality", classes="title")
+            yield Static(_("Quality"), classes="title")
             for i, criterion in enumerate(self.reviews.criteria):
                 with Horizontal(classes="criterion"):
                     yield Label(safe_text(f"{criterion.name} (0–{criterion.max_points})"))
@@ -146,14 +162,16 @@ class ScoreForm(ModalScreen[bool]):
                         id=f"criterion-{i}",
                         placeholder=f"0–{criterion.max_points}",
                     )
-            yield Label("Coaching note")
+            yield Label(_("Coaching note"))
             yield TextArea(mine.coaching_note if mine else "", id="coaching-note")
             others = [s for s in d.scores if s.reviewer != self.reviewer]
             if others:
                 yield Static(
                     safe_text(
-                        "Other reviews: "
-                        + "; ".join(f"{s.reviewer} {s.percent:.0f}%" for s in others)
+                        _("Other reviews: ")
+                        + "; ".join(
+                            f"{s.reviewer} {format_percent(s.percent / 100)}" for s in others
+                        )
                     )
                 )
 
@@ -173,7 +191,9 @@ class ScoreForm(ModalScreen[bool]):
             except ValueError:
                 field.focus()
                 self.notify(
-                    f"Give points for {clean(criterion.name)}.", severity="error", markup=False
+                    _("Give points for {criterion}.").format(criterion=clean(criterion.name)),
+                    severity="error",
+                    markup=False,
                 )
                 return
         self.save(points, self.query_one("#coaching-note", TextArea).text)
@@ -189,19 +209,26 @@ class ScoreForm(ModalScreen[bool]):
             self.notify(
                 keyed(
                     self,
-                    "The score was not saved ({error}). Nothing is lost: {review-save} tries "
-                    "again.",
+                    _(
+                        "The score was not saved ({error}). Nothing is lost: {review-save} tries "
+                        "again."
+                    ),
                     error=error,
                 ),
                 severity="error",
                 timeout=15,
             )
             return
-        self.app.notify(f"Scored call {stored.call_id}: {stored.percent:.0f}%.", markup=False)
+        self.app.notify(
+            _("Scored call {call}: {score}.").format(
+                call=stored.call_id, score=format_percent(stored.percent / 100)
+            ),
+            markup=False,
+        )
         self.dismiss(True)
 
 
-class CallReviewScreen(Screen[None]):
+class CallReviewScreen(TranslatedBindings, Screen[None]):
     """Logged calls to review and score, and quality per agent."""
 
     BINDINGS = KEYMAP["review"].bindings
@@ -237,53 +264,62 @@ class CallReviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="review-tabs", initial="calls-tab"):
-            with TabPane(keyed(self, "Calls ({review-calls})"), id="calls-tab"):
+            with TabPane(keyed(self, _("Calls ({review-calls})")), id="calls-tab"):
                 with Horizontal(classes="filters"):
-                    yield Input(placeholder="Agent (user name)", id="filter-agent")
+                    yield Input(placeholder=_("Agent (user name)"), id="filter-agent")
                     yield Input(
                         self.today.isoformat() if self.today else "",
-                        placeholder="Date YYYY-MM-DD",
+                        placeholder=_("Date YYYY-MM-DD"),
                         id="filter-day",
                     )
                     yield Select(
                         [(clean(r), r) for r in self.reasons],
-                        prompt="Any reason",
+                        prompt=_("Any reason"),
                         id="filter-reason",
                     )
                 with Horizontal(classes="filters"):
                     yield Select(
                         [(clean(o), o) for o in self.outcomes],
-                        prompt="Any outcome",
+                        prompt=_("Any outcome"),
                         id="filter-outcome",
                     )
-                    yield Select(OFFER_CHOICES, prompt="Any offer response", id="filter-offer")
+                    yield Select(
+                        [(_(label), value) for label, value in OFFER_CHOICES],
+                        prompt=_("Any offer response"),
+                        id="filter-offer",
+                    )
                     yield Checkbox(
-                        f"Long (> {duration(self.reviews.long_handle_seconds)})", id="filter-long"
+                        _("Long (> {time})").format(
+                            time=duration(self.reviews.long_handle_seconds)
+                        ),
+                        id="filter-long",
                     )
                 yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
-            with TabPane(keyed(self, "Scores ({review-scores})"), id="scores-tab"):
+            with TabPane(keyed(self, _("Scores ({review-scores})")), id="scores-tab"):
                 yield DataTable(id="agent-quality", cursor_type="row")
                 yield DataTable(id="agent-lines", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = "Frontline · call review"
+        self.title = _("Frontline · call review")
         table = self.query_one("#review-table", DataTable)
         # Fits 80 columns: 62 characters of cells and 14 of padding; longer text shows cut
         # with an ellipsis (the cells keep all of it).
         for key, label, width in REVIEW_COLUMNS:
-            table.add_column(label, key=key, width=width)  # text: headings of REVIEW_COLUMNS
+            table.add_column(_(label), key=key, width=width)  # text: headings of REVIEW_COLUMNS
         quality = self.query_one("#agent-quality", DataTable)
-        for label in ("Agent", "Scored calls", "Average", "Last scored"):
-            quality.add_column(label, key=label.lower())  # text: literal headings
+        for label in (N_("Agent"), N_("Scored calls"), N_("Average"), N_("Last scored")):
+            quality.add_column(_(label), key=label.lower())  # text: literal headings
         lines = self.query_one("#agent-lines", DataTable)
-        for label in ("Call", "Score", "Reviewer", "Coaching note"):
-            lines.add_column(label, key=label.lower())  # text: literal headings
-        self.query_one("#filter-agent", Input).tooltip = "Only this agent's calls; empty for all."
-        self.query_one("#filter-day", Input).tooltip = "A local date; empty for any day."
-        self.query_one(
-            "#filter-long", Checkbox
-        ).tooltip = "Only calls whose talk + hold + wrap-up is over FRONTLINE_LONG_HANDLE_SECONDS."
+        for label in (N_("Call"), N_("Score"), N_("Reviewer"), N_("Coaching note")):
+            lines.add_column(_(label), key=label.lower())  # text: literal headings
+        self.query_one("#filter-agent", Input).tooltip = _(
+            "Only this agent's calls; empty for all."
+        )
+        self.query_one("#filter-day", Input).tooltip = _("A local date; empty for any day.")
+        self.query_one("#filter-long", Checkbox).tooltip = _(
+            "Only calls whose talk + hold + wrap-up is over FRONTLINE_LONG_HANDLE_SECONDS."
+        )
         self.reload()
         table.focus()
 
@@ -339,7 +375,11 @@ class CallReviewScreen(Screen[None]):
         try:
             rows = await self.reviews.calls(wanted)
         except Exception as error:  # noqa: BLE001 - say so, keep the last list
-            self.notify(f"Could not load calls: {clean(error)}", severity="error", markup=False)
+            self.notify(
+                _("Could not load calls: {error}").format(error=clean(error)),
+                severity="error",
+                markup=False,
+            )
             return
         if wanted != self.current_filter():  # drop stale answers
             return
@@ -347,7 +387,7 @@ class CallReviewScreen(Screen[None]):
         table.clear()
         for r in rows:
             table.add_row(
-                _local(r.answered_at, self.zone)[5:],
+                compact_datetime(r.answered_at.astimezone(self.zone)) if r.answered_at else "—",
                 fit(r.agent, REVIEW_WIDTHS["agent"]),
                 fit(r.customer, REVIEW_WIDTHS["customer"]),
                 fit(f"{r.reason or '—'} / {r.outcome or '—'}", REVIEW_WIDTHS["codes"]),
@@ -403,7 +443,7 @@ class CallReviewScreen(Screen[None]):
         lines = await self.reviews.scores_for(agent)
         table = self.query_one("#agent-lines", DataTable)
         table.clear()
-        table.border_title = f"Scores of {clean(agent)}"
+        table.border_title = _("Scores of {agent}").format(agent=clean(agent))
         for s in lines:
             table.add_row(
                 str(s.call_id),

@@ -13,9 +13,12 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.i18n import N_, _
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
+from console.textual_words import TranslatedBindings
+from console.widgets.local_time import short_datetime
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -24,33 +27,46 @@ if TYPE_CHECKING:
     from core.services.duplicates import Duplicate
 
 FIELD_NAMES = {
-    "marketing_consent": "consent",
-    "do_not_call": "do-not-call",
-    "birth_date": "born",
-    "customer_since": "since",
+    "marketing_consent": N_("consent"),
+    "do_not_call": N_("do-not-call"),
+    "birth_date": N_("born"),
+    "customer_since": N_("since"),
 }
+FIELD_WORDS = (
+    N_("city"),
+    N_("country"),
+    N_("phones"),
+    N_("emails"),
+    N_("first name"),
+    N_("last name"),
+)
+"""The other fields a change names (`first_name` reads "first name")."""
+
+
+def _field(name: str) -> str:
+    return _(FIELD_NAMES.get(name, name.replace("_", " ")))
 
 
 def _value(raw: str) -> str:
     value = json.loads(raw)
     if isinstance(value, list):
-        return ", ".join(map(str, value)) or "(none)"
+        return ", ".join(map(str, value)) or _("(none)")
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "(empty)" if value in (None, "") else str(value)
+        return _("yes") if value else _("no")
+    return _("(empty)") if value in (None, "") else str(value)
 
 
 def describe(change: FieldChange) -> str:
     """ "2026-12-02 10:04 maria · city: Madrid → Sevilla" """
-    field = FIELD_NAMES.get(change.field, change.field)
-    restored = " (restore)" if change.restored_from else ""
+    field = _field(change.field)
+    restored = _(" (restore)") if change.restored_from else ""
     return clean(
-        f"{change.at:%Y-%m-%d %H:%M} {change.actor} · {field}: "
+        f"{short_datetime(change.at)} {change.actor} · {field}: "
         f"{_value(change.old)} → {_value(change.new)}{restored}"
     )
 
 
-class ChangesScreen(ModalScreen[bool]):
+class ChangesScreen(TranslatedBindings, ModalScreen[bool]):
     """Every change to the record, newest first; Enter puts back the value a change replaced."""
 
     DEFAULT_CSS = RECORD_CSS
@@ -66,10 +82,10 @@ class ChangesScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "Changes to the record"
+            box.border_title = _("Changes to the record")
             yield OptionList(id="changes")
             yield Static("", id="changes-note", classes="found")
-            yield Static("Enter restores the old value of a change · Esc closes", classes="hint")
+            yield Static(_("Enter restores the old value of a change · Esc closes"), classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -82,7 +98,7 @@ class ChangesScreen(ModalScreen[bool]):
         options.clear_options()
         options.add_options([Option(Text(describe(c))) for c in self.changes])
         if not self.changes:
-            note = "No change since the customer was added."
+            note = _("No change since the customer was added.")
             self.query_one("#changes-note", Static).update(note)
         else:
             options.highlighted = 0
@@ -97,18 +113,22 @@ class ChangesScreen(ModalScreen[bool]):
         try:
             await self.services.record.restore(self.who, change.id or 0)
         except Exception as error:  # noqa: BLE001
-            note.update(Text(f"Not restored: {error}"))
+            note.update(Text(_("Not restored: {error}").format(error=error)))
             return
         self.restored = True
-        field = FIELD_NAMES.get(change.field, change.field)
-        note.update(Text(clean(f"Restored {field}: {_value(change.old)}")))
+        field = _field(change.field)
+        note.update(
+            Text(
+                clean(_("Restored {field}: {value}").format(field=field, value=_value(change.old)))
+            )
+        )
         self.load()
 
     def action_dismiss(self, result: bool | None = None) -> None:  # type: ignore[override]
         self.dismiss(self.restored)
 
 
-class MergeScreen(ModalScreen[bool]):
+class MergeScreen(TranslatedBindings, ModalScreen[bool]):
     """Likely duplicates of the customer on screen: Enter twice merges one into them; `u`
     undoes the newest merge into them."""
 
@@ -129,12 +149,14 @@ class MergeScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = clean(f"Duplicates of {self.name_text}")
+            box.border_title = clean(_("Duplicates of {name}").format(name=self.name_text))
             yield OptionList(id="duplicates")
             yield Static("", id="merge-note", classes="found")
             yield Static(
-                "Enter, then Enter again, merges into the customer on screen (every contact and"
-                " interaction kept) · u undoes the newest merge · Esc closes",
+                _(
+                    "Enter, then Enter again, merges into the customer on screen (every contact"
+                    " and interaction kept) · u undoes the newest merge · Esc closes"
+                ),
                 classes="hint",
             )
 
@@ -155,15 +177,25 @@ class MergeScreen(ModalScreen[bool]):
             options.add_option(
                 Option(
                     Text.assemble(
-                        Text(clean(f"{d.external_id} {d.name} · shares {'; '.join(d.shared)}")),
-                        Text(clean(f" · differs: {differs}"), style="dim"),
+                        Text(
+                            clean(
+                                _("{number} {name} · shares {shared}").format(
+                                    number=d.external_id, name=d.name, shared="; ".join(d.shared)
+                                )
+                            )
+                        ),
+                        Text(clean(_(" · differs: {what}").format(what=differs)), style="dim"),
                     )
                 )
             )
-        note = "" if self.found else "No likely duplicate."
+        note = "" if self.found else _("No likely duplicate.")
         if self.merges:
             last = self.merges[0]
-            note += clean(f" Merged here: {last.merged_number} by {last.actor} (u undoes).")
+            note += clean(
+                _(" Merged here: {number} by {actor} (u undoes).").format(
+                    number=last.merged_number, actor=last.actor
+                )
+            )
         self.query_one("#merge-note", Static).update(safe_text(note.strip()))
         if self.found:
             options.highlighted = 0
@@ -174,7 +206,13 @@ class MergeScreen(ModalScreen[bool]):
         if self.armed != other.customer_id:
             self.armed = other.customer_id
             self.query_one("#merge-note", Static).update(
-                Text(clean(f"Enter again to merge {other.external_id} {other.name} into this one."))
+                Text(
+                    clean(
+                        _("Enter again to merge {number} {name} into this one.").format(
+                            number=other.external_id, name=other.name
+                        )
+                    )
+                )
             )
             return
         self.armed = None
@@ -186,15 +224,21 @@ class MergeScreen(ModalScreen[bool]):
         try:
             await self.services.record.merge(self.who, self.customer_id, other.customer_id)
         except Exception as error:  # noqa: BLE001
-            note.update(Text(f"Not merged: {error}"))
+            note.update(Text(_("Not merged: {error}").format(error=error)))
             return
         self.changed = True
-        self.app.notify(clean(f"{other.external_id} merged into this customer; u undoes it."))
+        self.app.notify(
+            clean(
+                _("{number} merged into this customer; u undoes it.").format(
+                    number=other.external_id
+                )
+            )
+        )
         self.load()
 
     def action_undo_merge(self) -> None:
         if not self.merges:
-            self.app.notify("No merge into this customer to undo.")
+            self.app.notify(_("No merge into this customer to undo."))
             return
         self.undo(self.merges[0])
 
@@ -203,10 +247,14 @@ class MergeScreen(ModalScreen[bool]):
         try:
             await self.services.record.undo_merge(self.who, merge.id or 0)
         except Exception as error:  # noqa: BLE001
-            self.query_one("#merge-note", Static).update(Text(f"Not undone: {error}"))
+            self.query_one("#merge-note", Static).update(
+                Text(_("Not undone: {error}").format(error=error))
+            )
             return
         self.changed = True
-        self.app.notify(clean(f"Merge undone: {merge.merged_number} is back."))
+        self.app.notify(
+            clean(_("Merge undone: {number} is back.").format(number=merge.merged_number))
+        )
         self.load()
 
     def action_dismiss(self, result: bool | None = None) -> None:  # type: ignore[override]

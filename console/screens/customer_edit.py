@@ -18,9 +18,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
+from console.i18n import _
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
+from console.textual_words import TranslatedBindings
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -53,7 +55,11 @@ def check_phones(text: str) -> list[str]:
     for phone in phones:
         digits = sum(ch.isdigit() for ch in phone)
         if digits < 6 or re.search(r"[^\d\s+().-]", phone):
-            raise FormProblem(f"Phones: {phone!r} is not a phone number (6 digits or more)")
+            raise FormProblem(
+                _("Phones: {value} is not a phone number (6 digits or more)").format(
+                    value=repr(phone)
+                )
+            )
     return phones
 
 
@@ -61,14 +67,18 @@ def check_emails(text: str) -> list[str]:
     emails = split_list(text)
     for email in emails:
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-            raise FormProblem(f"Emails: {email!r} is not an email address (name@domain)")
+            raise FormProblem(
+                _("Emails: {value} is not an email address (name@domain)").format(value=repr(email))
+            )
     return emails
 
 
 def check_country(text: str) -> str:
     code = text.strip().upper()
     if code and not re.fullmatch(r"[A-Z]{2}", code):
-        raise FormProblem(f"Country: {text!r} is not a two-letter code (ES, PT, FR…)")
+        raise FormProblem(
+            _("Country: {value} is not a two-letter code (ES, PT, FR…)").format(value=repr(text))
+        )
     return code
 
 
@@ -78,9 +88,11 @@ def check_birth_date(text: str) -> date | None:
     try:
         born = date.fromisoformat(text.strip())
     except ValueError:
-        raise FormProblem(f"Born: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise FormProblem(
+            _("Born: {value} is not a date (YYYY-MM-DD)").format(value=repr(text))
+        ) from None
     if born > date.today() or born.year < 1900:
-        raise FormProblem(f"Born: {text!r} is not a possible birth date")
+        raise FormProblem(_("Born: {value} is not a possible birth date").format(value=repr(text)))
     return born
 
 
@@ -92,7 +104,7 @@ def _input(value: str = "", **options: Any) -> Input:
     return Input(value, compact=True, **options)  # one line each: the form fits at 80×24
 
 
-class CustomerForm(ModalScreen[bool]):
+class CustomerForm(TranslatedBindings, ModalScreen[bool]):
     """Phones, emails, city, country, consent and do-not-call of the customer on screen."""
 
     DEFAULT_CSS = FORM_CSS
@@ -111,20 +123,24 @@ class CustomerForm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         c = self.customer
         with Vertical() as box:
-            box.border_title = clean(f"Edit {c.full_name} · {c.external_id}")
-            yield _row("Phones", _input(", ".join(self.phones), id="edit-phones"))
-            yield _row("Emails", _input(", ".join(self.emails), id="edit-emails"))
-            yield _row("City", _input(c.city, id="edit-city"))
-            yield _row("Country", _input(c.country, id="edit-country", max_length=2))
+            box.border_title = clean(
+                _("Edit {name} · {number}").format(name=c.full_name, number=c.external_id)
+            )
+            yield _row(_("Phones"), _input(", ".join(self.phones), id="edit-phones"))
+            yield _row(_("Emails"), _input(", ".join(self.emails), id="edit-emails"))
+            yield _row(_("City"), _input(c.city, id="edit-city"))
+            yield _row(_("Country"), _input(c.country, id="edit-country", max_length=2))
             with Horizontal():
                 yield Checkbox(
-                    "Marketing consent", c.marketing_consent, id="edit-consent", compact=True
+                    _("Marketing consent"), c.marketing_consent, id="edit-consent", compact=True
                 )
-                yield Checkbox("Do not call", c.do_not_call, id="edit-dnc", compact=True)
+                yield Checkbox(_("Do not call"), c.do_not_call, id="edit-dnc", compact=True)
             yield Static("", id="form-problem", classes="problem")
             yield Static(
-                "Comma between phones or emails, the first is the main one · Ctrl+S or Enter"
-                " saves (every change is kept, with who and when) · Esc cancels",
+                _(
+                    "Comma between phones or emails, the first is the main one · Ctrl+S or Enter"
+                    " saves (every change is kept, with who and when) · Esc cancels"
+                ),
                 classes="hint",
             )
 
@@ -167,13 +183,15 @@ class CustomerForm(ModalScreen[bool]):
                 await record.set_contacts(self.who, cid, "email", emails)
             await record.update(self.who, cid, **changes)  # text: a service call, no widget
         except Exception as error:  # noqa: BLE001 - say why; the form keeps what was typed
-            self.query_one("#form-problem", Static).update(Text(f"Not saved: {error}"))
+            self.query_one("#form-problem", Static).update(
+                Text(_("Not saved: {error}").format(error=error))
+            )
             return
-        self.app.notify("Saved. Ctrl+S, h shows every change and restores an old value.")
+        self.app.notify(_("Saved. Ctrl+S, h shows every change and restores an old value."))
         self.dismiss(True)
 
 
-class NewCustomerForm(ModalScreen[int | None]):
+class NewCustomerForm(TranslatedBindings, ModalScreen[int | None]):
     """A new customer for the caller; the first save shows likely duplicates, the second saves.
 
     Returns the new customer's id, or the id of a duplicate the agent chose to open instead.
@@ -192,17 +210,17 @@ class NewCustomerForm(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "New customer"
-            yield _row("First name", _input(id="new-first"))
-            yield _row("Last name", _input(id="new-last"))
-            yield _row("Phone", _input(self.caller_number, id="new-phone"))
-            yield _row("Email", _input(id="new-email"))
-            yield _row("Born", _input(placeholder="YYYY-MM-DD", id="new-born"))
-            yield _row("City", _input(id="new-city"))
+            box.border_title = _("New customer")
+            yield _row(_("First name"), _input(id="new-first"))
+            yield _row(_("Last name"), _input(id="new-last"))
+            yield _row(_("Phone"), _input(self.caller_number, id="new-phone"))
+            yield _row(_("Email"), _input(id="new-email"))
+            yield _row(_("Born"), _input(placeholder=_("YYYY-MM-DD"), id="new-born"))
+            yield _row(_("City"), _input(id="new-city"))
             yield Static("", id="form-problem", classes="problem")
             yield Static("", id="new-duplicates", classes="found")
             yield Static(
-                "Ctrl+S or Enter: likely duplicates first, then again to save · Esc cancels",
+                _("Ctrl+S or Enter: likely duplicates first, then again to save · Esc cancels"),
                 classes="hint",
             )
 
@@ -220,7 +238,7 @@ class NewCustomerForm(ModalScreen[int | None]):
         value = {name: self.query_one(f"#new-{name}", Input).value.strip() for name in (
             "first", "last", "phone", "email", "born", "city")}  # fmt: skip
         if not (value["first"] or value["last"]):
-            raise FormProblem("First name or last name: a customer needs a name")
+            raise FormProblem(_("First name or last name: a customer needs a name"))
         return {
             "first_name": value["first"],
             "last_name": value["last"],
@@ -260,18 +278,26 @@ class NewCustomerForm(ModalScreen[int | None]):
                 city=form["city"],
             )
         except Exception as error:  # noqa: BLE001 - say why; the form keeps what was typed
-            self.query_one("#form-problem", Static).update(Text(f"Not saved: {error}"))
+            self.query_one("#form-problem", Static).update(
+                Text(_("Not saved: {error}").format(error=error))
+            )
             return
-        self.app.notify(f"Customer {customer.external_id} created.")
+        self.app.notify(_("Customer {number} created.").format(number=customer.external_id))
         self.dismiss(customer.id)
 
     def _show(self, found: list[Duplicate]) -> None:
-        lines = [Text("Likely the same person already on file:", style="bold yellow")]
+        lines = [Text(_("Likely the same person already on file:"), style="bold yellow")]
         for d in found[:4]:
             differs = "; ".join(d.differs) or "nothing"
             lines.append(
-                Text(clean(f"{d.external_id} {d.name}: shares {'; '.join(d.shared)}"))
-                + Text(clean(f"; differs: {differs}"), style="dim")
+                Text(
+                    clean(
+                        _("{number} {name}: shares {shared}").format(
+                            number=d.external_id, name=d.name, shared="; ".join(d.shared)
+                        )
+                    )
+                )
+                + Text(clean(_("; differs: {what}").format(what=differs)), style="dim")
             )
-        lines.append(Text("Save again to create anyway, or Esc and open them.", style="dim"))
+        lines.append(Text(_("Save again to create anyway, or Esc and open them."), style="dim"))
         self.query_one("#new-duplicates", Static).update(Text("\n").join(lines))

@@ -16,8 +16,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.i18n import N_, _
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
+from console.textual_words import TranslatedBindings
+from console.widgets.local_time import day
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -41,15 +44,16 @@ RecordMenu OptionList, ChangesScreen OptionList, MergeScreen OptionList {
 """
 
 MENU = (
-    ("edit", "e  Edit phones, emails, address, consent, do-not-call"),
-    ("new", "n  New customer for the caller (their number filled in)"),
-    ("changes", "h  Changes to the record: who, when, old, new; restore"),
-    ("merge", "m  Likely duplicates: what tells them apart; merge, undo"),
+    # The letter is the key (the same in every language), then what it does.
+    ("edit", "e", N_("Edit phones, emails, address, consent, do-not-call")),
+    ("new", "n", N_("New customer for the caller (their number filled in)")),
+    ("changes", "h", N_("Changes to the record: who, when, old, new; restore")),
+    ("merge", "m", N_("Likely duplicates: what tells them apart; merge, undo")),
 )
 NEEDS_CUSTOMER = frozenset({"edit", "changes", "merge"})
 
 
-class RecordMenu(ModalScreen[str | None]):
+class RecordMenu(TranslatedBindings, ModalScreen[str | None]):
     """What to do with the record: returns "edit", "new", "changes" or "merge"."""
 
     DEFAULT_CSS = RECORD_CSS
@@ -61,21 +65,21 @@ class RecordMenu(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "Customer record"
+            box.border_title = _("Customer record")
             yield OptionList(
                 *(
                     Option(
-                        safe_text(label),
+                        safe_text(f"{letter}  {_(label)}"),
                         id=key,
                         disabled=key in NEEDS_CUSTOMER and not self.has_customer,
                     )
-                    for key, label in MENU
+                    for key, letter, label in MENU
                 ),
                 id="record-options",
             )
-            hint = "Enter or the letter · Esc closes"
+            hint = _("Enter or the letter · Esc closes")
             if not self.has_customer:
-                hint = "Open a customer to edit, see changes or merge · " + hint
+                hint = _("Open a customer to edit, see changes or merge · ") + hint
             yield Static(safe_text(hint), classes="hint")
 
     def on_mount(self) -> None:
@@ -89,12 +93,12 @@ class RecordMenu(ModalScreen[str | None]):
 
     def action_pick(self, key: str) -> None:
         if key in NEEDS_CUSTOMER and not self.has_customer:
-            self.app.notify("Open a customer first (F2 to search).")
+            self.app.notify(_("Open a customer first (F2 to search)."))
             return
         self.dismiss(key)
 
 
-class RevealScreen(ModalScreen[None]):
+class RevealScreen(TranslatedBindings, ModalScreen[None]):
     """Asks why, then shows the unmasked phone, email and birth date; the reveal is audited."""
 
     DEFAULT_CSS = RECORD_CSS
@@ -109,12 +113,12 @@ class RevealScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "Reveal details"
+            box.border_title = _("Reveal details")
             yield Static(safe_text(self.name_text), classes="found")
-            yield Input(placeholder="Why? (kept in the audit trail)", id="reveal-reason")
+            yield Input(placeholder=_("Why? (kept in the audit trail)"), id="reveal-reason")
             yield Static("", id="reveal-problem", classes="problem")
             yield Static("", id="revealed", classes="found")
-            yield Static("Enter reveals · Esc closes (masked again)", classes="hint")
+            yield Static(_("Enter reveals · Esc closes (masked again)"), classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#reveal-reason", Input).focus()
@@ -133,21 +137,21 @@ class RevealScreen(ModalScreen[None]):
                 self.who.name, self.customer_id, reason, self.who.place
             )
         except ReasonRequired:
-            problem.update("Say why the details are needed (a few words): it is audited.")
+            problem.update(_("Say why the details are needed (a few words): it is audited."))
             return
         except Exception as error:  # noqa: BLE001
-            problem.update(Text(f"Could not reveal: {error}"))
+            problem.update(Text(_("Could not reveal: {error}").format(error=error)))
             return
         problem.update("")
-        born = details.birth_date.strftime("%d/%m/%Y") if details.birth_date else "-"
+        born = day(details.birth_date) if details.birth_date else "-"
         self.query_one("#revealed", Static).update(
             Text.assemble(
                 ("☎ ", "dim"),
                 safe_text(details.phone or "-"),
                 ("\n✉ ", "dim"),
                 safe_text(details.email or "-"),
-                ("\nborn ", "dim"),
+                ("\n" + _("born") + " ", "dim"),
                 born,
-                ("\nThis reveal and its reason are in the audit trail.", "dim italic"),
+                ("\n" + _("This reveal and its reason are in the audit trail."), "dim italic"),
             )
         )

@@ -12,11 +12,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import HELP_SCOPES, KEYMAP
 from console.safe_text import safe_text
+from console.textual_words import TranslatedBindings
 
-CALL_HELP = """\
+CALL_HELP = N_("""\
 Call timer: time since the call was taken ({answer-call} or a screen pop).
 Wrap-up timer: time since the call ended ({end-call}); {finish-call} saves the call in the
 customer's history.
@@ -27,7 +29,7 @@ Open complaint: the customer's latest complaint has no closing outcome (resolved
 Follow-up due: a follow-up date promised on a call has come and nobody has contacted the
 customer since.
 Loyalty tiers by points (1 point per 1.00 spent): Bronze 0, Silver 2,000, Gold 6,000,
-Platinum 15,000."""
+Platinum 15,000.""")
 
 
 def _keys_of(binding: Binding, keymap: dict[str, str]) -> list[str]:
@@ -39,14 +41,14 @@ def _keys_of(binding: Binding, keymap: dict[str, str]) -> list[str]:
 def keys_table(screen: Screen[object]) -> Table:
     """The keymap's scopes for `screen`: key, action, what it does (id), available now."""
     table = Table(box=None, expand=True, show_header=True, header_style="bold", padding=(0, 1))
-    table.add_column("Key", no_wrap=True, style="bold cyan")
-    table.add_column("Action", no_wrap=True, max_width=16)
-    table.add_column("What it does (binding id)", ratio=1)
+    table.add_column(_("Key"), no_wrap=True, style="bold cyan")
+    table.add_column(_("Action"), no_wrap=True, max_width=16)
+    table.add_column(_("What it does (binding id)"), ratio=1)
     app = screen.app
     keymap: dict[str, str] = getattr(app, "keymap_overrides", {})
     scopes = HELP_SCOPES.get(type(screen).__name__, ("app", "textual"))
     for scope in scopes:
-        table.add_row("", "", Text(KEYMAP[scope].title, style="bold"))
+        table.add_row("", "", Text(_(KEYMAP[scope].title), style="bold"))
         node = screen if scope == scopes[0] else app
         for binding in KEYMAP[scope].bindings:
             shown = ", ".join(
@@ -57,17 +59,17 @@ def keys_table(screen: Screen[object]) -> Table:
             )
             table.add_row(
                 shown,
-                Text(binding.description, style="" if available else "dim"),
+                Text(_(binding.description), style="" if available else "dim"),
                 Text.assemble(
-                    binding.tooltip,
-                    ("" if available else " (not now)", "italic"),
+                    _(binding.tooltip) if binding.tooltip else "",
+                    ("" if available else _(" (not now)"), "italic"),
                     (f" [{binding.id}]", "dim"),
                 ),
             )
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(TranslatedBindings, ModalScreen[None]):
     """Keys and figure definitions; Esc, F1 or q closes it."""
 
     DEFAULT_CSS = """
@@ -86,21 +88,21 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
-            box.border_title = keyed(self, "Help · {help-close} closes")
-            yield Static("Keys", classes="title")
+            box.border_title = keyed(self, _("Help · {help-close} closes"))
+            yield Static(_("Keys"), classes="title")
             yield Static(keys_table(self.underneath))
             yield Static(
-                'Keys can be remapped by id: FRONTLINE_KEYMAP="answer-call=f6;search=f2,slash"',
+                _('Keys can be remapped by id: FRONTLINE_KEYMAP="answer-call=f6;search=f2,slash"'),
                 classes="hint",
             )
-            yield Static("The call", classes="title")
-            yield Static(safe_text(keyed(self.underneath, CALL_HELP)))
+            yield Static(_("The call"), classes="title")
+            yield Static(safe_text(keyed(self.underneath, _(CALL_HELP))))
             from console.widgets.optional import loyalty_help
 
             loyalty = loyalty_help()
             if loyalty:
-                yield Static("Loyalty and value figures", classes="title")
-                yield Static(safe_text(loyalty))
+                yield Static(_("Loyalty and value figures"), classes="title")
+                yield Static(safe_text(_(loyalty)))
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -12,8 +12,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.i18n import _
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
+from console.textual_words import TranslatedBindings
 from console.widgets.customer_list import CustomerList, Hit
 from console.widgets.search_box import SearchBox
 
@@ -46,7 +48,7 @@ def filter_codes(codes: Sequence[str], typed: str) -> list[int]:
     return starts + rest
 
 
-class CodePicker(ModalScreen[str | None]):
+class CodePicker(TranslatedBindings, ModalScreen[str | None]):
     """Pick one code: type its number or a few letters, Enter picks the highlighted one."""
 
     DEFAULT_CSS = PICKER_CSS
@@ -65,11 +67,11 @@ class CodePicker(ModalScreen[str | None]):
             yield SearchBox(id="code-filter")
             yield OptionList(id="codes")
             yield Static(
-                "Type a number or a few letters · ↑↓ · Enter picks · Esc cancels", classes="hint"
+                _("Type a number or a few letters · ↑↓ · Enter picks · Esc cancels"), classes="hint"
             )
 
     def on_mount(self) -> None:
-        self.query_one("#code-filter", SearchBox).placeholder = "Number or a few letters"
+        self.query_one("#code-filter", SearchBox).placeholder = _("Number or a few letters")
         self._refill("")
         if self.current in self.codes:
             self.query_one("#codes", OptionList).highlighted = self.codes.index(self.current)
@@ -102,7 +104,7 @@ class CodePicker(ModalScreen[str | None]):
         if self.shown and options.highlighted is not None:
             self.dismiss(self.codes[self.shown[options.highlighted]])
         else:
-            self.notify("No code matches what you typed.", severity="warning")
+            self.notify(_("No code matches what you typed."), severity="warning")
 
     @on(OptionList.OptionSelected, "#codes")
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -117,7 +119,7 @@ UNKNOWN = 0
 """What CallerPicker returns for "none of these": an unknown caller."""
 
 
-class CallerPicker(ModalScreen[int | None]):
+class CallerPicker(TranslatedBindings, ModalScreen[int | None]):
     """Several customers have the caller's number: pick one, or none of them."""
 
     DEFAULT_CSS = PICKER_CSS
@@ -130,12 +132,12 @@ class CallerPicker(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = f"Who is calling from {self.number}?"
+            box.border_title = _("Who is calling from {number}?").format(number=self.number)
             yield CustomerList(id="callers")
             yield OptionList(
-                Option("None of these: an unknown caller", id="unknown"), id="unknown-caller"
+                Option(_("None of these: an unknown caller"), id="unknown"), id="unknown-caller"
             )
-            yield Static("↑↓ · Enter picks · Tab: none of these · Esc cancels", classes="hint")
+            yield Static(_("↑↓ · Enter picks · Tab: none of these · Esc cancels"), classes="hint")
 
     def on_mount(self) -> None:
         callers = self.query_one("#callers", CustomerList)

@@ -17,15 +17,28 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from console.i18n import N_, _, ngettext
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
+from console.textual_words import TranslatedBindings
+from console.widgets.local_time import amount, format_time, percent_1
 from core.rules.service import OfferRate, OfferService
 from core.rules.store import Reload
 
 CHECK_SECONDS = 3.0
 
 
-class RulesScreen(Screen[None]):
+WORDS = (
+    # The rules file's codes, shown in the reader's words: offer kinds, arbitration modes.
+    N_("marketing"),
+    N_("service"),
+    N_("priority"),
+    N_("expected_value"),
+    N_("thompson"),
+)
+
+
+class RulesScreen(TranslatedBindings, Screen[None]):
     """Offer rules: version, offers with acceptance rates, and the errors of a broken file."""
 
     DEFAULT_CSS = """
@@ -52,17 +65,17 @@ class RulesScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#rules-offers", DataTable)
         table.add_columns(
-            "offer",
-            "title",
-            "kind",
-            "value",
-            "shown",
-            "accepted",
-            "declined",
-            "not offered",
-            "rate",
+            _("offer"),
+            _("title"),
+            _("kind"),
+            _("value"),
+            _("shown"),
+            _("accepted"),
+            _("declined"),
+            _("not offered"),
+            _("rate"),
         )
-        self.title = "Offer rules"
+        self.title = _("Offer rules")
         self.check_rules(force=True)
         self.set_interval(self.check_seconds, self.check_rules)
 
@@ -83,14 +96,24 @@ class RulesScreen(Screen[None]):
         store = self.offers.store
         if result.loaded:
             self.notify(
-                f"Offer rules reloaded: version {store.rules.version}", title="Rules", markup=False
+                _("Offer rules reloaded: version {version}").format(version=store.rules.version),
+                title=_("Rules"),
+                markup=False,
             )
         elif result.errors:
             count = len(result.errors)
             self.notify(
-                f"{store.path.name} has {count} error{'s' if count != 1 else ''}; the rules "
-                f"{store.rules.version} stay in use. First: {result.errors[0].message}",
-                title="Rules file broken",
+                ngettext(
+                    "{file} has {count} error; the rules {version} stay in use. First: {first}",
+                    "{file} has {count} errors; the rules {version} stay in use. First: {first}",
+                    count,
+                ).format(
+                    file=store.path.name,
+                    count=count,
+                    version=store.rules.version,
+                    first=result.errors[0].message,
+                ),
+                title=_("Rules file broken"),
                 severity="error",
                 timeout=15,
                 markup=False,
@@ -99,24 +122,27 @@ class RulesScreen(Screen[None]):
     def _show(self, rates: list[OfferRate]) -> None:
         store = self.offers.store
         rules = store.rules
-        loaded = (
-            datetime.now().astimezone().strftime("%H:%M:%S") if store.loaded_at is not None else "—"
-        )
+        loaded = format_time(datetime.now().astimezone()) if store.loaded_at is not None else "—"
         status = Text.assemble(
-            safe_text("Rules in use: ", "bold"),
+            safe_text(_("Rules in use: "), "bold"),
             safe_text(rules.version),
-            safe_text(f"   file {store.path}", "dim"),
+            safe_text(_("   file {path}").format(path=store.path), "dim"),
             safe_text(
-                f"   {len(rules.offers)} offers, {rules.policy.arbitration}, "
-                f"at most {rules.policy.max_offers_per_call} per call",
+                _("   {offers} offers, {arbitration}, at most {most} per call").format(
+                    offers=len(rules.offers),
+                    arbitration=_(rules.policy.arbitration),
+                    most=rules.policy.max_offers_per_call,
+                ),
                 "dim",
             ),
-            safe_text(f"   checked {loaded}", "dim"),
+            safe_text(_("   checked {time}").format(time=loaded), "dim"),
         )
         self.query_one("#rules-status", Static).update(status)
         errors = self.query_one("#rules-errors", Static)
         if store.broken:
-            lines = [safe_text("The file on disk has errors; the rules above stay in use:", "bold")]
+            lines = [
+                safe_text(_("The file on disk has errors; the rules above stay in use:"), "bold")
+            ]
             lines.extend(safe_text(str(error)) for error in store.errors)
             errors.update(Text("\n").join(lines))
             errors.display = True
@@ -131,12 +157,12 @@ class RulesScreen(Screen[None]):
             table.add_row(
                 safe_text(rate.offer_id),
                 safe_text(rate.title),
-                safe_text(offer.kind if offer else ""),
-                f"{offer.value:,.2f}" if offer else "",
+                safe_text(_(offer.kind) if offer else ""),
+                amount(offer.value) if offer else "",
                 f"{rate.shown:,}",
                 f"{rate.accepted:,}",
                 f"{rate.declined:,}",
                 f"{rate.not_offered:,}",
-                f"{rate.rate:.1%}",
+                percent_1(rate.rate),
                 key=rate.offer_id,
             )

@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.messages import DatabaseChanged
@@ -24,10 +25,13 @@ from console.safe_text import safe_text
 from console.screens.call_review import CallReviewScreen, ScoreForm
 from console.screens.pickers import CodePicker
 from console.screens.rules import RulesScreen
+from console.textual_words import TranslatedBindings
+from console.widgets.local_time import format_number
 from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
 from core.calls.metrics import DEFINITIONS, Threshold, local_zone
 from core.calls.queue import QueueService
+from core.i18n import words
 from core.models.types import utcnow
 from core.services import Services
 
@@ -40,7 +44,21 @@ PERIODIC_RELOAD_SECONDS = 10.0
 """Even without events, waits cross the service-level target: reload now and then."""
 
 
-FIGURE_NAMES = {"asa": "ASA", "aht": "AHT", "sparkline": "Sparkline (waiting, last hour)"}
+FIGURE_NAMES = {
+    "today": N_("Today"),
+    "offered": N_("Offered"),
+    "answered": N_("Answered"),
+    "abandoned": N_("Abandoned"),
+    "service_level": N_("Service level"),
+    "asa": N_("ASA"),
+    "aht": N_("AHT"),
+    "abandonment_rate": N_("Abandonment rate"),
+    "waiting": N_("Waiting"),
+    "longest_wait": N_("Longest wait"),
+    "occupancy": N_("Occupancy"),
+    "time_in_state": N_("Time in state"),
+    "sparkline": N_("Sparkline (waiting, last hour)"),
+}
 
 
 def definitions_text(
@@ -49,21 +67,28 @@ def definitions_text(
     """Every figure's definition and colour thresholds, for the Definitions tab."""
     lines = []
     for key, text in DEFINITIONS.items():
-        filled = text.format(t=service_level_seconds, short=short_abandon_seconds)
-        lines.append(f"{FIGURE_NAMES.get(key, key.replace('_', ' ').capitalize())}: {filled}")
+        filled = words(text).format(t=service_level_seconds, short=short_abandon_seconds)
+        name = FIGURE_NAMES.get(key, key.replace("_", " ").capitalize())
+        lines.append(f"{_(name)}: {filled}")
     lines.append("")
-    lines.append("Colours (warn, alert; set with FRONTLINE_THRESHOLD_<NAME>=warn,alert):")
+    lines.append(_("Colours (warn, alert; set with FRONTLINE_THRESHOLD_<NAME>=warn,alert):"))
     for name, threshold in thresholds.items():
-        direction = "at or above" if threshold.higher_is_worse else "at or below"
+        direction = _("at or above") if threshold.higher_is_worse else _("at or below")
+        shown = _(FIGURE_NAMES.get(name, name.replace("_", " ").capitalize()))
         lines.append(
-            f"  {name}: warn {direction} {threshold.warn:g}, alert {direction} {threshold.alert:g}"
+            _("  {name}: warn {direction} {warn}, alert {direction} {alert}").format(
+                name=shown,
+                direction=direction,
+                warn=format_number(threshold.warn),
+                alert=format_number(threshold.alert),
+            )
         )
     lines.append("")
-    lines.append("Rates are shares (0.8 = 80 %); times are seconds.")
+    lines.append(_("Rates are shares (0.8 = 80 %); times are seconds."))
     return "\n".join(lines)
 
 
-class SupervisorScreen(Screen[None]):
+class SupervisorScreen(TranslatedBindings, Screen[None]):
     """Live queue and team for supervisors."""
 
     BINDINGS = KEYMAP["supervisor"].bindings
@@ -98,15 +123,15 @@ class SupervisorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="supervisor-tabs", initial="queue-tab"):
-            with TabPane(keyed(self, "Queue ({supervisor-queue})"), id="queue-tab"):
+            with TabPane(keyed(self, _("Queue ({supervisor-queue})")), id="queue-tab"):
                 yield QueueBoard(self.queue.thresholds, id="queue-board")
-            with TabPane(keyed(self, "Team ({supervisor-team})"), id="team-tab"):
+            with TabPane(keyed(self, _("Team ({supervisor-team})")), id="team-tab"):
                 yield TeamBoard(
                     self.queue.thresholds, id="team-board", wrap_up_limit=self.wrap_up_limit
                 )
             with (
                 TabPane(
-                    keyed(self, "Definitions ({supervisor-definitions})"), id="definitions-tab"
+                    keyed(self, _("Definitions ({supervisor-definitions})")), id="definitions-tab"
                 ),
                 VerticalScroll(),
             ):
@@ -114,7 +139,7 @@ class SupervisorScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = "Frontline · supervisor"
+        self.title = _("Frontline · supervisor")
         self.request_load()
         self.set_interval(1.0, self._tick)
         self.set_interval(PERIODIC_RELOAD_SECONDS, self.request_load)
@@ -144,18 +169,22 @@ class SupervisorScreen(Screen[None]):
         agent = self.query_one(TeamBoard).highlighted()
         if agent is None or self.set_state is None:
             self.notify(
-                keyed(self, "Highlight an agent on the team board first ({supervisor-team}).")
+                keyed(self, _("Highlight an agent on the team board first ({supervisor-team})."))
             )
             return
         self.action_show_tab("team-tab")
-        choices = [*SETTABLE_STATES, *(f"break: {reason}" for reason in self.break_reasons)]
+        # Shown in the reader's words, chosen by id: the state and the break's reason.
+        choices = {_(state): (state, "") for state in SETTABLE_STATES}
+        for reason in self.break_reasons:
+            choices[_("break: {reason}").format(reason=reason)] = ("break", reason)
 
         def chosen(choice: str | None) -> None:
             if choice is not None:
-                state, _, reason = choice.partition(": ")
+                state, reason = choices[choice]
                 self.apply_state(agent.user_name, state, reason)
 
-        self.app.push_screen(CodePicker(f"State of {agent.display_name}", choices), chosen)
+        title = _("State of {agent}").format(agent=agent.display_name)
+        self.app.push_screen(CodePicker(title, list(choices)), chosen)
 
     @work(group="supervisor-set-state", exit_on_error=False)
     async def apply_state(self, user_name: str, state: str, reason: str) -> None:
@@ -163,10 +192,12 @@ class SupervisorScreen(Screen[None]):
         try:
             await self.set_state(user_name, state, reason)
         except Exception as error:  # noqa: BLE001 - refused (on a call): say why
-            self.notify(f"State not changed: {error}", severity="error", markup=False)
+            self.notify(
+                _("State not changed: {error}").format(error=error), severity="error", markup=False
+            )
             return
-        label = f"{state}: {reason}" if reason else state
-        self.notify(f"{user_name} is now {label}.", markup=False)
+        label = f"{_(state)}: {reason}" if reason else _(state)
+        self.notify(_("{agent} is now {state}.").format(agent=user_name, state=label), markup=False)
         self.request_load()
 
     def _tick(self) -> None:
@@ -191,7 +222,10 @@ class SupervisorScreen(Screen[None]):
             team = await self.queue.team(now)
         except Exception as error:  # noqa: BLE001 - show it, keep the last figures
             self.notify(
-                f"Could not load the queue: {error}", severity="error", timeout=5, markup=False
+                _("Could not load the queue: {error}").format(error=error),
+                severity="error",
+                timeout=5,
+                markup=False,
             )
         else:
             self.query_one(QueueBoard).show(snapshot)

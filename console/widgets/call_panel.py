@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
+from console.i18n import _
 from console.key_names import keyed, keys_for
 from console.safe_text import safe_text
 from console.widgets.local_time import clock
@@ -42,7 +43,9 @@ def parse_follow_up(text: str, today: date) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError as error:
-        raise FollowUpError(f"{text!r} is not a date: use YYYY-MM-DD or +days") from error
+        raise FollowUpError(
+            _("{text} is not a date: use YYYY-MM-DD or +days").format(text=repr(text))
+        ) from error
 
 
 class CallPanel(Vertical):
@@ -101,11 +104,11 @@ class CallPanel(Vertical):
         yield Static(id="call-outcome", classes="code")
         yield TextArea(id="notes", soft_wrap=True, disabled=True)
         with Horizontal(id="follow-row"):
-            yield Label("Follow-up")
-            yield Input(placeholder="YYYY-MM-DD or +days", id="follow-up", disabled=True)
+            yield Label(_("Follow-up"))
+            yield Input(placeholder=_("YYYY-MM-DD or +days"), id="follow-up", disabled=True)
 
     def on_mount(self) -> None:
-        self.query_one("#notes", TextArea).border_title = "Notes  ^N"
+        self.query_one("#notes", TextArea).border_title = _("Notes  ^N")
         self.set_interval(1.0, self.tick)
         self.show(None)
 
@@ -160,8 +163,10 @@ class CallPanel(Vertical):
                 Text(
                     keyed(
                         self,
-                        "{answer-call} takes a call with the customer on screen, or an "
-                        "unknown caller.",
+                        _(
+                            "{answer-call} takes a call with the customer on screen, or an "
+                            "unknown caller."
+                        ),
                     ),
                     style="dim italic",
                 )
@@ -170,16 +175,18 @@ class CallPanel(Vertical):
             number = f"  {call.caller_number}" if call.caller_number else ""
             caller.update(
                 Text.assemble(
-                    ("Caller ", "dim"), safe_text(call.caller, "bold"), safe_text(number, "dim")
+                    (_("Caller") + " ", "dim"),
+                    safe_text(call.caller, "bold"),
+                    safe_text(number, "dim"),
                 )
             )
-        for field, binding_id, label in (
-            ("reason", "pick-reason", "Reason "),
-            ("outcome", "pick-outcome", "Outcome"),
-        ):
+        labels = {"reason": _("Reason"), "outcome": _("Outcome")}
+        width = max(len(label) for label in labels.values())
+        for field, binding_id in (("reason", "pick-reason"), ("outcome", "pick-outcome")):
+            label = labels[field].ljust(width)
             key = keys_for(self, binding_id)
             value = getattr(call, field) if call is not None else ""
-            shown = safe_text(value, "bold") if value else Text("— not chosen", style="dim")
+            shown = safe_text(value, "bold") if value else Text(_("— not chosen"), style="dim")
             self.query_one(f"#call-{field}", Static).update(
                 Text.assemble((f"{label} ", "dim"), (f"{key:>3} ", "dim"), shown)
             )
@@ -189,12 +196,12 @@ class CallPanel(Vertical):
         status = self.query_one("#call-status", Static)
         call = self.draft
         if call is None:
-            self._set_status(status, Text(" NO CALL ", style="bold reverse"))
+            self._set_status(status, Text(_(" NO CALL "), style="bold reverse"))
             return
         now = self.now()
-        closed = ("  closed by the phone system", "dim") if self.line == "closed" else ""
+        closed = (_("  closed by the phone system"), "dim") if self.line == "closed" else ""
         if call.handed_to:
-            closed = (f"  passed to {call.handed_to}", "dim")
+            closed = (_("  passed to {agent}").format(agent=call.handed_to), "dim")
         if call.phase == "wrap_up":
             ended = call.ended_at or now
             wrapping = (now - ended).total_seconds()
@@ -205,15 +212,22 @@ class CallPanel(Vertical):
             self._set_status(
                 status,
                 Text.assemble(
-                    (" WRAP-UP ", "bold white on red" if over else "bold black on yellow"),
+                    (_(" WRAP-UP "), "bold white on red" if over else "bold black on yellow"),
                     (f" {clock(wrapping)}", "bold red" if over else ""),
-                    (f" over {clock(self.wrap_up_limit)}", "bold red") if over else "",
-                    (f"  call {clock((ended - call.started_at).total_seconds())}", "dim"),
+                    (_(" over {limit}").format(limit=clock(self.wrap_up_limit)), "bold red")
+                    if over
+                    else "",
+                    (
+                        _("  call {time}").format(
+                            time=clock((ended - call.started_at).total_seconds())
+                        ),
+                        "dim",
+                    ),
                     closed,
                 ),
             )
         elif self.line in ("held", "consulting"):
-            label = " ON HOLD " if self.line == "held" else " CONSULTING "
+            label = _(" ON HOLD ") if self.line == "held" else _(" CONSULTING ")
             self._set_status(
                 status,
                 Text.assemble(
@@ -225,7 +239,7 @@ class CallPanel(Vertical):
             self._set_status(
                 status,
                 Text.assemble(
-                    (" ON CALL ", "bold white on dark_green"),
+                    (_(" ON CALL "), "bold white on dark_green"),
                     f" {clock((now - call.started_at).total_seconds())}",
                     closed,
                 ),

@@ -8,10 +8,15 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from console.i18n import N_, _
 from console.safe_text import safe_text
 
 if TYPE_CHECKING:  # the console starts before the database layer is imported
     from core.models import ContactPoint
+
+
+LABELS = (N_("mobile"), N_("home"), N_("work"), N_("personal"))
+"""The usual labels of a phone or an email, shown in the reader's words."""
 
 
 class ContactPoints(Static):
@@ -30,7 +35,7 @@ class ContactPoints(Static):
             self.update("")
             return
         if not points:
-            self.update(Text("No phone or email on file.", style="dim italic"))
+            self.update(Text(_("No phone or email on file."), style="dim italic"))
             return
         lines = []
         for point in points:
@@ -43,7 +48,7 @@ class ContactPoints(Static):
             line = Text.assemble(
                 (f"{icon} ", "dim"),
                 safe_text(value),
-                safe_text(f" {point.label}" if point.label else "", "dim"),
+                safe_text(f" {_(point.label)}" if point.label else "", "dim"),
                 (" ★" if point.is_primary else "", "yellow"),
             )
             lines.append(line)

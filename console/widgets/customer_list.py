@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.i18n import _
 from console.keymap import KEYMAP
 from console.safe_text import clean
 from console.widgets.tier_badge import tier_style
@@ -54,7 +55,7 @@ class Line:
 
 
 def _badge(tier: str) -> Piece:
-    return (f" {clean(tier)} ", tier_style(tier))
+    return (f" {clean(_(tier))} ", tier_style(tier))
 
 
 def facts(hit: Hit) -> list[str]:
@@ -63,7 +64,7 @@ def facts(hit: Hit) -> list[str]:
     if hit.city:
         found.append(hit.city)
     if hit.birth_year:
-        found.append(f"b.{hit.birth_year}")
+        found.append(_("b.{year}").format(year=hit.birth_year))
     if hit.phone_tail:
         found.append(f"…{hit.phone_tail}")
     return [clean(fact) for fact in found]
@@ -207,9 +208,9 @@ class CustomerList(ScrollView, can_focus=True):
             Segment(text, base + Style.parse(style) if style else base)
             for text, style in line.pieces
         ]
-        used = sum(cell_len(text) for text, _ in line.pieces)
+        used = sum(cell_len(text) for text, _style in line.pieces)
         if used > width:  # a name longer than the pane: say it goes on
-            plain = "".join(text for text, _ in line.pieces)
+            plain = "".join(text for text, _style in line.pieces)
             segments = [Segment(set_cell_size(plain, width - 1) + "…", segments[0].style)]
         return Strip(segments).crop_extend(0, width, base)
 

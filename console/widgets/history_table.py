@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.i18n import _
 from console.keymap import KEYMAP
 from console.safe_text import clean
 
@@ -151,7 +152,7 @@ class HistoryTable(ScrollView, can_focus=True):
         styles = self._styles
         if y == 0:
             style = styles["history-table--header"]
-            strip = self._strip([Cell(c.label) for c in self.columns], style)
+            strip = self._strip([Cell(_(c.label)) for c in self.columns], style)
         else:
             index = scroll_y + y - 1
             if index >= len(self.rows):

@@ -8,14 +8,16 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from console.i18n import N_, _, ngettext
 from console.safe_text import safe_text
+from console.widgets.local_time import amount, decimal, format_number, format_percent
 from console.widgets.tier_badge import tier_style
 from core.analytics.config import DEFAULT_TIER_THRESHOLDS
 from core.analytics.loyalty import tier_progress
 from core.analytics.profile import CustomerProfile
 from core.analytics.rfm import NO_PURCHASES, NOT_SCORED
 
-HELP_TEXT = """\
+HELP_TEXT = N_("""\
 Tier and points: the loyalty programme's tier (Bronze, Silver, Gold, Platinum by default; 1 point \
 per 1.00 spent) and the points still needed for the next tier; the bar shows the way from this \
 tier's threshold to the next.
@@ -30,11 +32,11 @@ Spend 12m: what they spent with us in the last 365 days. Share of wallet: that s
 estimate of what a household spends on the categories we sell.
 Churn risk: the chance that the customer has already stopped buying from us, 1 - P(alive) of \
 the BG/NBD model. It rises the longer a regular buyer goes without buying, faster for customers \
-who used to buy often. Under 30% is low, 60% or more is high. The model cannot judge a customer \
+who used to buy often. Low under 30%; high from 60%. The model cannot judge a customer \
 who bought only once (it shows 0%): look at the days since their purchase instead.
 NPS: their latest answer to "how likely are you to recommend us" (0-10): 9-10 promoter, \
 7-8 passive, 0-6 detractor.
-"Not scored yet" means no analytics refresh has run: `frontline analytics refresh`."""
+"Not scored yet" means no analytics refresh has run: `frontline analytics refresh`.""")
 """What each figure means, for the help screen."""
 
 LOW_RISK = 0.3
@@ -42,23 +44,37 @@ HIGH_RISK = 0.6
 BAR_WIDTH = 12
 LABEL_WIDTH = 11
 
+WORDS = (
+    # Shown from data: the default tiers, the churn levels, the NPS categories.
+    N_("Bronze"),
+    N_("Silver"),
+    N_("Gold"),
+    N_("Platinum"),
+    N_("low"),
+    N_("medium"),
+    N_("high"),
+    N_("promoter"),
+    N_("passive"),
+    N_("detractor"),
+)
+
 
 _SEGMENT_STYLES = {
-    "Champions": "bold green",
-    "Loyal Customers": "green",
-    "Potential Loyalists": "green",
-    "New Customers": "cyan",
-    "Promising": "cyan",
-    "Need Attention": "yellow",
-    "About to Sleep": "yellow",
-    "At Risk": "bold red",
-    "Can't Lose Them": "bold red",
-    "Hibernating": "red",
+    N_("Champions"): "bold green",
+    N_("Loyal Customers"): "green",
+    N_("Potential Loyalists"): "green",
+    N_("New Customers"): "cyan",
+    N_("Promising"): "cyan",
+    N_("Need Attention"): "yellow",
+    N_("About to Sleep"): "yellow",
+    N_("At Risk"): "bold red",
+    N_("Can't Lose Them"): "bold red",
+    N_("Hibernating"): "red",
 }
 
 
 def _money(value: float) -> str:
-    return f"{value:,.2f}"
+    return amount(value)
 
 
 def progress_bar(done: float, width: int = BAR_WIDTH) -> list[tuple[str, str]]:
@@ -116,22 +132,24 @@ class LoyaltyPanel(Static):
 
     def _tier(self, p: CustomerProfile) -> list[Text]:
         if not p.tier:
-            return [Text("Not a loyalty member", style="dim italic")]
-        badge = safe_text(f" {p.tier.upper()} ", tier_style(p.tier))
-        head = Text.assemble(badge, "  ", (f"{p.points:,} pts", "bold"))
+            return [Text(_("Not a loyalty member"), style="dim italic")]
+        badge = safe_text(f" {_(p.tier).upper()} ", tier_style(p.tier))
+        head = Text.assemble(
+            badge, "  ", (_("{points} pts").format(points=format_number(p.points)), "bold")
+        )
         if p.next_tier is None or p.points_to_next_tier is None:
-            return [head, Text("Top tier", style="dim")]
+            return [head, Text(_("Top tier"), style="dim")]
         line = Text.assemble(
             *progress_bar(self._progress(p)),
             " ",
-            (f"{p.points_to_next_tier:,}", "bold"),
-            " to ",
-            safe_text(p.next_tier),
+            (format_number(p.points_to_next_tier), "bold"),
+            _(" to "),
+            safe_text(_(p.next_tier)),
         )
         return [head, line]
 
     def _progress(self, p: CustomerProfile) -> float:
-        names = [name.lower() for name, _ in self.thresholds]
+        names = [name.lower() for name, _points in self.thresholds]
         if p.tier.lower() in names:
             return tier_progress(p.points, p.tier, self.thresholds)
         total = p.points + (p.points_to_next_tier or 0)
@@ -139,39 +157,56 @@ class LoyaltyPanel(Static):
 
     def _figures(self, p: CustomerProfile) -> list[Text]:
         rows = [
-            ("Segment", self._segment(p)),
+            (_("Segment"), self._segment(p)),
             # The scores on a line of their own: beside the longest segment names they
             # would not fit the card and wrap under the labels.
             *(
-                [("RFM", Text(f"R{p.r_score} F{p.f_score} M{p.m_score}"))]
+                [(_("RFM"), Text(f"R{p.r_score} F{p.f_score} M{p.m_score}"))]
                 if p.rfm_segment not in (NOT_SCORED, NO_PURCHASES)
                 else []
             ),
-            ("Value 12m", self._value(p)),
-            ("Spend 12m", Text(f"{_money(p.spend_12m)}  ·  wallet {p.depth:.0%}")),
-            ("Churn risk", self._churn(p)),
-            ("NPS", self._nps(p)),
+            (_("Value 12m"), self._value(p)),
             (
-                "Customer",
-                Text(f"{p.tenure_years:.1f} yrs · {p.scope} line{'s' if p.scope != 1 else ''}"),
+                _("Spend 12m"),
+                Text(
+                    _("{spend}  ·  wallet {share}").format(
+                        spend=_money(p.spend_12m), share=format_percent(p.depth)
+                    )
+                ),
+            ),
+            (_("Churn risk"), self._churn(p)),
+            (_("NPS"), self._nps(p)),
+            (
+                _("Customer"),
+                Text(
+                    _("{years} yrs · {lines}").format(
+                        years=decimal(p.tenure_years),
+                        lines=ngettext("{n} line", "{n} lines", p.scope).format(n=p.scope),
+                    )
+                ),
             ),
         ]
-        return [Text.assemble((label.ljust(LABEL_WIDTH), "dim"), value) for label, value in rows]
+        width = max(LABEL_WIDTH, *(len(label) + 1 for label, _value in rows))
+        return [Text.assemble((label.ljust(width), "dim"), value) for label, value in rows]
 
     @staticmethod
     def _segment(p: CustomerProfile) -> Text:
         if p.rfm_segment == NOT_SCORED:
-            return Text("not scored yet", style="dim italic")
+            return Text(_("not scored yet"), style="dim italic")
         if p.rfm_segment == NO_PURCHASES:
-            return Text("no purchases", style="dim")
-        return safe_text(p.rfm_segment, _SEGMENT_STYLES.get(p.rfm_segment, "bold"))
+            return Text(_("no purchases"), style="dim")
+        return safe_text(_(p.rfm_segment), _SEGMENT_STYLES.get(p.rfm_segment, "bold"))
 
     @staticmethod
     def _value(p: CustomerProfile) -> Text:
         if p.rfm_segment in (NOT_SCORED, NO_PURCHASES):
             return Text("—", style="dim")
         return Text.assemble(
-            (_money(p.expected_value), "bold"), (f" · {p.expected_purchases:.1f} buys", "dim")
+            (_money(p.expected_value), "bold"),
+            (
+                _(" · {n} buys").format(n=decimal(p.expected_purchases)),
+                "dim",
+            ),
         )
 
     @staticmethod
@@ -180,13 +215,15 @@ class LoyaltyPanel(Static):
             return Text("—", style="dim")
         level = churn_level(p.churn_risk)
         style = {"high": "bold red", "medium": "yellow", "low": "green"}[level]
-        return Text.assemble((f"{p.churn_risk:.0%}", style), (f" {level}", style))
+        return Text.assemble((format_percent(p.churn_risk), style), (f" {_(level)}", style))
 
     @staticmethod
     def _nps(p: CustomerProfile) -> Text:
         if p.nps_score is None:
-            return Text("no answer", style="dim")
+            return Text(_("no answer"), style="dim")
         style = {"promoter": "green", "passive": "yellow", "detractor": "red"}.get(
             p.nps_category or "", ""
         )
-        return Text.assemble((str(p.nps_score), "bold"), " ", (p.nps_category or "", style))
+        return Text.assemble(
+            (str(p.nps_score), "bold"), " ", (_(p.nps_category) if p.nps_category else "", style)
+        )

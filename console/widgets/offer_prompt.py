@@ -20,18 +20,24 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
+from console.widgets.local_time import amount
 from core.rules.ruleset import DEFAULT_DECLINE_REASONS
 from core.rules.service import OfferProposal
 
-ANSWER_KEYS = (
+ANSWER_KEYS = N_(
     "{offer-accepted} accepted · {offer-declined} declined · {offer-not-offered} not offered"
     " · {offer-why} why"
 )
 """The line under the script; `{binding-id}` is the key bound now (FRONTLINE_KEYMAP)."""
-RESPONSE_LABELS = {"accepted": "accepted", "declined": "declined", "not_offered": "not offered"}
+RESPONSE_LABELS = {
+    "accepted": N_("accepted"),
+    "declined": N_("declined"),
+    "not_offered": N_("not offered"),
+}
 
 
 class OfferPrompt(Widget, can_focus=True):
@@ -132,35 +138,43 @@ class OfferPrompt(Widget, can_focus=True):
         why = self.query_one("#offer-why", Static)
         offer = self.current
         if offer is None:
-            title.update(Text("No offer for this customer now.", style="dim italic"))
+            title.update(Text(_("No offer for this customer now."), style="dim italic"))
             for part in (script, status, why):
                 part.update("")
             return
         title.update(
             Text.assemble(
-                safe_text(f"Offer {self.index + 1} of {len(self.proposals)}: ", "dim"),
+                safe_text(
+                    _("Offer {n} of {total}: ").format(n=self.index + 1, total=len(self.proposals)),
+                    "dim",
+                ),
                 safe_text(offer.title, "bold"),
-                safe_text(f"   value {offer.value:,.2f}", "dim"),
+                safe_text(_("   value {amount}").format(amount=amount(offer.value)), "dim"),
             )
         )
         script.update(safe_text(offer.script))
         answer = self.answers.get(offer.presentation_id or -1)
         if answer:
-            status.update(safe_text(f"Recorded: {RESPONSE_LABELS.get(answer, answer)}", "bold"))
+            status.update(
+                safe_text(
+                    _("Recorded: {answer}").format(answer=_(RESPONSE_LABELS.get(answer, answer))),
+                    "bold",
+                )
+            )
         else:
-            status.update(safe_text(keyed(self, ANSWER_KEYS), "dim"))
+            status.update(safe_text(keyed(self, _(ANSWER_KEYS)), "dim"))
         why.update(self._why_text(offer) if self.why else "")
 
     @staticmethod
     def _why_text(offer: OfferProposal) -> Text:
-        lines = [safe_text(f"Why (rules {offer.rules_version}):", "bold")]
+        lines = [safe_text(_("Why (rules {version}):").format(version=offer.rules_version), "bold")]
         for name, expression, passed, seen in offer.explanation:
             lines.append(
                 Text.assemble(
                     safe_text("✓ " if passed else "✗ ", "green" if passed else "red"),
                     safe_text(name, "bold"),
                     safe_text(f"  {expression}"),
-                    safe_text(f"  saw {seen}", "italic"),
+                    safe_text(_("  saw {value}").format(value=seen), "italic"),
                 )
             )
         return Text("\n").join(lines)

@@ -6,22 +6,23 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from console.i18n import N_, _
 from console.key_names import keyed, keys_for
 
 PANE_KEYS = (
-    ("search", "search", "Search"),
-    ("customer", "show-customer", "Customer"),
-    ("history", "show-history", "History"),
-    ("call", "show-call", "Call"),
+    ("search", "search", N_("Search")),
+    ("customer", "show-customer", N_("Customer")),
+    ("history", "show-history", N_("History")),
+    ("call", "show-call", N_("Call")),
 )
 """Each pane, the binding id of the key that shows it, its name."""
 
 PANE_TITLES = {
-    "search": "Find  {search}",
-    "customer": "Customer  {show-customer}",
-    "history": "History  {show-history}",
-    "call": "Call  {show-call} · {toggle-hold} hold · {transfer-call} transfer",
-    "nobody-found": "Nobody found. {answer-call} logs a call for someone not found.",
+    "search": N_("Find  {search}"),
+    "customer": N_("Customer  {show-customer}"),
+    "history": N_("History  {show-history}"),
+    "call": N_("Call  {show-call} · {toggle-hold} hold · {transfer-call} transfer"),
+    "nobody-found": N_("Nobody found. {answer-call} logs a call for someone not found."),
 }
 """The panes' border titles (and the empty search's line); `{binding-id}` is the key bound
 now (FRONTLINE_KEYMAP)."""
@@ -29,7 +30,7 @@ now (FRONTLINE_KEYMAP)."""
 
 def pane_title(node: object, pane: str) -> str:
     """The border title of `pane` (or another of PANE_TITLES), naming the keys bound now."""
-    return keyed(node, PANE_TITLES[pane])
+    return keyed(node, _(PANE_TITLES[pane]))
 
 
 class PaneBar(Static):
@@ -47,7 +48,7 @@ class PaneBar(Static):
             key = keys_for(self, binding_id)
             style = "bold reverse" if pane == self.active else ""
             text.append(f" {key} ", style=f"{style} bold")
-            text.append(f"{label} ", style=style)
+            text.append(f"{_(label)} ", style=style)
             text.append(" ")
         return text
 
@@ -55,7 +56,7 @@ class PaneBar(Static):
         x = getattr(event, "x", 0)
         position = 0
         for pane, binding_id, label in PANE_KEYS:
-            width = len(f" {keys_for(self, binding_id)} {label}  ")
+            width = len(f" {keys_for(self, binding_id)} {_(label)}  ")
             if position <= x < position + width:
                 self.screen.run_action(f"show_pane({pane!r})")
                 return

@@ -8,10 +8,22 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from console.i18n import N_, _
 from console.safe_text import safe_text
 
 if TYPE_CHECKING:  # the console starts before the services are imported
     from core.services.overview import CustomerOverview, HeldProduct
+
+
+PRODUCT_LINES = (
+    N_("mobile"),
+    N_("fibre"),
+    N_("tv"),
+    N_("energy"),
+    N_("insurance"),
+    N_("devices"),
+)
+"""The catalogue's product lines, shown in the reader's words."""
 
 
 class ProductList(Static):
@@ -29,11 +41,11 @@ class ProductList(Static):
             return
         lines_held = overview.products_by_line()
         if not lines_held:
-            self.update(Text("No products held.", style="dim italic"))
+            self.update(Text(_("No products held."), style="dim italic"))
             return
         out = []
         for line, products in lines_held.items():
-            out.append(safe_text(line.upper(), "bold"))
+            out.append(safe_text(_(line).upper(), "bold"))
             out.extend(self._product(p) for p in products)
         self.update(Text("\n").join(out))
 
@@ -42,5 +54,5 @@ class ProductList(Static):
         return Text.assemble(
             "  ",
             safe_text(product.name or product.code),
-            safe_text(f" since {product.since.year}", "dim"),
+            safe_text(_(" since {year}").format(year=product.since.year), "dim"),
         )

@@ -14,34 +14,34 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Sparkline, Static
 
+from console.i18n import N_, _
 from console.safe_text import safe_text
 from core.calls.metrics import DEFINITIONS, Threshold
 from core.calls.queue import QueueSnapshot
+from core.i18n import words
+from core.i18n.formats import format_duration, format_percent
 
 
 def duration(seconds: float | None) -> str:
-    """m:ss, or h:mm:ss from an hour; "—" for none."""
+    """mm:ss, or h:mm:ss from an hour; "—" for none."""
     if seconds is None:
         return "—"
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return format_duration(seconds)
 
 
 def percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.0f}%"
+    return "—" if share is None else format_percent(share)
 
 
 # figure id -> (label, definition key)
 FIGURES = [
-    ("waiting", "Waiting", "waiting"),
-    ("longest_wait", "Longest", "longest_wait"),
-    ("service_level", "Svc level", "service_level"),
-    ("asa", "ASA", "asa"),
-    ("aht", "AHT", "aht"),
-    ("abandonment_rate", "Abandon", "abandonment_rate"),
-    ("counts", "Off/Ans/Ab", "offered"),
+    ("waiting", N_("Waiting"), "waiting"),
+    ("longest_wait", N_("Longest"), "longest_wait"),
+    ("service_level", N_("Svc level"), "service_level"),
+    ("asa", N_("ASA"), "asa"),
+    ("aht", N_("AHT"), "aht"),
+    ("abandonment_rate", N_("Abandon"), "abandonment_rate"),
+    ("counts", N_("Off/Ans/Ab"), "offered"),
 ]
 
 
@@ -56,7 +56,7 @@ class Figure(Static):
 
     def __init__(self, label: str, id: str) -> None:
         super().__init__(id=id)
-        self.label = label
+        self.label = _(label)
         self.value = "—"
 
     def on_mount(self) -> None:
@@ -90,31 +90,33 @@ class QueueBoard(Widget):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="figures"):
-            for fid, label, _ in FIGURES:
+            for fid, label, _key in FIGURES:
                 yield Figure(label, id=f"fig-{fid}")
         with Horizontal(id="spark-row"):
-            yield Label("Waiting, last hour", id="spark-label")
+            yield Label(_("Waiting, last hour"), id="spark-label")
             yield Sparkline([0] * 60, id="waiting-spark")
         yield DataTable(id="waiting-calls", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#waiting-calls", DataTable)
-        table.add_column("Call", key="call", width=7)
-        table.add_column("Caller", key="caller", width=18)
-        table.add_column("Queue", key="queue", width=12)
-        table.add_column("Wait", key="wait", width=8)
-        table.add_column("Status", key="status", width=22)
-        table.border_title = "Calls waiting"
+        table.add_column(_("Call"), key="call", width=7)
+        table.add_column(_("Caller"), key="caller", width=18)
+        table.add_column(_("Queue"), key="queue", width=12)
+        table.add_column(_("Wait"), key="wait", width=8)
+        table.add_column(_("Status"), key="status", width=22)
+        table.border_title = _("Calls waiting")
 
     def set_definitions(self, service_level_seconds: int, short_abandon_seconds: int) -> None:
-        for fid, _, key in FIGURES:
-            text = DEFINITIONS[key].format(t=service_level_seconds, short=short_abandon_seconds)
+        for fid, _label, key in FIGURES:
+            text = words(DEFINITIONS[key]).format(
+                t=service_level_seconds, short=short_abandon_seconds
+            )
             if fid == "counts":
-                text = "Offered / answered / abandoned today. " + " ".join(
-                    DEFINITIONS[k] for k in ("offered", "answered")
+                text = _("Offered / answered / abandoned today. ") + " ".join(
+                    words(DEFINITIONS[k]) for k in ("offered", "answered")
                 )
             self.query_one(f"#fig-{fid}", Figure).tooltip = text
-        self.query_one("#waiting-spark", Sparkline).tooltip = DEFINITIONS["sparkline"]
+        self.query_one("#waiting-spark", Sparkline).tooltip = words(DEFINITIONS["sparkline"])
 
     def show(self, snapshot: QueueSnapshot) -> None:
         """Show a new snapshot: figures, sparkline and waiting calls, changed in place."""
@@ -138,7 +140,11 @@ class QueueBoard(Widget):
         for key in [k.value for k in table.rows if k.value not in wanted]:
             table.remove_row(key)
         for key, call in wanted.items():
-            status = "queued" if call.state == "queued" else f"ringing: {call.agent}"
+            status = (
+                _("queued")
+                if call.state == "queued"
+                else _("ringing: {agent}").format(agent=call.agent)
+            )
             if key in {k.value for k in table.rows}:
                 table.update_cell(key, "status", safe_text(status))
             else:

@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.reactive import Reactive
 from textual.widgets import Input
 
+from console.i18n import _
 from console.keymap import KEYMAP
 
 
@@ -31,7 +32,7 @@ class SearchBox(Input):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
-            placeholder="Name, phone, email or customer number",
+            placeholder=_("Name, phone, email or customer number"),
             **kwargs,  # type: ignore[arg-type]
         )
 

@@ -13,18 +13,20 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
+from console.i18n import N_, _
 from console.safe_text import clean, safe_text
 from console.widgets.cells import fit, who_cell
 from console.widgets.queue_board import duration, percent
 from core.calls.metrics import DEFINITIONS, Threshold
 from core.calls.queue import AgentRow, TeamSnapshot
+from core.i18n import words
 
 STATE_LABELS = {
-    "available": "available",
-    "on_call": "on a call",
-    "wrap_up": "wrap-up",
-    "break": "break",
-    "offline": "offline",
+    "available": N_("available"),
+    "on_call": N_("on a call"),
+    "wrap_up": N_("wrap-up"),
+    "break": N_("break"),
+    "offline": N_("offline"),
 }
 
 # Fits 80 columns: 61 characters of cells and 16 of padding. Text longer than its column is
@@ -32,14 +34,14 @@ STATE_LABELS = {
 # digit off it (a compact 12-digit number still fits in 80).
 WIDTHS = {"agent": 10, "state": 12, "customer": 11}
 COLUMNS = [
-    ("agent", "Agent", 10),
-    ("state", "State", 12),
-    ("in_state", "In", 6),
-    ("call", "Call", 6),
-    ("customer", "Customer", 11),
-    ("today", "Today", 5),
-    ("aht", "AHT", 5),
-    ("offers", "Offers", 6),
+    ("agent", N_("Agent"), 10),
+    ("state", N_("State"), 12),
+    ("in_state", N_("In"), 6),
+    ("call", N_("Call"), 6),
+    ("customer", N_("Customer"), 11),
+    ("today", N_("Today"), 5),
+    ("aht", N_("AHT"), 5),
+    ("offers", N_("Offers"), 6),
 ]
 
 
@@ -73,23 +75,28 @@ class TeamBoard(Widget):
         return next((a for a in self.snapshot.agents if str(a.agent_id) == key), None)
 
     def compose(self) -> ComposeResult:
-        yield Label("Occupancy now: —", id="occupancy")
+        yield Label(Text(_("Occupancy now: {share}").format(share="—")), id="occupancy")
         yield DataTable(id="team", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#team", DataTable)
         for key, label, width in COLUMNS:
+            heading = _(label)  # text: headings of COLUMNS
             table.add_column(
-                label, key=key, width=None if key == "customer" else width
-            )  # text: headings of COLUMNS
-        self.query_one("#occupancy", Label).tooltip = DEFINITIONS["occupancy"]
+                Text(heading),
+                key=key,
+                width=None if key == "customer" else max(width, len(heading)),
+            )
+        self.query_one("#occupancy", Label).tooltip = words(DEFINITIONS["occupancy"])
 
     def show(self, snapshot: TeamSnapshot) -> None:
         """Show a new snapshot, changing only the cells that differ."""
         self.snapshot = snapshot
         occupancy = self.query_one("#occupancy", Label)
         level = snapshot.levels.get("occupancy", "ok")
-        occupancy.update(f"Occupancy now: {percent(snapshot.occupancy)}")
+        occupancy.update(
+            Text(_("Occupancy now: {share}").format(share=percent(snapshot.occupancy)))
+        )
         for name in ("warn", "alert"):
             occupancy.set_class(level == name, f"-{name}")
         table = self.query_one("#team", DataTable)
@@ -101,7 +108,7 @@ class TeamBoard(Widget):
         for key, agent in wanted.items():
             cells = self._cells(agent, snapshot.at)
             if key in existing:
-                for (column, _, _), value in zip(COLUMNS, cells, strict=True):
+                for (column, _label, _width), value in zip(COLUMNS, cells, strict=True):
                     table.update_cell(
                         key, column, value, update_width=column == "customer"
                     )  # text: _cells
@@ -136,11 +143,11 @@ class TeamBoard(Widget):
         )
 
     def _state(self, agent: AgentRow, seconds: float) -> Text:
-        state = STATE_LABELS.get(agent.state, agent.state)
+        state = _(STATE_LABELS.get(agent.state, agent.state))
         if agent.state == "break" and agent.reason:
-            state = f"break: {agent.reason}"
+            state = _("break: {reason}").format(reason=agent.reason)
         if agent.call_state == "offered":
-            state = "ringing"
+            state = _("ringing")
         if self._over_limit(agent, seconds):
             return Text.assemble(safe_text(state), ("!", "bold red"), style="bold red")
         return safe_text(state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from console.i18n import _
 from console.safe_text import clean
 
 TIER_STYLES = {
@@ -22,4 +23,4 @@ def tier_style(tier: str) -> str:
 
 def tier_badge(tier: str) -> Text:
     """The loyalty tier as a small coloured badge (empty for no tier)."""
-    return Text(f" {clean(tier)} ", tier_style(tier)) if tier else Text()
+    return Text(f" {clean(_(tier))} ", tier_style(tier)) if tier else Text()

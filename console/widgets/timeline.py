@@ -16,10 +16,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from console.i18n import N_, _
 from console.keymap import CHANNEL_KEYS, KEYMAP
 from console.safe_text import clean, safe_text
 from console.widgets.history_table import Cell, Column, HistoryTable
-from console.widgets.local_time import when
+from console.widgets.local_time import format_number, when
 
 if TYPE_CHECKING:  # the console starts before the database layer is imported
     from core.models import Interaction
@@ -38,17 +39,30 @@ NEAR_END = 25
 
 
 SHORT_CHANNEL = {"sales_visit": "visit"}
+CHANNEL_WORDS = (
+    # The channels as the history shows them (short, in its narrow column) and the filters.
+    N_("phone"),
+    N_("email"),
+    N_("web"),
+    N_("store"),
+    N_("visit"),
+    N_("chat"),
+    N_("all"),
+    N_("sales visit"),
+    N_("inbound"),
+    N_("outbound"),
+)
 COLUMNS = (
-    Column("when", "When", 16),
-    Column("channel", "Chan.", 6),
-    Column("subject", "Subject", 20, flexible=True),
-    Column("outcome", "Outcome", 12),
-    Column("agent", "Agent", 10),
+    Column("when", N_("When"), 18),
+    Column("channel", N_("Chan."), 7),
+    Column("subject", N_("Subject"), 20, flexible=True),
+    Column("outcome", N_("Outcome"), 12),
+    Column("agent", N_("Agent"), 10),
 )
 
 
 def _channel(name: str) -> str:
-    return name.replace("_", " ")
+    return _(name.replace("_", " "))
 
 
 class HistoryRows(HistoryTable):
@@ -137,7 +151,7 @@ class Timeline(Vertical):
                     Cell(when(item.at, self.zone)),
                     Cell(
                         ("↓" if item.direction == "inbound" else "↑")
-                        + SHORT_CHANNEL.get(item.channel, item.channel),
+                        + _(SHORT_CHANNEL.get(item.channel, item.channel)),
                         CHANNEL_STYLES.get(item.channel, ""),
                     ),
                     Cell(item.subject),
@@ -150,9 +164,9 @@ class Timeline(Vertical):
         if not self.items:
             self.query_one("#timeline-notes", Static).update(
                 Text(
-                    "No interactions"
-                    + (f" on {_channel(self.channel)}" if self.channel else "")
-                    + ".",
+                    _("No interactions on {channel}.").format(channel=_channel(self.channel))
+                    if self.channel
+                    else _("No interactions."),
                     style="italic",
                 )
             )
@@ -172,12 +186,12 @@ class Timeline(Vertical):
         total = sum(self.counts.values())
         for key, channel in CHANNEL_KEYS.items():
             count = total if channel is None else self.counts.get(channel, 0)
-            label = "all" if channel is None else SHORT_CHANNEL.get(channel, channel)
+            label = _("all") if channel is None else _(SHORT_CHANNEL.get(channel, channel))
             active = channel == self.channel
             parts.append(
                 Text.assemble(
                     (key, "bold underline" if not active else "bold reverse"),
-                    (f" {label} {count:,}", "bold" if active else ""),
+                    (f" {label} {format_number(count)}", "bold" if active else ""),
                 )
             )
         self.query_one("#timeline-filters", Static).update(Text(" ").join(parts))
@@ -189,10 +203,10 @@ class Timeline(Vertical):
         if item is self._notes_of:
             return
         self._notes_of = item
-        notes = clean(item.notes).replace("\n", " ⏎ ") if item.notes else "(no notes)"
+        notes = clean(item.notes).replace("\n", " ⏎ ") if item.notes else _("(no notes)")
         self.query_one("#timeline-notes", Static).update(
             Text.assemble(
-                safe_text(f"{item.direction} {_channel(item.channel)} · ", "dim"),
+                safe_text(f"{_(item.direction)} {_channel(item.channel)} · ", "dim"),
                 safe_text(item.subject, "bold"),
                 safe_text(f" · {item.outcome}" if item.outcome else "", ""),
                 " — ",

@@ -112,6 +112,7 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
         "HOME": str(tmp_path),
         "TERM": "xterm-256color",
         "LANG": "C.UTF-8",
+        "FRONTLINE_LANGUAGE": "en",  # the words looked for are English
         "FRONTLINE_DATABASE_URL": sqlite_url,
         "FRONTLINE_DATA_DIR": str(tmp_path / "data"),
         "FRONTLINE_ENV_FILE": str(tmp_path / "no.env"),

@@ -102,6 +102,7 @@ def test_closing_the_terminal_saves_the_last_words_and_leaves(
         "HOME": str(tmp_path),
         "TERM": "xterm-256color",
         "LANG": "C.UTF-8",
+        "FRONTLINE_LANGUAGE": "en",  # the words looked for are English
         "FRONTLINE_DATABASE_URL": sqlite_url,
         "FRONTLINE_DATA_DIR": str(tmp_path / "data"),
         "FRONTLINE_ENV_FILE": str(tmp_path / "no.env"),

@@ -103,7 +103,16 @@ SAFE_BUILDERS = {
 }
 """Calls that give rich Text (or a Table of it): shown as it is. So do the functions of the
 checked module annotated `-> Text`."""
-NUMBERS = {"duration", "percent", "clock", "_local", "len"}
+NUMBERS = {
+    "duration",
+    "percent",
+    "clock",
+    "_local",
+    "len",
+    "compact_datetime",
+    "amount",
+    "percent_1",
+}
 """Calls that format numbers and times only (no text of anyone's)."""
 NUMBER_FIELDS = re.compile(r"(_id|_calls|_count|_today)$")
 """Fields that hold numbers (ids, counts): `str()` of them is digits."""
@@ -162,6 +171,8 @@ def _safe(node: ast.expr | None, scope: _Scope, seen: frozenset[str] = frozenset
     if isinstance(node, ast.Constant):
         return isinstance(node.value, str | int | float) or node.value is None
     if isinstance(node, ast.Call):
+        if _name(node.func) == "_" and len(node.args) == 1:  # our own words, translated
+            return isinstance(node.args[0], ast.Constant)
         if _name(node.func) == "str" and len(node.args) == 1:  # str(call.call_id): a number
             return bool(NUMBER_FIELDS.search(ast.unparse(node.args[0])))
         return _name(node.func) in SAFE_BUILDERS | NUMBERS | scope.text_functions

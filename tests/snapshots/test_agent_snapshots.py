@@ -7,7 +7,8 @@ UTC, cursor blink off, notifications cleared before the screenshot.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from textual.widgets import Input, TextArea
 
 import console.app
 from console.app import ConsoleApp
+from console.i18n import _
+from core.i18n import set_language
 from core.services import make_services
 from tests.console.conftest import console_settings
 from tests.console.seed import NOW, seed
@@ -51,11 +54,11 @@ def make_app(sqlite_url: str, tmp_path: Path) -> ConsoleApp:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    for _ in range(3):
+    for _round in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
     assert isinstance(pilot.app, SnapshotApp)
-    errors = [message for title, message in pilot.app.notified if title == "Internal error"]
+    errors = [message for title, message in pilot.app.notified if title == _("Internal error")]
     assert not errors
 
 
@@ -114,3 +117,41 @@ def test_narrow_call_panel(snap_compare, sqlite_url: str, tmp_path: Path) -> Non
 def test_narrow_help(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = make_app(sqlite_url, tmp_path)
     assert snap_compare(app, terminal_size=NARROW, run_before=steps("f1"))
+
+
+# --- the same screens in Spanish (the suite reads English: tests/conftest.py) ---------------
+
+
+@contextlib.contextmanager
+def spanish() -> Iterator[None]:
+    set_language("es")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
+def test_wide_on_a_call_in_spanish(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with spanish():
+        app = make_app(sqlite_url, tmp_path)
+        assert snap_compare(app, terminal_size=WIDE, run_before=steps(*TAKE_CALL, "enter"))
+
+
+def test_narrow_customer_in_spanish(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with spanish():
+        app = make_app(sqlite_url, tmp_path)
+        assert snap_compare(app, terminal_size=NARROW, run_before=steps("f2", "C00000001", "enter"))
+
+
+def test_narrow_call_panel_in_spanish(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with spanish():
+        app = make_app(sqlite_url, tmp_path)
+        assert snap_compare(
+            app, terminal_size=NARROW, run_before=steps(*TAKE_CALL, "enter", "f7", "f5")
+        )
+
+
+def test_narrow_help_in_spanish(snap_compare, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with spanish():
+        app = make_app(sqlite_url, tmp_path)
+        assert snap_compare(app, terminal_size=NARROW, run_before=steps("f1"))

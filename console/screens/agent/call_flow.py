@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.widgets import Input
 
+from console.i18n import _
 from console.key_names import keyed
 from console.safe_text import clean
 from console.screens.agent.transfer import MESSAGES as TRANSFER_MESSAGES
@@ -94,7 +95,9 @@ class CallFlow(_Base):
             await self.services.offers.record_response(presentation_id, response, reason)
         except Exception as error:  # noqa: BLE001 - said; the answer can be given again
             self.notify(
-                f"The answer was not recorded ({error}). Give it again in a moment.",
+                _("The answer was not recorded ({error}). Give it again in a moment.").format(
+                    error=error
+                ),
                 severity="error",
                 timeout=10,
             )
@@ -111,7 +114,7 @@ class CallFlow(_Base):
         if call is None or made_on != (self.customer_id, call.call_id):
             # Offers on screen are always the open customer's on this call; never credit
             # an answer to another (a stale panel, a key racing an open).
-            self.notify("That offer was not for this customer and call: nothing recorded.")
+            self.notify(_("That offer was not for this customer and call: nothing recorded."))
             self._hide_offers()
             return
         self.record_offer_response(
@@ -120,7 +123,7 @@ class CallFlow(_Base):
 
     def action_focus_offers(self) -> None:
         if not self._offers_visible:
-            self.notify("No offer for this customer right now.")
+            self.notify(_("No offer for this customer right now."))
             return
         self.action_show_pane("customer")
         self.call_after_refresh(self.query_one("#offers").focus)
@@ -147,7 +150,7 @@ class CallFlow(_Base):
 
     def action_answer_call(self) -> None:
         if self.draft is not None:
-            self.notify("You are already on a call.", severity="warning")
+            self.notify(_("You are already on a call."), severity="warning")
             return
         self.take_call(self.customer_id, "", None)
 
@@ -160,14 +163,18 @@ class CallFlow(_Base):
         show_call: bool = True,
     ) -> None:
         if self.agent is None or self.agent.id is None:
-            self.notify("Still starting: try again in a moment.", severity="warning")
+            self.notify(_("Still starting: try again in a moment."), severity="warning")
             return
         try:
             call = await self.services.calls.start(
                 self.agent.id, customer_id, caller_number, call_id
             )
         except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not start the call: {error}", severity="error", markup=False)
+            self.notify(
+                _("Could not start the call: {error}").format(error=error),
+                severity="error",
+                markup=False,
+            )
             return
         from core.calls.drafts import CallDraft  # loaded with the services by now
 
@@ -178,7 +185,7 @@ class CallFlow(_Base):
             CallDraft(
                 call_id=call.id,
                 customer_id=customer_id,
-                caller=self._caller_label() if known else "Unknown caller",
+                caller=self._caller_label() if known else _("Unknown caller"),
                 caller_number=call.caller_number,
                 started_at=call.answered_at,
                 notes=call.notes,  # a transferred call's hand-off: the notes so far…
@@ -186,8 +193,12 @@ class CallFlow(_Base):
             )
         )
         if call.notes or call.reason:
-            reason = f" and the reason “{call.reason}”" if call.reason else ""
-            self.notify(HANDED_OVER.format(reason=reason), title="Transferred call", markup=False)
+            reason = (
+                _(" and the reason “{reason}”").format(reason=call.reason) if call.reason else ""
+            )
+            self.notify(
+                _(HANDED_OVER).format(reason=reason), title=_("Transferred call"), markup=False
+            )
         if known and customer_id is not None:
             self.load_offers(customer_id)
         # On a small screen a popped caller's record stays in view (F5 for the notes).
@@ -211,14 +222,15 @@ class CallFlow(_Base):
             await self.services.calls.end(call_id)
         except Exception as error:  # noqa: BLE001 - saving the call later still works
             self.notify(
-                f"Wrap-up started here, not yet in the database: {error}", severity="warning"
+                _("Wrap-up started here, not yet in the database: {error}").format(error=error),
+                severity="warning",
             )
 
     def action_pick_reason(self) -> None:
-        self._pick("reason", "Reason for the call", self.settings.call_reasons)
+        self._pick("reason", _("Reason for the call"), self.settings.call_reasons)
 
     def action_pick_outcome(self) -> None:
-        self._pick("outcome", "Outcome of the call", self.settings.call_outcomes)
+        self._pick("outcome", _("Outcome of the call"), self.settings.call_outcomes)
 
     def _pick(self, field: str, title: str, codes: tuple[str, ...]) -> None:
         if self.draft is None:
@@ -241,12 +253,14 @@ class CallFlow(_Base):
             return
         self.keeper.changed(call)
         if not call.reason:
-            self.notify(keyed(self, "Choose a reason first ({pick-reason})."), severity="warning")
+            self.notify(
+                keyed(self, _("Choose a reason first ({pick-reason}).")), severity="warning"
+            )
             self.action_pick_reason()
             return
         if not call.outcome:
             self.notify(
-                keyed(self, "Choose an outcome first ({pick-outcome})."), severity="warning"
+                keyed(self, _("Choose an outcome first ({pick-outcome}).")), severity="warning"
             )
             self.action_pick_outcome()
             return
@@ -262,8 +276,11 @@ class CallFlow(_Base):
             self.notify(
                 keyed(
                     self,
-                    "An offer was shown but no answer was recorded. Record it in the offer panel "
-                    "({focus-offers}), or press {finish-call} again to save the call anyway.",
+                    _(
+                        "An offer was shown but no answer was recorded. Record it in the offer "
+                        "panel ({focus-offers}), or press {finish-call} again to save the call "
+                        "anyway."
+                    ),
                 ),
                 severity="warning",
                 timeout=8,
@@ -290,8 +307,10 @@ class CallFlow(_Base):
             self.notify(
                 keyed(
                     self,
-                    "The call was not saved ({error}). Nothing is lost: press {finish-call} to "
-                    "try again.",
+                    _(
+                        "The call was not saved ({error}). Nothing is lost: press {finish-call} "
+                        "to try again."
+                    ),
                     error=error,
                 ),
                 severity="error",
@@ -308,9 +327,9 @@ class CallFlow(_Base):
         who = (
             call.caller
             if call.customer_id is not None
-            else f"unknown caller {call.caller_number}".strip()
+            else _("unknown caller {number}").format(number=call.caller_number).strip()
         )
-        self.notify(f"Call saved: {clean(who)}.", title="Saved", markup=False)
+        self.notify(_("Call saved: {who}.").format(who=clean(who)), title=_("Saved"), markup=False)
         if interaction is not None and interaction.customer_id == self.customer_id:
             self.open_customer(interaction.customer_id, with_offers=False)
 
@@ -331,13 +350,17 @@ class CallFlow(_Base):
         try:
             await self.services.calls.identify(call.call_id, customer_id)
         except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not link the caller: {error}", severity="error", markup=False)
+            self.notify(
+                _("Could not link the caller: {error}").format(error=error),
+                severity="error",
+                markup=False,
+            )
             return False
         self.query_one(CallPanel).edit(customer_id=customer_id, caller=self._caller_label())
         return True
 
     def _caller_label(self) -> str:
         if self.overview is None:
-            return "Unknown caller"
+            return _("Unknown caller")
         c = self.overview.customer
         return f"{c.full_name} ({c.external_id})"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.i18n import N_, _
 from console.key_names import keyed
 from console.safe_text import clean
 from console.screens.agent.history_follow import HistoryFollow
@@ -31,25 +32,29 @@ else:
     _Base = object
 
 MESSAGES = {
-    "held": "The caller is on hold.",
-    "resumed": "The caller is back from hold.",
+    "held": N_("The caller is on hold."),
+    "resumed": N_("The caller is back from hold."),
     "ended": (
-        "The call ended: wrap-up started. Choose the codes ({pick-reason}, {pick-outcome}) and "
-        "save ({finish-call})."
+        N_(
+            "The call ended: wrap-up started. Choose the codes ({pick-reason}, {pick-outcome}) and "
+            "save ({finish-call})."
+        )
     ),
     "closed": (
-        "The phone system closed this call. Your notes and codes are not lost: "
-        "save them onto it with {finish-call}."
+        N_(
+            "The phone system closed this call. Your notes and codes are not lost: "
+            "save them onto it with {finish-call}."
+        )
     ),
-    "moved": "The call went to someone else.",
-    "feed-lost": "Live updates lost ({error}): calls may not pop up. Reconnecting…",
-    "feed-back": "Live updates are back.",
-    "overdue": "After-call work is over its limit ({limit}): save the call ({finish-call}).",
-    "break": "You are on a break: {reason}. {be-ready} when you are ready again.",
-    "ready": "You are ready for calls.",
-    "state-set": "Your state is now {state}.",
-    "not-set": "Your state was not changed: {error}",
-    "hold-failed": "Hold did not work: {error}",
+    "moved": N_("The call went to someone else."),
+    "feed-lost": N_("Live updates lost ({error}): calls may not pop up. Reconnecting…"),
+    "feed-back": N_("Live updates are back."),
+    "overdue": N_("After-call work is over its limit ({limit}): save the call ({finish-call})."),
+    "break": N_("You are on a break: {reason}. {be-ready} when you are ready again."),
+    "ready": N_("You are ready for calls."),
+    "state-set": N_("Your state is now {state}."),
+    "not-set": N_("Your state was not changed: {error}"),
+    "hold-failed": N_("Hold did not work: {error}"),
 }
 """What the agent reads (one place, for the translation layer); `{binding-id}` fields are
 filled with the key bound now (console.key_names.keyed)."""
@@ -64,7 +69,8 @@ def _about(message: DatabaseChanged, topic: str, key: str) -> bool:
 
 def state_label(state: str, reason: str = "") -> str:
     """An agent state as the agent reads it: "available", "break: lunch"…"""
-    label = {"on_call": "on a call", "wrap_up": "wrap-up"}.get(state, state)
+    label = {"on_call": N_("on a call"), "wrap_up": N_("wrap-up")}.get(state, state)
+    label = _(label)
     return f"{label}: {reason}" if state == "break" and reason else label
 
 
@@ -103,11 +109,11 @@ class CallFollow(HistoryFollow, _Base):
     def on_feed_status(self, message: FeedStatus) -> None:
         self._feed_live = message.live
         if message.live:
-            self.notify(MESSAGES["feed-back"], title="Live updates")
+            self.notify(_(MESSAGES["feed-back"]), title=_("Live updates"))
         else:
             self.notify(
-                MESSAGES["feed-lost"].format(error=message.error),
-                title="Live updates",
+                _(MESSAGES["feed-lost"]).format(error=message.error),
+                title=_("Live updates"),
                 severity="warning",
                 timeout=15,
                 markup=False,
@@ -118,8 +124,8 @@ class CallFollow(HistoryFollow, _Base):
         from console.widgets.local_time import clock
 
         self.notify(
-            keyed(self, MESSAGES["overdue"], limit=clock(message.limit_seconds)),
-            title="Wrap-up",
+            keyed(self, _(MESSAGES["overdue"]), limit=clock(message.limit_seconds)),
+            title=_("Wrap-up"),
             severity="warning",
             timeout=10,
         )
@@ -127,16 +133,16 @@ class CallFollow(HistoryFollow, _Base):
     def _set_subtitle(self) -> None:
         call = self.draft
         if call is not None:
-            state = "on a call" if call.phase == "on_call" else "wrap-up"
+            state = _("on a call") if call.phase == "on_call" else _("wrap-up")
             if self.agent_state == "break":  # a break chosen during wrap-up starts after it
-                state += (
-                    f" · then {state_label('break', self.agent.state_reason if self.agent else '')}"
+                state += _(" · then {state}").format(
+                    state=state_label("break", self.agent.state_reason if self.agent else "")
                 )
         elif self.agent is not None and self.agent_state not in ("on_call", "wrap_up"):
             state = state_label(self.agent.state, self.agent.state_reason)
         else:
-            state = "available"
-        feed = "" if self._feed_live else " · no live updates"
+            state = _("available")
+        feed = "" if self._feed_live else _(" · no live updates")
         self.app.sub_title = f"{clean(self.agent_name)} · {clean(state)}{feed}"
 
     # --- the call as the phone system has it ------------------------------------------
@@ -173,7 +179,9 @@ class CallFollow(HistoryFollow, _Base):
         if self.agent is not None and row.agent_id != self.agent.id and draft.phase == "on_call":
             # Transferred (from here through the phone system, or on the phone system).
             target = self._passing_to or (
-                f"queue {row.queue}" if row.agent_id is None else "another agent"
+                _("queue {queue}").format(queue=row.queue)
+                if row.agent_id is None
+                else _("another agent")
             )
             self.passed_on(row.id, target)
             return
@@ -194,7 +202,10 @@ class CallFollow(HistoryFollow, _Base):
         if said:
             severity = "warning" if said in ("closed", "moved") else "information"
             self.notify(
-                keyed(self, MESSAGES[said]), title="Phone system", severity=severity, timeout=8
+                keyed(self, _(MESSAGES[said])),
+                title=_("Phone system"),
+                severity=severity,
+                timeout=8,
             )
         self.refresh_bindings()
         self._set_subtitle()
@@ -207,7 +218,10 @@ class CallFollow(HistoryFollow, _Base):
             panel.edit(phase="wrap_up", ended_at=draft.ended_at or self.now())
         panel.set_line("closed")
         self.notify(
-            keyed(self, MESSAGES["closed"]), title="Phone system", severity="warning", timeout=10
+            keyed(self, _(MESSAGES["closed"])),
+            title=_("Phone system"),
+            severity="warning",
+            timeout=10,
         )
 
     def action_toggle_hold(self) -> None:
@@ -230,7 +244,9 @@ class CallFollow(HistoryFollow, _Base):
         try:
             row = await (calls.unhold(call_id) if resume else calls.hold(call_id))
         except Exception as error:  # noqa: BLE001 - say why; the call goes on
-            self.notify(MESSAGES["hold-failed"].format(error=error), severity="error", markup=False)
+            self.notify(
+                _(MESSAGES["hold-failed"]).format(error=error), severity="error", markup=False
+            )
             return
         self.show_call_row(row)
 
@@ -266,7 +282,9 @@ class CallFollow(HistoryFollow, _Base):
         calls = (state_label("on_call"), state_label("wrap_up"))
         # A state someone else set (a supervisor, the phone system); not the calls' own moves.
         if self._shown_state not in ("", label, *calls) and label not in calls:
-            self.notify(MESSAGES["state-set"].format(state=label), title="Your state", markup=False)
+            self.notify(
+                _(MESSAGES["state-set"]).format(state=label), title=_("Your state"), markup=False
+            )
         self._shown_state = label
         self._refresh_bindings_if_changed()  # mostly nothing moved: no new footer
         self._set_subtitle()
@@ -283,7 +301,7 @@ class CallFollow(HistoryFollow, _Base):
             if reason:
                 self.set_state("break", reason)
 
-        self.app.push_screen(CodePicker("Reason for the break", reasons), chosen)
+        self.app.push_screen(CodePicker(_("Reason for the break"), reasons), chosen)
 
     def action_be_ready(self) -> None:
         self.set_state("available", "")
@@ -297,14 +315,14 @@ class CallFollow(HistoryFollow, _Base):
                 self.agent_name, AgentState(state), reason
             )
         except Exception as error:  # noqa: BLE001 - say why, the state stays as it was
-            self.notify(MESSAGES["not-set"].format(error=error), severity="error", markup=False)
+            self.notify(_(MESSAGES["not-set"]).format(error=error), severity="error", markup=False)
             return
         if self.agent is not None:
             self.agent.state, self.agent.state_reason = status.state, status.reason
         self._shown_state = state_label(status.state, status.reason)
         if status.state == "break":
-            self.notify(keyed(self, MESSAGES["break"], reason=status.reason), markup=False)
+            self.notify(keyed(self, _(MESSAGES["break"]), reason=status.reason), markup=False)
         else:
-            self.notify(MESSAGES["ready"])
+            self.notify(_(MESSAGES["ready"]))
         self.refresh_bindings()
         self._set_subtitle()

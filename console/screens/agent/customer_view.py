@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from console.i18n import _
 from console.widgets.contact_points import ContactPoints
 from console.widgets.customer_header import CustomerHeader
 from console.widgets.product_list import ProductList
@@ -44,7 +45,11 @@ class CustomerView(_Base):
                 self._profile(customer_id),
             )
         except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not open the customer: {error}", severity="error", markup=False)
+            self.notify(
+                _("Could not open the customer: {error}").format(error=error),
+                severity="error",
+                markup=False,
+            )
             return
         with self.app.batch_update():
             self.customer_id = customer_id
@@ -101,7 +106,7 @@ class CustomerView(_Base):
             return
         card = self.query_one("#loyalty-card")
         if isinstance(profile, Exception):
-            card.border_subtitle = "figures unavailable"
+            card.border_subtitle = _("figures unavailable")
             self.log.warning(f"profile of {customer_id}: {profile}")
             return
         card.border_subtitle = ""

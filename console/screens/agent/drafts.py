@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from console.i18n import _
+
 if TYPE_CHECKING:  # the console is drawn before the database layer is imported
     from textual.screen import Screen
     from textual.timer import Timer
@@ -118,9 +120,11 @@ class DraftKeeper:
         if not saved:
             if not self.offline:
                 self._screen.notify(
-                    "The database is not answering. Keep typing: your notes are kept on this "
-                    "machine and saved as soon as it is back.",
-                    title="Draft kept locally",
+                    _(
+                        "The database is not answering. Keep typing: your notes are kept on this "
+                        "machine and saved as soon as it is back."
+                    ),
+                    title=_("Draft kept locally"),
                     severity="warning",
                     timeout=10,
                 )
@@ -130,7 +134,9 @@ class DraftKeeper:
         self._saved = (draft.call_id, draft.version)
         if self.offline:
             self.offline = False
-            self._screen.notify("The database is back: your draft is saved.", title="Draft saved")
+            self._screen.notify(
+                _("The database is back: your draft is saved."), title=_("Draft saved")
+            )
 
 
 def draft_of(active: Call | None) -> CallDraft | None:
@@ -144,7 +150,7 @@ def draft_of(active: Call | None) -> CallDraft | None:
         phase="wrap_up" if active.state == "wrap_up" else "on_call",
         call_id=active.id,
         customer_id=active.customer_id,
-        caller="Unknown caller" if active.customer_id is None else "Customer",
+        caller=_("Unknown caller") if active.customer_id is None else _("Customer"),
         caller_number=active.caller_number,
         started_at=active.answered_at,
         ended_at=active.ended_at,

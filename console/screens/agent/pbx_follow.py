@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 from textual import work
 
+from console.i18n import N_, _
+
 if TYPE_CHECKING:
     from console.screens.agent.screen import AgentScreen
     from core.models import PbxCommandKind
@@ -27,25 +29,27 @@ else:
     _Base = object
 
 MESSAGES = {
-    "sent": "Sent to the phone system ({source}): {what}.",
-    "done": "The phone system did it: {what}.",
-    "refused": "The phone system refused {what}: {error}",
-    "unsupported": "{error}.",
+    "sent": N_("Sent to the phone system ({source}): {what}."),
+    "done": N_("The phone system did it: {what}."),
+    "refused": N_("The phone system refused {what}: {error}"),
+    "unsupported": N_("{error}."),
     "not-taken": (
-        "Nobody has sent {what} to the phone system yet: is `frontline pbx listen {source}` "
-        "running? It goes out as soon as the adapter is back."
+        N_(
+            "Nobody has sent {what} to the phone system yet: is `frontline pbx listen {source}` "
+            "running? It goes out as soon as the adapter is back."
+        )
     ),
-    "no-answer": "No answer from the phone system about {what}: check the call on your phone.",
+    "no-answer": N_("No answer from the phone system about {what}: check the call on your phone."),
 }
 """What the agent reads (one place, for the translation layer)."""
 
 WHAT = {
-    "hold": "the hold",
-    "unhold": "the resume",
-    "blind_transfer": "the transfer to {target}",
-    "consult_transfer": "the consult with {target}",
-    "complete_consult": "the transfer to {target}",
-    "cancel_consult": "the return to the caller",
+    "hold": N_("the hold"),
+    "unhold": N_("the resume"),
+    "blind_transfer": N_("the transfer to {target}"),
+    "consult_transfer": N_("the consult with {target}"),
+    "complete_consult": N_("the transfer to {target}"),
+    "cancel_consult": N_("the return to the caller"),
 }
 NOT_TAKEN_SECONDS = 5.0
 """A command still pending after this long: the agent is told no adapter took it."""
@@ -56,8 +60,10 @@ POLL_SECONDS = 0.5
 
 
 def describe(command: CommandView) -> str:
-    target = command.to_agent or (f"queue {command.to_queue}" if command.to_queue else "")
-    return WHAT.get(command.kind, command.kind).format(target=target)
+    target = command.to_agent or (
+        _("queue {queue}").format(queue=command.to_queue) if command.to_queue else ""
+    )
+    return _(WHAT.get(command.kind, command.kind)).format(target=target)
 
 
 class PbxFollow(_Base):
@@ -90,8 +96,8 @@ class PbxFollow(_Base):
             )
         except PbxUnsupported as error:
             self.notify(
-                MESSAGES["unsupported"].format(error=error),
-                title="Phone system",
+                _(MESSAGES["unsupported"]).format(error=error),
+                title=_("Phone system"),
                 severity="warning",
                 timeout=10,
                 markup=False,
@@ -100,13 +106,13 @@ class PbxFollow(_Base):
         except Exception as error:  # noqa: BLE001 - say why; the call goes on as it was
             from console.screens.agent.transfer import MESSAGES as TRANSFER
 
-            text = TRANSFER[failed].format(error=error) if failed else str(error)
+            text = _(TRANSFER[failed]).format(error=error) if failed else str(error)
             self.notify(text, severity="error", timeout=10, markup=False)
             return False
         if command is not None:
             self.notify(
-                MESSAGES["sent"].format(source=command.source, what=describe(command)),
-                title="Phone system",
+                _(MESSAGES["sent"]).format(source=command.source, what=describe(command)),
+                title=_("Phone system"),
                 markup=False,
             )
         return command
@@ -152,12 +158,12 @@ class PbxFollow(_Base):
             on_done(seen)
 
     def _say(self, key: str, command: CommandView, severity: str = "information") -> None:
-        text = MESSAGES[key].format(
+        text = _(MESSAGES[key]).format(
             what=describe(command), error=command.error, source=command.source
         )
         self.notify(
             text,
-            title="Phone system",
+            title=_("Phone system"),
             severity=severity,  # type: ignore[arg-type]
             timeout=10,
             markup=False,

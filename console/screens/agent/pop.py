@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.i18n import N_, _
 from console.key_names import keyed
 from console.safe_text import clean
 from console.screens.pickers import UNKNOWN, CallerPicker
@@ -27,9 +28,11 @@ else:
 
 MESSAGES = {
     "caller-waits": (
-        "Your unfinished call is back, so the call from {number} (--caller) was not opened. "
-        "The number is in the search box: save the restored call ({finish-call}), then open "
-        "the caller and take the call ({answer-call})."
+        N_(
+            "Your unfinished call is back, so the call from {number} (--caller) was not opened. "
+            "The number is in the search box: save the restored call ({finish-call}), then open "
+            "the caller and take the call ({answer-call})."
+        )
     ),
 }
 """What the agent reads (one place, for the translation layer)."""
@@ -74,8 +77,8 @@ class ScreenPop(_Base):
             self.pop_caller(caller_number, None)
             return
         self.notify(
-            keyed(self, MESSAGES["caller-waits"], number=clean(caller_number)),
-            title="Caller not opened",
+            keyed(self, _(MESSAGES["caller-waits"]), number=clean(caller_number)),
+            title=_("Caller not opened"),
             severity="warning",
             timeout=20,
         )
@@ -95,7 +98,10 @@ class ScreenPop(_Base):
     async def _pop(self, caller_number: str, call_id: int | None) -> None:
         if self.draft is not None:
             self.notify(
-                f"Call from {clean(caller_number)} while you are on a call.", severity="warning"
+                _("Call from {number} while you are on a call.").format(
+                    number=clean(caller_number)
+                ),
+                severity="warning",
             )
             return
         known = await self._known_caller(call_id)
@@ -105,7 +111,11 @@ class ScreenPop(_Base):
         try:
             hits = await self.services.search.by_phone(caller_number, limit=10)
         except Exception as error:  # noqa: BLE001
-            self.notify(f"Could not look the caller up: {error}", severity="error", markup=False)
+            self.notify(
+                _("Could not look the caller up: {error}").format(error=error),
+                severity="error",
+                markup=False,
+            )
             hits = []
         if len(hits) == 1:
             await self._open_and_take(hits[0].customer_id, caller_number, call_id)
@@ -135,8 +145,10 @@ class ScreenPop(_Base):
 
     def _take_unknown(self, caller_number: str, call_id: int | None) -> None:
         self.notify(
-            f"Unknown caller {clean(caller_number)}: search for them, or log the call as it is.",
-            title="Unknown caller",
+            _("Unknown caller {number}: search for them, or log the call as it is.").format(
+                number=clean(caller_number)
+            ),
+            title=_("Unknown caller"),
             timeout=8,
         )
         self.take_call(None, caller_number, call_id)

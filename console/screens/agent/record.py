@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.i18n import _
 from console.widgets.contact_points import ContactPoints
 
 if TYPE_CHECKING:
@@ -77,9 +78,11 @@ class RecordActions(_Base):
         self.query_one(ContactPoints).masked = branch
         if branch:
             self.notify(
-                "Look-up console: phones and emails are masked (Ctrl+F reveals, with a reason)."
-                " A supervisor gives the agent role with `frontline agents set-role`.",
-                title="Branch staff",
+                _(
+                    "Look-up console: phones and emails are masked (Ctrl+F reveals, with a reason)."
+                    " A supervisor gives the agent role with `frontline agents set-role`."
+                ),
+                title=_("Branch staff"),
                 timeout=10,
             )
         else:
@@ -92,7 +95,7 @@ class RecordActions(_Base):
         from console.screens.customer_record import RevealScreen
 
         if self.customer_id is None or self.overview is None:
-            self.notify("Open a customer first (F2 to search).")
+            self.notify(_("Open a customer first (F2 to search)."))
             return
         name = self.overview.customer.full_name
         self.app.push_screen(RevealScreen(self.services, self.who, self.customer_id, name))
@@ -147,10 +150,17 @@ class RecordActions(_Base):
         if not found or customer_id != self.customer_id:
             return
         first = found[0]
-        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        more = _(" and {n} more").format(n=len(found) - 1) if len(found) > 1 else ""
         self.notify(
-            f"Likely duplicate: {first.external_id} {first.name} (shares"
-            f" {'; '.join(first.shared)}){more}. Ctrl+S, m compares and merges.",
-            title="Duplicate?",
+            _(
+                "Likely duplicate: {number} {name} (shares {shared}){more}."
+                " Ctrl+S, m compares and merges."
+            ).format(
+                number=first.external_id,
+                name=first.name,
+                shared="; ".join(first.shared),
+                more=more,
+            ),
+            title=_("Duplicate?"),
             timeout=8,
         )

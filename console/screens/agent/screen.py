@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, TextArea
 from textual.worker import Worker, WorkerState
 
+from console.i18n import _
 from console.keymap import KEYMAP
 from console.messages import PanelsReady, ServicesReady
 from console.screens.agent.call_flow import CallFlow
@@ -37,6 +38,7 @@ from console.screens.agent.record import RecordActions
 from console.screens.agent.sign_in import SignIn
 from console.screens.agent.transfer import COMMAND_ACTIONS, CallTransfer
 from console.screens.agent_commands import AgentCommands
+from console.textual_words import TranslatedBindings
 from console.widgets.call_panel import CallPanel
 from console.widgets.contact_points import ContactPoints
 from console.widgets.customer_header import CustomerHeader
@@ -64,7 +66,15 @@ SEARCH_LIMIT = 10
 
 
 class AgentScreen(
-    RecordActions, SignIn, CallFollow, CallTransfer, ScreenPop, CallFlow, CustomerView, Screen[None]
+    TranslatedBindings,
+    RecordActions,
+    SignIn,
+    CallFollow,
+    CallTransfer,
+    ScreenPop,
+    CallFlow,
+    CustomerView,
+    Screen[None],
 ):
     """The agent's screen for the whole call."""
 
@@ -141,11 +151,11 @@ class AgentScreen(
                     yield CustomerHeader(today=self._today(), id="customer-header")
                     with Horizontal(id="cards"):
                         with Vertical(id="about-card", classes="card") as card:
-                            card.border_title = "Contact · products"
+                            card.border_title = _("Contact · products")
                             yield ContactPoints(id="contacts")
                             yield ProductList(id="products")
                         with Vertical(id="loyalty-card", classes="card") as card:
-                            card.border_title = "Loyalty & value"
+                            card.border_title = _("Loyalty & value")
                             card.display = False  # until the loyalty panel is mounted
                 with Vertical(id="history-pane", classes="pane") as history_pane:
                     history_pane.border_title = pane_title(self, "history")
@@ -250,8 +260,8 @@ class AgentScreen(
             error = event.worker.error
             self.log.error(f"worker {event.worker.name} failed: {error!r}")
             self.notify(
-                f"Something went wrong: {error}",
-                title="Internal error",
+                _("Something went wrong: {error}").format(error=error),
+                title=_("Internal error"),
                 severity="error",
                 markup=False,
             )
@@ -307,7 +317,7 @@ class AgentScreen(
             hits = await services.search.search(query, limit=SEARCH_LIMIT)
         except Exception as error:  # noqa: BLE001 - show it, keep the box usable
             if seq == self.search_seq:
-                results.show([], f"Search failed: {error}")
+                results.show([], _("Search failed: {error}").format(error=error))
             return
         if seq != self.search_seq:  # a newer keystroke already asked: drop this answer
             return
@@ -320,7 +330,7 @@ class AgentScreen(
     @on(Input.Submitted, "#search")
     def _open_from_search(self) -> None:
         if not self.query_one(CustomerList).open_highlighted():
-            self.notify("No customer to open: type a name, phone, email or number.")
+            self.notify(_("No customer to open: type a name, phone, email or number."))
 
     @on(CustomerList.Opened)
     def _opened(self, event: CustomerList.Opened) -> None:

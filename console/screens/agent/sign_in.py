@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.i18n import _
 from console.screens.agent.call_follow import state_label
 from console.screens.agent.drafts import draft_of
 from console.widgets.call_panel import CallPanel
@@ -33,7 +34,10 @@ class SignIn(_Base):
             self.agent = await self.services.agents.ensure(self.agent_name)
         except Exception as error:  # noqa: BLE001 - the agent must know why nothing saves
             self.notify(
-                f"Cannot reach the database: {error}", severity="error", timeout=30, markup=False
+                _("Cannot reach the database: {error}").format(error=error),
+                severity="error",
+                timeout=30,
+                markup=False,
             )
             return
         assert self.agent.id is not None
@@ -63,7 +67,7 @@ class SignIn(_Base):
         self._offers_open = set()
         self.refresh_bindings()
         self._set_subtitle()
-        self.notify("Your unfinished call is back, as you left it.", title="Call restored")
+        self.notify(_("Your unfinished call is back, as you left it."), title=_("Call restored"))
         if draft.customer_id is not None:
             self.open_customer(draft.customer_id, with_offers=False)
 

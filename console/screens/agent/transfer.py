@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.i18n import N_, _
 from console.screens.agent.pbx_follow import PbxFollow
 from console.screens.pickers import CodePicker
 from console.widgets.call_panel import CallPanel
@@ -37,33 +38,37 @@ COMMAND_ACTIONS = [
     "cancel_consult",
 ]
 """The keys that command the call (the screen's check_action asks `may_command`)."""
-AGENT, QUEUE = "agent: ", "queue: "
+AGENT, QUEUE = N_("agent: "), N_("queue: ")
 """How the picker names each kind of target."""
 
 MESSAGES = {
-    "no-target": "Nobody to transfer to: no agent is available and no queue is known.",
-    "done": "Call transferred to {target}. Your notes and the reason went with it.",
-    "wrap-up": "Wrap up your part: the codes (F9, F10), then save (F8).",
-    "failed": "The call was not transferred ({error}). It is still yours.",
-    "handed-over": "Handed over to you with the notes so far{reason}.",
-    "consulting": "Consulting {target}: the caller waits. F11 completes the transfer, "
-    "Ctrl+U takes you back to the caller.",
-    "consult-no-pbx": "No phone system to dial {target} for you: call them, then F11 "
-    "completes the transfer, Ctrl+U takes you back to the caller.",
-    "consult-back": "Back with the caller; {target} was left out.",
+    "no-target": N_("Nobody to transfer to: no agent is available and no queue is known."),
+    "done": N_("Call transferred to {target}. Your notes and the reason went with it."),
+    "wrap-up": N_("Wrap up your part: the codes (F9, F10), then save (F8)."),
+    "failed": N_("The call was not transferred ({error}). It is still yours."),
+    "handed-over": N_("Handed over to you with the notes so far{reason}."),
+    "consulting": N_(
+        "Consulting {target}: the caller waits. F11 completes the transfer, "
+        "Ctrl+U takes you back to the caller."
+    ),
+    "consult-no-pbx": N_(
+        "No phone system to dial {target} for you: call them, then F11 "
+        "completes the transfer, Ctrl+U takes you back to the caller."
+    ),
+    "consult-back": N_("Back with the caller; {target} was left out."),
 }
 """What the agent reads (one place, for the translation layer)."""
 
 
 def split_target(target: str) -> tuple[str, str]:
     """(to_agent, to_queue) of a picker entry."""
-    if target.startswith(AGENT):
-        return target.removeprefix(AGENT), ""
-    return "", target.removeprefix(QUEUE)
+    if target.startswith(_(AGENT)):
+        return target.removeprefix(_(AGENT)), ""
+    return "", target.removeprefix(_(QUEUE))
 
 
 def target_label(to_agent: str, to_queue: str) -> str:
-    return to_agent or f"queue {to_queue}"
+    return to_agent or _("queue {queue}").format(queue=to_queue)
 
 
 class CallTransfer(PbxFollow, _Base):
@@ -98,9 +103,9 @@ class CallTransfer(PbxFollow, _Base):
     @work(group="transfer-targets", exit_on_error=False)
     async def choose_transfer_target(self, consult: bool) -> None:
         agents, queues = await self.services.queue.transfer_targets(exclude=self.agent_name)
-        targets = [*(AGENT + a for a in agents), *(QUEUE + q for q in queues)]
+        targets = [*(_(AGENT) + a for a in agents), *(_(QUEUE) + q for q in queues)]
         if not targets:
-            self.notify(MESSAGES["no-target"], severity="warning")
+            self.notify(_(MESSAGES["no-target"]), severity="warning")
             return
 
         def chosen(target: str | None) -> None:
@@ -113,7 +118,7 @@ class CallTransfer(PbxFollow, _Base):
             else:
                 self.transfer(call, to_agent, to_queue)
 
-        title = "Consult first with" if consult else "Transfer the call to"
+        title = _("Consult first with") if consult else _("Transfer the call to")
         self.app.push_screen(CodePicker(title, targets), chosen)
 
     async def _saved_draft(self) -> None:
@@ -175,11 +180,13 @@ class CallTransfer(PbxFollow, _Base):
         self.query_one(CallPanel).set_line("consulting")
         self.refresh_bindings()
         if command is None:
-            self.notify(MESSAGES["consult-no-pbx"].format(target=label), markup=False)
+            self.notify(_(MESSAGES["consult-no-pbx"]).format(target=label), markup=False)
         else:
             self.follow_command(
                 command,
-                lambda _: self.notify(MESSAGES["consulting"].format(target=label), markup=False),
+                lambda _result: self.notify(
+                    _(MESSAGES["consulting"]).format(target=label), markup=False
+                ),
                 on_failed=lambda _: self._consult_over(),
             )
 
@@ -236,7 +243,7 @@ class CallTransfer(PbxFollow, _Base):
         if panel.line == "consulting":
             panel.set_line("")
         if back_from:
-            self.notify(MESSAGES["consult-back"].format(target=back_from), markup=False)
+            self.notify(_(MESSAGES["consult-back"]).format(target=back_from), markup=False)
         call = self.draft
         if passed_to and call is not None and call.call_id is not None:
             self.passed_on(call.call_id, passed_to)
@@ -254,12 +261,14 @@ class CallTransfer(PbxFollow, _Base):
         panel.edit(phase="wrap_up", ended_at=self.now(), handed_to=target)
         self._hide_offers()
         self.notify(
-            MESSAGES["done"].format(target=target) + " " + MESSAGES["wrap-up"],
-            title="Transferred",
+            _(MESSAGES["done"]).format(target=target) + " " + _(MESSAGES["wrap-up"]),
+            title=_("Transferred"),
             markup=False,
         )
         self.refresh_bindings()
         self._set_subtitle()
 
     def _say_failed(self, key: str, error: object) -> None:
-        self.notify(MESSAGES[key].format(error=error), severity="error", timeout=10, markup=False)
+        self.notify(
+            _(MESSAGES[key]).format(error=error), severity="error", timeout=10, markup=False
+        )
