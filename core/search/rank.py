@@ -12,10 +12,12 @@
    exact 100), averaged, so that of two names both two edits away the one nearer in letters
    wins (`ana garcia edrez`: Pérez before Díez, `maria brams navarro`: Ramos before Bravo);
    the typed word order breaks ties.
+6. Fewer particles the query did not type: `jose souza pereira` is José Souza Pereira
+   before José de Souza Pereira.
 
-Particles (da, de, del, dos, la, y…) count for none of 3-4: "María del Carmen García" skips
-nothing for `maria carmen garcia`. Namesakes (the same name) are then ordered by latest
-activity, outside this module.
+Particles (da, de, del, dos, la, y…) count for none of 3-4, only for 6: "María del Carmen
+García" skips nothing for `maria carmen garcia`. Namesakes (the same name) are then ordered
+by latest activity, outside this module.
 """
 
 from __future__ import annotations
@@ -44,10 +46,19 @@ class Assessment(NamedTuple):
     closeness: float
     """0-100: the typed words' mean closeness to the words they matched, typed order
     included."""
+    particles: int = 0
+    """Particles of the name the query did not type: the last tie-break."""
 
     def sort_key(self) -> tuple[float, ...]:
         """Smallest first: the rules of this module in order."""
-        return (-self.matched, self.penalty, self.skipped, self.left_over, -self.closeness)
+        return (
+            -self.matched,
+            self.penalty,
+            self.skipped,
+            self.left_over,
+            -self.closeness,
+            self.particles,
+        )
 
     def score(self) -> float:
         """A number for display and for `frontline lookup`: its hundreds say the kind of
@@ -105,9 +116,13 @@ def assess(sets: Sequence[WordMatches], names: Mapping[int, str]) -> dict[int, A
                 else:
                     closeness += 100.0
         last = max(positions, default=-1)
-        skipped = left_over = 0
+        skipped = left_over = particles = 0
         for position, word in enumerate(words):
-            if not used >> position & 1 and word not in PARTICLES:
+            if used >> position & 1:
+                continue
+            if word in PARTICLES:
+                particles += 1
+            else:
                 if position < last:
                     skipped += 1
                 else:
@@ -119,7 +134,12 @@ def assess(sets: Sequence[WordMatches], names: Mapping[int, str]) -> dict[int, A
             pairs = list(itertools.combinations(positions, 2))
             in_order = sum(1 for x, y in pairs if x < y) / len(pairs)
         assessed[nid] = Assessment(
-            matched, penalty, skipped, left_over, 0.9 * closeness / len(tests) + 10 * in_order
+            matched,
+            penalty,
+            skipped,
+            left_over,
+            0.9 * closeness / len(tests) + 10 * in_order,
+            particles,
         )
     return assessed
 

@@ -179,3 +179,15 @@ async def test_the_name_in_the_typed_order_first(
         "Lucía García Flores",
     ]
     assert (await names(search, "lucia garcia flores"))[0] == "Lucía García Flores"
+
+
+async def test_the_name_as_typed_before_the_same_name_with_a_particle(
+    sessions: async_sessionmaker[AsyncSession], search: SearchService
+) -> None:
+    service = CustomerService(sessions)
+    await service.create("José", "Souza Pereira")
+    for _ in range(6):  # more recently active namesakes with a particle
+        await service.create("José", "de Souza Pereira")
+    for query in ("jose souza pereira", "souza pereira jose", "jome souza pereira"):
+        assert (await names(search, query))[0] == "José Souza Pereira", query
+    assert (await names(search, "jose de souza pereira"))[0] == "José de Souza Pereira"
