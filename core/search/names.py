@@ -131,17 +131,24 @@ META = (
     "UNION ALL SELECT -2, '', value FROM search_meta WHERE key = 'words'"
 )
 
+QUICK_SLOTS = MAX_QUERY_WORDS - 1
+"""Signature masks a driving list of ARRAY_CANDIDATES carries: one per other query word."""
+_QUICK = " AND ".join(f"p.sig & d.q{k} <> 0" for k in range(QUICK_SLOTS))
 _ARRAY_SCAN = (
-    "SELECT c.name_id FROM d CROSS JOIN LATERAL (SELECT p.name_id FROM (SELECT name_id "
+    "SELECT c.name_id FROM d CROSS JOIN LATERAL (SELECT p.name_id FROM (SELECT name_id, sig "
     "FROM search_posting WHERE word_id = d.word_id ORDER BY name_id LIMIT d.cap) p "
-    "WHERE d.mask = 0 OR coalesce((SELECT bit_or((CAST(:bits AS jsonb) ->> x.word_id::text)::int) "
-    "FROM search_name_word x WHERE x.name_id = p.name_id), 0) & d.mask = d.mask "
+    f"WHERE (p.sig = 0 OR ({_QUICK})) AND (d.mask = 0 OR coalesce((SELECT "
+    "bit_or((CAST(:bits AS jsonb) ->> x.word_id::text)::int) "
+    "FROM search_name_word x WHERE x.name_id = p.name_id), 0) & d.mask = d.mask) "
     "LIMIT d.keep) c"
 )
 ARRAY_CANDIDATES = (
     "WITH d AS (SELECT * FROM unnest(CAST(:words AS int[]), CAST(:caps AS int[]), "
-    "CAST(:keeps AS int[]), CAST(:masks AS int[]), CAST(:later AS int[])) "
-    "AS d(word_id, cap, keep, mask, later)), "
+    "CAST(:keeps AS int[]), CAST(:masks AS int[]), CAST(:later AS int[]), "
+    + ", ".join(f"CAST(:q{k} AS bigint[])" for k in range(QUICK_SLOTS))
+    + ") AS d(word_id, cap, keep, mask, later, "
+    + ", ".join(f"q{k}" for k in range(QUICK_SLOTS))
+    + ")), "
     f"first AS MATERIALIZED ({_ARRAY_SCAN} WHERE d.later = 0 "
     "UNION SELECT id FROM search_name WHERE sorted_key = ANY(CAST(:keys AS text[]))), "
     f"more AS ({_ARRAY_SCAN} WHERE d.later = 1 AND (SELECT count(*) FROM first) < :limit) "
@@ -151,9 +158,11 @@ ARRAY_CANDIDATES = (
 """The candidate statement where parameters can be arrays (asyncpg): one text for every
 query, so it is parsed and planned once per connection, not once per search (planning the
 spelled-out statement cost more than running it). Each driving posting list is a row of
-`d`; a name passes when its words, looked up in `bits` (word id -> bit of each query word
-set it belongs to), cover the driver's `mask`. Drivers marked `later` run only when the
-others found fewer than `limit` names."""
+`d`; a name passes when its posting's signature has a bit of each of the driver's `q0`…
+masks (core.search.keys.meaning_mask of each other query word; -1 where there is none, a
+signature of 0 passing: unknown), then when its words, looked up in `bits` (word id -> bit
+of each query word set it belongs to), cover the driver's `mask`. Drivers marked `later` run
+only when the others found fewer than `limit` names."""
 
 
 def _array_params(
@@ -173,6 +182,9 @@ def _array_params(
         for word_id in ids:
             bits[word_id] = bits.get(word_id, 0) | (1 << k)
     every = [*drivers, *later]
+    masks = [meaning_mask(s.query, s.penalties) or -1 for s in sets]
+    quick = [[masks[k] for k in d.checks][:QUICK_SLOTS] for d in every]
+    quick = [q + [-1] * (QUICK_SLOTS - len(q)) for q in quick]
     return {
         "words": [d.word_id for d in every],
         "caps": [d.cap for d in every],
@@ -182,6 +194,7 @@ def _array_params(
         "bits": json.dumps({str(w): b for w, b in bits.items()}, separators=(",", ":")),
         "keys": list(keys),
         "limit": limit,
+        **{f"q{k}": [q[k] for q in quick] for k in range(QUICK_SLOTS)},
     }
 
 
@@ -340,8 +353,7 @@ def search_names(
         dictionary.refresh(db)
         all_sets = [dictionary.match(word) for word in words]
         names, version = _candidates(db, dictionary, all_sets, limit, drive)
-    query = " ".join(words)
-    assessed = assess(all_sets, query, names) if names else {}
+    assessed = assess(all_sets, names) if names else {}
     if max((a.matched for a in assessed.values()), default=0) < len(words):
         # No name matched every typed word: look again with looser typos (`bewl roman` for
         # Abel Román, two edits in a four-letter word), when they mean more words.
@@ -351,7 +363,7 @@ def search_names(
             more, _ = _candidates(db, dictionary, wide, limit, drive, fill=False)
             if more:
                 all_sets, names = wide, {**names, **more}
-                assessed = assess(all_sets, query, names)
+                assessed = assess(all_sets, names)
     if not names:
         return []
     ranked = sorted(assessed, key=lambda n: assessed[n].sort_key())

@@ -8,11 +8,16 @@
    García Ruiz" (nothing skipped) comes before "María Ruiz García" (Ruiz skipped).
 4. Fewer name words left over after the matched ones: a customer whose whole name is the
    query ("Carlos García" for `carlos garcia`) before longer names.
-5. Closeness (rapidfuzz token_sort_ratio), the typed word order breaking ties.
+5. Closeness, per typed word: each against the name word it matched (rapidfuzz `ratio`;
+   exact 100), averaged, so that of two names both two edits away the one nearer in letters
+   wins (`ana garcia edrez`: Pérez before Díez, `maria brams navarro`: Ramos before Bravo);
+   the typed word order breaks ties.
+6. Fewer particles the query did not type: `jose souza pereira` is José Souza Pereira
+   before José de Souza Pereira.
 
-Particles (da, de, del, dos, la, y…) count for none of 3-4: "María del Carmen García" skips
-nothing for `maria carmen garcia`. Namesakes (the same name) are then ordered by latest
-activity, outside this module.
+Particles (da, de, del, dos, la, y…) count for none of 3-4, only for 6: "María del Carmen
+García" skips nothing for `maria carmen garcia`. Namesakes (the same name) are then ordered
+by latest activity, outside this module.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from core.search.dictionary import PREFIX, WordMatches, max_edits
@@ -39,11 +44,21 @@ class Assessment(NamedTuple):
     skipped: int
     left_over: int
     closeness: float
-    """0-100, typed order included."""
+    """0-100: the typed words' mean closeness to the words they matched, typed order
+    included."""
+    particles: int = 0
+    """Particles of the name the query did not type: the last tie-break."""
 
     def sort_key(self) -> tuple[float, ...]:
         """Smallest first: the rules of this module in order."""
-        return (-self.matched, self.penalty, self.skipped, self.left_over, -self.closeness)
+        return (
+            -self.matched,
+            self.penalty,
+            self.skipped,
+            self.left_over,
+            -self.closeness,
+            self.particles,
+        )
 
     def score(self) -> float:
         """A number for display and for `frontline lookup`: its hundreds say the kind of
@@ -51,32 +66,28 @@ class Assessment(NamedTuple):
         return self.matched * 1000 - self.penalty * 100 + self.closeness * 0.99
 
 
-def assess(
-    sets: Sequence[WordMatches], query: str, names: Mapping[int, str]
-) -> dict[int, Assessment]:
+def assess(sets: Sequence[WordMatches], names: Mapping[int, str]) -> dict[int, Assessment]:
     """The assessment of each name (id -> folded key) for the query's word matches.
 
     Args:
         sets: each query word's dictionary matches, in the typed order.
-        query: the folded query.
         names: candidate names, id -> key.
 
     Returns:
         name id -> assessment.
     """
     # Runs for every candidate of every search: the word tests are spelled out here rather
-    # than through WordMatches.penalty, and closeness is scored for all names in one call.
+    # than through WordMatches.penalty, and each typed word's closeness to a name word is
+    # scored once per search (namesakes and common words repeat across candidates).
     tests = [(s.penalties, s.query) for s in sets]
-    keys = list(names.values())
-    closeness = [0.0] * len(keys)
-    for _, score, index in process.extract(query, keys, scorer=fuzz.token_sort_ratio, limit=None):
-        closeness[index] = score
+    near: dict[tuple[str, str], float] = {}
     assessed: dict[int, Assessment] = {}
-    for index, (nid, key) in enumerate(names.items()):
+    for nid, key in names.items():
         words = key.split()
         used = 0  # bit per name word already matched
         positions: list[int] = []
         matched = penalty = 0
+        closeness = 0.0
         for penalties, typed in tests:
             best = best_position = -1
             for position, word in enumerate(words):
@@ -96,10 +107,22 @@ def assess(
                 positions.append(best_position)
                 matched += 1
                 penalty += best
+                if best:
+                    word = words[best_position]
+                    score = near.get((typed, word))
+                    if score is None:
+                        score = near[typed, word] = fuzz.ratio(typed, word)
+                    closeness += score
+                else:
+                    closeness += 100.0
         last = max(positions, default=-1)
-        skipped = left_over = 0
+        skipped = left_over = particles = 0
         for position, word in enumerate(words):
-            if not used >> position & 1 and word not in PARTICLES:
+            if used >> position & 1:
+                continue
+            if word in PARTICLES:
+                particles += 1
+            else:
                 if position < last:
                     skipped += 1
                 else:
@@ -111,7 +134,12 @@ def assess(
             pairs = list(itertools.combinations(positions, 2))
             in_order = sum(1 for x, y in pairs if x < y) / len(pairs)
         assessed[nid] = Assessment(
-            matched, penalty, skipped, left_over, 0.9 * closeness[index] + 10 * in_order
+            matched,
+            penalty,
+            skipped,
+            left_over,
+            0.9 * closeness / len(tests) + 10 * in_order,
+            particles,
         )
     return assessed
 

@@ -177,6 +177,28 @@ def test_lookup_lists_a_loose_match_instead_of_showing_its_card(db_url: str) -> 
     ]
 
 
+async def _renumber(url: str, customer_id: int, number: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE customer SET external_id = :n WHERE id = :id"),
+                {"n": number, "id": customer_id},
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_lookup_finds_a_customer_number_of_any_shape(db_url: str) -> None:
+    people = asyncio.run(_seed(db_url))
+    asyncio.run(_renumber(db_url, people["inigo"], "ES-2024-77"))
+    for typed in ("ES-2024-77", "es-2024-77"):
+        result = run(db_url, "lookup", typed)
+        assert result.exit_code == 0, result.output
+        assert "ES-2024-77" in result.output and "Zubizarreta" in result.output
+        assert "Latest contacts" in result.output or "No contacts" in result.output  # the card
+
+
 def test_lookup_shows_untrusted_names_literally(db_url: str) -> None:
     people = asyncio.run(_seed(db_url))
     result = run(db_url, "lookup", f"C{people['markup']:08d}")

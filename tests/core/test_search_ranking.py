@@ -133,3 +133,61 @@ async def test_an_index_from_before_signatures_still_finds_everyone(
     for query, key in (("fra san", "francisco"), ("ma car ji", "carmen"), ("abel roman", "abel")):
         hits = await search.search(query)
         assert hits and hits[0].customer_id == people[key], query
+
+
+async def test_every_first_name_and_main_surname_before_any_match_elsewhere(
+    sessions: async_sessionmaker[AsyncSession], search: SearchService
+) -> None:
+    # The issue's `maria garcia`: four "María Ruiz García" and a "María Pérez García" listed
+    # before any of the 88 "María García …". Here the second-surname namesakes are the most
+    # recently created (most recently active), and still come after.
+    service = CustomerService(sessions)
+    for last in ("García Torres", "García López", "García Soto"):
+        await service.create("María", last)
+    for last in ("Ruiz García", "Ruiz García", "Pérez García", "Ruiz García"):
+        await service.create("María", last)
+    await service.create("María", "García")
+    found = await names(search, "maria garcia")
+    assert found[0] == "María García"  # the whole name is the query
+    assert set(found[1:4]) == {"María García Torres", "María García López", "María García Soto"}
+    assert set(found[4:]) <= {"María Ruiz García", "María Pérez García"}
+
+
+async def test_of_two_readings_two_edits_away_the_nearer_in_letters_first(
+    sessions: async_sessionmaker[AsyncSession], search: SearchService
+) -> None:
+    # `edrez` is two edits from Pérez and from Díez, `brams` from Ramos and from Bravo: the
+    # name whose word shares more letters with what was typed is the one meant.
+    service = CustomerService(sessions)
+    for _ in range(5):
+        await service.create("Ana", "Diez García")
+        await service.create("María", "Bravo Navarro")
+    await service.create("Ana", "García Pérez")
+    await service.create("María", "Ramos Navarro")
+    assert (await names(search, "ana garcia edrez"))[0] == "Ana García Pérez"
+    assert (await names(search, "maria brams navarro"))[0] == "María Ramos Navarro"
+
+
+async def test_the_name_in_the_typed_order_first(
+    sessions: async_sessionmaker[AsyncSession], search: SearchService
+) -> None:
+    service = CustomerService(sessions)
+    await service.create("Lucía", "García Flores")
+    await service.create("Lucía", "Flores García")
+    assert await names(search, "lucia flores garcia") == [
+        "Lucía Flores García",
+        "Lucía García Flores",
+    ]
+    assert (await names(search, "lucia garcia flores"))[0] == "Lucía García Flores"
+
+
+async def test_the_name_as_typed_before_the_same_name_with_a_particle(
+    sessions: async_sessionmaker[AsyncSession], search: SearchService
+) -> None:
+    service = CustomerService(sessions)
+    await service.create("José", "Souza Pereira")
+    for _ in range(6):  # more recently active namesakes with a particle
+        await service.create("José", "de Souza Pereira")
+    for query in ("jose souza pereira", "souza pereira jose", "jome souza pereira"):
+        assert (await names(search, query))[0] == "José Souza Pereira", query
+    assert (await names(search, "jose de souza pereira"))[0] == "José de Souza Pereira"
