@@ -47,6 +47,13 @@ from core.demo.generator import DemoPlan
     help="Replace a database that already has customers (its data is lost).",
 )
 @click.option("--no-open", is_flag=True, help="Build the data but do not open the console.")
+@click.option(
+    "--language",
+    type=click.Choice(["es", "en"]),
+    default="es",
+    show_default=True,
+    help="Language of the demo's history (subjects, notes, survey comments).",
+)
 @click.pass_obj
 def demo(
     settings: Settings,
@@ -56,6 +63,7 @@ def demo(
     if_empty: bool,
     replace: bool,
     no_open: bool,
+    language: str,
 ) -> None:
     """Create a demo database with realistic customers and history, then open the console.
 
@@ -78,7 +86,7 @@ def demo(
         )
     else:
         day = as_of.date() if as_of is not None else date.today()
-        plan = DemoPlan(customers=customers, seed=seed, as_of=day)
+        plan = DemoPlan(customers=customers, seed=seed, as_of=day, language=language)
         click.echo(
             f"building a demo of {customers:,} customers in {settings.display_database_url}",
             err=True,

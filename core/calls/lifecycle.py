@@ -213,6 +213,7 @@ class CallService:
                 channel=Channel.PHONE,
                 direction=Direction.INBOUND,
                 subject=subject_for(reason)[:300],
+                reason=reason[:60],
                 outcome=disposition[:100],
                 agent=agent.user_name,
                 notes=notes + _follow_up_line(follow_up_on),

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from core.db import publish_change
+from core.i18n.codes import codes
 from core.importing.base import Reject, Row, catalogue_ids, cell, chunks, customer_ids, table
 from core.importing.bulk import executemany
 from core.importing.fields import RowError, parse_amount, parse_datetime
@@ -181,7 +182,7 @@ class InteractionImport(_ActivityImport):
     name: str = "interactions"
     types = ".t......."
     required: tuple[str, ...] = ("external_id", "at", "channel", "direction", "subject")
-    optional: tuple[str, ...] = ("outcome", "agent", "notes")
+    optional: tuple[str, ...] = ("outcome", "agent", "notes", "reason")
 
     def parse(self, row: dict[str, str]) -> Keyed:
         external_id = self._external_id(row)
@@ -203,6 +204,11 @@ class InteractionImport(_ActivityImport):
         if len(outcome) > 100 or len(agent) > 100:
             raise RowError("outcome or agent longer than 100 characters")
         notes = row.get("notes", "").strip()
+        # The reason code (an id or a label in any language, `Reclamación`): what flags read.
+        typed_reason = cell(row, "reason")
+        reason = codes().to_id("reason", typed_reason) or typed_reason.lower()
+        if len(reason) > 60:
+            raise RowError("reason longer than 60 characters")
         values = {
             "channel": channel,
             "direction": direction,
@@ -210,11 +216,12 @@ class InteractionImport(_ActivityImport):
             "outcome": outcome,
             "agent": agent,
             "notes": notes,
+            "reason": reason,
         }
         keyed = Keyed(external_id, at, values)
         digest_notes = hashlib.sha256(notes.encode()).hexdigest()
         keyed.key = self._key(
             f"i|{external_id}|{at.isoformat()}|{channel}|{direction}|{subject}|{outcome}|"
-            f"{agent}|{digest_notes}"
+            f"{agent}|{digest_notes}" + (f"|{reason}" if reason else "")
         )
         return keyed

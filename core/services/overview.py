@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from core.db import Reads
+from core.i18n.codes import COMPLAINT
 from core.models import (
     Call,
     CallState,
@@ -120,7 +121,7 @@ def _read_overview(session: Session, customer_id: int) -> CustomerOverview:
         select(Interaction)
         .where(
             col(Interaction.id).in_(latest),
-            func.lower(col(Interaction.subject)).like("%complaint%"),
+            col(Interaction.reason) == COMPLAINT,
         )
         .order_by(col(Interaction.at).desc(), col(Interaction.id).desc())
         .limit(1)
