@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -22,27 +22,12 @@ from console.key_names import keyed, keys_for
 from console.safe_text import safe_text
 from console.widgets.local_time import clock
 
+# Follow-ups are read the agent's way (`mañana`, `lunes`, `15/12`): one parser, in core.
+from core.i18n.parsing import FollowUpError as FollowUpError
+from core.i18n.parsing import parse_follow_up as parse_follow_up
+
 if TYPE_CHECKING:  # drafts are made once the services load: the screen is drawn first
     from core.calls.drafts import CallDraft
-
-
-class FollowUpError(ValueError):
-    """The follow-up date is not a date."""
-
-
-def parse_follow_up(text: str, today: date) -> date | None:
-    """`2026-12-01`, `+3` (days from today), `tomorrow`, or empty for none."""
-    text = text.strip().lower()
-    if not text:
-        return None
-    if text == "tomorrow":
-        return today + timedelta(days=1)
-    if text.startswith("+") and text[1:].isdigit():
-        return today + timedelta(days=int(text[1:]))
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise FollowUpError(f"{text!r} is not a date: use YYYY-MM-DD or +days") from error
 
 
 class CallPanel(Vertical):
