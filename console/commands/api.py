@@ -7,14 +7,15 @@ import logging
 
 import click
 
+from console.commands.i18n import N_
 from core.config import Settings
 from core.db import prepare_database
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("Address to listen on."))
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+@click.option("--access-log/--no-access-log", default=False, help=N_("Log every request."))
 @click.pass_obj
 def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
     """Serve the phone-system HTTP API (OpenAPI docs at /docs).

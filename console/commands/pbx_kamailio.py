@@ -7,6 +7,7 @@ import asyncio
 
 import click
 
+from console.commands.i18n import N_
 from core.calls.errors import CallEventError
 from core.calls.routing import set_contact
 from core.config import Settings
@@ -25,36 +26,36 @@ def _queue_pairs(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.command("kamailio-config")
-@click.option("--api-url", required=True, help="Frontline's API as Kamailio reaches it.")
-@click.option("--token", default=None, help="Bearer token (default: the first API token).")
+@click.option("--api-url", required=True, help=N_("Frontline's API as Kamailio reaches it."))
+@click.option("--token", default=None, help=N_("Bearer token (default: the first API token)."))
 @click.option("--listen", default="udp:127.0.0.1:5060", show_default=True)
 @click.option(
     "--ring-seconds",
     default=15,
     show_default=True,
     type=click.IntRange(1, 300),
-    help="How long an agent's phone rings before the next agent is tried.",
+    help=N_("How long an agent's phone rings before the next agent is tried."),
 )
 @click.option(
     "--queue",
     "queues",
     multiple=True,
     metavar="NUMBER=QUEUE",
-    help="A dialled number and its queue (repeat); none: the number dialled is the queue.",
+    help=N_("A dialled number and its queue (repeat); none: the number dialled is the queue."),
 )
 @click.option(
     "--queue-seconds",
     default=120,
     show_default=True,
     type=click.IntRange(0, 3600),
-    help="How long a caller waits in the queue for a free agent before being turned away.",
+    help=N_("How long a caller waits in the queue for a free agent before being turned away."),
 )
 @click.option(
     "--retry-seconds",
     default=5,
     show_default=True,
     type=click.IntRange(1, 100),
-    help="While the caller waits: how often Frontline is asked again.",
+    help=N_("While the caller waits: how often Frontline is asked again."),
 )
 @click.option("--children", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.pass_obj
@@ -97,7 +98,7 @@ def kamailio_config(
 @click.argument("agent")
 @click.argument("contact")
 @click.option(
-    "--queues", default=None, help="Comma-separated queues the agent takes ('' for every one)."
+    "--queues", default=None, help=N_("Comma-separated queues the agent takes ('' for every one).")
 )
 @click.pass_obj
 def agent_contact(settings: Settings, agent: str, contact: str, queues: str | None) -> None:
