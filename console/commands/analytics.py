@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.config import Settings
 
 
@@ -97,8 +97,10 @@ def refresh(settings: Settings, as_of: datetime | None) -> None:
         click.echo(asyncio.run(run()))
     except Exception as error:  # noqa: BLE001 - say what failed and where, then stop
         raise click.ClickException(
-            f"could not refresh the analytics on {settings.display_database_url}: {error} "
-            "(is the database migrated? `frontline db upgrade`)"
+            _(
+                "could not refresh the analytics on {database}: {error} "
+                "(is the database migrated? `frontline db upgrade`)"
+            ).format(database=settings.display_database_url, error=error)
         ) from error
 
 
@@ -157,7 +159,9 @@ def segments(settings: Settings, as_json: bool) -> None:
         data = asyncio.run(run())
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
-            f"could not read the analytics on {settings.display_database_url}: {error}"
+            _("could not read the analytics on {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            )
         ) from error
     if as_json:
         click.echo(json.dumps(data))

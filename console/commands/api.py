@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.config import Settings
 from core.db import prepare_database
 
@@ -31,21 +31,26 @@ def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
 
     if not (settings.api_tokens or settings.api_event_tokens or settings.api_admin_tokens):
         raise click.ClickException(
-            "no API tokens: set FRONTLINE_API_TOKENS (comma-separated), or"
-            " FRONTLINE_API_EVENT_TOKENS and FRONTLINE_API_ADMIN_TOKENS, so that phone systems"
-            " can authenticate"
+            _(
+                "no API tokens: set FRONTLINE_API_TOKENS (comma-separated), or"
+                " FRONTLINE_API_EVENT_TOKENS and FRONTLINE_API_ADMIN_TOKENS, so that phone"
+                " systems can authenticate"
+            )
         )
     try:
         problem = asyncio.run(prepare_database(settings.resolved_database_url))
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
         raise click.ClickException(
-            f"cannot open the database {settings.display_database_url}: {error}"
+            _("cannot open the database {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            )
         ) from error
     if problem:
         raise click.ClickException(problem)
     click.echo(
-        f"Frontline API on http://{host}:{port} (docs at /docs), "
-        f"database {settings.display_database_url}"
+        _("Frontline API on http://{host}:{port} (docs at /docs), database {database}").format(
+            host=host, port=port, database=settings.display_database_url
+        )
     )
     # Through a bounded queue and a writer thread: a log on a pipe nobody reads must not
     # stop the API (uvicorn's own handlers write to stderr from the event loop).

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.calls.events import CallEventError, EventRequest
 from core.config import Settings
 from core.db import DatabaseUnavailable
@@ -40,10 +40,12 @@ def _parse_at(value: str | None) -> datetime | None:
     try:
         at = datetime.fromisoformat(value)
     except ValueError as error:
-        raise click.BadParameter(f"not an ISO 8601 time: {value!r}", param_hint="--at") from error
+        raise click.BadParameter(
+            _("not an ISO 8601 time: {value!r}").format(value=value), param_hint="--at"
+        ) from error
     if at.tzinfo is None:
         raise click.BadParameter(
-            "give the UTC offset, e.g. 2026-05-04T09:00:00+02:00", param_hint="--at"
+            _("give the UTC offset, e.g. 2026-05-04T09:00:00+02:00"), param_hint="--at"
         )
     return at
 
@@ -90,7 +92,9 @@ async def _direct(settings: Settings, request: EventRequest) -> dict[str, Any]:
     except CallEventError as error:
         raise click.ClickException(str(error)) from error
     except DatabaseUnavailable as error:
-        raise click.ClickException(f"database busy, try again: {error}") from error
+        raise click.ClickException(
+            _("database busy, try again: {error}").format(error=error)
+        ) from error
 
 
 def _through_api(
@@ -136,7 +140,9 @@ def _ref(call_ref: str, external: bool) -> dict[str, Any]:
         return {"external_id": call_ref}
     if not call_ref.isdigit():
         raise click.BadParameter(
-            f"{call_ref!r} is not a Frontline call id (use --external for the phone system's id)",
+            _(
+                "{ref!r} is not a Frontline call id (use --external for the phone system's id)"
+            ).format(ref=call_ref),
             param_hint="CALL",
         )
     return {"call_id": int(call_ref)}
@@ -297,7 +303,9 @@ def sweep(target: Target, after_minutes: int | None) -> None:
             async with open_services(target.settings) as services:
                 closed = await services.events.sweep_stale(timedelta(minutes=minutes))
         except DatabaseUnavailable as error:
-            raise click.ClickException(f"database busy, try again: {error}") from error
+            raise click.ClickException(
+                _("database busy, try again: {error}").format(error=error)
+            ) from error
         return [result.as_json() for result in closed]
 
     closed = asyncio.run(direct())

@@ -7,7 +7,7 @@ import asyncio
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.calls.errors import CallEventError
 from core.calls.routing import set_contact
 from core.config import Settings
@@ -20,7 +20,9 @@ def _queue_pairs(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         number, sep, name = value.partition("=")
         if not sep:
-            raise click.BadParameter(f"{value!r} is not NUMBER=QUEUE", param_hint="--queue")
+            raise click.BadParameter(
+                _("{value!r} is not NUMBER=QUEUE").format(value=value), param_hint="--queue"
+            )
         pairs[number.strip()] = name.strip()
     return pairs
 
@@ -77,7 +79,7 @@ def kamailio_config(
     """
     chosen = token or next(iter(settings.api_tokens), "")
     if not chosen:
-        raise click.ClickException("no token: give --token or set FRONTLINE_API_TOKENS")
+        raise click.ClickException(_("no token: give --token or set FRONTLINE_API_TOKENS"))
     options = KamailioOptions(
         api_url=api_url,
         token=chosen,
@@ -104,7 +106,7 @@ def kamailio_config(
 def agent_contact(settings: Settings, agent: str, contact: str, queues: str | None) -> None:
     """Set the SIP URI where AGENT rings (CONTACT, e.g. sip:ana@10.0.0.5:5060; '' for none)."""
     if contact and not contact.startswith(("sip:", "sips:")):
-        raise click.BadParameter("a SIP URI starts with sip: or sips:", param_hint="CONTACT")
+        raise click.BadParameter(_("a SIP URI starts with sip: or sips:"), param_hint="CONTACT")
     chosen = None if queues is None else tuple(q for q in queues.split(",") if q.strip())
 
     async def run() -> str:

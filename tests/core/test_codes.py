@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import upgrade_database
 from core.i18n import using
@@ -97,3 +98,38 @@ def test_the_migration_gives_existing_interactions_their_reason_code(tmp_path: P
         ("Complaint: installation delayed", "complaint"),
         ("Cambio de SIM", ""),
     ]
+
+
+async def test_open_complaints_count_the_code_not_the_words(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from core.models import Customer, Interaction
+    from core.rules.facts import open_complaints
+
+    async with sessions() as session, session.begin():
+        customer = Customer(external_id="C1", first_name="Ana", last_name="Ruiz")
+        session.add(customer)
+        await session.flush()
+        assert customer.id is not None
+        at = datetime(2026, 11, 20, 10, tzinfo=UTC)
+        for subject, reason, outcome in (
+            ("Reclamación formal", "complaint", "escalated"),  # counts, in Spanish
+            ("Complaint about nothing", "billing", "escalated"),  # words alone: no
+            ("Queja resuelta", "complaint", "resolved"),  # closed by its outcome
+        ):
+            session.add(
+                Interaction(
+                    customer_id=customer.id,
+                    at=at,
+                    channel="email",
+                    direction="inbound",
+                    subject=subject,
+                    reason=reason,
+                    outcome=outcome,
+                )  # fmt: skip
+            )
+        customer_id = customer.id
+    async with sessions() as session:
+        assert await open_complaints(session, [customer_id], date(2026, 12, 2)) == {customer_id: 1}
