@@ -17,7 +17,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from console.commands.i18n import N_, _
+
 StageProgress = Callable[[str, int, int], None]
+
+
+STAGES = (N_("customers"), N_("indexes"), N_("search index"), N_("analytics"), N_("importing"))
+"""The stages callers name (core.demo.build, the commands), translated when their bar shows."""
 
 
 @contextmanager
@@ -46,7 +52,7 @@ def stage_progress(enabled: bool | None = None) -> Iterator[StageProgress]:
     def update(stage: str, done: int, total: int) -> None:
         task = tasks.get(stage)
         if task is None:
-            task = tasks[stage] = bars.add_task(stage, total=max(total, 1))
+            task = tasks[stage] = bars.add_task(_(stage), total=max(total, 1))
         bars.update(task, completed=done, total=max(total, 1))
 
     with bars:

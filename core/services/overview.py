@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from core.db import Reads
+from core.i18n import words as _
 from core.i18n.codes import COMPLAINT
 from core.models import (
     Call,
@@ -89,7 +90,9 @@ class OverviewService:
 def _read_overview(session: Session, customer_id: int) -> CustomerOverview:
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise CustomerNotFound(f"no customer with id {customer_id}")
+        raise CustomerNotFound(
+            _("no customer with id {customer_id}").format(customer_id=customer_id)
+        )
     points = session.execute(
         select(ContactPoint)
         .where(col(ContactPoint.customer_id) == customer_id)
