@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -62,3 +63,24 @@ def test_the_lookup_card_in_spanish_and_in_english() -> None:
     with using("en_US"):
         english = "\n".join(text for _style, text in _lines(payload))
     assert "Latest contacts" in english and "12/15/26" in english and "Resolved" in english
+
+
+def test_the_import_summary_and_its_rejects_in_spanish(tmp_path: Path) -> None:
+    csv = tmp_path / "clientes.csv"
+    csv.write_text(
+        "external_id,first_name,last_name,email\n"
+        "C00000001,María,García,maria@example.com\n"
+        "C00000002,Luis,Pérez,no-es-un-correo\n",
+        encoding="utf-8",
+    )
+    env = {
+        "FRONTLINE_ENV_FILE": "/nonexistent",
+        "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'f.db'}",
+        "FRONTLINE_DATA_DIR": str(tmp_path),
+    }
+    speak_click()
+    with using("es_ES"):
+        result = CliRunner().invoke(frontline, ["import", "customers", str(csv)], env=env)
+    assert result.exit_code == 1, result.output
+    assert "no es una dirección de correo en email: 'no-es-un-correo'" in result.output
+    assert "importadas 1, rechazadas 1, rechazadas en" in result.output
