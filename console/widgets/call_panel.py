@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -22,12 +22,23 @@ from console.key_names import keyed, keys_for
 from console.safe_text import safe_text
 from console.widgets.local_time import clock
 
-# Follow-ups are read the agent's way (`mañana`, `lunes`, `15/12`): one parser, in core.
-from core.i18n.parsing import FollowUpError as FollowUpError
-from core.i18n.parsing import parse_follow_up as parse_follow_up
-
 if TYPE_CHECKING:  # drafts are made once the services load: the screen is drawn first
     from core.calls.drafts import CallDraft
+
+
+class FollowUpError(ValueError):
+    """The follow-up date is not a date."""
+
+
+def parse_follow_up(text: str, today: date) -> date | None:
+    """`mañana`, `lunes`, `15/12`, `+3`, `2026-12-01` … read the agent's way, or empty for none
+    (core.i18n.parsing: one parser for every front end)."""
+    from core.i18n import parsing  # here, not at import: the console draws before core loads
+
+    try:
+        return parsing.parse_follow_up(text, today)
+    except parsing.FollowUpError as error:
+        raise FollowUpError(str(error)) from None
 
 
 class CallPanel(Vertical):
