@@ -52,8 +52,8 @@ def stage_progress(enabled: bool | None = None) -> Iterator[StageProgress]:
     def update(stage: str, done: int, total: int) -> None:
         task = tasks.get(stage)
         if task is None:
-            task = tasks[stage] = bars.add_task(_(stage), total=max(total, 1))
+            task = tasks[stage] = bars.add_task(stage, total=max(total, 1))
         bars.update(task, completed=done, total=max(total, 1))
 
     with bars:
-        yield update
+        yield lambda stage, done, total: update(_(stage), done, total)  # shown translated

@@ -178,25 +178,12 @@ def _print_report(report: dict[str, Any]) -> None:
     )
     table = Table(_("offer"), _("eligible"), _("shown"), _("top segments"), _("top tiers"))
     for offer in report["offers"]:
-        segments = ", ".join(
-            f"{k} {format_number(v)}" for k, v in list(offer["by_segment"].items())[:3]
-        )
-        tiers = ", ".join(f"{k} {format_number(v)}" for k, v in list(offer["by_tier"].items())[:3])
-        table.add_row(
-            offer["id"],
-            format_number(offer["eligible"]),
-            format_number(offer["shown"]),
-            segments,
-            tiers,
-        )
+        segments = ", ".join(f"{k} {v:,}" for k, v in list(offer["by_segment"].items())[:3])
+        tiers = ", ".join(f"{k} {v:,}" for k, v in list(offer["by_tier"].items())[:3])
+        table.add_row(offer["id"], f"{offer['eligible']:,}", f"{offer['shown']:,}", segments, tiers)
     console.print(table)
     cuts = Table(_("offer"), _("condition"), _("fails for"), _("only blocker for"))
     for cut in report["cuts"][:10]:
-        cuts.add_row(
-            cut["offer"],
-            cut["name"],
-            format_number(cut["failed"]),
-            format_number(cut["sole_blocker"]),
-        )
+        cuts.add_row(cut["offer"], cut["name"], f"{cut['failed']:,}", f"{cut['sole_blocker']:,}")
     console.print(_("conditions that cut the most"), markup=False)
     console.print(cuts)

@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 import click
 
-from console.commands.i18n import N_
 from core.config import Settings
 
 
@@ -339,68 +338,55 @@ async def run_simulation(config: SimConfig) -> Summary:
 
 @click.command()
 @click.option(
-    "--url",
-    default="http://127.0.0.1:8080",
-    show_default=True,
-    help=N_("A loopback `frontline api`."),
+    "--url", default="http://127.0.0.1:8080", show_default=True, help="A loopback `frontline api`."
 )
 @click.option(
-    "--token", default="", help=N_("Bearer token (default: the first of FRONTLINE_API_TOKENS).")
+    "--token", default="", help="Bearer token (default: the first of FRONTLINE_API_TOKENS)."
 )
 @click.option(
     "--rate",
     default=0.1,
     show_default=True,
     type=click.FloatRange(min=0.0001),
-    help=N_("Calls per simulated second."),
+    help="Calls per simulated second.",
 )
 @click.option(
     "--agents",
     default=5,
     show_default=True,
     type=click.IntRange(1, 10_000),
-    help=N_("Simulated agents."),
+    help="Simulated agents.",
 )
 @click.option(
     "--patience",
     default=90.0,
     show_default=True,
-    help=N_("Mean seconds a caller waits before hanging up."),
+    help="Mean seconds a caller waits before hanging up.",
 )
 @click.option(
-    "--handle",
-    default=180.0,
-    show_default=True,
-    help=N_("Typical talk time, seconds (log-normal)."),
+    "--handle", default=180.0, show_default=True, help="Typical talk time, seconds (log-normal)."
 )
-@click.option("--wrap-up", default=30.0, show_default=True, help=N_("Typical wrap-up, seconds."))
+@click.option("--wrap-up", default=30.0, show_default=True, help="Typical wrap-up, seconds.")
 @click.option(
-    "--ring",
-    default=3.0,
-    show_default=True,
-    help=N_("Seconds a call rings before the agent answers."),
+    "--ring", default=3.0, show_default=True, help="Seconds a call rings before the agent answers."
 )
 @click.option(
     "--speed",
     default=1.0,
     show_default=True,
     type=click.FloatRange(min=0.01),
-    help=N_("60 = one simulated minute per second."),
+    help="60 = one simulated minute per second.",
 )
 @click.option(
     "--duration",
     default=60.0,
     show_default=True,
     type=click.FloatRange(min=1),
-    help=N_("Real seconds to run."),
+    help="Real seconds to run.",
 )
-@click.option(
-    "--max-calls", default=None, type=int, help=N_("Stop arriving after this many calls.")
-)
-@click.option("--seed", default=None, type=int, help=N_("Random seed, for a repeatable run."))
-@click.option(
-    "--prefix", default="sim", show_default=True, help=N_("Simulated agents are PREFIX-001…")
-)
+@click.option("--max-calls", default=None, type=int, help="Stop arriving after this many calls.")
+@click.option("--seed", default=None, type=int, help="Random seed, for a repeatable run.")
+@click.option("--prefix", default="sim", show_default=True, help="Simulated agents are PREFIX-001…")
 @click.pass_obj
 def simulate(settings: Settings, /, url: str, token: str, **options: Any) -> None:
     """Send realistic call traffic through a running `frontline api` (loopback only).
