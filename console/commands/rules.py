@@ -159,6 +159,7 @@ def simulate(
 def _print_report(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     console.print(
@@ -180,10 +181,21 @@ def _print_report(report: dict[str, Any]) -> None:
     for offer in report["offers"]:
         segments = ", ".join(f"{k} {v:,}" for k, v in list(offer["by_segment"].items())[:3])
         tiers = ", ".join(f"{k} {v:,}" for k, v in list(offer["by_tier"].items())[:3])
-        table.add_row(offer["id"], f"{offer['eligible']:,}", f"{offer['shown']:,}", segments, tiers)
+        table.add_row(
+            Text(offer["id"]),
+            f"{offer['eligible']:,}",
+            f"{offer['shown']:,}",
+            Text(segments),
+            Text(tiers),
+        )
     console.print(table)
     cuts = Table(_("offer"), _("condition"), _("fails for"), _("only blocker for"))
     for cut in report["cuts"][:10]:
-        cuts.add_row(cut["offer"], cut["name"], f"{cut['failed']:,}", f"{cut['sole_blocker']:,}")
+        cuts.add_row(
+            Text(cut["offer"]),
+            Text(cut["name"]),
+            f"{cut['failed']:,}",
+            f"{cut['sole_blocker']:,}",
+        )
     console.print(_("conditions that cut the most"), markup=False)
     console.print(cuts)
