@@ -51,12 +51,14 @@ bench: install
 ## Translations: extract the words into each domain's .pot and merge them into its .po files
 ## (`make messages`), then compile the .mo files shipped in the package (`make catalogs`).
 DOMAINS := core:core:core/i18n/locale cli:console/commands:console/commands/locale console:console:console/locale
+# click's own words (Usage:, Error: ...) are a fourth catalog, extracted from click's sources.
 KEYWORDS := -k _ -k N_ -k ngettext:1,2 -k pgettext:1c,2
 messages: install
 	@for d in $(DOMAINS); do \
 		name=$${d%%:*}; rest=$${d#*:}; src=$${rest%%:*}; dir=$${rest#*:}; \
 		ignore=""; [ "$$name" = console ] && ignore="--ignore-dirs=commands"; \
-		$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --no-location --sort-output $$ignore -o $$dir/$$name.pot $$src && \
+		extra=""; [ "$$name" = cli ] && extra="console/cli.py"; \
+		$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --no-location --sort-output $$ignore -o $$dir/$$name.pot $$src $$extra && \
 		for lang in es es_ES es_419 es_MX en; do \
 			if [ -f $$dir/$$lang/LC_MESSAGES/$$name.po ]; then \
 				$(BIN)/pybabel -q update --no-fuzzy-matching -D $$name -i $$dir/$$name.pot -d $$dir -l $$lang; \
@@ -65,12 +67,18 @@ messages: install
 			fi; \
 		done; \
 	done
+	@clicksrc=$$($(BIN)/python -c 'import click, os; print(os.path.dirname(click.__file__))'); \
+	$(BIN)/pybabel -q extract $(KEYWORDS) --no-location --sort-output -o console/commands/locale/click.pot $$clicksrc && \
+	for lang in es es_ES es_419 es_MX en; do \
+		$(BIN)/pybabel -q update --no-fuzzy-matching -D click -i console/commands/locale/click.pot -d console/commands/locale -l $$lang; \
+	done
 
 catalogs: install
 	@for d in $(DOMAINS); do \
 		name=$${d%%:*}; rest=$${d#*:}; dir=$${rest#*:}; \
 		$(BIN)/pybabel -q compile --statistics -D $$name -d $$dir; \
 	done
+	@$(BIN)/pybabel -q compile --statistics -D click -d console/commands/locale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

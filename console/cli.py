@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import click
 
+from console.commands.i18n import N_, _, localize, speak_click
 from core.config import SettingsError, load_settings
 
 # name -> "module:attribute" of a click command, imported only when used so that a quick
@@ -48,34 +49,38 @@ class LazyGroup(click.Group):
         module_name, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)
-        return command
+        return localize(command)
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option(
     "--agent",
     metavar="NAME",
-    help="Act as NAME; honoured only with FRONTLINE_TRUST_AGENT_ENV=1 (default: the OS login).",
+    help=N_("Act as NAME; honoured only with FRONTLINE_TRUST_AGENT_ENV=1 (default: the OS login)."),
 )
 @click.option(
     "--as-key",
     metavar="NAME",
     hidden=True,
-    help="The person an SSH key belongs to, fixed by its forced command (docs/ssh.md).",
+    help=N_("The person an SSH key belongs to, fixed by its forced command (docs/ssh.md)."),
 )
-@click.option("--caller", metavar="NUMBER", help="Start with a call from this number.")
+@click.option("--caller", metavar="NUMBER", help=N_("Start with a call from this number."))
 @click.pass_context
 def frontline(
     ctx: click.Context, agent: str | None, as_key: str | None, caller: str | None
 ) -> None:
     """Frontline: the contact-centre agent console. Without a subcommand, opens the console."""
+    speak_click()
     try:
         settings = load_settings()
     except SettingsError as error:
-        click.echo(f"frontline: cannot start, the settings have errors:\n{error}", err=True)
+        click.echo(
+            _("frontline: cannot start, the settings have errors:\n{error}").format(error=error),
+            err=True,
+        )
         sys.exit(2)
     for warning in settings.warnings:
-        click.echo(f"frontline: warning: {warning}", err=True)
+        click.echo(_("frontline: warning: {warning}").format(warning=warning), err=True)
     from console.launch import forced_subcommand, settle_identity
 
     ctx.obj = settle_identity(replace(settings, agent=agent) if agent else settings, as_key)
@@ -84,7 +89,7 @@ def frontline(
         if requested:  # `ssh host lookup NAME` with a key forced to `frontline --as-key …`
             command = frontline.get_command(ctx, requested[0])
             if command is None:
-                raise click.UsageError(f"no such command: {requested[0]}")
+                raise click.UsageError(_("no such command: {name}").format(name=requested[0]))
             command.main(requested[1:], prog_name=f"frontline {requested[0]}", obj=ctx.obj)
             return
         from console.launch import open_console
@@ -98,8 +103,10 @@ def main() -> None:
     try:
         set_language(resolve(os.environ))
     except UnknownLanguage as error:
-        click.echo(f"frontline: cannot start: {error}", err=True)
+        click.echo(_("frontline: cannot start: {error}").format(error=error), err=True)
         sys.exit(2)
+    speak_click()
+    localize(frontline)
     frontline(prog_name="frontline")
 
 

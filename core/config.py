@@ -176,6 +176,8 @@ class Settings:
     """Outcome (disposition) codes an agent picks for a call."""
     rules_file: str = ""
     """Path of the offer rules TOML file; empty means the example shipped with Frontline."""
+    codes_file: str = ""
+    """A TOML file of codes (id + label per language) laid over core/i18n/codes.toml."""
     api_tokens: tuple[str, ...] = ()
     """Bearer tokens the HTTP API accepts, for every route (phone-system events and
     administration alike)."""

@@ -186,6 +186,7 @@ VARIABLES: dict[str, tuple[str, str, _Reader]] = {
     "CALL_REASONS": ("", "call_reasons", _list),
     "CALL_OUTCOMES": ("", "call_outcomes", _list),
     "RULES_FILE": ("", "rules_file", _text),
+    "CODES_FILE": ("", "codes_file", _text),
     "API_TOKENS": ("", "api_tokens", _list),
     "API_EVENT_TOKENS": ("", "api_event_tokens", _list),
     "API_ADMIN_TOKENS": ("", "api_admin_tokens", _list),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from console.commands.i18n import N_
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def agents() -> None:
 
 
 @agents.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print the agents as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the agents as JSON."))
 @click.pass_obj
 def list_(settings: Settings, as_json: bool) -> None:
     """Every registered person, their role and state."""

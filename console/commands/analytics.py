@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from console.commands.i18n import N_, _
 from core.config import Settings
 
 
@@ -60,7 +61,7 @@ def _day(value: datetime | None) -> date | None:
     "as_of",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="The day the figures describe (default: today, UTC).",
+    help=N_("The day the figures describe (default: today, UTC)."),
 )
 @click.pass_obj
 def refresh(settings: Settings, as_of: datetime | None) -> None:
@@ -96,8 +97,10 @@ def refresh(settings: Settings, as_of: datetime | None) -> None:
         click.echo(asyncio.run(run()))
     except Exception as error:  # noqa: BLE001 - say what failed and where, then stop
         raise click.ClickException(
-            f"could not refresh the analytics on {settings.display_database_url}: {error} "
-            "(is the database migrated? `frontline db upgrade`)"
+            _(
+                "could not refresh the analytics on {database}: {error} "
+                "(is the database migrated? `frontline db upgrade`)"
+            ).format(database=settings.display_database_url, error=error)
         ) from error
 
 
@@ -107,16 +110,16 @@ def refresh(settings: Settings, as_of: datetime | None) -> None:
     "transactions",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
-    help="A CSV file with the columns of `frontline import transactions`.",
+    help=N_("A CSV file with the columns of `frontline import transactions`."),
 )
 @click.option(
     "--calibration-end",
     "calibration_end",
     type=click.DateTime(["%Y-%m-%d"]),
     required=True,
-    help="Last day of the calibration period.",
+    help=N_("Last day of the calibration period."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the fit as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the fit as JSON."))
 def fit(transactions: Path, calibration_end: datetime, as_json: bool) -> None:
     """Fit BG/NBD and Gamma-Gamma on a transactions file (weeks; same-day purchases once)."""
     from core.analytics.clv import FitError
@@ -141,7 +144,7 @@ def fit(transactions: Path, calibration_end: datetime, as_json: bool) -> None:
 
 
 @analytics.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the figures as JSON."))
 @click.pass_obj
 def segments(settings: Settings, as_json: bool) -> None:
     """Customers, expected value, spend and NPS per RFM segment and per loyalty tier."""
@@ -156,7 +159,9 @@ def segments(settings: Settings, as_json: bool) -> None:
         data = asyncio.run(run())
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
-            f"could not read the analytics on {settings.display_database_url}: {error}"
+            _("could not read the analytics on {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            )
         ) from error
     if as_json:
         click.echo(json.dumps(data))

@@ -7,14 +7,15 @@ import logging
 
 import click
 
+from console.commands.i18n import N_, _
 from core.config import Settings
 from core.db import prepare_database
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("Address to listen on."))
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+@click.option("--access-log/--no-access-log", default=False, help=N_("Log every request."))
 @click.pass_obj
 def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
     """Serve the phone-system HTTP API (OpenAPI docs at /docs).
@@ -30,21 +31,26 @@ def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
 
     if not (settings.api_tokens or settings.api_event_tokens or settings.api_admin_tokens):
         raise click.ClickException(
-            "no API tokens: set FRONTLINE_API_TOKENS (comma-separated), or"
-            " FRONTLINE_API_EVENT_TOKENS and FRONTLINE_API_ADMIN_TOKENS, so that phone systems"
-            " can authenticate"
+            _(
+                "no API tokens: set FRONTLINE_API_TOKENS (comma-separated), or"
+                " FRONTLINE_API_EVENT_TOKENS and FRONTLINE_API_ADMIN_TOKENS, so that phone"
+                " systems can authenticate"
+            )
         )
     try:
         problem = asyncio.run(prepare_database(settings.resolved_database_url))
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
         raise click.ClickException(
-            f"cannot open the database {settings.display_database_url}: {error}"
+            _("cannot open the database {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            )
         ) from error
     if problem:
         raise click.ClickException(problem)
     click.echo(
-        f"Frontline API on http://{host}:{port} (docs at /docs), "
-        f"database {settings.display_database_url}"
+        _("Frontline API on http://{host}:{port} (docs at /docs), database {database}").format(
+            host=host, port=port, database=settings.display_database_url
+        )
     )
     # Through a bounded queue and a writer thread: a log on a pipe nobody reads must not
     # stop the API (uvicorn's own handlers write to stderr from the event loop).

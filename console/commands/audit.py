@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from console.commands.i18n import N_, _
 from core.config import Settings
+from core.i18n.formats import format_timestamp
 
 if TYPE_CHECKING:
     from core.services import Services
@@ -22,18 +24,20 @@ def parse_since(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD or an ISO date-time, got {text!r}") from None
+        raise click.BadParameter(
+            _("expected YYYY-MM-DD or an ISO date-time, got {text!r}").format(text=text)
+        ) from None
     if moment.tzinfo is None:
         moment = moment.astimezone()  # the user's local time
     return moment.astimezone(UTC)
 
 
 @click.command()
-@click.option("--customer", metavar="ID", help="Only about this customer (number or id).")
-@click.option("--actor", metavar="NAME", help="Only by this person.")
-@click.option("--since", metavar="DATE", help="Only from this date (YYYY-MM-DD) or moment on.")
-@click.option("--limit", default=1000, show_default=True, help="At most this many events.")
-@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@click.option("--customer", metavar="ID", help=N_("Only about this customer (number or id)."))
+@click.option("--actor", metavar="NAME", help=N_("Only by this person."))
+@click.option("--since", metavar="DATE", help=N_("Only from this date (YYYY-MM-DD) or moment on."))
+@click.option("--limit", default=1000, show_default=True, help=N_("At most this many events."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the events as JSON."))
 @click.pass_obj
 def audit(
     settings: Settings,
@@ -71,7 +75,7 @@ def audit(
     from console.safe_text import clean
 
     for event in found:
-        when = datetime.fromisoformat(event["at"]).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        when = format_timestamp(datetime.fromisoformat(event["at"]).astimezone())
         who = f"{event['actor']}@{event['place']}" if event["place"] else event["actor"]
         customer_text = str(event["customer_id"] or "-")
         click.echo(

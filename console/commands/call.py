@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from console.commands.i18n import N_, _
 from core.calls.events import CallEventError, EventRequest
 from core.config import Settings
 from core.db import DatabaseUnavailable
@@ -39,10 +40,12 @@ def _parse_at(value: str | None) -> datetime | None:
     try:
         at = datetime.fromisoformat(value)
     except ValueError as error:
-        raise click.BadParameter(f"not an ISO 8601 time: {value!r}", param_hint="--at") from error
+        raise click.BadParameter(
+            _("not an ISO 8601 time: {value!r}").format(value=value), param_hint="--at"
+        ) from error
     if at.tzinfo is None:
         raise click.BadParameter(
-            "give the UTC offset, e.g. 2026-05-04T09:00:00+02:00", param_hint="--at"
+            _("give the UTC offset, e.g. 2026-05-04T09:00:00+02:00"), param_hint="--at"
         )
     return at
 
@@ -51,10 +54,14 @@ def _parse_at(value: str | None) -> datetime | None:
 @click.option(
     "--url",
     default="",
-    help="Send through this `frontline api` (e.g. http://127.0.0.1:8080) instead of the "
-    "database (default: FRONTLINE_API_URL).",
+    help=N_(
+        "Send through this `frontline api` (e.g. http://127.0.0.1:8080) instead of the "
+        "database (default: FRONTLINE_API_URL)."
+    ),
 )
-@click.option("--token", default="", help="Bearer token for --url (default: FRONTLINE_API_TOKEN).")
+@click.option(
+    "--token", default="", help=N_("Bearer token for --url (default: FRONTLINE_API_TOKEN).")
+)
 @click.pass_context
 def call(ctx: click.Context, url: str, token: str) -> None:
     """Report call events (queue, offer, answer, hold, unhold, end, abandon, complete, state);
@@ -85,7 +92,9 @@ async def _direct(settings: Settings, request: EventRequest) -> dict[str, Any]:
     except CallEventError as error:
         raise click.ClickException(str(error)) from error
     except DatabaseUnavailable as error:
-        raise click.ClickException(f"database busy, try again: {error}") from error
+        raise click.ClickException(
+            _("database busy, try again: {error}").format(error=error)
+        ) from error
 
 
 def _through_api(
@@ -131,7 +140,9 @@ def _ref(call_ref: str, external: bool) -> dict[str, Any]:
         return {"external_id": call_ref}
     if not call_ref.isdigit():
         raise click.BadParameter(
-            f"{call_ref!r} is not a Frontline call id (use --external for the phone system's id)",
+            _(
+                "{ref!r} is not a Frontline call id (use --external for the phone system's id)"
+            ).format(ref=call_ref),
             param_hint="CALL",
         )
     return {"call_id": int(call_ref)}
@@ -161,20 +172,20 @@ def _event(
 
 
 _at = click.option(
-    "--at", metavar="TIME", help="When it happened (ISO 8601 with offset); default now."
+    "--at", metavar="TIME", help=N_("When it happened (ISO 8601 with offset); default now.")
 )
 _key = click.option(
-    "--key", metavar="KEY", help="Idempotency key: a retry with it is applied once."
+    "--key", metavar="KEY", help=N_("Idempotency key: a retry with it is applied once.")
 )
 _external = click.option(
-    "--external", is_flag=True, help="CALL is the phone system's id for the call."
+    "--external", is_flag=True, help=N_("CALL is the phone system's id for the call.")
 )
 
 
 @call.command("queue")
 @click.argument("number")
-@click.option("--queue", "queue_name", default="", help="The queue's name.")
-@click.option("--external-id", default=None, help="The phone system's id for the call.")
+@click.option("--queue", "queue_name", default="", help=N_("The queue's name."))
+@click.option("--external-id", default=None, help=N_("The phone system's id for the call."))
 @_at
 @_key
 @click.pass_obj
@@ -208,7 +219,7 @@ def offer(
 
 @call.command()
 @click.argument("call_ref", metavar="CALL")
-@click.option("--agent", default="", help="Who answered, when the call was not offered first.")
+@click.option("--agent", default="", help=N_("Who answered, when the call was not offered first."))
 @_external
 @_at
 @_key
@@ -245,7 +256,7 @@ _simple("complete", CallEventKind.COMPLETED, "The agent finished wrap-up and is 
 @call.command()
 @click.argument("agent")
 @click.argument("state", type=click.Choice(["available", "break", "offline"]))
-@click.option("--reason", default="", help="Why, for a break (lunch, training…).")
+@click.option("--reason", default="", help=N_("Why, for a break (lunch, training…)."))
 @click.pass_obj
 def state(target: Target, agent: str, state: str, reason: str) -> None:
     """Put AGENT in STATE (available, break with --reason, offline)."""
@@ -277,7 +288,7 @@ def state(target: Target, agent: str, state: str, reason: str) -> None:
     "after_minutes",
     type=click.IntRange(min=1),
     default=None,
-    help="Minutes without an event (default: FRONTLINE_CALL_STALE_AFTER_MINUTES).",
+    help=N_("Minutes without an event (default: FRONTLINE_CALL_STALE_AFTER_MINUTES)."),
 )
 @click.pass_obj
 def sweep(target: Target, after_minutes: int | None) -> None:
@@ -292,7 +303,9 @@ def sweep(target: Target, after_minutes: int | None) -> None:
             async with open_services(target.settings) as services:
                 closed = await services.events.sweep_stale(timedelta(minutes=minutes))
         except DatabaseUnavailable as error:
-            raise click.ClickException(f"database busy, try again: {error}") from error
+            raise click.ClickException(
+                _("database busy, try again: {error}").format(error=error)
+            ) from error
         return [result.as_json() for result in closed]
 
     closed = asyncio.run(direct())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from console.commands.i18n import N_
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def customers() -> None:
 
 @customers.command()
 @click.argument("customer")
-@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print them as JSON."))
 @click.pass_obj
 def duplicates(settings: Settings, customer: str, as_json: bool) -> None:
     """The likely duplicates of CUSTOMER (number or id), with what tells them apart."""
@@ -117,7 +118,7 @@ def unmerge(settings: Settings, merge_id: int) -> None:
 
 @customers.command()
 @click.argument("customer")
-@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print them as JSON."))
 @click.pass_obj
 def merges(settings: Settings, customer: str, as_json: bool) -> None:
     """The merges into CUSTOMER, newest first."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from console.commands.i18n import _
 from core.config import Settings
 from core.db import head_revision, upgrade_database
 
@@ -21,6 +22,12 @@ def upgrade(settings: Settings) -> None:
         upgrade_database(settings.resolved_database_url)
     except Exception as error:  # noqa: BLE001 - say what failed and where, then stop
         raise click.ClickException(
-            f"could not migrate {settings.display_database_url}: {error}"
+            _("could not migrate {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            )
         ) from error
-    click.echo(f"database at revision {head_revision()}: {settings.display_database_url}")
+    click.echo(
+        _("database at revision {revision}: {database}").format(
+            revision=head_revision(), database=settings.display_database_url
+        )
+    )

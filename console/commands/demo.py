@@ -8,11 +8,13 @@ from datetime import date, datetime
 
 import click
 
+from console.commands.i18n import N_, _
 from console.commands.progress import stage_progress
 from core.config import Settings
 from core.db import upgrade_database
 from core.demo.build import DatabaseNotEmpty, build_demo, count_customers
 from core.demo.generator import DemoPlan
+from core.i18n.formats import format_number
 
 
 @click.command()
@@ -22,31 +24,40 @@ from core.demo.generator import DemoPlan
     type=click.IntRange(1),
     default=20_000,
     show_default=True,
-    help="How many customers to create.",
+    help=N_("How many customers to create."),
 )
 @click.option(
     "--seed",
     type=int,
     default=42,
     show_default=True,
-    help="Random seed: the same seed gives the same customers.",
+    help=N_("Random seed: the same seed gives the same customers."),
 )
 @click.option(
     "--as-of",
     "as_of",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="Last day of history (default: today).",
+    help=N_("Last day of history (default: today)."),
 )
 @click.option(
-    "--if-empty", is_flag=True, help="If the database already has customers, just open the console."
+    "--if-empty",
+    is_flag=True,
+    help=N_("If the database already has customers, just open the console."),
 )
 @click.option(
     "--replace",
     is_flag=True,
-    help="Replace a database that already has customers (its data is lost).",
+    help=N_("Replace a database that already has customers (its data is lost)."),
 )
-@click.option("--no-open", is_flag=True, help="Build the data but do not open the console.")
+@click.option("--no-open", is_flag=True, help=N_("Build the data but do not open the console."))
+@click.option(
+    "--language",
+    type=click.Choice(["es", "en"]),
+    default="es",
+    show_default=True,
+    help=N_("Language of the demo's history (subjects, notes, survey comments)."),
+)
 @click.pass_obj
 def demo(
     settings: Settings,
@@ -56,6 +67,7 @@ def demo(
     if_empty: bool,
     replace: bool,
     no_open: bool,
+    language: str,
 ) -> None:
     """Create a demo database with realistic customers and history, then open the console.
 
@@ -67,30 +79,47 @@ def demo(
         existing = asyncio.run(count_customers(url))
     except Exception as error:  # noqa: BLE001 - say which database, not a traceback
         raise click.ClickException(
-            f"cannot open the database {settings.display_database_url}: {error}"
+            _("cannot open the database {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            )
         ) from error
     if existing and if_empty:
-        click.echo(f"{existing:,} customers already in {settings.display_database_url}", err=True)
+        click.echo(
+            _("{count} customers already in {database}").format(
+                count=format_number(existing), database=settings.display_database_url
+            ),
+            err=True,
+        )
     elif existing and not replace:
         raise click.ClickException(
-            f"{settings.display_database_url} already holds {existing:,} customers; "
-            "use --replace to overwrite it with a demo, or --if-empty to open it as it is"
+            _(
+                "{database} already holds {count} customers; use --replace to overwrite it with"
+                " a demo, or --if-empty to open it as it is"
+            ).format(database=settings.display_database_url, count=format_number(existing))
         )
     else:
         day = as_of.date() if as_of is not None else date.today()
-        plan = DemoPlan(customers=customers, seed=seed, as_of=day)
+        plan = DemoPlan(customers=customers, seed=seed, as_of=day, language=language)
         click.echo(
-            f"building a demo of {customers:,} customers in {settings.display_database_url}",
+            _("building a demo of {count} customers in {database}").format(
+                count=format_number(customers), database=settings.display_database_url
+            ),
             err=True,
         )
         try:
             with stage_progress() as progress:
                 result = asyncio.run(build_demo(url, plan, replace=replace, progress=progress))
         except DatabaseNotEmpty as error:
-            raise click.ClickException(f"{error}; use --replace to overwrite it") from error
+            raise click.ClickException(
+                _("{error}; use --replace to overwrite it").format(error=error)
+            ) from error
         rows = sum(result.rows.values())
         click.echo(
-            f"demo ready: {result.customers:,} customers, {rows:,} rows in {result.seconds:.1f} s",
+            _("demo ready: {customers} customers, {rows} rows in {seconds} s").format(
+                customers=format_number(result.customers),
+                rows=format_number(rows),
+                seconds=format_number(round(result.seconds, 1)),
+            ),
             err=True,
         )
         _refresh_analytics(settings, day)
@@ -121,10 +150,16 @@ def _refresh_analytics(settings: Settings, day: date) -> None:
         scored = asyncio.run(run())
     except Exception as error:  # noqa: BLE001 - the demo itself is complete and usable
         click.echo(
-            f"analytics not refreshed ({error}); run `frontline analytics refresh`", err=True
+            _("analytics not refreshed ({error}); run `frontline analytics refresh`").format(
+                error=error
+            ),
+            err=True,
         )
         return
-    click.echo(f"analytics refreshed for {scored:,} customers", err=True)
+    click.echo(
+        _("analytics refreshed for {count} customers").format(count=format_number(scored)),
+        err=True,
+    )
 
 
 def _register_demo_user(settings: Settings) -> None:
@@ -153,10 +188,17 @@ def _register_demo_user(settings: Settings) -> None:
     try:
         asyncio.run(run())
     except Exception as error:  # noqa: BLE001 - the demo is usable as branch staff
-        click.echo(f"could not register {name} as the demo's supervisor: {error}", err=True)
+        click.echo(
+            _("could not register {name} as the demo's supervisor: {error}").format(
+                name=name, error=error
+            ),
+            err=True,
+        )
         return
     click.echo(
-        f"{name} is a supervisor in this demo database: the console opens on the live queue,"
-        " F12 switches to the agent screen (roles: docs/privacy.md)",
+        _(
+            "{name} is a supervisor in this demo database: the console opens on the live queue,"
+            " F12 switches to the agent screen (roles: docs/privacy.md)"
+        ).format(name=name),
         err=True,
     )

@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from console.commands.i18n import N_, _
 from console.commands.progress import stage_progress
 from core.config import Settings
 from core.db import upgrade_database
+from core.i18n.formats import format_number
 from core.importing.runner import (
     KINDS,
     ImportInterrupted,
@@ -58,13 +60,13 @@ async def _run(
 @click.command("import")
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--dry-run", is_flag=True, help="Check every row; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the summary as JSON."))
+@click.option("--dry-run", is_flag=True, help=N_("Check every row; write nothing."))
 @click.option(
     "--rejects",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Where rejected rows go (default: FILE.rejects.csv next to the file).",
+    help=N_("Where rejected rows go (default: FILE.rejects.csv next to the file)."),
 )
 @click.pass_obj
 def import_(
@@ -85,39 +87,54 @@ def import_(
     if rejects is None and not dry_run:
         rejects = default_rejects_path(file, settings.data_dir)
     if rejects is not None and not _can_write(rejects):
-        click.echo(f"cannot import: cannot write the rejects file {rejects}", err=True)
+        click.echo(
+            _("cannot import: cannot write the rejects file {path}").format(path=rejects), err=True
+        )
         sys.exit(2)
     try:
         upgrade_database(settings.resolved_database_url)
         result = asyncio.run(_run(settings, kind, file, rejects, dry_run, zone))
     except UnreadableFile as error:
-        click.echo(f"cannot import: {error}", err=True)
+        click.echo(_("cannot import: {error}").format(error=error), err=True)
         if as_json:
             click.echo(json.dumps({"imported": 0, "rejected": 0, "rejects_file": None}))
         sys.exit(2)
     except ImportInterrupted as interrupted:
-        click.echo(f"import failed: {settings.display_database_url}: {interrupted}", err=True)
+        click.echo(
+            _("import failed: {database}: {error}").format(
+                database=settings.display_database_url, error=interrupted
+            ),
+            err=True,
+        )
         click.echo(_committed(interrupted.result, file, dry_run), err=True)
         if as_json:
             _print_json(interrupted.result)
         sys.exit(3)
     except Exception as error:  # noqa: BLE001 - the database, not the file, failed
-        click.echo(f"import failed: {settings.display_database_url}: {error}", err=True)
-        click.echo("nothing was imported", err=True)
+        click.echo(
+            _("import failed: {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            ),
+            err=True,
+        )
+        click.echo(_("nothing was imported"), err=True)
         sys.exit(3)
     for reject in result.rejects[:SHOWN_REJECTS]:
         click.echo(f"{file}:{reject.line}: {reject.reason}", err=True)
     if result.rejected > SHOWN_REJECTS:
-        click.echo(f"… and {result.rejected - SHOWN_REJECTS:,} more rejected rows", err=True)
+        more = format_number(result.rejected - SHOWN_REJECTS)
+        click.echo(_("… and {count} more rejected rows").format(count=more), err=True)
     where = str(result.rejects_file) if result.rejects_file else None
     if as_json:
         _print_json(result)
     else:
-        line = f"imported {result.imported}, rejected {result.rejected}"
+        line = _("imported {imported}, rejected {rejected}").format(
+            imported=format_number(result.imported), rejected=format_number(result.rejected)
+        )
         if where:
-            line += f", rejects in {where}"
+            line += _(", rejects in {path}").format(path=where)
         if dry_run:
-            line += " (dry run: nothing was written)"
+            line += _(" (dry run: nothing was written)")
         click.echo(line)
     sys.exit(1 if result.rejected else 0)
 
@@ -131,12 +148,11 @@ def _print_json(result: ImportResult) -> None:
 def _committed(result: ImportResult, file: Path, dry_run: bool) -> str:
     """What a failed import leaves in the database, so nobody has to guess."""
     if dry_run or not result.imported:
-        return "nothing was imported"
-    return (
-        f"{result.imported:,} rows up to {file}:{result.committed_through} were committed and "
-        "stay imported; the rest of the file was not imported (importing the whole file again "
-        "is harmless: rows are upserted)"
-    )
+        return _("nothing was imported")
+    return _(
+        "{count} rows up to {file}:{line} were committed and stay imported; the rest of the "
+        "file was not imported (importing the whole file again is harmless: rows are upserted)"
+    ).format(count=format_number(result.imported), file=file, line=result.committed_through)
 
 
 def _can_write(path: Path) -> bool:

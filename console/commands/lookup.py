@@ -20,8 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from console.commands.i18n import N_, _
 from console.widgets import local_time
 from core.config import Settings
+from core.i18n.codes import codes
+from core.i18n.formats import format_datetime, format_number
 from core.search.rank import sure
 
 if TYPE_CHECKING:
@@ -51,9 +54,9 @@ def is_ambiguous(hits: list[Any]) -> bool:
 
 @click.command()
 @click.argument("query")
-@click.option("--json", "as_json", is_flag=True, help="Print the card or list as JSON.")
-@click.option("--reveal", is_flag=True, help="Show phone, email and birth date unmasked.")
-@click.option("--reason", default="", help="Why they must be revealed (required, audited).")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the card or list as JSON."))
+@click.option("--reveal", is_flag=True, help=N_("Show phone, email and birth date unmasked."))
+@click.option("--reason", default="", help=N_("Why they must be revealed (required, audited)."))
 @click.pass_obj
 def lookup(settings: Settings, query: str, as_json: bool, reveal: bool, reason: str) -> None:
     """Look a customer up: a masked card, or the short list when ambiguous."""
@@ -63,19 +66,23 @@ def lookup(settings: Settings, query: str, as_json: bool, reveal: bool, reason: 
         try:
             check_reason(reason)
         except ReasonRequired as missing:
-            raise click.UsageError(f"--reveal needs a reason: {missing}") from None
+            raise click.UsageError(
+                _("--reveal needs a reason: {problem}").format(problem=missing)
+            ) from None
     try:
         payload = asyncio.run(_lookup(settings, query, reason if reveal else None))
     except Exception as error:  # noqa: BLE001 - a clear message, not a traceback, over SSH
         raise click.ClickException(
-            f"cannot look up in {settings.display_database_url}: {error}"
+            _("cannot look up in {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            )
         ) from error
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False, default=str))
     elif payload["results"]:
         _print(payload)
     else:
-        click.echo(f"no customer matches {query!r}", err=True)
+        click.echo(_("no customer matches {query!r}").format(query=query), err=True)
     if not payload["results"]:
         sys.exit(1)
 
@@ -135,8 +142,15 @@ def _lines(payload: dict[str, Any]) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = []
     if card is None:
         count = len(payload["results"])
-        many = f"more than {count}" if payload.get("more") else str(count)
-        lines.append(("bold", f"{many} customers match; be more specific:"))
+        if payload.get("more"):
+            heading = _("more than {count} customers match; be more specific:")
+        else:
+            heading = _.ngettext(
+                "{count} customer matches; be more specific:",
+                "{count} customers match; be more specific:",
+                count,
+            )
+        lines.append(("bold", heading.format(count=count)))
         for hit in payload["results"]:
             facts = [hit["external_id"], hit["name"], hit["city"]]
             facts += [
@@ -146,31 +160,36 @@ def _lines(payload: dict[str, Any]) -> list[tuple[str, str]]:
             facts.append(hit["tier"])
             lines.append(("", "  ".join(fact for fact in facts if fact)))
         return lines
-    tier = card["tier"] or "no loyalty account"
+    tier = card["tier"] or _("no loyalty account")
     if card["points"] is not None:
-        tier += f" · {card['points']} pts"
+        tier += " · " + _("{points} pts").format(points=format_number(card["points"]))
     lines.append(("bold", f"{card['name']}  {card['external_id']}"))
-    for label, value in (
-        ("City", card["city"]),
-        ("Tier", tier),
-        ("Phone", card["phone"]),
-        ("Email", card["email"]),
-        ("Born", card.get("birth_date", "")),
-    ):
+    labelled = [
+        (_(label), value)
+        for label, value in (
+            (N_("City"), card["city"]),
+            (N_("Tier"), tier),
+            (N_("Phone"), card["phone"]),
+            (N_("Email"), card["email"]),
+            (N_("Born"), card.get("birth_date", "")),
+        )
+    ]
+    width = max(len(label) for label, _value in labelled)
+    for label, value in labelled:
         if value:
-            lines.append(("", f"{label:<6} {value}"))
+            lines.append(("", f"{label:<{width}} {value}"))
     if card["recent"]:
-        lines.append(("bold", "Latest contacts"))
+        lines.append(("bold", _("Latest contacts")))
         for item in card["recent"]:
             facts = [
-                local_time.when(item["at"]),
+                format_datetime(local_time.local(item["at"])),
                 f"{item['channel']}/{item['direction']}",
                 item["subject"],
-                item["outcome"],
+                codes().label("outcome", item["outcome"]),
             ]
             lines.append(("", "  ".join(fact for fact in facts if fact)))
     else:
-        lines.append(("dim", "No contacts on record"))
+        lines.append(("dim", _("No contacts on record")))
     return lines
 
 
@@ -178,7 +197,7 @@ def _print(payload: dict[str, Any]) -> None:
     if not sys.stdout.isatty():
         from console.safe_text import clean
 
-        for _, line in _lines(payload):
+        for _style, line in _lines(payload):
             click.echo(clean(line))
         return
     from rich.console import Console

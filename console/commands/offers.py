@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from console.commands.i18n import N_, _
 from core.config import Settings
+from core.i18n.formats import format_amount, format_percent
 
 if TYPE_CHECKING:
     from core.services import Services
@@ -17,12 +19,12 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("customer")
-@click.option("--reason", default="", help="The call reason the conditions see.")
-@click.option("--json", "as_json", is_flag=True, help="The offers and explanations as JSON.")
+@click.option("--reason", default="", help=N_("The call reason the conditions see."))
+@click.option("--json", "as_json", is_flag=True, help=N_("The offers and explanations as JSON."))
 @click.option(
     "--record",
     is_flag=True,
-    help="Record the offers as shown (offer_presentation rows); default: a preview.",
+    help=N_("Record the offers as shown (offer_presentation rows); default: a preview."),
 )
 @click.pass_obj
 def offers(settings: Settings, customer: str, reason: str, as_json: bool, record: bool) -> None:
@@ -43,7 +45,7 @@ def offers(settings: Settings, customer: str, reason: str, as_json: bool, record
             await _audit_view(services, settings, found.id, reason)
             service = services.offers
             for problem in service.store.errors:
-                click.echo(f"warning: {problem}", err=True)
+                click.echo(_("warning: {problem}").format(problem=problem), err=True)
             proposals = await service.best_offers(found.id, reason, record=record)
             return {
                 "customer": found.external_id,
@@ -80,11 +82,15 @@ def offers(settings: Settings, customer: str, reason: str, as_json: bool, record
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     if not result["offers"]:
-        click.echo(f"no offer for {result['customer']} now")
+        click.echo(_("no offer for {customer} now").format(customer=result["customer"]))
         sys.exit(0)
     for number, offer in enumerate(result["offers"], start=1):
         click.echo(
-            f"{number}. {offer['title']}  (value {offer['value']:,.2f}, rate {offer['rate']:.1%})"
+            f"{number}. {offer['title']}  "
+            + _("(value {value}, rate {rate})").format(
+                value=format_amount(offer["value"]),
+                rate=format_percent(offer["rate"]),
+            )
         )
         click.echo(f"   {offer['script']}")
         for clause in offer["explanation"]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from console.commands.i18n import N_
 from console.commands.pbx_kamailio import agent_contact, kamailio_config
 from core.config import Settings
 from core.pbx.adapter import Adapter, LoginRefused, Sink
@@ -35,27 +36,27 @@ def pbx() -> None:
 
 @pbx.command()
 @click.argument("system", type=click.Choice(sorted(DEFAULT_PORTS)))
-@click.option("--host", default="127.0.0.1", show_default=True, help="The PBX's address.")
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("The PBX's address."))
 @click.option(
     "--port",
     type=click.IntRange(1, 65535),
     default=None,
-    help="Its event socket (default: 5038 for AMI, 8021 for ESL).",
+    help=N_("Its event socket (default: 5038 for AMI, 8021 for ESL)."),
 )
-@click.option("--user", default="", help="AMI user name (manager.conf); unused by ESL.")
-@click.option("--secret", default=None, help="AMI secret or ESL password (ESL: ClueCon).")
+@click.option("--user", default="", help=N_("AMI user name (manager.conf); unused by ESL."))
+@click.option("--secret", default=None, help=N_("AMI secret or ESL password (ESL: ClueCon)."))
 @click.option(
     "--secret-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read the secret from this file instead (keeps it out of `ps`).",
+    help=N_("Read the secret from this file instead (keeps it out of `ps`)."),
 )
 @click.option(
     "--context",
     default=None,
-    help="Dialplan context of transfer targets (default: from-internal / default).",
+    help=N_("Dialplan context of transfer targets (default: from-internal / default)."),
 )
-@click.option("--api", "api_url", default="", help="Report to this `frontline api` instead.")
-@click.option("--token", default="", help="Bearer token for --api.")
+@click.option("--api", "api_url", default="", help=N_("Report to this `frontline api` instead."))
+@click.option("--token", default="", help=N_("Bearer token for --api."))
 @click.pass_obj
 def listen(
     settings: Settings,

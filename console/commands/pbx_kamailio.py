@@ -7,6 +7,7 @@ import asyncio
 
 import click
 
+from console.commands.i18n import N_, _
 from core.calls.errors import CallEventError
 from core.calls.routing import set_contact
 from core.config import Settings
@@ -19,42 +20,44 @@ def _queue_pairs(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         number, sep, name = value.partition("=")
         if not sep:
-            raise click.BadParameter(f"{value!r} is not NUMBER=QUEUE", param_hint="--queue")
+            raise click.BadParameter(
+                _("{value!r} is not NUMBER=QUEUE").format(value=value), param_hint="--queue"
+            )
         pairs[number.strip()] = name.strip()
     return pairs
 
 
 @click.command("kamailio-config")
-@click.option("--api-url", required=True, help="Frontline's API as Kamailio reaches it.")
-@click.option("--token", default=None, help="Bearer token (default: the first API token).")
+@click.option("--api-url", required=True, help=N_("Frontline's API as Kamailio reaches it."))
+@click.option("--token", default=None, help=N_("Bearer token (default: the first API token)."))
 @click.option("--listen", default="udp:127.0.0.1:5060", show_default=True)
 @click.option(
     "--ring-seconds",
     default=15,
     show_default=True,
     type=click.IntRange(1, 300),
-    help="How long an agent's phone rings before the next agent is tried.",
+    help=N_("How long an agent's phone rings before the next agent is tried."),
 )
 @click.option(
     "--queue",
     "queues",
     multiple=True,
     metavar="NUMBER=QUEUE",
-    help="A dialled number and its queue (repeat); none: the number dialled is the queue.",
+    help=N_("A dialled number and its queue (repeat); none: the number dialled is the queue."),
 )
 @click.option(
     "--queue-seconds",
     default=120,
     show_default=True,
     type=click.IntRange(0, 3600),
-    help="How long a caller waits in the queue for a free agent before being turned away.",
+    help=N_("How long a caller waits in the queue for a free agent before being turned away."),
 )
 @click.option(
     "--retry-seconds",
     default=5,
     show_default=True,
     type=click.IntRange(1, 100),
-    help="While the caller waits: how often Frontline is asked again.",
+    help=N_("While the caller waits: how often Frontline is asked again."),
 )
 @click.option("--children", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.pass_obj
@@ -76,7 +79,7 @@ def kamailio_config(
     """
     chosen = token or next(iter(settings.api_tokens), "")
     if not chosen:
-        raise click.ClickException("no token: give --token or set FRONTLINE_API_TOKENS")
+        raise click.ClickException(_("no token: give --token or set FRONTLINE_API_TOKENS"))
     options = KamailioOptions(
         api_url=api_url,
         token=chosen,
@@ -97,13 +100,13 @@ def kamailio_config(
 @click.argument("agent")
 @click.argument("contact")
 @click.option(
-    "--queues", default=None, help="Comma-separated queues the agent takes ('' for every one)."
+    "--queues", default=None, help=N_("Comma-separated queues the agent takes ('' for every one).")
 )
 @click.pass_obj
 def agent_contact(settings: Settings, agent: str, contact: str, queues: str | None) -> None:
     """Set the SIP URI where AGENT rings (CONTACT, e.g. sip:ana@10.0.0.5:5060; '' for none)."""
     if contact and not contact.startswith(("sip:", "sips:")):
-        raise click.BadParameter("a SIP URI starts with sip: or sips:", param_hint="CONTACT")
+        raise click.BadParameter(_("a SIP URI starts with sip: or sips:"), param_hint="CONTACT")
     chosen = None if queues is None else tuple(q for q in queues.split(",") if q.strip())
 
     async def run() -> str:

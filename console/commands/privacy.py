@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from console.commands.i18n import N_
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -41,9 +42,9 @@ def privacy() -> None:
 
 @privacy.command()
 @click.argument("customer")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (default: readable).")
+@click.option("--json", "as_json", is_flag=True, help=N_("One JSON document (default: readable)."))
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (owner-only)."
+    "--output", "-o", type=click.Path(dir_okay=False), help=N_("Write to this file (owner-only).")
 )
 @click.pass_obj
 def export(settings: Settings, customer: str, as_json: bool, output: str | None) -> None:
@@ -65,8 +66,8 @@ def export(settings: Settings, customer: str, as_json: bool, output: str | None)
 
 @privacy.command()
 @click.argument("customer")
-@click.option("--reason", required=True, help="Why (the customer's request, its reference).")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--reason", required=True, help=N_("Why (the customer's request, its reference)."))
+@click.option("--yes", is_flag=True, help=N_("Do not ask for confirmation."))
 @click.pass_obj
 def erase(settings: Settings, customer: str, reason: str, yes: bool) -> None:
     """Remove or anonymise CUSTOMER's personal data everywhere; figures stay, anonymous."""

@@ -17,7 +17,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from console.commands.i18n import N_, _
+
 StageProgress = Callable[[str, int, int], None]
+
+
+STAGES = (N_("customers"), N_("indexes"), N_("search index"), N_("analytics"), N_("importing"))
+"""The stages callers name (core.demo.build, the commands), translated when their bar shows."""
 
 
 @contextmanager
@@ -50,4 +56,4 @@ def stage_progress(enabled: bool | None = None) -> Iterator[StageProgress]:
         bars.update(task, completed=done, total=max(total, 1))
 
     with bars:
-        yield update
+        yield lambda stage, done, total: update(_(stage), done, total)  # shown translated

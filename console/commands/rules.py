@@ -11,7 +11,9 @@ from typing import Any
 
 import click
 
+from console.commands.i18n import N_, _
 from core.config import Settings
+from core.i18n.formats import format_number
 
 
 @click.group()
@@ -21,7 +23,9 @@ def rules() -> None:
 
 @rules.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object: validity, offers, errors.")
+@click.option(
+    "--json", "as_json", is_flag=True, help=N_("One JSON object: validity, offers, errors.")
+)
 def check(file: Path, as_json: bool) -> None:
     """Validate a rules file: each problem as FILE:LINE:COLUMN: MESSAGE; exit 1 if any."""
     from core.rules.loader import load_rules
@@ -49,7 +53,12 @@ def check(file: Path, as_json: bool) -> None:
             for error in invalid.errors:
                 click.echo(str(error))
             count = len(invalid.errors)
-            click.echo(f"{count} error{'s' if count != 1 else ''} in {file}", err=True)
+            click.echo(
+                _.ngettext("{count} error in {file}", "{count} errors in {file}", count).format(
+                    count=count, file=file
+                ),
+                err=True,
+            )
         sys.exit(1)
     if as_json:
         click.echo(
@@ -66,7 +75,11 @@ def check(file: Path, as_json: bool) -> None:
             )
         )
     else:
-        click.echo(f"{file}: valid, {len(loaded.offers)} offers, version {loaded.version}")
+        click.echo(
+            _("{file}: valid, {count} offers, version {version}").format(
+                file=file, count=len(loaded.offers), version=loaded.version
+            )
+        )
 
 
 @rules.command()
@@ -76,17 +89,17 @@ def check(file: Path, as_json: bool) -> None:
     "as_of",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="Simulate calls on this day (default: today).",
+    help=N_("Simulate calls on this day (default: today)."),
 )
-@click.option("--reason", default="", help="The call reason the conditions see.")
+@click.option("--reason", default="", help=N_("The call reason the conditions see."))
 @click.option(
     "--hour",
     type=click.IntRange(0, 23),
     default=None,
-    help="Local hour of the simulated calls (default: now, or 12 with --as-of).",
+    help=N_("Local hour of the simulated calls (default: now, or 12 with --as-of)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="The full report as JSON.")
-@click.option("--seed", type=int, default=0, help="Random seed for Thompson sampling.")
+@click.option("--json", "as_json", is_flag=True, help=N_("The full report as JSON."))
+@click.option("--seed", type=int, default=0, help=N_("Random seed for Thompson sampling."))
 @click.pass_obj
 def simulate(
     settings: Settings,
@@ -112,7 +125,7 @@ def simulate(
     except RulesInvalid as invalid:
         for error in invalid.errors:
             click.echo(str(error), err=True)
-        raise click.ClickException("the rules file has errors; nothing simulated") from None
+        raise click.ClickException(_("the rules file has errors; nothing simulated")) from None
     now = datetime.now().astimezone()
     if as_of is not None:
         moment = datetime.combine(as_of.date(), time(12 if hour is None else hour), now.tzinfo)
@@ -131,8 +144,10 @@ def simulate(
         report = asyncio.run(run(lambda done, total: stage("customers", done, total)))
     if report.get("analytics_as_of") is None:
         click.echo(
-            "note: RFM segments and value figures were never computed on this database "
-            "(run `frontline analytics refresh`): customers with purchases are 'Not Scored'",
+            _(
+                "note: RFM segments and value figures were never computed on this database "
+                "(run `frontline analytics refresh`): customers with purchases are 'Not Scored'"
+            ),
             err=True,
         )
     if as_json:
@@ -148,13 +163,21 @@ def _print_report(report: dict[str, Any]) -> None:
 
     console = Console()
     console.print(
-        f"{report['customers']:,} customers, {report['customers_with_offers']:,} would get an "
-        f"offer; rules {report['rules_version']}, {report['at']}, reason "
-        f"{report['reason'] or '(none)'}, {report['arbitration']}",
+        _(
+            "{customers} customers, {with_offers} would get an offer; rules {version}, {at},"
+            " reason {reason}, {arbitration}"
+        ).format(
+            customers=format_number(report["customers"]),
+            with_offers=format_number(report["customers_with_offers"]),
+            version=report["rules_version"],
+            at=report["at"],
+            reason=report["reason"] or _("(none)"),
+            arbitration=report["arbitration"],
+        ),
         markup=False,
         highlight=False,
     )
-    table = Table("offer", "eligible", "shown", "top segments", "top tiers")
+    table = Table(_("offer"), _("eligible"), _("shown"), _("top segments"), _("top tiers"))
     for offer in report["offers"]:
         segments = ", ".join(f"{k} {v:,}" for k, v in list(offer["by_segment"].items())[:3])
         tiers = ", ".join(f"{k} {v:,}" for k, v in list(offer["by_tier"].items())[:3])
@@ -166,7 +189,7 @@ def _print_report(report: dict[str, Any]) -> None:
             Text(tiers),
         )
     console.print(table)
-    cuts = Table("offer", "condition", "fails for", "only blocker for")
+    cuts = Table(_("offer"), _("condition"), _("fails for"), _("only blocker for"))
     for cut in report["cuts"][:10]:
         cuts.add_row(
             Text(cut["offer"]),
@@ -174,5 +197,5 @@ def _print_report(report: dict[str, Any]) -> None:
             f"{cut['failed']:,}",
             f"{cut['sole_blocker']:,}",
         )
-    console.print("conditions that cut the most", markup=False)
+    console.print(_("conditions that cut the most"), markup=False)
     console.print(cuts)

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from console.commands.i18n import N_, _
 from core.config import Settings
+from core.i18n.formats import format_number
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from core.services import Services
     from core.services.audit import AuditBatch
 
-DATABASE_ERROR = "cannot search {url}: {error} (is it set up? try `frontline db upgrade`)"
+DATABASE_ERROR = N_("cannot search {url}: {error} (is it set up? try `frontline db upgrade`)")
 
 
 def result_json(query: str, hits: list[Any], ms: float) -> dict[str, Any]:
@@ -34,10 +36,10 @@ def result_json(query: str, hits: list[Any], ms: float) -> dict[str, Any]:
 
 @click.command()
 @click.argument("query", required=False)
-@click.option("--limit", default=10, show_default=True, help="At most this many results.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option("--batch", is_flag=True, help='Read JSON lines {"q": ...} on stdin.')
-@click.option("--reindex", is_flag=True, help="Rebuild the search index.")
+@click.option("--limit", default=10, show_default=True, help=N_("At most this many results."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the results as JSON."))
+@click.option("--batch", is_flag=True, help=N_('Read JSON lines {"q": ...} on stdin.'))
+@click.option("--reindex", is_flag=True, help=N_("Rebuild the search index."))
 @click.pass_obj
 def search(
     settings: Settings, query: str | None, limit: int, as_json: bool, batch: bool, reindex: bool
@@ -50,7 +52,7 @@ def search(
         asyncio.run(_batch(settings, sys.stdin, sys.stdout, limit))
         return
     if not query or not query.strip():
-        raise click.UsageError("say what to search for, or use --batch or --reindex")
+        raise click.UsageError(_("say what to search for, or use --batch or --reindex"))
     payload = asyncio.run(_one(settings, query, limit))
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False))
@@ -87,7 +89,7 @@ async def _one(settings: Settings, query: str, limit: int) -> dict[str, Any]:
         raise
     except Exception as error:  # noqa: BLE001 - say which database and stop
         raise click.ClickException(
-            DATABASE_ERROR.format(url=settings.display_database_url, error=error)
+            _(DATABASE_ERROR).format(url=settings.display_database_url, error=error)
         ) from error
 
 
@@ -107,7 +109,7 @@ async def _batch(settings: Settings, lines: TextIO, out: TextIO, limit: int) -> 
         raise
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
-            DATABASE_ERROR.format(url=settings.display_database_url, error=error)
+            _(DATABASE_ERROR).format(url=settings.display_database_url, error=error)
         ) from error
 
 
@@ -162,9 +164,16 @@ async def _reindex(settings: Settings) -> None:
                 )
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
-            f"could not rebuild the search index of {settings.display_database_url}: {error}"
+            _("could not rebuild the search index of {database}: {error}").format(
+                database=settings.display_database_url, error=error
+            )
         ) from error
-    click.echo(f"indexed {count} customers in {time.perf_counter() - started:.1f} s")
+    seconds = format_number(round(time.perf_counter() - started, 1))
+    click.echo(
+        _("indexed {count} customers in {seconds} s").format(
+            count=format_number(count), seconds=seconds
+        )
+    )
 
 
 def _print_plain(payload: dict[str, Any]) -> None:
@@ -172,7 +181,7 @@ def _print_plain(payload: dict[str, Any]) -> None:
 
     results = payload["results"]
     if not results:
-        click.echo(f"no customer matches {clean(payload['q'])!s}", err=True)
+        click.echo(_("no customer matches {query}").format(query=clean(payload["q"])), err=True)
         sys.exit(1)
     for hit in results:
         born = str(hit["birth_year"] or "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -32,20 +32,14 @@ class FollowUpError(ValueError):
 
 
 def parse_follow_up(text: str, today: date) -> date | None:
-    """`2026-12-01`, `+3` (days from today), `tomorrow`, or empty for none."""
-    text = text.strip().lower()
-    if not text:
-        return None
-    if text == "tomorrow":
-        return today + timedelta(days=1)
-    if text.startswith("+") and text[1:].isdigit():
-        return today + timedelta(days=int(text[1:]))
+    """`mañana`, `lunes`, `15/12`, `+3`, `2026-12-01` … read the agent's way, or empty for none
+    (core.i18n.parsing: one parser for every front end)."""
+    from core.i18n import parsing  # here, not at import: the console draws before core loads
+
     try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise FollowUpError(
-            _("{text} is not a date: use YYYY-MM-DD or +days").format(text=repr(text))
-        ) from error
+        return parsing.parse_follow_up(text, today)
+    except parsing.FollowUpError as error:
+        raise FollowUpError(str(error)) from None
 
 
 class CallPanel(Vertical):

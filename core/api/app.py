@@ -30,6 +30,7 @@ from core.api.auth import ScopedBearerAuth, token_scopes
 from core.api.errors import install as install_error_handlers
 from core.api.errors import unavailable_response
 from core.api.health import health_router
+from core.api.language import RequestLanguage
 from core.api.routing import routing_router
 from core.api.schemas import (
     MAX_ID,
@@ -62,6 +63,7 @@ from core.calls.metrics import DEFINITIONS
 from core.calls.model import Transfer
 from core.config import Settings
 from core.db import DatabaseUnavailable
+from core.i18n import words as _
 from core.models import AgentState, Call, CallEvent, CallEventKind
 from core.privacy.trail import AuditAction, listed
 from core.services import make_services
@@ -151,6 +153,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         dependencies=[Depends(HTTPBearer(auto_error=False))],  # documents the scheme
     )
     app.add_middleware(ScopedBearerAuth, tokens=token_scopes(settings))
+    app.add_middleware(RequestLanguage)  # around the token check: its words follow it too
     install_error_handlers(app)
     app.add_middleware(ServerTiming)  # outermost: times the token check too
     app.include_router(routing_router(events))
@@ -335,7 +338,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
         async with sessions() as session:
             call = await session.get(Call, call_id)
             if call is None:
-                raise CallNotFound(f"no call with id {call_id}")
+                raise CallNotFound(_("no call with id {id}").format(id=call_id))
             stored = (
                 await session.execute(
                     select(CallEvent)

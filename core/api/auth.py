@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from core.api.guards import OPEN_PATHS, ASGIApp, Receive, Scope, Send, _problem
 from core.config import Settings
+from core.i18n import words as _
 
 
 class TokenScope(StrEnum):
@@ -88,7 +89,7 @@ class ScopedBearerAuth:
         header = dict(scope["headers"]).get(b"authorization", b"")
         scopes = self._scopes(header)
         if scopes is None:
-            detail = "wrong bearer token" if header else "missing bearer token"
+            detail = _("wrong bearer token") if header else _("missing bearer token")
             await _problem(send, 401, detail, [(b"www-authenticate", b"Bearer")])
             return
         needed = scope_of(scope["method"], scope["path"])
@@ -97,9 +98,11 @@ class ScopedBearerAuth:
                 TokenScope.EVENTS: "FRONTLINE_API_EVENT_TOKENS",
                 TokenScope.ADMIN: "FRONTLINE_API_ADMIN_TOKENS",
             }[needed]
-            detail = (
-                f"this token may not use {scope['method']} {scope['path']}: it needs the"
-                f" {needed.value} scope (a token from {setting} or FRONTLINE_API_TOKENS)"
+            detail = _(
+                "this token may not use {method} {path}: it needs the {scope} scope (a token"
+                " from {setting} or FRONTLINE_API_TOKENS)"
+            ).format(
+                method=scope["method"], path=scope["path"], scope=needed.value, setting=setting
             )
             await _problem(send, 403, detail, [])
             return

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.db import DatabaseUnavailable
+from core.i18n import words as _
 
 RETRY_AFTER_SECONDS = 2
 """What a 503 asks the client to wait before retrying (with the same Idempotency-Key)."""
@@ -59,7 +60,11 @@ def unavailable_response(error: BaseException) -> JSONResponse:
     """503 naming what failed; the client retries with the same Idempotency-Key."""
     reason = str(getattr(error, "orig", None) or error) or type(error).__name__
     return JSONResponse(
-        {"detail": f"database unavailable, retry with the same Idempotency-Key: {reason}"},
+        {
+            "detail": _(
+                "database unavailable, retry with the same Idempotency-Key: {reason}"
+            ).format(reason=reason)
+        },
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

@@ -14,6 +14,7 @@ from core.calls.errors import AgentNotFound, InvalidTransition
 from core.calls.model import AgentStatus, EventRequest
 from core.calls.states import ACTIVE_STATES, LIVE_STATES, Transition
 from core.db import publish_change
+from core.i18n import words as _
 from core.models import Agent, AgentState, Call, CallEventKind, CallState
 
 CALL_STATES = (AgentState.ON_CALL, AgentState.WRAP_UP)
@@ -37,9 +38,11 @@ async def set_agent_state_in(
 ) -> AgentStatus:
     """`CallEvents.set_agent_state` in the caller's transaction (see there)."""
     if state in CALL_STATES:
-        raise InvalidTransition(f"{state.value} follows the agent's calls; it cannot be set")
+        raise InvalidTransition(
+            _("{state} follows the agent's calls; it cannot be set").format(state=state.value)
+        )
     if state == AgentState.BREAK and not reason.strip():
-        raise InvalidTransition("a break needs a reason (lunch, training, …)")
+        raise InvalidTransition(_("a break needs a reason (lunch, training, …)"))
     clean_reason = reason.strip() if state == AgentState.BREAK else ""
     agent = (
         await session.execute(
@@ -59,7 +62,11 @@ async def set_agent_state_in(
             )
         ).scalar_one_or_none()
         if busy is not None:
-            raise InvalidTransition(f"agent {user_name!r} is on call {busy}; end it first")
+            raise InvalidTransition(
+                _("agent {name!r} is on call {call}; end it first").format(
+                    name=user_name, call=busy
+                )
+            )
     await put_agent(session, agent, state, clean_reason, at)
     return AgentStatus(agent.user_name, agent.state, agent.state_reason, agent.state_since)
 
@@ -124,14 +131,14 @@ async def named_agent(session: AsyncSession, request: EventRequest) -> Agent | N
     if request.agent_id is not None:
         agent = await session.get(Agent, request.agent_id)
         if agent is None:
-            raise AgentNotFound(f"no agent with id {request.agent_id}")
+            raise AgentNotFound(_("no agent with id {id}").format(id=request.agent_id))
         return agent
     if request.agent:
         found = (
             await session.execute(select(Agent).where(col(Agent.user_name) == request.agent))
         ).scalar_one_or_none()
         if found is None:
-            raise AgentNotFound(f"no agent named {request.agent!r}")
+            raise AgentNotFound(_("no agent named {name!r}").format(name=request.agent))
         return found
     return None
 
@@ -148,7 +155,7 @@ async def agent_for(session: AsyncSession, call: Call, request: EventRequest) ->
                 )
         return found
     if request.kind == CallEventKind.OFFERED:
-        raise InvalidTransition("an offered call needs the agent's user name")
+        raise InvalidTransition(_("an offered call needs the agent's user name"))
     if call.agent_id is None:
         return None
     return await agent_by_id(session, call.agent_id)
@@ -157,7 +164,9 @@ async def agent_for(session: AsyncSession, call: Call, request: EventRequest) ->
 async def check_free(session: AsyncSession, agent: Agent, call: Call) -> None:
     if agent.state != AgentState.AVAILABLE:
         state = AgentState(agent.state).value.replace("_", " ")
-        raise InvalidTransition(f"agent {agent.user_name!r} is {state}, not available")
+        raise InvalidTransition(
+            _("agent {name!r} is {state}, not available").format(name=agent.user_name, state=state)
+        )
     busy = (
         await session.execute(
             select(col(Call.id))
@@ -168,7 +177,9 @@ async def check_free(session: AsyncSession, agent: Agent, call: Call) -> None:
         )
     ).scalar_one_or_none()
     if busy is not None:
-        raise InvalidTransition(f"agent {agent.user_name!r} already has call {busy}")
+        raise InvalidTransition(
+            _("agent {name!r} already has call {call}").format(name=agent.user_name, call=busy)
+        )
 
 
 async def agent_by_id(session: AsyncSession, agent_id: int) -> Agent:

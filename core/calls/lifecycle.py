@@ -23,6 +23,7 @@ from core.calls.model import EventRequest, Transfer, TransferMode, WrapUp
 from core.calls.states import ACTIVE_STATES
 from core.calls.wrap_up import subject_for
 from core.db import publish_change
+from core.i18n import words as _
 from core.models import Agent, AgentState, Call, CallDraft, CallEventKind, Interaction, Role
 from core.models.interaction import Channel, Direction
 from core.models.types import utcnow
@@ -55,7 +56,7 @@ class CallService:
         async with self._sessions() as session:
             call = await session.get(Call, call_id)
         if call is None:
-            raise CallNotFound(f"no call with id {call_id}")
+            raise CallNotFound(_("no call with id {id}").format(id=call_id))
         return call
 
     async def _step(self, request: EventRequest) -> Call:
@@ -193,10 +194,10 @@ class CallService:
         async def work(session: AsyncSession) -> Interaction | None:
             call = await session.get(Call, call_id)
             if call is None:
-                raise CallNotFound(f"no call with id {call_id}")
+                raise CallNotFound(_("no call with id {id}").format(id=call_id))
             agent = await session.get(Agent, agent_id)
             if agent is None:
-                raise CallStateError(f"no agent with id {agent_id}")
+                raise CallStateError(_("no agent with id {id}").format(id=agent_id))
             await session.execute(
                 delete(CallDraft).where(
                     col(CallDraft.agent_id) == agent_id, col(CallDraft.call_id) == call_id
@@ -213,6 +214,7 @@ class CallService:
                 channel=Channel.PHONE,
                 direction=Direction.INBOUND,
                 subject=subject_for(reason)[:300],
+                reason=reason[:60],
                 outcome=disposition[:100],
                 agent=agent.user_name,
                 notes=notes + _follow_up_line(follow_up_on),

@@ -46,6 +46,7 @@ from core.calls.states import (
 from core.calls.times import checked, not_before_queued
 from core.calls.wrap_up import land_wrap_up
 from core.db import publish_change, publish_changes
+from core.i18n import words as _
 from core.models import Agent, Call, CallEvent, CallEventKind, CallReference, CallState
 from core.models.types import utcnow
 
@@ -270,7 +271,9 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
         if call.agent_id is not None:
             changed.append(await agent_by_id(session, call.agent_id))
     elif step.needs_agent and call.agent_id is None:
-        raise InvalidTransition(f"call {call.id} is queued: say which agent answered it")
+        raise InvalidTransition(
+            _("call {id} is queued: say which agent answered it").format(id=call.id)
+        )
     if "agent_id" in step.clears and agent is not None:
         changed.append(agent)
     previous = call.agent_id
@@ -339,7 +342,7 @@ async def _late(
     assert call.id is not None
     target = await named_agent(session, request)
     if target is None and request.kind == CallEventKind.OFFERED:
-        raise InvalidTransition("an offered call needs the agent's user name")
+        raise InvalidTransition(_("an offered call needs the agent's user name"))
     before = call.agent_id
     event = await _log(session, call.id, request, at)
     await replay(session, call)
@@ -381,10 +384,10 @@ def _set_data(call: Call, request: EventRequest) -> None:
 
 def _describe_ref(request: EventRequest) -> str:
     if request.call_id is not None:
-        return f"no call with id {request.call_id}"
+        return _("no call with id {id}").format(id=request.call_id)
     if request.external_id:
-        return f"no call with phone-system id {request.external_id!r}"
-    return "the event names no call (give call_id or external_id)"
+        return _("no call with phone-system id {id!r}").format(id=request.external_id)
+    return _("the event names no call (give call_id or external_id)")
 
 
 async def reference(session: AsyncSession, call_id: int) -> str | None:

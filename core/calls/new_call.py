@@ -15,6 +15,7 @@ from core.calls.errors import InvalidTransition
 from core.calls.model import EventRequest, EventResult
 from core.calls.states import NEW, TABLE
 from core.calls.times import checked
+from core.i18n import words as _
 from core.models import CallEventKind, CallState
 from core.models.types import utcnow
 
@@ -67,9 +68,11 @@ def new_call(request: EventRequest, agent_id: int | None = None) -> NewCall:
     step = TABLE[(NEW, request.kind)]
     assert step.to is not None
     if request.kind == CallEventKind.QUEUED and not request.caller_number:
-        raise InvalidTransition("a queued call needs the caller's number")
+        raise InvalidTransition(_("a queued call needs the caller's number"))
     if step.needs_agent and agent_id is None:
-        raise InvalidTransition(f"a call {request.kind.value} at once needs its agent")
+        raise InvalidTransition(
+            _("a call {kind} at once needs its agent").format(kind=request.kind.value)
+        )
     return NewCall(
         kind=request.kind,
         state=step.to,

@@ -21,6 +21,7 @@ from sqlmodel import col
 from core.calls.metrics import local_zone
 from core.config import Settings
 from core.db import publish_change
+from core.i18n import words as _
 from core.models import (
     Agent,
     Call,
@@ -236,7 +237,7 @@ class ReviewService:
                 )
             ).first()
             if found is None:
-                raise ReviewError(f"no call with id {call_id}")
+                raise ReviewError(_("no call with id {id}").format(id=call_id))
             call, agent, first, last = found
             (row,) = await self._rows(session, [(call, agent, first, last)])
             offers = [

@@ -23,6 +23,7 @@ from core.calls.events import CallEvents
 from core.calls.machine import apply_in, referenced_call_id
 from core.calls.model import EventRequest
 from core.calls.states import LIVE_STATES
+from core.i18n import words as _
 from core.models import Agent, AgentState, Call, CallEventKind, CallState
 from core.models.types import utcnow
 
@@ -152,7 +153,7 @@ async def _find(session: AsyncSession, request: RouteRequest) -> Call | None:
         return None
     call = await session.get(Call, call_id)
     if call is None:
-        raise CallNotFound(f"no call with id {call_id}")
+        raise CallNotFound(_("no call with id {id}").format(id=call_id))
     return call
 
 

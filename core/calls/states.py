@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from core.calls.errors import InvalidTransition
+from core.i18n import words as _
 from core.models import AgentState, CallEventKind, CallState
 
 NEW = None
@@ -262,9 +263,13 @@ def transition(
     if found is not None:
         return found
     if state is NEW:
-        raise InvalidTransition(f"a {kind.value} event needs a call that exists")
+        raise InvalidTransition(
+            _("a {kind} event needs a call that exists").format(kind=kind.value)
+        )
     raise InvalidTransition(
-        f"call {call_id} is {state.value.replace('_', ' ')}: it cannot be {kind.value}"
+        _("call {id} is {state}: it cannot be {kind}").format(
+            id=call_id, state=state.value.replace("_", " "), kind=kind.value
+        )
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.calls.errors import ImpossibleTime
+from core.i18n import words as _
 
 MAX_AHEAD = timedelta(days=1)
 """An event reported further in the future than this is a clock or a client gone wrong."""
@@ -17,15 +18,21 @@ def checked(at: datetime | None, now: datetime) -> datetime | None:
     if at is None:
         return None
     if at.tzinfo is None or at.utcoffset() is None:
-        raise ImpossibleTime(f"the time {at.isoformat()} needs its UTC offset")
+        raise ImpossibleTime(_("the time {at} needs its UTC offset").format(at=at.isoformat()))
     try:
         utc = at.astimezone(UTC)
     except (OverflowError, ValueError) as error:
-        raise ImpossibleTime(f"the time {at.isoformat()} is out of range") from error
+        raise ImpossibleTime(
+            _("the time {at} is out of range").format(at=at.isoformat())
+        ) from error
     if utc - now > MAX_AHEAD:
-        raise ImpossibleTime(f"the time {at.isoformat()} is more than a day in the future")
+        raise ImpossibleTime(
+            _("the time {at} is more than a day in the future").format(at=at.isoformat())
+        )
     if now - utc > MAX_BEHIND:
-        raise ImpossibleTime(f"the time {at.isoformat()} is more than two years ago")
+        raise ImpossibleTime(
+            _("the time {at} is more than two years ago").format(at=at.isoformat())
+        )
     return utc
 
 

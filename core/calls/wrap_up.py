@@ -10,14 +10,20 @@ from sqlmodel import col
 
 from core.calls.model import WrapUp
 from core.db import publish_change
+from core.i18n import words as _
+from core.i18n.codes import codes
 from core.models import Agent, Call, CallDraft, Customer, Interaction
 from core.models.interaction import Channel, Direction
 
 
 def subject_for(reason: str) -> str:
-    """The history subject of a call logged with this reason code."""
+    """The history subject of a call logged with this reason code: its label in the language
+    of the agent saving it (the id stays on the interaction's `reason` for flags and rules)."""
     reason = reason.strip()
-    return reason[:1].upper() + reason[1:] if reason else "Phone call"
+    if not reason:
+        return _("Phone call")
+    label = codes().label("reason", reason)
+    return label[:1].upper() + label[1:]
 
 
 async def land_wrap_up(session: AsyncSession, call: Call, wrap: WrapUp, at: datetime) -> None:
@@ -51,6 +57,7 @@ async def land_wrap_up(session: AsyncSession, call: Call, wrap: WrapUp, at: date
             channel=Channel.PHONE,
             direction=Direction.INBOUND,
             subject=subject_for(wrap.reason)[:300],
+            reason=wrap.reason[:60],
             outcome=wrap.disposition[:100],
             agent=agent_name,
             notes=wrap.notes,

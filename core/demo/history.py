@@ -179,8 +179,10 @@ class CustomerChunk(PeopleChunk):
         channel = channel_names[channel_index]
         inbound_share = np.array([vocabulary.INBOUND_SHARE[c] for c, _ in vocabulary.CHANNELS])
         inbound = rng.random(m) < inbound_share[channel_index]
-        english = self.english[who]
+        # The contact centre writes its history in one language, whoever the customer is.
+        english = np.full(m, self.plan.language == "en")
         subject = np.empty(m, dtype=object)
+        reason = np.full(m, "", dtype=object)
         outcome = np.empty(m, dtype=object)
         for c_index, (name, _) in enumerate(vocabulary.CHANNELS):
             in_channel = channel_index == c_index
@@ -192,8 +194,12 @@ class CustomerChunk(PeopleChunk):
                 options = vocabulary.SUBJECTS[(name, direction)]
                 spanish = np.array([s for s, _ in options], dtype=object)
                 other = np.array([e for _, e in options], dtype=object)
+                codes = np.array(
+                    [vocabulary.SUBJECT_REASONS.get(s, "") for s, _ in options], dtype=object
+                )
                 option = rng.integers(0, len(options), size)
                 subject[mask] = np.where(english[mask], other[option], spanish[option])
+                reason[mask] = codes[option]
             outcomes = vocabulary.OUTCOMES[name]
             outcome[in_channel] = labels(outcomes)[pick(rng, outcomes, int(in_channel.sum()))]
         team = np.array([a[0] for a in names.AGENTS if a[2] == "agent"], dtype=object)
@@ -211,8 +217,9 @@ class CustomerChunk(PeopleChunk):
         self.interaction_who, self.interaction_at = who, at
         rows = TableRows(
             "interaction",
-            ("customer_id", "at", "channel", "direction", "subject", "outcome", "agent", "notes"),
-            ("int", "ts", "str", "str", "str", "str", "str", "str"),
+            ("customer_id", "at", "channel", "direction", "subject", "outcome", "agent", "notes")
+            + ("reason",),
+            ("int", "ts", "str", "str", "str", "str", "str", "str", "str"),
         )
         rows.data = [
             self.ids[who],
@@ -223,6 +230,7 @@ class CustomerChunk(PeopleChunk):
             outcome.tolist(),
             agent.tolist(),
             notes.tolist(),
+            reason.tolist(),
         ]
         return rows
 
@@ -242,7 +250,7 @@ class CustomerChunk(PeopleChunk):
         category = np.where(score >= 9, "promoter", np.where(score >= 7, "passive", "detractor"))
         comment = np.full(m, "", dtype=object)
         commented = rng.random(m) < 0.4
-        english = self.english[who]
+        english = np.full(len(who), self.plan.language == "en")
         for name, options in vocabulary.NPS_COMMENTS.items():
             mask = commented & (category == name)
             option = rng.integers(0, len(options), int(mask.sum()))

@@ -50,6 +50,8 @@ class DemoPlan:
     seed: int = 42
     as_of: date = field(default_factory=lambda: datetime.now(UTC).date())
     chunk_size: int = CHUNK_SIZE
+    language: str = "es"
+    """The language the contact centre writes its history in: `es` (default) or `en`."""
 
     @property
     def end_ts(self) -> int:

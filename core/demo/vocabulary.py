@@ -92,6 +92,31 @@ SUBJECTS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ),
 }
 
+SUBJECT_REASONS: dict[str, str] = {
+    "Consulta sobre la factura de este mes": "billing",
+    "Cargo duplicado en la factura": "billing",
+    "Avería: sin conexión de fibra": "technical",
+    "Sin cobertura móvil en casa": "technical",
+    "Quiere cambiar de tarifa": "sales",
+    "Solicita la portabilidad de su línea": "sales",
+    "Baja del servicio de TV": "cancellation",
+    "Reclamación por retraso en la instalación": "complaint",
+    "Cambio de domicilio": "address change",
+    "Duda sobre los puntos de fidelización": "information",
+    "Pide información sobre Fibra 1 Gb": "information",
+    "Robo del móvil: bloqueo de SIM": "technical",
+    "Cambio de cuenta bancaria": "billing",
+    "Router no enciende": "technical",
+    "Consulta sobre la tarifa de luz": "billing",
+    "Solicitud de duplicado de factura": "billing",
+    "Reclamación formal": "complaint",
+    "Formulario de contacto: facturación": "billing",
+    "Chat: no funciona el decodificador": "technical",
+    "Chat: dudas sobre la factura": "billing",
+}
+"""The reason code (core/i18n/codes.toml) of a subject, by its Spanish words; none for the rest.
+What the open-complaint flag and the rules read, in either language of the demo."""
+
 OUTCOMES: dict[str, tuple[tuple[str, float], ...]] = {
     "phone": (
         ("resolved", 0.55),

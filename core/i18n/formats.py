@@ -42,9 +42,23 @@ def format_datetime(value: datetime, locale: str | None = None) -> str:
     return dates.format_datetime(value, format="short", locale=_locale(locale))
 
 
+def format_timestamp(value: datetime, locale: str | None = None) -> str:
+    """A short date with the time to the second, for logs and trails: `2/12/26, 14:05:03`."""
+    where = _locale(locale)
+    day = dates.format_date(value, format="short", locale=where)
+    return f"{day} {dates.format_time(value, format='medium', locale=where)}"
+
+
 def format_number(value: float | int | Decimal, locale: str | None = None) -> str:
     """`1.234,5` (es_ES), `1,234.5` (es_MX, en)."""
     return numbers.format_decimal(value, locale=_locale(locale))
+
+
+def format_amount(value: float | Decimal, locale: str | None = None) -> str:
+    """An amount with two decimals and no currency: `1.234,50` (es_ES), `1,234.50` (es_MX)."""
+    return numbers.format_decimal(
+        value, format="#,##0.00", locale=_locale(locale), decimal_quantization=True
+    )
 
 
 def format_percent(value: float, locale: str | None = None) -> str:

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from core.db import publish_change
+from core.i18n import words as _
+from core.i18n.codes import codes
 from core.importing.base import Reject, Row, catalogue_ids, cell, chunks, customer_ids, table
 from core.importing.bulk import executemany
 from core.importing.fields import RowError, parse_amount, parse_datetime
@@ -42,7 +44,11 @@ def parse_channel(raw: str, column: str = "channel") -> str:
     name = CHANNEL_NAMES.get(raw.strip().lower())
     if name is None:
         allowed = ", ".join(c.value for c in Channel)
-        raise RowError(f"unknown {column} {raw!r} (one of {allowed})")
+        raise RowError(
+            _("unknown {column} {raw!r} (one of {allowed})").format(
+                column=column, raw=raw, allowed=allowed
+            )
+        )
     return name
 
 
@@ -73,7 +79,7 @@ class _ActivityImport:
     def _external_id(self, row: dict[str, str]) -> str:
         external_id = cell(row, "external_id")
         if not external_id:
-            raise RowError("missing external_id (the customer number)")
+            raise RowError(_("missing external_id (the customer number)"))
         return external_id
 
     async def _prepare(self, session: AsyncSession, values: list[Keyed]) -> None:
@@ -150,15 +156,15 @@ class TransactionImport(_ActivityImport):
         external_id = self._external_id(row)
         raw_date = cell(row, "date")
         if not raw_date:
-            raise RowError("missing date")
+            raise RowError(_("missing date"))
         at = parse_datetime(raw_date, "date", self.tz)
         raw_amount = cell(row, "amount")
         if not raw_amount:
-            raise RowError("missing amount")
+            raise RowError(_("missing amount"))
         amount = parse_amount(raw_amount, "amount")
         code = cell(row, "product_code").upper()
         if code and code not in self.codes:
-            raise RowError(f"unknown product_code {code!r}")
+            raise RowError(_("unknown product_code {code!r}").format(code=code))
         channel = parse_channel(cell(row, "channel")) if cell(row, "channel") else ""
         keyed = Keyed(external_id, at, {"amount": amount, "product_id": code, "channel": channel})
         keyed.key = self._key(f"t|{external_id}|{at.isoformat()}|{amount}|{code}|{channel}")
@@ -181,28 +187,37 @@ class InteractionImport(_ActivityImport):
     name: str = "interactions"
     types = ".t......."
     required: tuple[str, ...] = ("external_id", "at", "channel", "direction", "subject")
-    optional: tuple[str, ...] = ("outcome", "agent", "notes")
+    optional: tuple[str, ...] = ("outcome", "agent", "notes", "reason")
 
     def parse(self, row: dict[str, str]) -> Keyed:
         external_id = self._external_id(row)
         raw_at = cell(row, "at")
         if not raw_at:
-            raise RowError("missing at (when it happened)")
+            raise RowError(_("missing at (when it happened)"))
         at = parse_datetime(raw_at, "at", self.tz)
         channel = parse_channel(cell(row, "channel"))
         raw_direction = cell(row, "direction")
         direction = DIRECTION_NAMES.get(raw_direction.lower())
         if direction is None:
-            raise RowError(f"unknown direction {raw_direction!r} (inbound or outbound)")
+            raise RowError(
+                _("unknown direction {raw_direction!r} (inbound or outbound)").format(
+                    raw_direction=raw_direction
+                )
+            )
         subject = cell(row, "subject")
         if not subject:
-            raise RowError("missing subject")
+            raise RowError(_("missing subject"))
         if len(subject) > 300:
-            raise RowError("subject longer than 300 characters")
+            raise RowError(_("subject longer than 300 characters"))
         outcome, agent = cell(row, "outcome"), cell(row, "agent")
         if len(outcome) > 100 or len(agent) > 100:
-            raise RowError("outcome or agent longer than 100 characters")
+            raise RowError(_("outcome or agent longer than 100 characters"))
         notes = row.get("notes", "").strip()
+        # The reason code (an id or a label in any language, `Reclamación`): what flags read.
+        typed_reason = cell(row, "reason")
+        reason = codes().to_id("reason", typed_reason) or typed_reason.lower()
+        if len(reason) > 60:
+            raise RowError(_("reason longer than 60 characters"))
         values = {
             "channel": channel,
             "direction": direction,
@@ -210,11 +225,12 @@ class InteractionImport(_ActivityImport):
             "outcome": outcome,
             "agent": agent,
             "notes": notes,
+            "reason": reason,
         }
         keyed = Keyed(external_id, at, values)
         digest_notes = hashlib.sha256(notes.encode()).hexdigest()
         keyed.key = self._key(
             f"i|{external_id}|{at.isoformat()}|{channel}|{direction}|{subject}|{outcome}|"
-            f"{agent}|{digest_notes}"
+            f"{agent}|{digest_notes}" + (f"|{reason}" if reason else "")
         )
         return keyed

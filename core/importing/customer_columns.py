@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from typing import Any
 
+from core.i18n import words as _
 from core.importing.customer_rows import (
     EARLIEST_BIRTH,
     EMAIL_COLUMNS,
@@ -73,7 +74,7 @@ class ParsedChunk:
         """The good rows as CustomerRecords."""
         phones: list[list[Point]] = [[] for _ in self.lines]
         emails: list[list[Point]] = [[] for _ in self.lines]
-        for row, kind, written, normalized, label, _ in zip(*self.points, strict=True):
+        for row, kind, written, normalized, label, _rank in zip(*self.points, strict=True):
             (phones if kind == "phone" else emails)[row].append((written, normalized, label))
         return [
             (*values, phones[i], emails[i])
@@ -333,7 +334,7 @@ class ColumnParser:
     def _birth(self, raw: str) -> str:
         born = parse_date(raw, "birth_date")
         if not EARLIEST_BIRTH <= born <= self.today:
-            raise RowError(f"implausible birth_date: {raw!r}")
+            raise RowError(_("implausible birth_date: {raw!r}").format(raw=raw))
         return born.isoformat()
 
     def _moment(self, raw: str) -> tuple[str, str]:

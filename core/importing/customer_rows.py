@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, tzinfo
 from typing import Any
 
+from core.i18n import words as _
 from core.importing.fields import (
     RowError,
     normalize_email,
@@ -91,7 +92,7 @@ def make_parser(columns: Sequence[str], tz: tzinfo | None, today: date) -> RowPa
     def birth_of(raw: str) -> str:
         born = parse_date(raw, "birth_date")
         if not EARLIEST_BIRTH <= born <= today:
-            raise RowError(f"implausible birth_date: {raw!r}")
+            raise RowError(_("implausible birth_date: {raw!r}").format(raw=raw))
         births[raw] = stored = born.isoformat()
         return stored
 
@@ -109,16 +110,20 @@ def make_parser(columns: Sequence[str], tz: tzinfo | None, today: date) -> RowPa
             raise RowError(shape_error(fields, width) or "")
         external_id = fields[i_id].strip()
         if not external_id:
-            raise RowError("missing external_id")
+            raise RowError(_("missing external_id"))
         if len(external_id) > 32:
-            raise RowError(f"external_id longer than 32 characters: {external_id!r}")
+            raise RowError(
+                _("external_id longer than 32 characters: {external_id!r}").format(
+                    external_id=external_id
+                )
+            )
         first, last = fields[i_first].strip(), fields[i_last].strip()
         if not first and not last:
             raise RowError(MISSING_NAME)
         if not first:
             raise RowError(MISSING_FIRST_NAME)
         if len(first) > 100 or len(last) > 150:
-            raise RowError("name too long (first_name 100, last_name 150 characters at most)")
+            raise RowError(_("name too long (first_name 100, last_name 150 characters at most)"))
         city = country = birth = created = since = None
         consent = do_not_call = None
         if i_city is not None and (raw := fields[i_city].strip()):

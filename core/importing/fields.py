@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from core.i18n import words as _
 from core.reference.countries import CALLING_CODES, COUNTRY_NAMES, TRUNK_ZERO
 
 
@@ -47,10 +48,14 @@ def _make_date(year: int, month: int, day: int, column: str, raw: str) -> date:
     try:
         made = date(year, month, day)
     except ValueError:
-        raise RowError(f"unparseable date in {column}: {raw!r}") from None
+        raise RowError(
+            _("unparseable date in {column}: {raw!r}").format(column=column, raw=raw)
+        ) from None
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise RowError(
-            f"date out of range in {column}: {raw!r} (years {EARLIEST_YEAR} to {LATEST_YEAR})"
+            _("date out of range in {column}: {raw!r} (years {earliest} to {latest})").format(
+                column=column, raw=raw, earliest=EARLIEST_YEAR, latest=LATEST_YEAR
+            )
         )
     return made
 
@@ -67,7 +72,7 @@ def _parse_day(text: str, column: str, raw: str) -> date:
         if second > 12 and first <= 12:  # only possible month-first (US spreadsheets)
             first, second = second, first
         return _make_date(year, second, first, column, raw)
-    raise RowError(f"unparseable date in {column}: {raw!r}")
+    raise RowError(_("unparseable date in {column}: {raw!r}").format(column=column, raw=raw))
 
 
 @lru_cache(maxsize=65536)  # files repeat the same days over and over
@@ -106,7 +111,9 @@ def parse_datetime(raw: str, column: str, tz: tzinfo | None) -> datetime:
             try:
                 zone = datetime.strptime(offset.replace(":", ""), "%z").tzinfo
             except ValueError:
-                raise RowError(f"unparseable time zone in {column}: {raw!r}") from None
+                raise RowError(
+                    _("unparseable time zone in {column}: {raw!r}").format(column=column, raw=raw)
+                ) from None
     parts = _DATE_TIME_SPLIT.split(text, maxsplit=1)
     day = _parse_day(parts[0], column, raw)
     if len(parts) == 1 or not parts[1].strip():
@@ -116,9 +123,11 @@ def parse_datetime(raw: str, column: str, tz: tzinfo | None) -> datetime:
         try:
             clock = time(int(m[1]), int(m[2]), int(m[3] or 0), int(fraction))
         except ValueError:
-            raise RowError(f"unparseable time in {column}: {raw!r}") from None
+            raise RowError(
+                _("unparseable time in {column}: {raw!r}").format(column=column, raw=raw)
+            ) from None
     else:
-        raise RowError(f"unparseable time in {column}: {raw!r}")
+        raise RowError(_("unparseable time in {column}: {raw!r}").format(column=column, raw=raw))
     moment = datetime.combine(day, clock)
     if zone is not None:
         return moment.replace(tzinfo=zone).astimezone(UTC)
@@ -139,7 +148,7 @@ def parse_bool(raw: str, column: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise RowError(f"not a yes/no value in {column}: {raw!r}")
+    raise RowError(_("not a yes/no value in {column}: {raw!r}").format(column=column, raw=raw))
 
 
 def parse_amount(raw: str, column: str) -> Decimal:
@@ -152,16 +161,20 @@ def parse_amount(raw: str, column: str) -> Decimal:
         else:
             text = text.replace(",", "")
     elif "," in text:
-        whole, _, fraction = text.rpartition(",")
+        whole, _comma, fraction = text.rpartition(",")
         text = f"{whole.replace(',', '')}.{fraction}" if len(fraction) != 3 else whole + fraction
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise RowError(f"not an amount in {column}: {raw!r}") from None
+        raise RowError(
+            _("not an amount in {column}: {raw!r}").format(column=column, raw=raw)
+        ) from None
     if not amount.is_finite() or abs(amount) >= Decimal("1e10"):
-        raise RowError(f"not an amount in {column}: {raw!r}")
+        raise RowError(_("not an amount in {column}: {raw!r}").format(column=column, raw=raw))
     if amount != amount.quantize(Decimal("0.01")):
-        raise RowError(f"more than two decimals in {column}: {raw!r}")
+        raise RowError(
+            _("more than two decimals in {column}: {raw!r}").format(column=column, raw=raw)
+        )
     return amount.quantize(Decimal("0.01"))
 
 
@@ -173,7 +186,9 @@ def parse_country(raw: str) -> str:
         return text.upper()
     code = COUNTRY_NAMES.get(text.lower())
     if code is None:
-        raise RowError(f"unknown country {raw!r} (use a two-letter code such as ES)")
+        raise RowError(
+            _("unknown country {raw!r} (use a two-letter code such as ES)").format(raw=raw)
+        )
     return code
 
 
@@ -193,10 +208,12 @@ def normalize_phone(raw: str, country: str, column: str) -> str:
         )  # fmt: skip
         if not digits.isdecimal():  # str.isdecimal is exactly the regex's \d
             if _LETTER.search(text):
-                raise RowError(f"not a phone number in {column}: {raw!r}")
+                raise RowError(
+                    _("not a phone number in {column}: {raw!r}").format(column=column, raw=raw)
+                )
             digits = _NOT_DIGIT.sub("", text)
     if not 6 <= len(digits) <= 15:
-        raise RowError(f"not a phone number in {column}: {raw!r}")
+        raise RowError(_("not a phone number in {column}: {raw!r}").format(column=column, raw=raw))
     if text.startswith("+"):
         return digits
     if digits.startswith("00"):
@@ -217,5 +234,7 @@ def normalize_email(raw: str, column: str) -> str:
     """Lower case, after checking it looks like an address."""
     text = raw.strip()
     if not _EMAIL.fullmatch(text) or len(text) > 200:
-        raise RowError(f"not an email address in {column}: {raw!r}")
+        raise RowError(
+            _("not an email address in {column}: {raw!r}").format(column=column, raw=raw)
+        )
     return text.lower()

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import sqlite_file
+from core.i18n import words as _
 from core.importing.activity import InteractionImport, TransactionImport
 from core.importing.base import ImportKind, Reject
 from core.importing.batches import import_in_batches
@@ -56,13 +57,17 @@ def make_kind(
     if kind == "transactions":
         if analytics is None:
             raise ValueError(
-                "importing transactions refreshes the customers' figures: "
-                "hand in the configured analytics service (Services.analytics)"
+                "importing transactions refreshes the customers' figures: hand in the"
+                " configured analytics service (Services.analytics)"
             )
         return TransactionImport(tz, analytics)
     if kind == "interactions":
         return InteractionImport(tz)
-    raise ValueError(f"unknown kind of import {kind!r} (one of {', '.join(KINDS)})")
+    raise ValueError(
+        _("unknown kind of import {kind!r} (one of {value})").format(
+            kind=kind, value=", ".join(KINDS)
+        )
+    )
 
 
 def default_rejects_path(path: Path, fallback_dir: Path) -> Path:

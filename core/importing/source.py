@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.i18n import words as _
+
 MAX_FIELD_CHARS = 1_000_000
 """A longer field rejects its row (a 20 MB field is a broken file, not a note)."""
 csv.field_size_limit(MAX_FIELD_CHARS)
@@ -75,18 +77,22 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
         try:
             return data.decode(codec), codec
         except UnicodeDecodeError as error:
-            raise UnreadableFile(f"{path} is not valid UTF-16: {error.reason}") from None
+            raise UnreadableFile(
+                _("{path} is not valid UTF-16: {reason}").format(path=path, reason=error.reason)
+            ) from None
     sample = data[: 64 * 1024]
     # A stray NUL or control character is a bad row (set aside with its line); many are
     # a file that is not text.
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
     if controls > max(2, len(sample) // 100):
-        raise UnreadableFile(f"{path} is not a text file (binary content)")
+        raise UnreadableFile(_("{path} is not a text file (binary content)").format(path=path))
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as error:
-            raise UnreadableFile(f"{path} is not valid UTF-8: {error}") from None
+            raise UnreadableFile(
+                _("{path} is not valid UTF-8: {error}").format(path=path, error=error)
+            ) from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -94,7 +100,9 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
-        raise UnreadableFile(f"{path} is neither UTF-8 nor Windows-1252 text") from None
+        raise UnreadableFile(
+            _("{path} is neither UTF-8 nor Windows-1252 text").format(path=path)
+        ) from None
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -125,31 +133,42 @@ def open_source(path: Path, required: tuple[str, ...]) -> CsvSource:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UnreadableFile(f"{path}: no such file") from None
+        raise UnreadableFile(_("{path}: no such file").format(path=path)) from None
     except IsADirectoryError:
-        raise UnreadableFile(f"{path} is a directory, not a CSV file") from None
+        raise UnreadableFile(_("{path} is a directory, not a CSV file").format(path=path)) from None
     except OSError as error:
-        raise UnreadableFile(f"cannot read {path}: {error.strerror or error}") from None
+        raise UnreadableFile(
+            _("cannot read {path}: {value}").format(path=path, value=error.strerror or error)
+        ) from None
     text, encoding = _decode(data, path)
     text, malformed = _screen(text)
     if not text.strip():
-        raise UnreadableFile(f"{path} is empty: a CSV file starts with a header line")
+        raise UnreadableFile(
+            _("{path} is empty: a CSV file starts with a header line").format(path=path)
+        )
     first_line = text.split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line)
     try:
         header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     except (csv.Error, StopIteration) as error:
-        raise UnreadableFile(f"{path}: cannot read the header line: {error}") from None
+        raise UnreadableFile(
+            _("{path}: cannot read the header line: {error}").format(path=path, error=error)
+        ) from None
     columns = [column_name(f) for f in header]
     counts = Counter(c for c in columns if c)
     duplicates = sorted(c for c, n in counts.items() if n > 1)
     if duplicates:
-        raise UnreadableFile(f"{path}: columns named twice: {', '.join(duplicates)}")
+        raise UnreadableFile(
+            _("{path}: columns named twice: {value}").format(path=path, value=", ".join(duplicates))
+        )
     missing = [c for c in required if c not in columns]
     if missing:
         raise UnreadableFile(
-            f"{path}: missing column(s) {', '.join(missing)} "
-            f"(the header has: {', '.join(c for c in columns if c) or 'nothing'})"
+            _("{path}: missing column(s) {value} (the header has: {value2})").format(
+                path=path,
+                value=", ".join(missing),
+                value2=", ".join(c for c in columns if c) or "nothing",
+            )
         )
     return CsvSource(
         path, text, encoding, delimiter, header, columns, text.count("\n"), tuple(malformed)

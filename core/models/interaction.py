@@ -41,12 +41,18 @@ class InteractionBase(SQLModel):
 
 class Interaction(InteractionBase, table=True):
     # The history is read newest first per customer, in pages.
-    __table_args__ = (Index("ix_interaction_customer_at", "customer_id", "at"),)
+    __table_args__ = (
+        Index("ix_interaction_customer_at", "customer_id", "at"),
+        Index("ix_interaction_customer_reason", "customer_id", "reason"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     call_id: int | None = Field(default=None, foreign_key="call.id")
     import_key: str | None = Field(default=None, max_length=64, unique=True)
     """A digest of an imported row, so that re-importing a file adds nothing twice."""
+    reason: str = Field(default="", max_length=60)
+    """The reason code's id (core/i18n/codes.toml: `complaint`), whatever the subject's words;
+    what flags and rules read. Empty when none was recorded."""
 
 
 class InteractionRead(InteractionBase):

@@ -29,6 +29,7 @@ from sqlmodel import col
 from core.calls.errors import CallEventError, CallNotFound, InvalidTransition
 from core.calls.model import EventRequest, Transfer
 from core.db import DatabaseUnavailable, publish_change
+from core.i18n import words as _
 from core.models import (
     Agent,
     Call,
@@ -151,7 +152,7 @@ class PbxCommandService:
         async with self._sessions() as session, session.begin():
             call = await session.get(Call, call_id)
             if call is None:
-                raise CallNotFound(f"no call with id {call_id}")
+                raise CallNotFound(_("no call with id {id}").format(id=call_id))
             source, external = await phone_system_of(session, call_id)
             if source in NOT_COMMANDED:
                 raise PbxUnsupported(NOT_COMMANDED[source])

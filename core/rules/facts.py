@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from core.analytics.profile import CustomerProfile
 from core.analytics.store import day_end
+from core.i18n.codes import COMPLAINT
 from core.models import Customer, Interaction, OfferPresentation, OfferResponse
 from core.rules.history import CustomerHistory, OfferHistory
 
@@ -199,18 +200,17 @@ async def open_complaints(
     runner: Runner, customer_ids: Iterable[int], day: date,
     low: int | None = None, high: int | None = None,
 ) -> dict[int, int]:  # fmt: skip
-    """Complaints (interactions whose subject or outcome says so) not marked resolved, within
-    COMPLAINT_WINDOW_DAYS before the end of `day`, per customer.
+    """Complaints (interactions with the complaint reason code, whatever their subject's words)
+    not marked resolved, within COMPLAINT_WINDOW_DAYS before the end of `day`, per customer.
     """
     end = day_end(day)
-    subject = func.lower(col(Interaction.subject))
     outcome = func.lower(col(Interaction.outcome))
     query = (
         select(col(Interaction.customer_id), func.count())
         .where(
             col(Interaction.at) < end,
             col(Interaction.at) >= end - timedelta(days=COMPLAINT_WINDOW_DAYS),
-            or_(subject.like("%complaint%"), outcome.like("%complaint%")),
+            col(Interaction.reason) == COMPLAINT,
             outcome.not_in(CLOSED_OUTCOMES),
         )
         .group_by(col(Interaction.customer_id))

@@ -23,6 +23,7 @@ from core.calls.queue import QueueService
 from core.calls.review import ReviewService
 from core.config import Settings
 from core.db import Reads, make_engine, make_sessions, null_pool_engine
+from core.i18n.codes import CodeBook, codes, load_codes, use_codes
 from core.pbx.commands import PbxCommandService
 from core.privacy.service import PrivacyService
 from core.search.lookup import LookupService
@@ -68,6 +69,8 @@ class Services:
     """Hold and transfers for the phone system behind a call (its adapter sends them)."""
     record: RecordService
     """The customer record as staff change it: role-checked, with history, merges."""
+    codes: CodeBook = field(default_factory=codes)
+    """Reason, outcome, decline and break codes: labels in the reader's language, `find`."""
     reads: Reads | None = None
     """The one-hop reads the history and overview share (closed with the services)."""
     owns_engine: bool = True
@@ -157,6 +160,7 @@ def make_services(
         privacy=PrivacyService(sessions),
         commands=PbxCommandService(sessions),
         record=RecordService(sessions, customers, agents),
+        codes=use_codes(load_codes(settings.codes_file)),
         reads=reads,
         owns_engine=owns_engine,
     )

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.db import publish_change
+from core.i18n import words as _
 from core.models import Agent, Role
 
 
@@ -25,7 +26,9 @@ def parse_role(text: str) -> Role:
         return Role(text.strip().lower())
     except ValueError:
         names = ", ".join(role.value for role in Role)
-        raise ValueError(f"unknown role {text!r} (one of: {names})") from None
+        raise ValueError(
+            _("unknown role {text!r} (one of: {names})").format(text=text, names=names)
+        ) from None
 
 
 class AgentService:
@@ -84,7 +87,7 @@ class AgentService:
         """
         name = user_name.strip()
         if not name:
-            raise ValueError("a user name cannot be empty")
+            raise ValueError(_("a user name cannot be empty"))
         agent = Agent(user_name=name, display_name=display_name or name, role=role)
         async with self._sessions() as session:
             session.add(agent)
@@ -93,7 +96,7 @@ class AgentService:
                 await publish_change(session, "agent", name)
                 await session.commit()
             except IntegrityError:
-                raise AgentExists(f"{name!r} is already registered") from None
+                raise AgentExists(_("{name!r} is already registered").format(name=name)) from None
         return agent
 
     async def set_role(self, user_name: str, role: Role) -> Agent:
@@ -101,7 +104,7 @@ class AgentService:
         async with self._sessions() as session, session.begin():
             agent = await _by_name(session, user_name)
             if agent is None:
-                raise AgentNotFound(f"no agent named {user_name!r}")
+                raise AgentNotFound(_("no agent named {user_name!r}").format(user_name=user_name))
             agent.role = role
             await publish_change(session, "agent", user_name)
         return agent
@@ -116,7 +119,7 @@ class AgentService:
         async with self._sessions() as session, session.begin():
             agent = await _by_name(session, user_name)
             if agent is None:
-                raise AgentNotFound(f"no agent named {user_name!r}")
+                raise AgentNotFound(_("no agent named {user_name!r}").format(user_name=user_name))
             deleted = True
             try:
                 async with session.begin_nested():

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from core.db import publish_change
 from core.errors import CustomerNotFound as CustomerNotFound  # re-exported: callers import it here
+from core.i18n import words as _
 from core.models import AuditEvent, ContactPoint, Customer, FieldChange
 from core.models.types import utcnow
 from core.privacy.trail import AuditAction, Entry
@@ -48,7 +49,9 @@ class CustomerService:
         async with self._sessions() as session:
             customer = await session.get(Customer, customer_id)
         if customer is None:
-            raise CustomerNotFound(f"no customer with id {customer_id}")
+            raise CustomerNotFound(
+                _("no customer with id {customer_id}").format(customer_id=customer_id)
+            )
         return customer
 
     async def by_external_id(self, external_id: str) -> Customer:
@@ -58,7 +61,9 @@ class CustomerService:
             )
             customer = result.scalar_one_or_none()
         if customer is None:
-            raise CustomerNotFound(f"no customer numbered {external_id}")
+            raise CustomerNotFound(
+                _("no customer numbered {external_id}").format(external_id=external_id)
+            )
         return customer
 
     async def create(
@@ -83,7 +88,9 @@ class CustomerService:
         """
         unknown = set(fields) - EDITABLE_FIELDS
         if unknown:
-            raise ValueError(f"not customer fields: {', '.join(sorted(unknown))}")
+            raise ValueError(
+                _("not customer fields: {value}").format(value=", ".join(sorted(unknown)))
+            )
         for attempt in range(5):
             try:
                 async with self._sessions() as session, session.begin():
@@ -133,11 +140,15 @@ class CustomerService:
         """
         unknown = set(changes) - EDITABLE_FIELDS
         if unknown:
-            raise ValueError(f"not customer fields: {', '.join(sorted(unknown))}")
+            raise ValueError(
+                _("not customer fields: {value}").format(value=", ".join(sorted(unknown)))
+            )
         async with self._sessions() as session, session.begin():
             customer = await session.get(Customer, customer_id)
             if customer is None:
-                raise CustomerNotFound(f"no customer with id {customer_id}")
+                raise CustomerNotFound(
+                    _("no customer with id {customer_id}").format(customer_id=customer_id)
+                )
             changed: list[str] = []
             for name, value in changes.items():
                 before = getattr(customer, name)
@@ -165,10 +176,14 @@ class CustomerService:
         """
         field = {"phone": "phones", "email": "emails"}.get(kind)
         if field is None:
-            raise ValueError(f"a contact point is a phone or an email, not {kind!r}")
+            raise ValueError(
+                _("a contact point is a phone or an email, not {kind!r}").format(kind=kind)
+            )
         async with self._sessions() as session, session.begin():
             if await session.get(Customer, customer_id) is None:
-                raise CustomerNotFound(f"no customer with id {customer_id}")
+                raise CustomerNotFound(
+                    _("no customer with id {customer_id}").format(customer_id=customer_id)
+                )
             before = [p.value for p in await _points(session, customer_id, kind)]
             wanted = [value.strip() for value in values if value.strip()]
             if before == wanted:
@@ -208,7 +223,7 @@ class CustomerService:
         async with self._sessions() as session:
             change = await session.get(FieldChange, change_id)
         if change is None:
-            raise ValueError(f"no change numbered {change_id}")
+            raise ValueError(_("no change numbered {change_id}").format(change_id=change_id))
         old = json.loads(change.old)
         if change.field in ("phones", "emails"):
             kind = "phone" if change.field == "phones" else "email"
@@ -235,7 +250,9 @@ class CustomerService:
         """Give a customer another phone number or email; searchable once committed."""
         async with self._sessions() as session, session.begin():
             if await session.get(Customer, customer_id) is None:
-                raise CustomerNotFound(f"no customer with id {customer_id}")
+                raise CustomerNotFound(
+                    _("no customer with id {customer_id}").format(customer_id=customer_id)
+                )
             point = _contact(customer_id, kind, value, is_primary, label)
             session.add(point)
             await session.flush()
@@ -274,7 +291,9 @@ def _contact(
     customer_id: int, kind: str, value: str, is_primary: bool, label: str = ""
 ) -> ContactPoint:
     if kind not in ("phone", "email"):
-        raise ValueError(f"a contact point is a phone or an email, not {kind!r}")
+        raise ValueError(
+            _("a contact point is a phone or an email, not {kind!r}").format(kind=kind)
+        )
     normalized = phone_digits(value) if kind == "phone" else value.strip().lower()
     return ContactPoint(
         customer_id=customer_id,

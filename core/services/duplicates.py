@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.errors import CustomerNotFound
+from core.i18n import words as _
 from core.models import ContactPoint, Customer
 from core.models.search_index import SearchContact
 from core.search.keys import phone_key
@@ -45,7 +46,9 @@ async def find_duplicates(session: AsyncSession, customer_id: int) -> list[Dupli
     """
     me = await session.get(Customer, customer_id)
     if me is None:
-        raise CustomerNotFound(f"no customer with id {customer_id}")
+        raise CustomerNotFound(
+            _("no customer with id {customer_id}").format(customer_id=customer_id)
+        )
     mine = (
         await session.execute(
             select(col(ContactPoint.kind), col(ContactPoint.normalized)).where(

@@ -22,6 +22,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import SQLModel, col
 
 from core.errors import CustomerNotFound
+from core.i18n import words as _
 from core.models import ContactPoint, Customer, CustomerMerge
 from core.models.types import utcnow
 from core.privacy.export import customer_tables
@@ -108,11 +109,13 @@ async def merge_customers(
         The merge record (its `undo` says how to put things back).
     """
     if keep_id == merged_id:
-        raise MergeRefused("a customer cannot be merged into themselves")
+        raise MergeRefused(_("a customer cannot be merged into themselves"))
     keep = await session.get(Customer, keep_id)
     gone = await session.get(Customer, merged_id)
     if keep is None or gone is None:
-        raise CustomerNotFound(f"no customer with id {keep_id if keep is None else merged_id}")
+        raise CustomerNotFound(
+            _("no customer with id {value}").format(value=keep_id if keep is None else merged_id)
+        )
     tables = _tables()
     customer_table = tables["customer"]
     snapshot = (
@@ -214,12 +217,20 @@ async def undo_merge(session: AsyncSession, merge_id: int, actor: str) -> Custom
     """Put back what merge `merge_id` changed, inside the caller's transaction."""
     record = await session.get(CustomerMerge, merge_id)
     if record is None:
-        raise MergeRefused(f"no merge numbered {merge_id}")
+        raise MergeRefused(_("no merge numbered {merge_id}").format(merge_id=merge_id))
     if record.undone_at is not None:
-        raise MergeRefused(f"merge {merge_id} was undone already ({record.undone_by})")
+        raise MergeRefused(
+            _("merge {merge_id} was undone already ({undone_by})").format(
+                merge_id=merge_id, undone_by=record.undone_by
+            )
+        )
     keep = await session.get(Customer, record.customer_id)
     if keep is None:
-        raise MergeRefused(f"customer {record.customer_id} is gone: undo the later merge first")
+        raise MergeRefused(
+            _("customer {customer_id} is gone: undo the later merge first").format(
+                customer_id=record.customer_id
+            )
+        )
     undo = json.loads(record.undo)
     tables = _tables()
     references = customer_tables()

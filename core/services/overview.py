@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from core.db import Reads
+from core.i18n import words as _
+from core.i18n.codes import COMPLAINT
 from core.models import (
     Call,
     CallState,
@@ -88,7 +90,9 @@ class OverviewService:
 def _read_overview(session: Session, customer_id: int) -> CustomerOverview:
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise CustomerNotFound(f"no customer with id {customer_id}")
+        raise CustomerNotFound(
+            _("no customer with id {customer_id}").format(customer_id=customer_id)
+        )
     points = session.execute(
         select(ContactPoint)
         .where(col(ContactPoint.customer_id) == customer_id)
@@ -120,7 +124,7 @@ def _read_overview(session: Session, customer_id: int) -> CustomerOverview:
         select(Interaction)
         .where(
             col(Interaction.id).in_(latest),
-            func.lower(col(Interaction.subject)).like("%complaint%"),
+            col(Interaction.reason) == COMPLAINT,
         )
         .order_by(col(Interaction.at).desc(), col(Interaction.id).desc())
         .limit(1)

@@ -269,8 +269,18 @@ async def test_overview_shows_products_by_line_and_alerts(
                     at=T0,
                     channel="email",
                     direction="inbound",
-                    subject="Complaint about the bill",
+                    subject="Reclamación formal",  # Spanish words: the code is what counts
                     outcome="escalated",
+                    reason="complaint",
+                ),
+                Interaction(
+                    customer_id=customer_id,
+                    at=T0 - timedelta(days=1),
+                    channel="email",
+                    direction="inbound",
+                    subject="Complaint about the wrong thing",  # the words alone flag nothing
+                    outcome="escalated",
+                    reason="billing",
                 ),
             ]
         )

@@ -228,3 +228,22 @@ def test_the_demo_makes_its_builder_the_supervisor_of_the_database_it_builds(
             await engine.dispose()
 
     assert asyncio.run(role()) == Role.SUPERVISOR
+
+
+async def test_the_demo_history_is_in_one_language_with_reason_codes(db_url: str) -> None:
+    from core.demo import vocabulary
+
+    spanish = {s for options in vocabulary.SUBJECTS.values() for s, _e in options}
+    english = {e for options in vocabulary.SUBJECTS.values() for _s, e in options}
+    for language, words in (("es", spanish), ("en", english)):
+        plan = DemoPlan(customers=150, seed=3, as_of=AS_OF, language=language)
+        await build_demo(db_url, plan, replace=True)
+        engine = make_engine(db_url)
+        async with make_sessions(engine)() as session:
+            rows = (await session.execute(select(Interaction.subject, Interaction.reason))).all()
+        await engine.dispose()
+        assert rows and {subject for subject, _reason in rows} <= words
+        complaints = {subject for subject, reason in rows if reason == "complaint"}
+        assert complaints, "complaint subjects carry the complaint code"
+        if language == "es":
+            assert all(s.startswith("Reclamación") for s in complaints)

@@ -166,7 +166,7 @@ def test_lookup_lists_a_loose_match_instead_of_showing_its_card(db_url: str) -> 
     people = asyncio.run(_seed(db_url))
     loose = run(db_url, "lookup", "evil name zubizarreta")  # one typed word of three matches
     assert loose.exit_code == 0, loose.output
-    assert "1 customers match" in loose.output and "Zubizarreta" in loose.output
+    assert "1 customer matches" in loose.output and "Zubizarreta" in loose.output
     assert "Latest contacts" not in loose.output and "No contacts" not in loose.output
     typo = run(db_url, "lookup", "inigo zubizaretta")  # every word, one with a typo: sure
     assert "Latest contacts" in typo.output or "No contacts" in typo.output

@@ -1,0 +1,47 @@
+"""The API's error messages read in the request's Accept-Language; fields and codes never change."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.api import create_app
+from core.api.language import preferred
+from core.config import Settings
+
+
+def _client(db_url: str, engine: AsyncEngine, token: str, language: str) -> httpx.AsyncClient:
+    settings = Settings(database_url=db_url, api_tokens=("both",))
+    headers = {"Authorization": f"Bearer {token}"}
+    if language:
+        headers["Accept-Language"] = language
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, engine=engine)),
+        base_url="http://frontline.test",
+        headers=headers,
+    )
+
+
+async def test_errors_follow_accept_language(db_url: str, engine: AsyncEngine) -> None:
+    async with _client(db_url, engine, "guess", "es-MX,es;q=0.9,en;q=0.5") as spanish:
+        refused = await spanish.get("/v1/queue")
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "token bearer incorrecto"}
+    async with _client(db_url, engine, "both", "es") as spanish:
+        missing = await spanish.post("/v1/calls/answered", json={"call_id": 999, "agent": "ana"})
+    assert missing.status_code == 404
+    assert set(missing.json()) == {"detail"}  # the same field, whatever the language
+    assert "no hay ninguna llamada con id 999" in missing.json()["detail"]
+    async with _client(db_url, engine, "both", "en-GB") as english:
+        missing = await english.post("/v1/calls/answered", json={"call_id": 999, "agent": "ana"})
+    assert missing.status_code == 404 and "no call with id 999" in missing.json()["detail"]
+    async with _client(db_url, engine, "guess", "") as unspoken:  # the process's language
+        assert (await unspoken.get("/v1/queue")).json() == {"detail": "wrong bearer token"}
+
+
+def test_accept_language_weights_and_unknown_languages() -> None:
+    assert preferred("fr-FR, es-419;q=0.8, en;q=0.9") == preferred("en")
+    found = preferred("pt-BR,es-AR;q=0.7")
+    assert found is not None and found.catalogs == ("es_419", "es")
+    assert preferred("fr, de;q=0.5") is None
+    assert preferred("es;q=0, en") == preferred("en")
