@@ -217,3 +217,31 @@ async def test_duplicates_are_shown_on_open_merged_and_the_merge_undone(
     merged = await _audit(services, "merge")
     assert [(e.actor, e.customer_id) for e in merged] == [("maria", luis)]
     assert json.dumps([e.action for e in await _audit(services, "unmerge")]) == '["unmerge"]'
+
+
+async def test_a_call_that_pops_a_customer_with_a_likely_duplicate_says_so_on_the_card(
+    services: Services,
+) -> None:
+    ana = services.customer_ids[0]  # type: ignore[attr-defined]
+    async with services.sessions() as session:
+        madrid = await session.get(Customer, ana)
+        assert madrid is not None and madrid.birth_date is not None
+    twin = await services.customers.create(
+        "Ana", "Garcia Lopez", emails=["ana.g@correo.es"], city="Getafe",
+        birth_date=madrid.birth_date,
+    )  # fmt: skip
+    app = ConsoleApp(services, agent_name="maria", caller="+34 612 345 678")
+    async with running(app, (80, 24)) as pilot:
+        await _until_ready(pilot, app)
+        for _ in range(500):  # the hint comes after the card is drawn
+            if app.agent_screen.query("#duplicate-hint"):
+                break
+            await pilot.pause()
+        hint = app.agent_screen.query_one("#duplicate-hint")
+        shown = str(hint.render())
+        assert app.agent_screen.customer_id == ana  # popped by the caller's number
+        assert f"LIKELY DUPLICATE  {twin.external_id} Ana Garcia Lopez" in shown
+        assert "shares name and birth date" in shown
+        assert "city Madrid / Getafe" in shown  # what tells them apart
+        await _open(pilot, app, services.customer_ids[2])  # type: ignore[attr-defined]
+        assert not hint.display  # another customer: no hint

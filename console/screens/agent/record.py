@@ -18,6 +18,7 @@ from console.widgets.contact_points import ContactPoints
 if TYPE_CHECKING:
     from console.screens.agent.screen import AgentScreen
     from core.identity import Identity
+    from core.services.duplicates import Duplicate
 
     _Base = AgentScreen
 else:
@@ -136,7 +137,9 @@ class RecordActions(_Base):
 
     @work(exclusive=True, group="duplicates", exit_on_error=False)
     async def check_duplicates(self, customer_id: int) -> None:
-        """Say so when the customer just opened likely has a duplicate (after the draw)."""
+        """When the customer just opened (or popped) likely has a duplicate, say so on the card,
+        with what tells them apart, until another customer is opened (after the draw)."""
+        self._show_duplicates(None)
         if not self.can("MERGE_CUSTOMERS"):
             return
         try:
@@ -148,9 +151,44 @@ class RecordActions(_Base):
             return
         first = found[0]
         more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        self._show_duplicates(found)
         self.notify(
             f"Likely duplicate: {first.external_id} {first.name} (shares"
             f" {'; '.join(first.shared)}){more}. Ctrl+S, m compares and merges.",
             title="Duplicate?",
             timeout=8,
         )
+
+    def _show_duplicates(self, found: list[Duplicate] | None) -> None:
+        """The card's duplicate line: each likely duplicate, what they share, what differs."""
+        from rich.text import Text
+        from textual.widgets import Static
+
+        from console.safe_text import safe_text
+
+        hints = self.query("#duplicate-hint")
+        if not found:
+            for hint in hints:
+                hint.display = False
+            return
+        lines = [
+            Text.assemble(
+                Text(" LIKELY DUPLICATE ", style="bold black on yellow"),
+                safe_text(f" {d.external_id} {d.name}: shares {'; '.join(d.shared)}", "yellow"),
+                safe_text(
+                    f"; differs: {'; '.join(d.differs)}" if d.differs else "", "dim"
+                ),
+            )
+            for d in found[:2]
+        ]
+        if len(found) > 2:
+            lines.append(Text(f"… and {len(found) - 2} more", style="dim"))
+        lines.append(Text("Ctrl+S, m compares and merges.", style="dim"))
+        content = Text("\n").join(lines)
+        if hints:
+            hint = hints.first(Static)
+            hint.update(content)
+            hint.display = True
+            return
+        header = self.query_one("#customer-header")
+        header.parent.mount(Static(content, id="duplicate-hint"), after=header)  # type: ignore[union-attr]
