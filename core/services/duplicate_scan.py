@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.models import ContactPoint, Customer
-from core.search.normalize import PHONE_TAIL_DIGITS, name_key
+from core.models.search_index import SearchName, SearchNameCustomer
+from core.search.normalize import PHONE_TAIL_DIGITS
 from core.services.duplicates import CLOSE_NAME, Duplicate, differences
 
 
@@ -118,29 +119,40 @@ async def _shared_contacts(session: AsyncSession) -> list[tuple[tuple[int, int],
 
 
 async def _namesakes(session: AsyncSession, since: datetime | None) -> list[tuple[int, int]]:
-    """Pairs born the same day with close names; only on the days of `since`'s customers."""
-    query = select(
-        col(Customer.id), col(Customer.birth_date), col(Customer.first_name),
-        col(Customer.last_name),
-    ).where(col(Customer.birth_date).is_not(None))  # fmt: skip
+    """Pairs born the same day with close names; only on the days of `since`'s customers.
+
+    The folded names come from the search index (its token-sorted key: rapidfuzz's `ratio` on
+    it is `token_sort_ratio` on the names, as `find_duplicates` compares them).
+    """
+    query = (
+        select(col(Customer.id), col(Customer.birth_date), col(SearchName.sorted_key))
+        .join(SearchNameCustomer, col(SearchNameCustomer.customer_id) == col(Customer.id))
+        .join(SearchName, col(SearchName.id) == col(SearchNameCustomer.name_id))
+        .where(col(Customer.birth_date).is_not(None))
+    )
     if since is not None:
         days = select(col(Customer.birth_date)).where(
             col(Customer.updated_at) >= since, col(Customer.birth_date).is_not(None)
         )
         query = query.where(col(Customer.birth_date).in_(days.distinct()))
     born: dict[date, list[tuple[int, str]]] = defaultdict(list)
-    for customer_id, birth_date, first_name, last_name in await session.execute(query):
-        if customer_id is not None and birth_date is not None:
-            born[birth_date].append((customer_id, name_key(first_name, last_name)))
+    for customer_id, birth_date, name in await session.execute(query):
+        if customer_id is not None and birth_date is not None and name:
+            born[birth_date].append((customer_id, name))
     pairs: list[tuple[int, int]] = []
     for group in born.values():
-        if len(group) < 2:
-            continue
-        group.sort()
-        names = [name for _, name in group]
-        scores = process.cdist(names, names, scorer=fuzz.token_sort_ratio, score_cutoff=CLOSE_NAME)
-        for i in range(len(group)):
-            for j in range(i + 1, len(group)):
-                if scores[i][j] >= CLOSE_NAME and names[i]:
-                    pairs.append((group[i][0], group[j][0]))
+        if len(group) == 2:  # most days: one comparison, without a matrix
+            (a, name_a), (b, name_b) = sorted(group)
+            if fuzz.ratio(name_a, name_b, score_cutoff=CLOSE_NAME):
+                pairs.append((a, b))
+        elif len(group) > 2:
+            group.sort()
+            names = [name for _, name in group]
+            scores = process.cdist(names, names, scorer=fuzz.ratio, score_cutoff=CLOSE_NAME)
+            for i in range(len(group)):
+                pairs.extend(
+                    (group[i][0], group[j][0])
+                    for j in range(i + 1, len(group))
+                    if scores[i][j] >= CLOSE_NAME
+                )
     return pairs
