@@ -9,9 +9,11 @@ and the services refuse them anyway.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.message import Message
 
 from console.widgets.contact_points import ContactPoints
 
@@ -68,6 +70,42 @@ class RecordActions(_Base):
         if action == "reveal_details":
             return self.customer_id is not None
         return True
+
+    @dataclass
+    class RoleChanged(Message):
+        """A supervisor changed this person's role: the app adds or takes away its screens."""
+
+        role: str
+
+    @work(exclusive=True, group="role", exit_on_error=False)
+    async def follow_role(self, role: str) -> None:
+        """The role changed while the console is open (the change feed brought the agent's
+        row): what is offered follows at once, as the services already do at each action."""
+        if not self.role_name or role == self.role_name or self.agent is None:
+            return
+        could_take_calls = self.can("TAKE_CALLS")
+        self.role_name = role
+        branch = not self.can("TAKE_CALLS")
+        self.set_class(branch, "-lookup")
+        points = self.query_one(ContactPoints)
+        points.masked = branch
+        points.points = points.points  # drawn again, masked or not
+        assert self.agent.id is not None
+        try:
+            if could_take_calls and branch:  # never offered a call again
+                await self.services.calls.sign_out(self.agent.id)
+            elif not could_take_calls and not branch:  # an agent now: available for calls
+                await self.services.calls.sign_in(self.agent.id)
+        except Exception as error:  # noqa: BLE001 - the role is followed all the same
+            self.log.warning(f"state after the role change: {error}")
+        if not self.can("MERGE_CUSTOMERS"):
+            self._show_duplicates(None)
+        self.refresh_bindings()
+        self.post_message(self.RoleChanged(role))
+        lookup = " (a look-up console: masked, Ctrl+F reveals with a reason)" if branch else ""
+        self.notify(
+            f"A supervisor made you {role}{lookup}.", title="Your role", timeout=10, markup=False
+        )
 
     async def sign_in_as_role(self) -> None:
         """Learn the role; agents and supervisors are signed in for calls, branch staff not."""
@@ -175,9 +213,7 @@ class RecordActions(_Base):
             Text.assemble(
                 Text(" LIKELY DUPLICATE ", style="bold black on yellow"),
                 safe_text(f" {d.external_id} {d.name}: shares {'; '.join(d.shared)}", "yellow"),
-                safe_text(
-                    f"; differs: {'; '.join(d.differs)}" if d.differs else "", "dim"
-                ),
+                safe_text(f"; differs: {'; '.join(d.differs)}" if d.differs else "", "dim"),
             )
             for d in found[:2]
         ]
