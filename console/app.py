@@ -227,10 +227,10 @@ class ConsoleApp(App[None]):
         if supervisor and not self.is_supervisor and self.services is not None:
             await self._add_supervisor_screens(self.services)  # F12 opens them
         elif not supervisor and self.is_supervisor:
-            while isinstance(self.screen, self._supervisor_screens):
+            screen = self.get_screen("supervisor")
+            while screen in self.screen_stack:  # and what is over it (review, a picker)
                 self.pop_screen()
             self.is_supervisor = False
-            screen = self.get_screen("supervisor")
             self._subscribers[:] = [s for s in self._subscribers if s is not screen]
             self.uninstall_screen("supervisor")
             self.refresh_bindings()
