@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import shlex
 import shutil
 import socket
@@ -43,17 +44,24 @@ class Server:
     keys: Path
     database: str
 
-    def ssh(self, person: str, *remote: str, tty: bool = False) -> subprocess.CompletedProcess[str]:
+    def ssh(self, person: str, *remote: str) -> subprocess.CompletedProcess[str]:
         """`ssh -i KEY -p PORT account@127.0.0.1 REMOTE…` with the person's key."""
-        command = [
+        return subprocess.run(
+            self.ssh_command(person, *remote),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def ssh_command(self, person: str, *remote: str, tty: bool = False) -> list[str]:
+        return [
             "ssh", "-F", "/dev/null", "-i", str(self.keys / person), "-p", str(self.port),
             "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
             "-o", f"UserKnownHostsFile={self.keys / 'known_hosts'}", "-o", "LogLevel=ERROR",
-            *(["-tt"] if tty else ["-T"]), f"{os_login()}@127.0.0.1", "--", *remote,
+            *(["-tt"] if tty else ["-T"]), f"{os_login()}@127.0.0.1",
+            *(["--", *remote] if remote else []),
         ]  # fmt: skip
-        return subprocess.run(
-            command, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
-        )
 
 
 def _keygen(path: Path) -> str:
@@ -190,6 +198,35 @@ def test_a_key_forced_to_as_key_acts_as_its_person_and_nobody_else(server: Serve
     _set_role(server.database, "maria", Role.AGENT)
     assert server.ssh("maria", "search", "jose").returncode == 0
     assert ("maria", "search", "ssh 127.0.0.1") in _trail(server.database)
+
+
+def test_the_console_over_ssh_t_opens_as_the_keys_person(server: Server) -> None:
+    """`ssh -t` with maria's key and no command: her console, a look-up one (branch staff)."""
+    command = server.ssh_command("maria", tty=True)
+    console = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "TERM": "xterm-256color"},
+    )  # fmt: skip
+    assert console.stdin is not None and console.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 90
+    try:
+        while b"Look-up console" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([console.stdout], [], [], 1)
+            if ready:
+                chunk = os.read(console.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                seen += chunk
+        assert b"Look-up console" in seen, seen[-2000:]
+        console.stdin.write(b"\x11")  # Ctrl+Q
+        console.stdin.flush()
+        console.wait(timeout=60)
+    finally:
+        if console.poll() is None:
+            console.kill()
+    rows = _run_db(server.database, "SELECT user_name, role FROM agent WHERE user_name = 'maria'")
+    assert rows == [("maria", "branch")]
 
 
 def test_a_key_forced_to_a_trusted_name_looks_up_and_runs_nothing_else(server: Server) -> None:
