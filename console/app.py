@@ -35,6 +35,7 @@ from console.textual_words import Palette
 if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
+    from console.screens.agent.record import RecordActions
     from core.config import Settings
     from core.services import Services
 
@@ -205,21 +206,40 @@ class ConsoleApp(App[None]):
 
         agent = await services.agents.ensure(self.agent_name)
         if agent.role == Role.SUPERVISOR:
-            # The supervisor's screens bring the rules and analytics engines: imported in a
-            # thread (on the event loop they would freeze the console for seconds), and only
-            # for supervisors.
-            await asyncio.to_thread(_import_supervisor_screens)
-            from console.screens.supervisor import SUPERVISOR_SCREENS, make_supervisor_screen
-
-            self.is_supervisor = True
-            self._supervisor_screens = SUPERVISOR_SCREENS
-            supervisor = make_supervisor_screen(services, self.agent_name)
-            self._subscribers.append(supervisor)
-            self.install_screen(supervisor, "supervisor")
+            await self._add_supervisor_screens(services)
             self.push_screen("supervisor")
-            self.refresh_bindings()
         watcher = OfferWatcher(services.queue, self.agent_name)
         self.agent_screen.follow_offers(watcher)
+
+    async def _add_supervisor_screens(self, services: Services) -> None:
+        # The supervisor's screens bring the rules and analytics engines: imported in a
+        # thread (on the event loop they would freeze the console for seconds), and only
+        # for supervisors.
+        await asyncio.to_thread(_import_supervisor_screens)
+        from console.screens.supervisor import SUPERVISOR_SCREENS, make_supervisor_screen
+
+        self.is_supervisor = True
+        self._supervisor_screens = SUPERVISOR_SCREENS
+        supervisor = make_supervisor_screen(services, self.agent_name)
+        self._subscribers.append(supervisor)
+        self.install_screen(supervisor, "supervisor")
+        self.refresh_bindings()
+
+    async def on_record_actions_role_changed(self, message: RecordActions.RoleChanged) -> None:
+        """A role changed while the console is open: the supervisor's screens follow it."""
+        from core.models import Role
+
+        supervisor = message.role == Role.SUPERVISOR
+        if supervisor and not self.is_supervisor and self.services is not None:
+            await self._add_supervisor_screens(self.services)  # F12 opens them
+        elif not supervisor and self.is_supervisor:
+            screen = self.get_screen("supervisor")
+            while screen in self.screen_stack:  # and what is over it (review, a picker)
+                self.pop_screen()
+            self.is_supervisor = False
+            self._subscribers[:] = [s for s in self._subscribers if s is not screen]
+            self.uninstall_screen("supervisor")
+            self.refresh_bindings()
 
     def on_agent_screen_call_offered(self, message: AgentScreen.CallOffered) -> None:
         # A ringing call comes first: leave the supervisor's screens for the agent screen.

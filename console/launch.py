@@ -34,6 +34,12 @@ def settle_identity(settings: Settings, as_key: str | None) -> Settings:
     except IdentityRefused as refused:
         print(f"frontline: {refused}", file=sys.stderr)  # noqa: T201 - before any UI exists
         sys.exit(2)
+    if settings.agent and not as_key and identity.name != settings.agent:  # said, not ignored
+        print(  # noqa: T201 - before any UI exists
+            f"frontline: warning: the typed name {settings.agent!r} (--agent, FRONTLINE_AGENT)"
+            f" is ignored without FRONTLINE_TRUST_AGENT_ENV=1: acting as {identity.name}",
+            file=sys.stderr,
+        )
     return replace(settings, identity=identity)
 
 

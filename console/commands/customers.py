@@ -1,10 +1,10 @@
 """`frontline customers duplicates|merge|unmerge|merges`: one person, one record.
 
 `duplicates CUSTOMER [--json]` lists the likely duplicates (same phone or email, close name
-and the same birth date) with what tells them apart; `merge KEEP OTHER` moves everything of
-OTHER to KEEP (audited) and prints the merge's number; `unmerge MERGE` undoes it; `merges
-CUSTOMER [--json]` lists the merges into a customer. Agents and supervisors only (the role is
-checked in core.services.record).
+and the same birth date) with what tells them apart (`duplicates [--since DATE]`: every
+pair); `merge KEEP OTHER` moves everything of OTHER to KEEP (audited) and prints the merge's
+number; `unmerge MERGE` undoes it; `merges CUSTOMER [--json]` lists the merges into a
+customer. Agents and supervisors only (the role is checked in core.services.record).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from core.config import Settings
 
 if TYPE_CHECKING:
     from core.services import Services
+    from core.services.duplicates import Duplicate
 
 T = TypeVar("T")
 
@@ -46,26 +47,32 @@ def customers() -> None:
 
 
 @customers.command()
-@click.argument("customer")
+@click.argument("customer", required=False)
+@click.option(
+    "--since",
+    metavar="DATE",
+    help=N_("Without CUSTOMER: only pairs with a customer created or changed since (an import)."),
+)
 @click.option("--json", "as_json", is_flag=True, help=N_("Print them as JSON."))
 @click.pass_obj
-def duplicates(settings: Settings, customer: str, as_json: bool) -> None:
-    """The likely duplicates of CUSTOMER (number or id), with what tells them apart."""
+def duplicates(settings: Settings, customer: str | None, since: str | None, as_json: bool) -> None:
+    """The likely duplicates of CUSTOMER (number or id), with what tells them apart.
+
+    Without CUSTOMER: every likely duplicate pair in the database (or those with a customer
+    imported or changed --since DATE).
+    """
     from console.commands.privacy import customer_id_of
+
+    if customer is None:
+        _all_duplicates(settings, since, as_json)
+        return
+    if since:
+        raise click.UsageError("--since lists every pair: give it without CUSTOMER")
 
     async def work(services: Services) -> list[dict[str, Any]]:
         cid = await customer_id_of(services, customer)
         found = await services.record.duplicates(settings.who, cid)
-        return [
-            {
-                "customer_id": d.customer_id,
-                "customer_number": d.external_id,
-                "name": d.name,
-                "shared": list(d.shared),
-                "differs": list(d.differs),
-            }
-            for d in found
-        ]
+        return [_duplicate(d) for d in found]
 
     found = _run(settings, work)
     if as_json:
@@ -79,6 +86,55 @@ def duplicates(settings: Settings, customer: str, as_json: bool) -> None:
         shared, differs = "; ".join(d["shared"]), "; ".join(d["differs"]) or "nothing"
         click.echo(
             clean(f"{d['customer_number']}  {d['name']}  shares {shared}; differs: {differs}")
+        )
+
+
+def _duplicate(d: Duplicate) -> dict[str, Any]:
+    return {
+        "customer_id": d.customer_id,
+        "customer_number": d.external_id,
+        "name": d.name,
+        "shared": list(d.shared),
+        "differs": list(d.differs),
+    }
+
+
+def _all_duplicates(settings: Settings, since: str | None, as_json: bool) -> None:
+    from console.commands.audit import parse_since
+    from console.safe_text import clean
+
+    moment = parse_since(since) if since else None
+
+    async def work(services: Services) -> list[dict[str, Any]]:
+        pairs = await services.record.all_duplicates(settings.who, moment)
+        return [
+            {
+                "customer_id": p.customer_id,
+                "customer_number": p.external_id,
+                "name": p.name,
+                "duplicate": _duplicate(p.duplicate),
+            }
+            for p in pairs
+        ]
+
+    found = _run(settings, work)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no likely duplicates" + (f" since {since}" if since else ""))
+    for p in found:
+        d = p["duplicate"]
+        shared, differs = "; ".join(d["shared"]), "; ".join(d["differs"]) or "nothing"
+        click.echo(
+            clean(
+                f"{p['customer_number']}  {p['name']}  ~  {d['customer_number']}  {d['name']}"
+                f"  shares {shared}; differs: {differs}"
+            )
+        )
+    if found:
+        click.echo(
+            f"{len(found)} likely duplicate pairs; merge one: frontline customers merge KEEP OTHER"
         )
 
 

@@ -44,7 +44,7 @@ async def _run(
 
     async with open_services(settings, pooled=True) as services:
         with stage_progress() as progress:
-            return await import_file(
+            result = await import_file(
                 services.engine,
                 kind,
                 path,
@@ -55,6 +55,14 @@ async def _run(
                 index_progress=lambda done, total: progress("search index", done, total),
                 analytics=services.analytics if kind == "transactions" else None,
             )
+        if kind == "customers" and result.imported and not dry_run:
+            # Likely duplicates with an imported customer: a count here, the pairs listed by
+            # `frontline customers duplicates --since` (an agent's command, audited).
+            try:
+                result.likely_duplicates = await services.record.duplicates_since(result.started)
+            except Exception as error:  # noqa: BLE001 - the import is done; say so, go on
+                click.echo(f"likely duplicates not checked: {error}", err=True)
+        return result
 
 
 @click.command("import")
@@ -136,6 +144,14 @@ def import_(
         if dry_run:
             line += _(" (dry run: nothing was written)")
         click.echo(line)
+    if result.likely_duplicates:  # on stderr with --json, whose form is exactly the summary
+        since = result.started.isoformat(timespec="seconds")
+        click.echo(
+            f"likely duplicates: {result.likely_duplicates} pairs with an imported customer"
+            " (the same phone or email, or a close name and the same birth date);"
+            f" list them: frontline customers duplicates --since {since}",
+            err=as_json,
+        )
     sys.exit(1 if result.rejected else 0)
 
 

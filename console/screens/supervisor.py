@@ -273,7 +273,14 @@ def make_supervisor_screen(services: Services, reviewer: str) -> SupervisorScree
         screen.app.push_screen(RulesScreen(services.offers))
 
     async def set_state(user_name: str, state: str, reason: str) -> object:
+        from core.identity import Identity, IdentitySource, place
         from core.models import AgentState
+        from core.privacy.access import Can, require_to
+
+        # The role as the database has it now: a supervisor demoted a moment ago is refused
+        # even before their console has followed the change.
+        who = Identity(reviewer, IdentitySource.OS, place())
+        await require_to(services.agents, who, Can.SUPERVISE)
 
         return await services.events.set_agent_state(user_name, AgentState(state), reason)
 

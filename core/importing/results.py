@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.importing.base import Reject
@@ -22,6 +23,10 @@ class ImportResult:
     seconds: float = 0.0
     committed_through: int = 0
     """The last line of the file whose rows are committed (0: none yet)."""
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When the import started: customers changed since are the ones it imported."""
+    likely_duplicates: int | None = None
+    """Likely duplicate pairs with an imported customer (customers only; None: not checked)."""
 
 
 class ImportInterrupted(Exception):

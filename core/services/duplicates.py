@@ -126,19 +126,20 @@ async def _likely(
             continue
         found.append(
             Duplicate(
-                other_id, other.external_id, other.full_name, tuple(reasons), _differs(me, other)
+                other_id, other.external_id, other.full_name, tuple(reasons), differences(me, other)
             )
         )
     return sorted(found, key=lambda d: (-len(d.shared), d.customer_id))
 
 
-def _differs(me: Customer, other: Customer) -> tuple[str, ...]:
-    differences = []
+def differences(me: Customer, other: Customer) -> tuple[str, ...]:
+    """What tells two customers apart: their name, city and birth date where they differ."""
+    found = []
     for label, mine, theirs in (
         ("name", me.full_name, other.full_name),
         ("city", me.city, other.city),
         ("birth date", me.birth_date, other.birth_date),
     ):
         if mine != theirs:
-            differences.append(f"{label} {mine or '-'} / {theirs or '-'}")
-    return tuple(differences)
+            found.append(f"{label} {mine or '-'} / {theirs or '-'}")
+    return tuple(found)

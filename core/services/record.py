@@ -8,7 +8,7 @@ service, whatever a front end offers them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -23,6 +23,7 @@ from core.privacy.access import Can, require_to
 from core.privacy.trail import AuditAction, Entry
 from core.services.agents import AgentService
 from core.services.customers import CustomerService
+from core.services.duplicate_scan import DuplicatePair, duplicate_pairs
 from core.services.duplicates import Duplicate, find_duplicates, find_likely_duplicates
 from core.services.merge import MergeRefused, merge_customers, undo_merge
 
@@ -84,6 +85,30 @@ class RecordService:
         await require_to(self._agents, who, Can.EDIT_CUSTOMERS)
         async with self._sessions() as session:
             return await find_duplicates(session, customer_id)
+
+    async def all_duplicates(
+        self, who: Identity, since: datetime | None = None, limit: int | None = None
+    ) -> list[DuplicatePair]:
+        """Every likely duplicate pair (`since`: with a customer changed since then), audited
+        as a search listing both customers of each pair."""
+        grant = await require_to(self._agents, who, Can.EDIT_CUSTOMERS)
+        async with self._sessions() as session:
+            pairs = await duplicate_pairs(session, since, limit)
+        listed = sorted({i for p in pairs for i in (p.customer_id, p.duplicate.customer_id)})
+        entries = [Entry(grant.name, AuditAction.SEARCH, i, "likely duplicates", who.place)
+                   for i in listed] or [Entry(grant.name, AuditAction.SEARCH, None,
+                                              "likely duplicates", who.place)]  # fmt: skip
+        async with self._sessions() as session, session.begin():
+            await session.execute(insert(AuditEvent), [e.row(utcnow()) for e in entries])
+        return pairs
+
+    async def duplicates_since(self, since: datetime) -> int:
+        """How many likely duplicate pairs have a customer changed since `since` (an import).
+
+        A count, naming no one: the import's summary says it to whoever ran the import.
+        """
+        async with self._sessions() as session:
+            return len(await duplicate_pairs(session, since))
 
     async def update(self, who: Identity, customer_id: int, **changes: Any) -> Customer:
         """Change fields (CustomerService.update: field history and audit)."""

@@ -217,3 +217,89 @@ async def test_duplicates_are_shown_on_open_merged_and_the_merge_undone(
     merged = await _audit(services, "merge")
     assert [(e.actor, e.customer_id) for e in merged] == [("maria", luis)]
     assert json.dumps([e.action for e in await _audit(services, "unmerge")]) == '["unmerge"]'
+
+
+async def test_a_call_that_pops_a_customer_with_a_likely_duplicate_says_so_on_the_card(
+    services: Services,
+) -> None:
+    ana = services.customer_ids[0]  # type: ignore[attr-defined]
+    async with services.sessions() as session:
+        madrid = await session.get(Customer, ana)
+        assert madrid is not None and madrid.birth_date is not None
+    twin = await services.customers.create(
+        "Ana", "Garcia Lopez", emails=["ana.g@correo.es"], city="Getafe",
+        birth_date=madrid.birth_date,
+    )  # fmt: skip
+    app = ConsoleApp(services, agent_name="maria", caller="+34 612 345 678")
+    async with running(app, (80, 24)) as pilot:
+        await _until_ready(pilot, app)
+        for _ in range(500):  # the hint comes after the card is drawn
+            if app.agent_screen.query("#duplicate-hint"):
+                break
+            await pilot.pause()
+        hint = app.agent_screen.query_one("#duplicate-hint")
+        shown = str(hint.render())
+        assert app.agent_screen.customer_id == ana  # popped by the caller's number
+        assert f"LIKELY DUPLICATE  {twin.external_id} Ana Garcia Lopez" in shown
+        assert "shares name and birth date" in shown
+        assert "city Madrid / Getafe" in shown  # what tells them apart
+        await _open(pilot, app, services.customer_ids[2])  # type: ignore[attr-defined]
+        assert not hint.display  # another customer: no hint
+
+
+async def test_a_role_changed_by_a_supervisor_is_followed_without_restarting(
+    services: Services,
+) -> None:
+    from console.screens.supervisor import SupervisorScreen, make_supervisor_screen
+    from core.models import Role
+    from core.privacy.access import AccessDenied
+
+    await services.agents.add("sara", Role.SUPERVISOR)
+    app = ConsoleApp(services, agent_name="sara")
+
+    async def until(condition) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(2000):  # the change feed brings it within a second or so
+            if condition():
+                return
+            await pilot.pause(0.01)
+        assert condition()
+
+    async with running(app, (80, 24)) as pilot:
+        await _until_ready(pilot, app)
+        await until(lambda: isinstance(app.screen, SupervisorScreen))
+        assert app.check_action("toggle_supervisor", ()) is True
+
+        await services.agents.set_role("sara", Role.AGENT)  # `frontline agents set-role`
+        await until(lambda: not app.is_supervisor)
+        assert app.screen is app.agent_screen  # the supervisor's screens are gone
+        assert app.check_action("toggle_supervisor", ()) is False
+        await pilot.press("f12")
+        await settle(pilot)
+        assert app.screen is app.agent_screen
+        refused = make_supervisor_screen(services, "sara")  # an action already on screen
+        assert refused.set_state is not None
+        try:
+            await refused.set_state("maria", "available", "")
+            raise AssertionError("a demoted supervisor set someone's state")
+        except AccessDenied as denied:
+            assert "sara (agent) may not use the supervisor's screens" in str(denied)
+
+        ana = services.customer_ids[0]  # type: ignore[attr-defined]
+        await _open(pilot, app, ana)
+        assert "customer_record" in _keys(app)
+        await services.agents.set_role("sara", Role.BRANCH)
+        await until(lambda: app.agent_screen.has_class("-lookup"))
+        await settle(pilot)
+        shown = str(app.agent_screen.query_one(ContactPoints).render())
+        assert "+34 6•• ••• •78" in shown and "+34 612 345 678" not in shown  # masked now
+        assert "customer_record" not in _keys(app) and "answer_call" not in _keys(app)
+        sara = await services.agents.ensure("sara")
+        assert sara.state == "offline"  # never offered a call as branch staff
+        assert any(n.title == "Your role" and "branch" in n.message for n in pilot.notes)  # type: ignore[attr-defined]
+
+        await services.agents.set_role("sara", Role.SUPERVISOR)
+        await until(lambda: app.is_supervisor)
+        await until(lambda: not app.agent_screen.has_class("-lookup"))
+        await pilot.press("f12")
+        await settle(pilot)
+        assert isinstance(app.screen, SupervisorScreen)

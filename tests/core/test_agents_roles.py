@@ -176,3 +176,18 @@ def test_a_key_login_runs_what_the_client_asked_as_the_keys_person(db_url: str) 
             await engine.dispose()
 
     assert asyncio.run(trail()) == [("desk", "lookup", "ssh 198.51.100.4")]
+
+
+def test_a_typed_name_that_is_not_trusted_is_said_to_be_ignored(db_url: str) -> None:
+    env = {
+        "FRONTLINE_DATABASE_URL": db_url,
+        "FRONTLINE_ENV_FILE": "/nonexistent",
+        "FRONTLINE_TRUST_AGENT_ENV": "0",
+    }
+    result = CliRunner().invoke(frontline, ["--agent", "sara", "lookup", "x"], env=env)
+    assert "'sara' (--agent, FRONTLINE_AGENT) is ignored" in result.stderr
+    assert f"acting as {os_login()}" in result.stderr
+    trusted = CliRunner().invoke(
+        frontline, ["--agent", "sara", "lookup", "x"], env={**env, "FRONTLINE_TRUST_AGENT_ENV": "1"}
+    )
+    assert "ignored" not in trusted.stderr

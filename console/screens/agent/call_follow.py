@@ -278,6 +278,8 @@ class CallFollow(HistoryFollow, _Base):
 
         if isinstance(agent, Agent):
             self.agent = agent
+            if self.role_name and agent.role != self.role_name:  # a supervisor changed it
+                self.follow_role(agent.role)
         label = state_label(state, reason)
         calls = (state_label("on_call"), state_label("wrap_up"))
         # A state someone else set (a supervisor, the phone system); not the calls' own moves.

@@ -9,9 +9,11 @@ and the services refuse them anyway.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.message import Message
 
 from console.i18n import _
 from console.widgets.contact_points import ContactPoints
@@ -19,6 +21,7 @@ from console.widgets.contact_points import ContactPoints
 if TYPE_CHECKING:
     from console.screens.agent.screen import AgentScreen
     from core.identity import Identity
+    from core.services.duplicates import Duplicate
 
     _Base = AgentScreen
 else:
@@ -68,6 +71,42 @@ class RecordActions(_Base):
         if action == "reveal_details":
             return self.customer_id is not None
         return True
+
+    @dataclass
+    class RoleChanged(Message):
+        """A supervisor changed this person's role: the app adds or takes away its screens."""
+
+        role: str
+
+    @work(exclusive=True, group="role", exit_on_error=False)
+    async def follow_role(self, role: str) -> None:
+        """The role changed while the console is open (the change feed brought the agent's
+        row): what is offered follows at once, as the services already do at each action."""
+        if not self.role_name or role == self.role_name or self.agent is None:
+            return
+        could_take_calls = self.can("TAKE_CALLS")
+        self.role_name = role
+        branch = not self.can("TAKE_CALLS")
+        self.set_class(branch, "-lookup")
+        points = self.query_one(ContactPoints)
+        points.masked = branch
+        points.points = points.points  # drawn again, masked or not
+        assert self.agent.id is not None
+        try:
+            if could_take_calls and branch:  # never offered a call again
+                await self.services.calls.sign_out(self.agent.id)
+            elif not could_take_calls and not branch:  # an agent now: available for calls
+                await self.services.calls.sign_in(self.agent.id)
+        except Exception as error:  # noqa: BLE001 - the role is followed all the same
+            self.log.warning(f"state after the role change: {error}")
+        if not self.can("MERGE_CUSTOMERS"):
+            self._show_duplicates(None)
+        self.refresh_bindings()
+        self.post_message(self.RoleChanged(role))
+        lookup = " (a look-up console: masked, Ctrl+F reveals with a reason)" if branch else ""
+        self.notify(
+            f"A supervisor made you {role}{lookup}.", title="Your role", timeout=10, markup=False
+        )
 
     async def sign_in_as_role(self) -> None:
         """Learn the role; agents and supervisors are signed in for calls, branch staff not."""
@@ -139,7 +178,9 @@ class RecordActions(_Base):
 
     @work(exclusive=True, group="duplicates", exit_on_error=False)
     async def check_duplicates(self, customer_id: int) -> None:
-        """Say so when the customer just opened likely has a duplicate (after the draw)."""
+        """When the customer just opened (or popped) likely has a duplicate, say so on the card,
+        with what tells them apart, until another customer is opened (after the draw)."""
+        self._show_duplicates(None)
         if not self.can("MERGE_CUSTOMERS"):
             return
         try:
@@ -151,6 +192,7 @@ class RecordActions(_Base):
             return
         first = found[0]
         more = _(" and {n} more").format(n=len(found) - 1) if len(found) > 1 else ""
+        self._show_duplicates(found)
         self.notify(
             _(
                 "Likely duplicate: {number} {name} (shares {shared}){more}."
@@ -164,3 +206,45 @@ class RecordActions(_Base):
             title=_("Duplicate?"),
             timeout=8,
         )
+
+    def _show_duplicates(self, found: list[Duplicate] | None) -> None:
+        """The card's duplicate line: each likely duplicate, what they share, what differs."""
+        from rich.text import Text
+        from textual.widgets import Static
+
+        from console.safe_text import safe_text
+
+        hints = self.query("#duplicate-hint")
+        if not found:
+            for hint in hints:
+                hint.display = False
+            return
+        lines = [
+            Text.assemble(
+                Text(" " + _("LIKELY DUPLICATE") + " ", style="bold black on yellow"),
+                safe_text(
+                    _(" {number} {name}: shares {shared}").format(
+                        number=d.external_id, name=d.name, shared="; ".join(d.shared)
+                    ),
+                    "yellow",
+                ),
+                safe_text(
+                    _("; differs: {differs}").format(differs="; ".join(d.differs))
+                    if d.differs
+                    else "",
+                    "dim",
+                ),
+            )
+            for d in found[:2]
+        ]
+        if len(found) > 2:
+            lines.append(Text(_("… and {n} more").format(n=len(found) - 2), style="dim"))
+        lines.append(Text(_("Ctrl+S, m compares and merges."), style="dim"))
+        content = Text("\n").join(lines)
+        if hints:
+            hint = hints.first(Static)
+            hint.update(content)
+            hint.display = True
+            return
+        header = self.query_one("#customer-header")
+        header.parent.mount(Static(content, id="duplicate-hint"), after=header)  # type: ignore[union-attr]
