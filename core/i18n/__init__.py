@@ -94,11 +94,17 @@ class Catalog:
 
 @lru_cache(maxsize=64)
 def _load(domain: str, localedir: str, chain: tuple[str, ...]) -> _gettext.NullTranslations:
-    """The chain's catalogs, most specific first, each falling back to the next; English last."""
+    """The chain's catalogs, most specific first, each falling back to the next; English last.
+
+    Each language's file is opened by its exact path: `gettext.translation` would add its own
+    fallbacks (`es` -> es_ES, `es_MX` -> es) ahead of ours, so es_419's words would never show.
+    """
     found: _gettext.NullTranslations = _gettext.NullTranslations()
     for lang in reversed(chain):
+        path = Path(localedir) / lang / "LC_MESSAGES" / f"{domain}.mo"
         try:
-            catalog = _gettext.translation(domain, localedir, languages=[lang])
+            with open(path, "rb") as mo:
+                catalog = _gettext.GNUTranslations(mo)
         except OSError:
             continue
         catalog.add_fallback(found)
