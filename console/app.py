@@ -271,6 +271,18 @@ class ConsoleApp(App[None]):
             yield command._replace(title=_(command.title), help=_(command.help))
         yield SystemCommand(_("Help"), _("Every key and what the figures mean"), self.action_help)
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C (Textual's): say which key leaves, in the reader's language."""
+        for active in self.active_bindings.values():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(
+                    _("Press {key} to leave Frontline.").format(
+                        key=self.get_key_display(active.binding)
+                    ),
+                    title=_("Do you want to quit?"),
+                )
+                return
+
     def action_command_palette(self) -> None:
         """Textual's palette, with its placeholder and its "No matches found" translated."""
         if self.use_command_palette and not Palette.is_open(self):

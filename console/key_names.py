@@ -18,6 +18,7 @@ from typing import Any
 
 from textual.keys import Keys, _character_to_key, format_key
 
+from console.i18n import _
 from console.keymap import KEYMAP
 
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
@@ -166,9 +167,15 @@ def check_keymap(overrides: Mapping[str, str]) -> tuple[dict[str, str], list[str
     for binding_id, keys in overrides.items():
         if binding_id not in _bindings_by_id():
             close = difflib.get_close_matches(binding_id, ids, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]}?" if close else "F1 lists every binding id"
+            hint = (
+                _("did you mean {id}?").format(id=close[0])
+                if close
+                else _("F1 lists every binding id")
+            )
             problems.append(
-                f"FRONTLINE_KEYMAP: {binding_id!r} is not a binding id and is ignored: {hint}"
+                _("FRONTLINE_KEYMAP: {id} is not a binding id and is ignored: {hint}").format(
+                    id=repr(binding_id), hint=hint
+                )
             )
             continue
         good: list[str] = []
@@ -178,10 +185,15 @@ def check_keymap(overrides: Mapping[str, str]) -> tuple[dict[str, str], list[str
                 good.append(name)
             else:
                 close = difflib.get_close_matches(name, sorted(_known_keys()), n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]}?" if close else "keys are named as f6, ctrl+o, ]"
+                hint = (
+                    _("did you mean {id}?").format(id=close[0])
+                    if close
+                    else _("keys are named as f6, ctrl+o, ]")
+                )
                 problems.append(
-                    f"FRONTLINE_KEYMAP: {key.strip()!r} for {binding_id} is not a key and is "
-                    f"ignored: {hint}"
+                    _(
+                        "FRONTLINE_KEYMAP: {key} for {id} is not a key and is ignored: {hint}"
+                    ).format(key=repr(key.strip()), id=binding_id, hint=hint)
                 )
         if good:
             keymap[binding_id] = ",".join(good)

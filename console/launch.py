@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from console.i18n import _
+
 if TYPE_CHECKING:
     from core.config import Settings
     from core.services import Services
@@ -64,7 +66,7 @@ def forced_subcommand(as_key: str | None) -> list[str]:
     if words and words[0].startswith("-"):
         import click
 
-        raise click.UsageError("options before the command are not allowed over this key")
+        raise click.UsageError(_("options before the command are not allowed over this key"))
     return words
 
 
@@ -80,7 +82,9 @@ def load_services(settings: Settings) -> Services:
         problem = asyncio.run(prepare_database(settings.resolved_database_url))
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
         raise DatabaseProblem(
-            f"cannot open the database {settings.display_database_url}: {error}"
+            _("cannot open the database {url}: {error}").format(
+                url=settings.display_database_url, error=error
+            )
         ) from error
     if problem:
         raise DatabaseProblem(problem)
@@ -97,7 +101,7 @@ def open_console(settings: Settings, caller: str | None = None) -> int:
     from console.key_names import check_keymap
 
     for problem in check_keymap(settings.console.keymap)[1]:  # told on screen too
-        print(f"frontline: warning: {problem}", file=sys.stderr)  # noqa: T201 - before the UI
+        print(_("frontline: warning: {problem}").format(problem=problem), file=sys.stderr)  # noqa: T201 - before the UI
     app = ConsoleApp(
         lambda: load_services(settings),
         agent_name=settings.who.name,  # the OS login or SSH key, never a typed name
