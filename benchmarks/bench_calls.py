@@ -59,6 +59,8 @@ from core.db import make_engine, make_sessions, upgrade_database
 from core.models import Call, CallEvent, CallReference
 
 ROOT = Path(__file__).resolve().parent.parent
+API_ROOT = Path(os.environ.get("BENCH_API_ROOT", ROOT))
+"""Where `frontline api` is run from: BENCH_API_ROOT, to time another checkout's API."""
 TOKEN = "bench-" + uuid.uuid4().hex[:12]
 PG_ADMIN_URL = os.environ.get(
     "FRONTLINE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -111,14 +113,21 @@ def api_server(url: str, floor: bool = False, workers: int = 1) -> Iterator[str]
         "FRONTLINE_API_TOKENS": TOKEN,
         "FRONTLINE_ENV_FILE": "/nonexistent",
     }
-    command = ["-m", "console.cli", "api", "--port", str(port), "--workers", str(workers)]
+    command = ["-m", "console.cli", "api", "--port", str(port)]
+    command += ["--workers", str(workers)] if workers > 1 else []
     if floor:
         command = ["-m", "benchmarks.floor_api", "--url", url, "--port", str(port)]
         command += ["--workers", str(workers)]
     # Its log goes to a file: a pipe nobody reads fills up and blocks the server mid-run.
     log = tempfile.TemporaryFile()
+    # API_ROOT: another checkout's API (a before/after comparison in one run); the floor's own.
+    cwd = ROOT if floor else API_ROOT
     process = subprocess.Popen(
-        [sys.executable, *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
+        [sys.executable, *command],
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(cwd)},
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     _PIDS[base] = process.pid
