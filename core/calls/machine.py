@@ -185,8 +185,8 @@ async def _find_call(session: AsyncSession, request: EventRequest) -> Call | Non
 
 
 async def _find_call_postgres(session: AsyncSession, request: EventRequest) -> Call | None:
-    """`_find_call` in one round trip: the reference looked up, the row locked and read, and
-    whether the request's idempotency key is stored (session.info[_KEY_STORED])."""
+    """`_find_call` in one round trip: the reference looked up, the row locked and read with
+    its agent, and whether the request's idempotency key is stored (session.info[_KEY_STORED])."""
     named: Any = request.call_id
     if named is None:
         if not request.external_id:
@@ -212,7 +212,10 @@ async def _find_call_postgres(session: AsyncSession, request: EventRequest) -> C
         )
     row = (
         await session.execute(
-            select(Call, latest, key_stored)
+            # The call's agent comes along (not locked): the steps that need it find it in
+            # the session instead of asking the database once more.
+            select(Call, latest, key_stored, Agent)
+            .outerjoin(Agent, col(Agent.id) == col(Call.agent_id))
             .where(col(Call.id) == named)
             .with_for_update(of=Call)
             .execution_options(populate_existing=True)
@@ -226,6 +229,7 @@ async def _find_call_postgres(session: AsyncSession, request: EventRequest) -> C
     at, stored_key = row[1], row[2]
     session.info[(_LATEST, call.id)] = None if at is None else (at,)
     session.info[_KEY_STORED] = stored_key is not None
+    session.info[_AGENT] = row[3]  # held: the session keeps only weak references to rows
     return call
 
 
@@ -322,6 +326,9 @@ _TICK = timedelta(microseconds=1)
 
 _KEY_STORED = "idempotency key stored"
 """session.info key: the request's idempotency key was found with the call (PostgreSQL)."""
+
+_AGENT = "agent of the call"
+"""session.info key: the call's agent, read with the call (PostgreSQL)."""
 
 _LATEST = "latest event"
 """session.info key: the time of a call's latest event, read with the call (PostgreSQL)."""
