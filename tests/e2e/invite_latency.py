@@ -85,9 +85,10 @@ def ring(calls: int) -> None:
         sys.stdout.write(_figures("INVITE -> agent's phone rings", [s * 1000 for s in seconds]))
 
 
-def _demo(stack: SipStack, customers: int) -> list[str]:
-    """N demo customers in the stack's database; the first phone number of each of some."""
-    env = {**os.environ, "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{stack.database}"}
+def _demo(database: Path, customers: int) -> None:
+    """N demo customers in a new database, before the API opens it (the demo writes a new
+    file: an API already running would keep writing to the old one)."""
+    env = {**os.environ, "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
     env["FRONTLINE_ENV_FILE"] = "/nonexistent"
     subprocess.run(
         [sys.executable, "-m", "console.cli", "demo", "--customers", str(customers), "--no-open"],
@@ -95,9 +96,14 @@ def _demo(stack: SipStack, customers: int) -> list[str]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+
+
+def _numbers(stack: SipStack) -> list[str]:
+    """The demo customers' international phone numbers."""
+    # International numbers as a phone system sends them in From: '+' and digits.
     rows = stack.rows(
-        "SELECT MIN(value) FROM contact_point WHERE kind = 'phone' GROUP BY customer_id "
-        "ORDER BY customer_id"
+        "SELECT MIN(value) FROM contact_point WHERE kind = 'phone' AND value LIKE '+%' "
+        "GROUP BY customer_id ORDER BY customer_id"
     )
     return ["+" + "".join(ch for ch in str(value) if ch.isdigit()) for (value,) in rows]
 
@@ -145,7 +151,12 @@ async def _pops(stack: SipStack, calls: int, numbers: list[str]) -> list[float]:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(arrived.wait(), deadline - time.perf_counter())
             if number not in shown:
-                raise RuntimeError(f"INVITE {n} from {number}: no screen pop within 10 s")
+                calls_now = stack.rows("SELECT state, caller_number, agent_id FROM call")
+                found = await search.by_phone(number)
+                raise RuntimeError(
+                    f"INVITE {n} from {number}: no screen pop within 10 s "
+                    f"(calls: {calls_now[-3:]}; look-up: {len(found)} customers)"
+                )
             took.append((shown[number] - started) * 1000)
         return took
     finally:
@@ -158,18 +169,24 @@ async def _pops(stack: SipStack, calls: int, numbers: list[str]) -> list[float]:
 
 
 def pop(calls: int, customers: int) -> None:
-    with tempfile.TemporaryDirectory() as workdir, sip_stack(Path(workdir)) as stack:
-        numbers = _demo(stack, customers)[:calls]
-        phones = _phones(stack, calls)  # kept open: a closed port makes Kamailio try the next
-        took = asyncio.run(_pops(stack, calls, numbers))
-        for phone in phones:
-            phone.close()
-        sys.stdout.write(
-            _figures(
-                f"INVITE -> the caller's customer on the agent's console ({customers:,} customers)",
-                took,
-            )
+    with tempfile.TemporaryDirectory() as workdir:
+        _demo(Path(workdir) / "frontline.db", customers)
+        with sip_stack(Path(workdir)) as stack:
+            _pop_through(stack, calls, customers)
+
+
+def _pop_through(stack: SipStack, calls: int, customers: int) -> None:
+    numbers = _numbers(stack)[:calls]
+    phones = _phones(stack, calls)  # kept open: a closed port makes Kamailio try the next
+    took = asyncio.run(_pops(stack, calls, numbers))
+    for phone in phones:
+        phone.close()
+    sys.stdout.write(
+        _figures(
+            f"INVITE -> the caller's customer on the agent's console ({customers:,} customers)",
+            took,
         )
+    )
 
 
 def main() -> None:
