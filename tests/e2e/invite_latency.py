@@ -33,16 +33,22 @@ from pathlib import Path
 from tests.e2e.sip_stack import CALLER, SipStack, sip_stack
 
 
-def _invite(sip_port: int, local: int, n: int, caller: str = CALLER) -> bytes:
+def _invite(
+    sip_port: int, local: int, n: int, caller: str = CALLER, cancel: bool = False, ns: int = 0
+) -> bytes:
+    """INVITE number `n` (or, with `cancel` and the INVITE's `ns`, its CANCEL)."""
+    ns = ns or time.time_ns()
     sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
     sdp += "m=audio 6000 RTP/AVP 0\r\n"
+    method, body = ("CANCEL", "") if cancel else ("INVITE", sdp)
+    kind = "" if cancel else "Content-Type: application/sdp\r\n"
     return (
-        f"INVITE sip:bench@127.0.0.1:{sip_port} SIP/2.0\r\n"
-        f"Via: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-lat-{n}-{time.time_ns()}\r\n"
+        f"{method} sip:bench@127.0.0.1:{sip_port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK-lat-{n}-{ns}\r\n"
         f"From: <sip:{caller}@127.0.0.1:{local}>;tag=lat{n}\r\n"
-        f"To: <sip:bench@127.0.0.1:{sip_port}>\r\nCall-ID: latency-{n}-{time.time_ns()}\r\n"
-        f"CSeq: 1 INVITE\r\nContact: <sip:{caller}@127.0.0.1:{local}>\r\nMax-Forwards: 70\r\n"
-        f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}"
+        f"To: <sip:bench@127.0.0.1:{sip_port}>\r\nCall-ID: latency-{n}-{ns}\r\n"
+        f"CSeq: 1 {method}\r\nContact: <sip:{caller}@127.0.0.1:{local}>\r\nMax-Forwards: 70\r\n"
+        f"{kind}Content-Length: {len(body)}\r\n\r\n{body}"
     ).encode()
 
 
@@ -142,8 +148,8 @@ async def _pops(stack: SipStack, calls: int, numbers: list[str]) -> list[float]:
         took = []
         for n in range(calls):
             number = numbers[n % len(numbers)]
-            started = time.perf_counter()
-            message = _invite(stack.sip_port, caller.getsockname()[1], n, number)
+            started, ns = time.perf_counter(), time.time_ns()
+            message = _invite(stack.sip_port, caller.getsockname()[1], n, number, ns=ns)
             caller.sendto(message, ("127.0.0.1", stack.sip_port))
             deadline = started + 10
             while number not in shown and time.perf_counter() < deadline:
@@ -158,6 +164,10 @@ async def _pops(stack: SipStack, calls: int, numbers: list[str]) -> list[float]:
                     f"(calls: {calls_now[-3:]}; look-up: {len(found)} customers)"
                 )
             took.append((shown[number] - started) * 1000)
+            # The caller gives up once popped: the agent is free again for a later INVITE
+            # (a phone left ringing would be put on a break for not answering).
+            message = _invite(stack.sip_port, caller.getsockname()[1], n, number, True, ns)
+            caller.sendto(message, ("127.0.0.1", stack.sip_port))
         return took
     finally:
         follower.cancel()
