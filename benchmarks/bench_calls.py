@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks.bench_calls burst [--db sqlite|postgresql] [--requests 1000]
         [--lifecycle]
     .venv/bin/python -m benchmarks.bench_calls load  [--db sqlite|postgresql] [--consoles 50]
-        [--duration 600] [--rate 2] [--processes 5]
+        [--duration 600] [--rate 2] [--processes 5] [--warmup 30] [--api-workers 1]
+        [--floor-seconds 60]
 
 Both start a real `frontline api` (uvicorn, one process) on loopback, on a fresh database:
 a SQLite file in a temporary directory, or a new PostgreSQL database created next to
@@ -26,7 +27,11 @@ the supervisor's queue and team figures (QueueService) on every change. The cons
 process share one change-feed connection (the test PostgreSQL allows 100 connections; a
 deployment of 200 separate console processes needs max_connections of about 450, or a
 pooler). Checks: every event the API stored is in call_event, every offer popped exactly
-once at its agent, zero errors anywhere; reports API p99 and pop latency.
+once at its agent, zero errors anywhere; reports API p99 and pop latency, and "steady": the
+latency after the first --warmup seconds, the API's own time (Server-Timing) and the CPU
+seconds of the API's processes per request, each beside the floor's in the same run
+(`steady_p99_to_floor`, `cpu_to_floor`). BENCH_API_ROOT=DIR runs the API of another checkout
+(e.g. `git archive` of the parent commit) for a before/after in one session.
 """
 
 from __future__ import annotations
