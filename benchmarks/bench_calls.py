@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks.bench_calls burst [--db sqlite|postgresql] [--requests 1000]
         [--lifecycle]
     .venv/bin/python -m benchmarks.bench_calls load  [--db sqlite|postgresql] [--consoles 50]
-        [--duration 600] [--rate 2] [--processes 5]
+        [--duration 600] [--rate 2] [--processes 5] [--warmup 30] [--api-workers 1]
+        [--floor-seconds 60]
 
 Both start a real `frontline api` (uvicorn, one process) on loopback, on a fresh database:
 a SQLite file in a temporary directory, or a new PostgreSQL database created next to
@@ -26,7 +27,11 @@ the supervisor's queue and team figures (QueueService) on every change. The cons
 process share one change-feed connection (the test PostgreSQL allows 100 connections; a
 deployment of 200 separate console processes needs max_connections of about 450, or a
 pooler). Checks: every event the API stored is in call_event, every offer popped exactly
-once at its agent, zero errors anywhere; reports API p99 and pop latency.
+once at its agent, zero errors anywhere; reports API p99 and pop latency, and "steady": the
+latency after the first --warmup seconds, the API's own time (Server-Timing) and the CPU
+seconds of the API's processes per request, each beside the floor's in the same run
+(`steady_p99_to_floor`, `cpu_to_floor`). BENCH_API_ROOT=DIR runs the API of another checkout
+(e.g. `git archive` of the parent commit) for a before/after in one session.
 """
 
 from __future__ import annotations
@@ -54,11 +59,13 @@ import httpx
 from sqlalchemy import func, select
 
 from benchmarks.postgres import drop_database, recreate_database
-from console.commands.simulate import SimConfig, run_simulation
+from console.commands.simulate import SimConfig
 from core.db import make_engine, make_sessions, upgrade_database
 from core.models import Call, CallEvent, CallReference
 
 ROOT = Path(__file__).resolve().parent.parent
+API_ROOT = Path(os.environ.get("BENCH_API_ROOT", ROOT))
+"""Where `frontline api` is run from: BENCH_API_ROOT, to time another checkout's API."""
 TOKEN = "bench-" + uuid.uuid4().hex[:12]
 PG_ADMIN_URL = os.environ.get(
     "FRONTLINE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -96,10 +103,14 @@ def fresh_database(kind: str) -> Iterator[str]:
         asyncio.run(drop_database(PG_ADMIN_URL, name))
 
 
+_PIDS: dict[str, int] = {}
+"""The server process behind each base URL api_server yielded (for its CPU time)."""
+
+
 @contextmanager
-def api_server(url: str, floor: bool = False) -> Iterator[str]:
+def api_server(url: str, floor: bool = False, workers: int = 1) -> Iterator[str]:
     """`frontline api` (or, with `floor`, the bare insert route of benchmarks.floor_api) on a
-    free loopback port; yields its base URL."""
+    free loopback port, with `workers` processes; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -108,14 +119,23 @@ def api_server(url: str, floor: bool = False) -> Iterator[str]:
         "FRONTLINE_ENV_FILE": "/nonexistent",
     }
     command = ["-m", "console.cli", "api", "--port", str(port)]
+    command += ["--workers", str(workers)] if workers > 1 else []
     if floor:
         command = ["-m", "benchmarks.floor_api", "--url", url, "--port", str(port)]
+        command += ["--workers", str(workers)]
     # Its log goes to a file: a pipe nobody reads fills up and blocks the server mid-run.
     log = tempfile.TemporaryFile()
+    # API_ROOT: another checkout's API (a before/after comparison in one run); the floor's own.
+    cwd = ROOT if floor else API_ROOT
     process = subprocess.Popen(
-        [sys.executable, *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
+        [sys.executable, *command],
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(cwd)},
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
+    _PIDS[base] = process.pid
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -329,6 +349,93 @@ def run_burst(
 # --- load ---------------------------------------------------------------------------------
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and its live descendants
+    (the API's worker processes)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        grew = bool(more)
+        tree |= more
+    return sum(used.get(p, 0.0) for p in tree)
+
+
+class _Timed(httpx.AsyncBaseTransport):
+    """The simulator's transport, timed: (seconds since the start, round trip ms, the
+    API's own ms from Server-Timing) per answer, so the warm-up can be left out."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.started = time.perf_counter()
+        self.samples: list[tuple[float, float, float | None]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sent = time.perf_counter()
+        response = await self.inner.handle_async_request(request)
+        took = (time.perf_counter() - sent) * 1000
+        server = None
+        for part in response.headers.get("server-timing", "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == "dur":
+                with contextlib.suppress(ValueError):
+                    server = float(value)
+        self.samples.append((sent - self.started, took, server))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def _simulate(config: SimConfig, pid: int) -> tuple[Any, _Timed, float]:
+    """`run_simulation` with a timed transport: the summary, the samples, and the CPU
+    seconds the server process tree used meanwhile."""
+    from console.commands.simulate import Simulator
+
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    timed = _Timed(httpx.AsyncHTTPTransport(limits=limits))
+    cpu_before = _tree_cpu(pid)
+    async with httpx.AsyncClient(
+        base_url=config.url.rstrip("/"),
+        headers={"Authorization": f"Bearer {config.token}"},
+        timeout=30,
+        transport=timed,
+    ) as client:
+        summary = await Simulator(config, client).run()
+    return summary, timed, _tree_cpu(pid) - cpu_before
+
+
+def _steady(timed: _Timed, cpu: float, warmup: float) -> dict[str, Any]:
+    """Latency after the first `warmup` seconds, and the server's CPU per request."""
+    steady = [s for s in timed.samples if s[0] >= warmup]
+    trips = [s[1] for s in steady]
+    server = [s[2] for s in steady if s[2] is not None]
+
+    def pct(values: list[float], p: float) -> float | None:
+        v = percentile(values, p)
+        return None if v is None else round(v, 1)
+
+    return {
+        "warmup_s": warmup,
+        "requests": len(steady),
+        "latency_ms": {f"p{p}": pct(trips, p) for p in (50, 95, 99)},
+        "server_ms": {f"p{p}": pct(server, p) for p in (50, 99)},
+        "max_ms": round(max(trips), 1) if trips else None,
+        "cpu_ms_per_request": round(cpu * 1000 / len(timed.samples), 2) if timed.samples else None,
+    }
+
+
 async def _console_worker(
     db_url: str, agents: list[str], duration: float, supervisor: bool
 ) -> dict[str, Any]:
@@ -344,7 +451,7 @@ async def _console_worker(
     search = SearchService(sessions)
     watchers = [OfferWatcher(queue, name) for name in agents]
     pops: list[tuple[str, int]] = []
-    pop_ms: list[float] = []
+    pop_ms: list[tuple[float, float]] = []  # (when offered, epoch seconds; ms to the pop)
     supervisor_ms: list[float] = []
     errors: list[str] = []
     busy = False
@@ -374,7 +481,9 @@ async def _console_worker(
                             pops.append((watcher.agent_name, call.call_id))
                             if call.offered_at is not None:
                                 lag = datetime.now(UTC) - call.offered_at
-                                pop_ms.append(lag.total_seconds() * 1000)
+                                pop_ms.append(
+                                    (call.offered_at.timestamp(), lag.total_seconds() * 1000)
+                                )
                     except Exception as error:  # noqa: BLE001 - counted and reported
                         errors.append(f"{watcher.agent_name}: {error!r}")
                 if supervisor and not busy:
@@ -447,11 +556,17 @@ def run_load(
     processes: int,
     handle: float,
     floor_seconds: float = 60.0,
+    warmup: float = 30.0,
+    api_workers: int = 1,
 ) -> dict[str, Any]:
     load_before = os.getloadavg()
     agents = [f"sim-{i + 1:03d}" for i in range(consoles)]
     groups = [agents[i::processes] for i in range(processes)]
-    with fresh_database(kind) as url, api_server(url) as base, tempfile.TemporaryDirectory() as tmp:
+    with (
+        fresh_database(kind) as url,
+        api_server(url, workers=api_workers) as base,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         workers = []
         for n, group in enumerate(groups):
             out = Path(tmp) / f"worker-{n}.json"
@@ -493,7 +608,9 @@ def run_load(
             seed=7,
             prefix="sim",
         )
-        summary = asyncio.run(run_simulation(config))
+        traffic_started = time.time()
+        summary, timed, cpu = asyncio.run(_simulate(config, _PIDS[base]))
+        steady = _steady(timed, cpu, warmup)
         for _, process in workers:
             process.wait()
         results = [json.loads(out.read_text()) for out, _ in workers]
@@ -509,10 +626,12 @@ def run_load(
     if floor_seconds > 0:
         # The same traffic (same client, rate and seed) against the bare insert route, on a
         # fresh database of the same kind, once the consoles are gone.
-        with fresh_database(kind) as url, api_server(url, floor=True) as base:
-            run = asyncio.run(
-                run_simulation(dataclasses.replace(config, url=base, duration=floor_seconds))
-            ).as_json()
+        with fresh_database(kind) as url, api_server(url, floor=True, workers=api_workers) as base:
+            floor_config = dataclasses.replace(config, url=base, duration=floor_seconds)
+            floor_summary, floor_timed, floor_cpu = asyncio.run(
+                _simulate(floor_config, _PIDS[base])
+            )
+            run = floor_summary.as_json()
         floor = {
             "what": "bare ASGI route, one insert per request, same simulator traffic "
             "(benchmarks.floor_api), no consoles",
@@ -520,9 +639,11 @@ def run_load(
             "requests_per_second": run["requests_per_second"],
             "latency_ms": run["latency_ms"],
             "errors": run["errors"],
+            "steady": _steady(floor_timed, floor_cpu, min(warmup, floor_seconds / 3)),
         }
     pops = [tuple(p) for r in results for p in r["pops"]]
-    pop_ms = [v for r in results for v in r["pop_ms"]]
+    pop_ms = [v for r in results for _, v in r["pop_ms"]]
+    pop_steady = [v for r in results for at, v in r["pop_ms"] if at >= traffic_started + warmup]
     supervisor_ms = [v for r in results for v in r["supervisor_ms"]]
     console_errors = [e for r in results for e in r["errors"]]
     sim = summary.as_json()
@@ -546,6 +667,22 @@ def run_load(
             f"p{p}": round(v, 1) if (v := percentile(pop_ms, p)) is not None else None
             for p in (50, 99)
         },
+        "pop_latency_steady_ms": {
+            f"p{p}": round(v, 1) if (v := percentile(pop_steady, p)) is not None else None
+            for p in (50, 99)
+        },
+        "api_workers": api_workers,
+        "steady": steady,
+        "steady_p99_to_floor": round(
+            steady["latency_ms"]["p99"] / floor["steady"]["latency_ms"]["p99"], 2
+        )
+        if floor and steady["latency_ms"]["p99"] and floor["steady"]["latency_ms"]["p99"]
+        else None,
+        "cpu_to_floor": round(
+            steady["cpu_ms_per_request"] / floor["steady"]["cpu_ms_per_request"], 2
+        )
+        if floor and steady["cpu_ms_per_request"] and floor["steady"]["cpu_ms_per_request"]
+        else None,
         "supervisor_refresh_ms": {
             f"p{p}": round(v, 1) if (v := percentile(supervisor_ms, p)) is not None else None
             for p in (50, 99)
@@ -581,6 +718,10 @@ def main() -> None:
         help="seconds of the same traffic against the bare-insert floor afterwards (0: none)",
     )
     load.add_argument(
+        "--warmup", type=float, default=30.0, help="seconds left out of the steady figures"
+    )
+    load.add_argument("--api-workers", type=int, default=1, help="API worker processes")
+    load.add_argument(
         "--handle",
         type=float,
         default=0.0,
@@ -613,6 +754,8 @@ def main() -> None:
             args.processes,
             handle,
             args.floor_seconds,
+            args.warmup,
+            args.api_workers,
         )
         result["handle_s"] = round(handle, 1)
     print(json.dumps(result, indent=2, default=str))

@@ -12,11 +12,13 @@ machine, no change notification: what any HTTP API writing to this database cost
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import is_sqlite, make_engine
@@ -37,13 +39,15 @@ def floor_app(engine: AsyncEngine) -> Callable[..., Awaitable[None]]:
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    async with engine.begin() as connection:
-                        await connection.execute(
-                            text(
-                                f"CREATE TABLE IF NOT EXISTS floor_event (id {serial}, "
-                                "path TEXT, idempotency_key TEXT, body TEXT)"
+                    # Several workers start at once: the table is created by one of them.
+                    with contextlib.suppress(DBAPIError):
+                        async with engine.begin() as connection:
+                            await connection.execute(
+                                text(
+                                    f"CREATE TABLE IF NOT EXISTS floor_event (id {serial}, "
+                                    "path TEXT, idempotency_key TEXT, body TEXT)"
+                                )
                             )
-                        )
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     await engine.dispose()
@@ -77,14 +81,16 @@ def floor_app(engine: AsyncEngine) -> Callable[..., Awaitable[None]]:
 
 
 def main() -> None:
-    import uvicorn
+    from core.api.serve import serve
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    uvicorn.run(
-        floor_app(make_engine(args.url)),
+    serve(
+        lambda: floor_app(make_engine(args.url)),
+        workers=args.workers,
         host="127.0.0.1",
         port=args.port,
         access_log=False,

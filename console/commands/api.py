@@ -16,18 +16,27 @@ from core.db import prepare_database
 @click.option("--host", default="127.0.0.1", show_default=True, help=N_("Address to listen on."))
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--access-log/--no-access-log", default=False, help=N_("Log every request."))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help=N_(
+        "Worker processes sharing the port (about one per CPU core); they share only the "
+        "database, which keeps idempotency and the order of each call's events."
+    ),
+)
 @click.pass_obj
-def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
+def api(settings: Settings, host: str, port: int, access_log: bool, workers: int) -> None:
     """Serve the phone-system HTTP API (OpenAPI docs at /docs).
 
     Phone systems report call events (queued, offered, answered, held, unheld, ended,
     abandoned, completed) and look callers up by number. Every request needs
     `Authorization: Bearer TOKEN` with a token from FRONTLINE_API_TOKENS.
     """
-    import uvicorn
-
     from core.api import create_app
     from core.api.logs import install as install_logging
+    from core.api.serve import serve
 
     if not (settings.api_tokens or settings.api_event_tokens or settings.api_admin_tokens):
         raise click.ClickException(
@@ -51,19 +60,18 @@ def api(settings: Settings, host: str, port: int, access_log: bool) -> None:
         _("Frontline API on http://{host}:{port} (docs at /docs), database {database}").format(
             host=host, port=port, database=settings.display_database_url
         )
+        + (_(", {n} workers").format(n=workers) if workers > 1 else "")
     )
     # Through a bounded queue and a writer thread: a log on a pipe nobody reads must not
     # stop the API (uvicorn's own handlers write to stderr from the event loop).
-    stop_logging = install_logging(logging.INFO if access_log else logging.WARNING)
-    try:
-        uvicorn.run(
-            create_app(settings),
-            host=host,
-            port=port,
-            access_log=access_log,
-            log_level="info" if access_log else "warning",
-            log_config=None,
-            backlog=4096,
-        )
-    finally:
-        stop_logging()
+    serve(
+        lambda: create_app(settings),
+        host=host,
+        port=port,
+        workers=workers,
+        setup=lambda: install_logging(logging.INFO if access_log else logging.WARNING),
+        access_log=access_log,
+        log_level="info" if access_log else "warning",
+        log_config=None,
+        backlog=4096,
+    )

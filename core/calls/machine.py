@@ -65,11 +65,26 @@ async def apply_in(session: AsyncSession, request: EventRequest) -> EventResult:
         The call after the event. Raises CallNotFound, AgentNotFound, InvalidTransition or
         IdempotencyConflict; IntegrityError when a concurrent twin committed first (retry).
     """
-    if request.idempotency_key:
+    postgres = (await session.connection()).dialect.name == "postgresql"
+    if request.idempotency_key and not postgres:
         earlier = await _replay(session, request)
         if earlier is not None:
             return earlier
-    call = await _find_call(session, request)
+    if not postgres:
+        call = await _find_call(session, request)
+    else:
+        # The key is looked up in the statement that finds and locks the call: one round trip
+        # fewer for every event; the full check runs only when the key is already stored.
+        try:
+            call = await _find_call_postgres(session, request)
+        except CallNotFound:
+            if request.idempotency_key and (earlier := await _replay(session, request)):
+                return earlier  # a key used before, now with a call that does not exist
+            raise
+        if request.idempotency_key and (call is None or session.info.pop(_KEY_STORED, False)):
+            earlier = await _replay(session, request)
+            if earlier is not None:
+                return earlier
     if call is None:
         return await _create(session, request)
     return await _advance(session, call, request)
@@ -150,9 +165,7 @@ async def referenced_call_id(
 
 
 async def _find_call(session: AsyncSession, request: EventRequest) -> Call | None:
-    """The call, locked for this transaction; None for a call to create."""
-    if (await session.connection()).dialect.name == "postgresql":
-        return await _find_call_postgres(session, request)
+    """The call, locked for this transaction; None for a call to create (SQLite)."""
     call_id = await referenced_call_id(session, request.call_id, request.external_id)
     if call_id is None:
         if not may_create(request):
@@ -173,7 +186,8 @@ async def _find_call(session: AsyncSession, request: EventRequest) -> Call | Non
 
 
 async def _find_call_postgres(session: AsyncSession, request: EventRequest) -> Call | None:
-    """`_find_call` in one round trip: the reference looked up, the row locked and read."""
+    """`_find_call` in one round trip: the reference looked up, the row locked and read with
+    its agent, and whether the request's idempotency key is stored (session.info[_KEY_STORED])."""
     named: Any = request.call_id
     if named is None:
         if not request.external_id:
@@ -190,9 +204,19 @@ async def _find_call_postgres(session: AsyncSession, request: EventRequest) -> C
         .where(col(CallEvent.call_id) == col(Call.id))
         .scalar_subquery()
     )
+    key_stored: Any = None
+    if request.idempotency_key:
+        key_stored = (
+            select(col(CallEvent.id))
+            .where(col(CallEvent.idempotency_key) == request.idempotency_key)
+            .scalar_subquery()
+        )
     row = (
         await session.execute(
-            select(Call, latest)
+            # The call's agent comes along (not locked): the steps that need it find it in
+            # the session instead of asking the database once more.
+            select(Call, latest, key_stored, Agent)
+            .outerjoin(Agent, col(Agent.id) == col(Call.agent_id))
             .where(col(Call.id) == named)
             .with_for_update(of=Call)
             .execution_options(populate_existing=True)
@@ -202,8 +226,11 @@ async def _find_call_postgres(session: AsyncSession, request: EventRequest) -> C
         if request.call_id is not None or not may_create(request):
             raise CallNotFound(_describe_ref(request))
         return None
-    call, at = row
+    call: Call = row[0]
+    at, stored_key = row[1], row[2]
     session.info[(_LATEST, call.id)] = None if at is None else (at,)
+    session.info[_KEY_STORED] = stored_key is not None
+    session.info[_AGENT] = row[3]  # held: the session keeps only weak references to rows
     return call
 
 
@@ -299,6 +326,12 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
 
 _TICK = timedelta(microseconds=1)
 
+
+_KEY_STORED = "idempotency key stored"
+"""session.info key: the request's idempotency key was found with the call (PostgreSQL)."""
+
+_AGENT = "agent of the call"
+"""session.info key: the call's agent, read with the call (PostgreSQL)."""
 
 _LATEST = "latest event"
 """session.info key: the time of a call's latest event, read with the call (PostgreSQL)."""

@@ -162,6 +162,33 @@ async def test_transfers_blind_consult_and_back_to_a_queue(
     assert call.answered_at == at(5)  # the first answer: what the caller waited for
 
 
+async def test_a_transferred_agent_on_a_new_call_stays_on_it_when_the_old_call_is_replayed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Ana hands a call over and takes the next one; late events of the first call (dated
+    while it was hers) are replayed, and she is still on her call, never "available"."""
+    await _agents(sessions, "ana", "ben")
+    events = CallEvents(sessions)
+    await events.apply(ev(K.QUEUED, 0, caller_number="600", queue="sales"))
+    await events.apply(ev(K.ANSWERED, 5, agent="ana"))
+    await events.apply(ev(K.TRANSFERRED, 30, transfer=Transfer("blind", to_agent="ben")))
+    await events.apply(ev(K.ANSWERED, 32))
+    await events.report(AgentStateChange(agent="ana", state=AgentState.AVAILABLE, at=at(40)))
+    await events.apply(ev(K.QUEUED, 41, ext="c2", caller_number="601", queue="sales"))
+    await events.apply(ev(K.ANSWERED, 45, ext="c2", agent="ana"))
+    assert await _agent_state(sessions, "ana") == "on_call"
+
+    for late in (ev(K.HELD, 10), ev(K.UNHELD, 12), ev(K.OFFERED, 4, agent="ana")):
+        await events.apply(late)
+        assert await _agent_state(sessions, "ana") == "on_call"
+        assert await _agent_state(sessions, "ben") == "on_call"
+    await events.apply(ev(K.ENDED, 50))  # ben's caller hangs up: ana's call goes on
+    assert (await _agent_state(sessions, "ana"), await _agent_state(sessions, "ben")) == (
+        "on_call",
+        "wrap_up",
+    )
+
+
 async def test_the_canonical_event_is_stored_with_its_raw_payload(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -156,3 +156,20 @@ def test_upgrade_command_line_creates_the_schema(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert head_revision() in result.stdout
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_without_an_error(
+    own_cluster: object,
+) -> None:
+    """After a PostgreSQL restart the next request just works: the pool notices, without a
+    round trip, that the server closed its connections, and opens new ones."""
+    engine = make_engine(own_cluster.url)  # type: ignore[attr-defined]
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+        await asyncio.to_thread(own_cluster.restart)  # type: ignore[attr-defined]
+        await asyncio.sleep(0.2)  # the loop reads the closed sockets
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 2"))).scalar_one() == 2
+    finally:
+        await engine.dispose()

@@ -114,12 +114,17 @@ class SipStack:
         return self._sipp(scenario, args, background=True)
 
     def call(
-        self, scenario: str, queue: str, talk_ms: int = 300, background: bool = False
+        self,
+        scenario: str,
+        queue: str,
+        talk_ms: int = 300,
+        background: bool = False,
+        caller: str = CALLER,
     ) -> subprocess.Popen[bytes]:
-        """A caller (SIPp UAC) dialling `queue` through Kamailio; returns when SIPp is done,
-        or at once with `background`."""
+        """A caller (SIPp UAC) dialling `queue` through Kamailio from `caller`; returns when
+        SIPp is done, or at once with `background`."""
         args = [f"127.0.0.1:{self.sip_port}", "-s", queue, "-p", str(free_port())]
-        args += ["-key", "caller", CALLER, "-d", str(talk_ms)]
+        args += ["-key", "caller", caller, "-d", str(talk_ms)]
         return self._sipp(scenario, args, background=background)
 
     def _sipp(self, scenario: str, args: list[str], background: bool) -> subprocess.Popen[bytes]:
@@ -186,7 +191,7 @@ def sip_stack(workdir: Path) -> Iterator[SipStack]:
             stderr=(workdir / "api.log").open("wb"),
         )
         stack.processes.append(api)
-        _wait("frontline api", lambda: stack.api.get("/healthz").status_code == 200, api, 30)
+        _wait("frontline api", lambda: stack.api.get("/healthz").status_code == 200, api, 60)
         config = workdir / "kamailio.cfg"
         config.write_text(
             render(

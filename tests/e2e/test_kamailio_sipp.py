@@ -180,3 +180,40 @@ def test_a_caller_who_hangs_up_in_the_queue_abandons(stack: SipStack) -> None:
     [(external_id, state, agent, _)] = stack.calls_of_queue("empty")
     assert (state, agent) == ("abandoned", None)
     assert stack.call_events(str(external_id)) == ["queued", "abandoned"]
+
+
+async def test_an_invite_through_kamailio_pops_the_caller_on_the_agents_console(
+    stack: SipStack, tmp_path: Path
+) -> None:
+    """The whole way: a SIP INVITE from a customer's number reaches Kamailio, Frontline picks
+    the agent, and the agent's console (headless, its own screen-pop code) opens that customer."""
+    from console.app import ConsoleApp
+    from console.widgets.call_panel import CallPanel
+    from core.services import make_services
+    from tests.console.conftest import console_settings
+    from tests.console.seed import seed
+    from tests.console.test_screen_pop import until
+
+    services = make_services(
+        console_settings(f"sqlite+aiosqlite:///{stack.database}", tmp_path / "data")
+    )
+    try:
+        customer_ids = await seed(services.sessions)
+        port = free_port()
+        stack.agent("pia", port, "pop")
+        phone = stack.phone("uas_answer.xml", "pia", port)
+        app = ConsoleApp(services, agent_name="pia")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.agent_screen.ready)
+            # Ana García Ruiz's number, as a phone system sends it.
+            caller = stack.call(
+                "uac_call.xml", "pop", talk_ms=1500, background=True, caller="+34622333444"
+            )
+            panel = app.agent_screen.query_one(CallPanel)
+            await until(pilot, lambda: panel.draft is not None)
+            assert panel.draft is not None
+            assert panel.draft.customer_id == customer_ids[2]
+            assert app.agent_screen.customer_id == customer_ids[2]
+        _ok(caller, phone)
+    finally:
+        await services.close()
