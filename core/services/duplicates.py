@@ -117,7 +117,9 @@ async def _likely(
         if customer_id is not None:
             born_same = born_same.where(col(Customer.id) != customer_id)
         for namesake_id, first, last in (await session.execute(born_same)).all():
-            if fuzz.token_sort_ratio(my_name, name_key(first, last)) >= CLOSE_NAME:
+            if namesake_id is not None and (
+                fuzz.token_sort_ratio(my_name, name_key(first, last)) >= CLOSE_NAME
+            ):
                 shared.setdefault(namesake_id, []).append("name and birth date")
     found: list[Duplicate] = []
     for other_id, reasons in shared.items():
