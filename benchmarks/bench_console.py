@@ -7,7 +7,8 @@ with one extra customer, C99999999, who has 5,000 interactions:
 
 - start to ready: `frontline --agent bench` is started in a 120×40 pseudo-terminal and timed
   from the spawn to the moment the focused search box is drawn (its placeholder reaches the
-  terminal). Interpreter start, imports, database check and first paint are all included.
+  terminal). Interpreter start, imports, database check and first paint are all included;
+  console/ and core/ are byte-compiled first, as an installed console is (`compile_sources`).
 - keystroke to results: the console runs headless (Textual's Pilot) at 120×40; real customer
   names are typed one key at a time, each key timed inside the console from the search box's
   change to the first screen refresh after the result list was updated (search included).
@@ -51,8 +52,20 @@ CPU: dict[str, float] = {}
 READY_MARK = b"ame, phone, email or customer number"  # the N is under the cursor
 
 
+def compile_sources() -> None:
+    """Bytecode for Frontline's own modules, as an installed console has it. With
+    PYTHONDONTWRITEBYTECODE set (as on the project's machine) Python never keeps any for an
+    editable install, and every start compiled console/ and core/ again: about 60 ms of CPU."""
+    import compileall
+
+    root = Path(__file__).resolve().parent.parent
+    for package in ("console", "core"):
+        compileall.compile_dir(root / package, quiet=1)
+
+
 def prepare(customers: int) -> Path:
     """A private copy of the demo database with the 5,000-interaction customer added."""
+    compile_sources()
     source = ensure_demo_db(customers)
     target = DATA_DIR / f"console-{customers}.db"
     if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:

@@ -95,11 +95,16 @@ def load_services(settings: Settings) -> Services:
 
 def open_console(settings: Settings, caller: str | None = None) -> int:
     """Run the console until the agent quits; the exit status for the shell."""
+    import gc
     import sys
 
     from console.app import ConsoleApp
     from console.key_names import check_keymap
 
+    # What is imported by now (Textual, the screens) lives as long as the console. Frozen, the
+    # collector's first full pass, which fell in the middle of the first frame (about 40 ms
+    # of CPU on the shared 2-core machine), has none of it to walk.
+    gc.freeze()
     for problem in check_keymap(settings.console.keymap)[1]:  # told on screen too
         print(_("frontline: warning: {problem}").format(problem=problem), file=sys.stderr)  # noqa: T201 - before the UI
     app = ConsoleApp(

@@ -130,6 +130,8 @@ class HistoryTable(ScrollView, can_focus=True):
         fixed = sum(c.width for c in self.columns if not c.flexible)
         padding = 2 * PADDING * len(self.columns)
         width = max(10, self.scrollable_content_region.width - fixed - padding)
+        if all(c.width == width for c in self.columns if c.flexible):
+            return  # only the height changed (another customer's header): drawn already
         self.columns = [
             Column(c.key, c.label, width, True) if c.flexible else c for c in self.columns
         ]

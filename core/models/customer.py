@@ -24,7 +24,8 @@ class CustomerBase(SQLModel):
     city: str = Field(default="", max_length=100)
     country: str = Field(default="", max_length=2)
     """ISO 3166-1 alpha-2 code."""
-    birth_date: date | None = None
+    birth_date: date | None = Field(default=None, index=True)
+    """Indexed: likely duplicates are a close name with the same birth date."""
     customer_since: date | None = None
     marketing_consent: bool = False
     """The customer agreed to be offered products they do not hold yet."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
@@ -96,7 +97,7 @@ async def _likely(
             tail = phone_tail(normalized)
             query = select(col(SearchContact.customer_id)).where(
                 col(SearchContact.kind) == "p",
-                col(SearchContact.key).startswith(phone_key(tail)),
+                *_starts_with(col(SearchContact.key), phone_key(tail)),
             )
             if customer_id is not None:
                 query = query.where(col(SearchContact.customer_id) != customer_id)
@@ -112,13 +113,17 @@ async def _likely(
             shared.setdefault(other_id, []).append(what)
     my_name = name_key(me.first_name, me.last_name)
     if me.birth_date is not None and my_name:
-        born_same = select(Customer).where(col(Customer.birth_date) == me.birth_date)
+        # Only the names (ix_customer_birth_date finds them); the few close ones are read below.
+        born_same = select(
+            col(Customer.id), col(Customer.first_name), col(Customer.last_name)
+        ).where(col(Customer.birth_date) == me.birth_date)
         if customer_id is not None:
             born_same = born_same.where(col(Customer.id) != customer_id)
-        for namesake in (await session.execute(born_same)).scalars():
-            their = name_key(namesake.first_name, namesake.last_name)
-            if namesake.id is not None and fuzz.token_sort_ratio(my_name, their) >= CLOSE_NAME:
-                shared.setdefault(namesake.id, []).append("name and birth date")
+        for namesake_id, first, last in (await session.execute(born_same)).all():
+            if namesake_id is not None and (
+                fuzz.token_sort_ratio(my_name, name_key(first, last)) >= CLOSE_NAME
+            ):
+                shared.setdefault(namesake_id, []).append("name and birth date")
     found: list[Duplicate] = []
     for other_id, reasons in shared.items():
         other = await session.get(Customer, other_id)
@@ -130,6 +135,18 @@ async def _likely(
             )
         )
     return sorted(found, key=lambda d: (-len(d.shared), d.customer_id))
+
+
+def _starts_with(column: Any, digits: str) -> list[Any]:
+    """`column` starts with `digits`, as a range the primary key answers: SQLite uses no
+    index for LIKE 'prefix%' on a case-sensitive column (it read every phone of every
+    customer at each opened customer). Keys are digits only: those starting with "12399"
+    are the ones from "12399" up to, not including, "124"."""
+    conditions = [column >= digits]
+    stem = digits.rstrip("9")
+    if stem:
+        conditions.append(column < stem[:-1] + str(int(stem[-1]) + 1))
+    return conditions
 
 
 def differences(me: Customer, other: Customer) -> tuple[str, ...]:

@@ -94,3 +94,17 @@ async def test_likely_duplicates_say_what_they_share_and_what_differs(
     assert by_id[namesake.id or 0].shared == ("name and birth date",)
     assert any(d.startswith("city") for d in by_id[namesake.id or 0].differs)
     assert by_id[same_phone.id or 0].shared == ("phone …612345678",)
+
+
+async def test_duplicates_by_phone_match_on_the_trailing_digits_only(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # The look-up is a range over the reversed digits: numbers that end in 9s, or share all
+    # but the last digit, are the edges.
+    customers = CustomerService(sessions)
+    new = await customers.create("Rosa", "Vidal", phones=["699 999 999"])
+    same = await customers.create("R.", "Vidal Soler", phones=["+34 699 999 999"])
+    await customers.create("Raúl", "Vidal", phones=["699 999 998"])
+    await customers.create("Rita", "Vidal", phones=["799 999 999"])
+    assert new.id is not None
+    assert [d.customer_id for d in await customers.duplicates(new.id)] == [same.id]
