@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,25 +15,33 @@ from console.commands.i18n import speak_click
 from console.commands.lookup import _lines
 from core.i18n import using
 
+FRONTLINE = str(Path(sys.executable).with_name("frontline"))
 
-def _invoke(*args: str) -> str:
-    speak_click()
-    env = {"FRONTLINE_ENV_FILE": "/nonexistent", "FRONTLINE_DATABASE_URL": "sqlite://"}
-    return CliRunner().invoke(frontline, list(args), env=env).output
+
+def _invoke(language: str, *args: str) -> str:
+    """The command as a person runs it: its own process, its language from the environment
+    (click keeps a command's --help option once made, so one process speaks one language)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FRONTLINE_")},
+        "FRONTLINE_LANGUAGE": language,
+        "FRONTLINE_ENV_FILE": "/nonexistent",
+        "FRONTLINE_DATABASE_URL": "sqlite://",
+    }
+    done = subprocess.run([FRONTLINE, *args], env=env, capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr
 
 
 def test_help_and_click_words_follow_the_language() -> None:
-    with using("es_ES"):
-        spanish = _invoke("lookup", "--help")
-        missing = _invoke("lookup")
+    spanish = _invoke("es_ES", "lookup", "--help")
+    missing = _invoke("es_ES", "lookup")
     assert spanish.startswith("Uso: frontline lookup")
     assert "Imprimir la ficha o la lista en JSON." in spanish
     assert "Mostrar este mensaje y salir." in spanish
     assert "Falta un argumento 'QUERY'" in missing
-    with using("en"):  # translated again from the English, not from the Spanish
-        english = _invoke("lookup", "--help")
+    english = _invoke("en", "lookup", "--help")
     assert english.startswith("Usage: frontline lookup")
     assert "Print the card or list as JSON." in english
+    assert "Show this message and exit." in english
 
 
 def test_the_lookup_card_in_spanish_and_in_english() -> None:

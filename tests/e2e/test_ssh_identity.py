@@ -136,6 +136,7 @@ def server(sqlite_url: str, tmp_path: Path) -> Iterator[Server]:
         "FRONTLINE_DATABASE_URL": sqlite_url,
         "FRONTLINE_ENV_FILE": "/nonexistent",
         "FRONTLINE_DATA_DIR": str(tmp_path / "data"),
+        "FRONTLINE_LANGUAGE": "en",  # the assertions read English words
     }
     (keys / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {keys / 'host_key'}\n"

@@ -74,6 +74,7 @@ class Target:
             FRONTLINE_TRUST_AGENT_ENV="1",
             FRONTLINE_AGENT="fault-boss",
             FRONTLINE_ADMINS="fault-boss",
+            FRONTLINE_LANGUAGE="en",  # the assertions read English words
             **self.extra_env,
         )
         return env
