@@ -7,7 +7,7 @@ import pytest
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from console.app import ConsoleApp
-from console.screens.call_review import CallReviewScreen
+from console.screens.call_review import CallReviewScreen, ScoreForm
 from console.screens.pickers import CodePicker
 from console.widgets.call_panel import CallPanel
 from console.widgets.offer_prompt import OfferPrompt
@@ -165,5 +165,12 @@ async def test_the_call_review_shows_reason_and_outcome_by_label(
             table = review.query_one("#review-table", DataTable)
             await _until(pilot, lambda: table.row_count > 0)
             shown = [str(table.get_row_at(i)[3]) for i in range(table.row_count)]
-            assert f"{words['reason']} / {words['outcome']}" in shown, shown
+            row = shown.index(f"{words['reason']} / {words['outcome']}")
             assert isinstance(review.reviews, ReviewService)
+            table.focus()
+            table.move_cursor(row=row)
+            await pilot.press("enter")
+            await _until(pilot, lambda: isinstance(app.screen, ScoreForm))
+            summary = plain(app.screen.query_one("#review-summary", Static))
+            assert words["reason"] in summary and words["outcome"] in summary, summary
+            assert "complaint" not in summary
