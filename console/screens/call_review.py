@@ -29,6 +29,7 @@ from textual.widgets import (
     TextArea,
 )
 
+from console.codes import code_label
 from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import KEYMAP
@@ -124,9 +125,9 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
                 clean(d.queue or "—"),
                 "\n",
                 (_("Reason") + " ", "dim"),
-                clean(r.reason or "—"),
+                clean(code_label("reason", r.reason) or "—"),
                 ("   " + _("Outcome") + " ", "dim"),
-                clean(r.outcome or "—"),
+                clean(code_label("outcome", r.outcome) or "—"),
                 ("   " + _("Follow-up") + " ", "dim"),
                 day(d.follow_up_on),
             )
@@ -137,7 +138,7 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
                 yield Static(_("Offers"), classes="title")
                 lines = [
                     f"{o.offer_id}: {_(o.response.replace('_', ' '))}"
-                    + (f" ({o.decline_reason})" if o.decline_reason else "")
+                    + (f" ({code_label('decline', o.decline_reason)})" if o.decline_reason else "")
                     for o in d.offers
                 ]
                 yield Static(safe_text("\n".join(lines)), id="review-offers")
@@ -273,13 +274,13 @@ class CallReviewScreen(TranslatedBindings, Screen[None]):
                         id="filter-day",
                     )
                     yield Select(
-                        [(clean(r), r) for r in self.reasons],
+                        [(clean(code_label("reason", r)), r) for r in self.reasons],
                         prompt=_("Any reason"),
                         id="filter-reason",
                     )
                 with Horizontal(classes="filters"):
                     yield Select(
-                        [(clean(o), o) for o in self.outcomes],
+                        [(clean(code_label("outcome", o)), o) for o in self.outcomes],
                         prompt=_("Any outcome"),
                         id="filter-outcome",
                     )
@@ -390,7 +391,11 @@ class CallReviewScreen(TranslatedBindings, Screen[None]):
                 compact_datetime(r.answered_at.astimezone(self.zone)) if r.answered_at else "—",
                 fit(r.agent, REVIEW_WIDTHS["agent"]),
                 fit(r.customer, REVIEW_WIDTHS["customer"]),
-                fit(f"{r.reason or '—'} / {r.outcome or '—'}", REVIEW_WIDTHS["codes"]),
+                fit(
+                    f"{code_label('reason', r.reason) or '—'} / "
+                    f"{code_label('outcome', r.outcome) or '—'}",
+                    REVIEW_WIDTHS["codes"],
+                ),
                 Text(duration(r.handle_seconds), style="bold" if r.long_handle else ""),
                 fit(r.offers or "—", REVIEW_WIDTHS["offer"]),
                 f"{r.score:.0f}%" if r.score is not None else "",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -18,6 +19,9 @@ from console.safe_text import safe_text
 from console.textual_words import TranslatedBindings
 from console.widgets.customer_list import CustomerList, Hit
 from console.widgets.search_box import SearchBox
+
+if TYPE_CHECKING:
+    from core.i18n.codes import CodeBook, Kind
 
 PICKER_CSS = """
 CodePicker, CallerPicker { align: center middle; }
@@ -49,17 +53,51 @@ def filter_codes(codes: Sequence[str], typed: str) -> list[int]:
 
 
 class CodePicker(TranslatedBindings, ModalScreen[str | None]):
-    """Pick one code: type its number or a few letters, Enter picks the highlighted one."""
+    """Pick one code: type its number or a few letters, Enter picks the highlighted one.
+
+    `codes` are what the picker returns; `labels` (default the codes) what it shows and
+    filters; `find` (typed -> the codes it matches, best first) replaces the filter on the
+    labels, as `for_codes` does with the code book's label search.
+    """
 
     DEFAULT_CSS = PICKER_CSS
     BINDINGS = KEYMAP["picker"].bindings
 
-    def __init__(self, title: str, codes: Sequence[str], current: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        codes: Sequence[str],
+        current: str = "",
+        labels: Sequence[str] | None = None,
+        find: Callable[[str], Iterable[str]] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.codes = list(codes)
+        self.labels = list(labels) if labels is not None else list(self.codes)
+        self.find = find
         self.current = current
         self.shown: list[int] = list(range(len(self.codes)))
+
+    @classmethod
+    def for_codes(
+        cls, title: str, kind: Kind, ids: Sequence[str], book: CodeBook, current: str = ""
+    ) -> CodePicker:
+        """A picker of reason, outcome, decline or break ids, shown and found by their labels
+        in the current language (`reclam` finds Reclamación); it returns the id."""
+        pairs = book.labels(kind, ids)
+
+        def find(typed: str) -> list[str]:
+            return [code.id for code in book.find(kind, typed, ids)]
+
+        return cls(title, [i for i, _label in pairs], current, [label for _i, label in pairs], find)
+
+    def _matching(self, typed: str) -> list[int]:
+        text = typed.strip()
+        if self.find is None or not text or text.isdigit():
+            return filter_codes(self.labels, typed)
+        found = list(dict.fromkeys(self.find(text)))
+        return [self.codes.index(code) for code in found if code in self.codes]
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -77,11 +115,11 @@ class CodePicker(TranslatedBindings, ModalScreen[str | None]):
             self.query_one("#codes", OptionList).highlighted = self.codes.index(self.current)
 
     def _refill(self, typed: str) -> None:
-        self.shown = filter_codes(self.codes, typed)
+        self.shown = self._matching(typed)
         options = self.query_one("#codes", OptionList)
         options.clear_options()
         options.add_options(
-            Option(Text.assemble((f"{i + 1:>2}  ", "dim"), safe_text(self.codes[i])), id=str(i))
+            Option(Text.assemble((f"{i + 1:>2}  ", "dim"), safe_text(self.labels[i])), id=str(i))
             for i in self.shown
         )
         if self.shown:

@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from console.codes import code_label
 from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import KEYMAP
@@ -176,7 +177,10 @@ class SupervisorScreen(TranslatedBindings, Screen[None]):
         # Shown in the reader's words, chosen by id: the state and the break's reason.
         choices = {_(state): (state, "") for state in SETTABLE_STATES}
         for reason in self.break_reasons:
-            choices[_("break: {reason}").format(reason=reason)] = ("break", reason)
+            choices[_("break: {reason}").format(reason=code_label("break", reason))] = (
+                "break",
+                reason,
+            )
 
         def chosen(choice: str | None) -> None:
             if choice is not None:
@@ -196,7 +200,7 @@ class SupervisorScreen(TranslatedBindings, Screen[None]):
                 _("State not changed: {error}").format(error=error), severity="error", markup=False
             )
             return
-        label = f"{_(state)}: {reason}" if reason else _(state)
+        label = f"{_(state)}: {code_label('break', reason)}" if reason else _(state)
         self.notify(_("{agent} is now {state}.").format(agent=user_name, state=label), markup=False)
         self.request_load()
 

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
+from console.codes import code_label
 from console.i18n import _
 from console.key_names import keyed, keys_for
 from console.safe_text import safe_text
@@ -90,6 +91,7 @@ class CallPanel(Vertical):
         "closed" (completed elsewhere; the agent's codes and notes still go onto it)."""
         self._overdue_for: int | None = None
         self._status_plain = ""
+        self._examples = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="call-status")
@@ -122,8 +124,19 @@ class CallPanel(Vertical):
             field.value = follow_up
         area.disabled = draft is None
         field.disabled = draft is None
+        if draft is not None and not self._examples:
+            self._show_examples(field)
         self._render_codes()
         self.tick()
+
+    def _show_examples(self, field: Input) -> None:
+        # What the field takes in the agent's words and date order (`mañana`, `15/12`; `12/15`
+        # in en_US). Read with the first call: the parser comes with core, after the first frame.
+        from core.i18n.parsing import follow_up_examples
+
+        self._examples = follow_up_examples()
+        field.placeholder = self._examples
+        field.tooltip = _("Follow-up date, for example: {examples}").format(examples=self._examples)
 
     def edit(self, **changes: Any) -> None:
         """Change the call (codes, phase, caller) and announce its next draft."""
@@ -179,7 +192,7 @@ class CallPanel(Vertical):
         for field, binding_id in (("reason", "pick-reason"), ("outcome", "pick-outcome")):
             label = labels[field].ljust(width)
             key = keys_for(self, binding_id)
-            value = getattr(call, field) if call is not None else ""
+            value = code_label(field, getattr(call, field)) if call is not None else ""
             shown = safe_text(value, "bold") if value else Text(_("— not chosen"), style="dim")
             self.query_one(f"#call-{field}", Static).update(
                 Text.assemble((f"{label} ", "dim"), (f"{key:>3} ", "dim"), shown)

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from console.codes import code_label
 from console.i18n import N_, _
 from console.safe_text import safe_text
 from console.widgets.local_time import day
@@ -66,10 +67,11 @@ class CustomerHeader(Static):
         )
         if overview.open_complaint is not None:
             complaint = overview.open_complaint
+            state = code_label("outcome", complaint.outcome) or _("open")
             flags.append(
                 Text.assemble(
                     Text(_(" OPEN COMPLAINT "), style="bold white on dark_red"),
-                    safe_text(f" {complaint.subject} ({complaint.outcome or _('open')})", "red"),
+                    safe_text(f" {complaint.subject} ({state})", "red"),
                 )
             )
         if overview.follow_up_on is not None:

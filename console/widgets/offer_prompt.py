@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.codes import code_label
 from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import KEYMAP
@@ -215,7 +216,7 @@ class OfferPrompt(Widget, can_focus=True):
         reasons = self.query_one("#decline-reasons", OptionList)
         reasons.clear_options()
         reasons.add_options(
-            Option(safe_text(f"{n}. {reason}"), id=str(n - 1))
+            Option(safe_text(f"{n}. {code_label('decline', reason)}"), id=str(n - 1))
             for n, reason in enumerate(self.decline_reasons, start=1)
         )
         self.add_class("choosing-reason")

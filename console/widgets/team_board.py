@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
+from console.codes import code_label
 from console.i18n import N_, _
 from console.safe_text import clean, safe_text
 from console.widgets.cells import fit, who_cell
@@ -145,7 +146,7 @@ class TeamBoard(Widget):
     def _state(self, agent: AgentRow, seconds: float) -> Text:
         state = _(STATE_LABELS.get(agent.state, agent.state))
         if agent.state == "break" and agent.reason:
-            state = _("break: {reason}").format(reason=agent.reason)
+            state = _("break: {reason}").format(reason=code_label("break", agent.reason))
         if agent.call_state == "offered":
             state = _("ringing")
         if self._over_limit(agent, seconds):

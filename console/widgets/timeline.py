@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from console.codes import code_label
 from console.i18n import N_, _
 from console.keymap import CHANNEL_KEYS, KEYMAP
 from console.safe_text import clean, safe_text
@@ -155,7 +156,7 @@ class Timeline(Vertical):
                         CHANNEL_STYLES.get(item.channel, ""),
                     ),
                     Cell(item.subject),
-                    Cell(item.outcome or ""),
+                    Cell(code_label("outcome", item.outcome or "")),
                     Cell(item.agent or "", "dim"),
                 )
                 for item in items
@@ -208,7 +209,7 @@ class Timeline(Vertical):
             Text.assemble(
                 safe_text(f"{_(item.direction)} {_channel(item.channel)} · ", "dim"),
                 safe_text(item.subject, "bold"),
-                safe_text(f" · {item.outcome}" if item.outcome else "", ""),
+                safe_text(f" · {code_label('outcome', item.outcome)}" if item.outcome else "", ""),
                 " — ",
                 safe_text(notes, "italic"),
             )

@@ -80,8 +80,8 @@ async def test_a_state_set_elsewhere_shows_on_the_agent_screen(services: Service
             await other.events.set_agent_state("maria", AgentState.BREAK, "meeting")
         finally:
             await other.close()
-        await until(pilot, lambda: "break: meeting" in app.sub_title)
-        assert any("meeting" in n.message for n in pilot.notes)  # type: ignore[attr-defined]
+        await until(pilot, lambda: "break: Meeting" in app.sub_title)
+        assert any("Meeting" in n.message for n in pilot.notes)  # type: ignore[attr-defined]
 
 
 async def test_after_call_work_over_its_limit_warns_the_agent(services: Services) -> None:

@@ -79,7 +79,7 @@ async def test_filter_open_and_score_a_call_by_keyboard(sqlite_url: str) -> None
             await pilot.press("tab")
         await pilot.press("space")
         await until(pilot, lambda: table.row_count == 1)
-        assert str(table.get_row_at(0)[3]) == "complaint / resolved"
+        assert str(table.get_row_at(0)[3]) == "Complaint / Resolved"  # labels, not ids
         assert str(table.get_row_at(0)[2]) == "[b]Lucía Pérez"
 
         table.focus()

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.widgets import Input
 
+from console.codes import book as code_book
+from console.codes import code_label
 from console.i18n import _
 from console.key_names import keyed
 from console.safe_text import clean
@@ -194,7 +196,9 @@ class CallFlow(_Base):
         )
         if call.notes or call.reason:
             reason = (
-                _(" and the reason “{reason}”").format(reason=call.reason) if call.reason else ""
+                _(" and the reason “{reason}”").format(reason=code_label("reason", call.reason))
+                if call.reason
+                else ""
             )
             self.notify(
                 _(HANDED_OVER).format(reason=reason), title=_("Transferred call"), markup=False
@@ -245,7 +249,9 @@ class CallFlow(_Base):
                 if not call.outcome:
                     self.action_pick_outcome()
 
-        self.app.push_screen(CodePicker(title, codes, getattr(self.draft, field)), chosen)
+        current = getattr(self.draft, field)
+        picker = CodePicker.for_codes(title, field, codes, code_book(self._services), current)
+        self.app.push_screen(picker, chosen)
 
     def action_finish_call(self) -> None:
         call = self.query_one(CallPanel).flush()

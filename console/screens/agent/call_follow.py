@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from console.codes import book as code_book
+from console.codes import code_label
 from console.i18n import N_, _
 from console.key_names import keyed
 from console.safe_text import clean
@@ -71,7 +73,7 @@ def state_label(state: str, reason: str = "") -> str:
     """An agent state as the agent reads it: "available", "break: lunch"…"""
     label = {"on_call": N_("on a call"), "wrap_up": N_("wrap-up")}.get(state, state)
     label = _(label)
-    return f"{label}: {reason}" if state == "break" and reason else label
+    return f"{label}: {code_label('break', reason)}" if state == "break" and reason else label
 
 
 class CallFollow(HistoryFollow, _Base):
@@ -303,7 +305,9 @@ class CallFollow(HistoryFollow, _Base):
             if reason:
                 self.set_state("break", reason)
 
-        self.app.push_screen(CodePicker(_("Reason for the break"), reasons), chosen)
+        title = _("Reason for the break")
+        books = code_book(self._services)
+        self.app.push_screen(CodePicker.for_codes(title, "break", reasons, books), chosen)
 
     def action_be_ready(self) -> None:
         self.set_state("available", "")
@@ -323,7 +327,8 @@ class CallFollow(HistoryFollow, _Base):
             self.agent.state, self.agent.state_reason = status.state, status.reason
         self._shown_state = state_label(status.state, status.reason)
         if status.state == "break":
-            self.notify(keyed(self, _(MESSAGES["break"]), reason=status.reason), markup=False)
+            reason = code_label("break", status.reason)
+            self.notify(keyed(self, _(MESSAGES["break"]), reason=reason), markup=False)
         else:
             self.notify(_(MESSAGES["ready"]))
         self.refresh_bindings()
