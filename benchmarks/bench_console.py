@@ -157,6 +157,7 @@ def _env(db: Path, data_dir: Path) -> dict[str, str]:
             "FRONTLINE_DATA_DIR": str(data_dir),
             "FRONTLINE_ENV_FILE": str(data_dir / "none.env"),
             "FRONTLINE_TRUST_AGENT_ENV": "1",  # for `--agent bench`
+            "FRONTLINE_LANGUAGE": "en",  # the marks below are English words
             "TERM": "xterm-256color",
         }
     )
