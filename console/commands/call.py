@@ -23,6 +23,7 @@ from console.commands.i18n import N_, _
 from core.calls.events import CallEventError, EventRequest
 from core.config import Settings
 from core.db import DatabaseUnavailable
+from core.errors import plain_reason
 from core.models import AgentState, CallEventKind
 from core.services import open_services
 
@@ -93,7 +94,9 @@ async def _direct(settings: Settings, request: EventRequest) -> dict[str, Any]:
         raise click.ClickException(str(error)) from error
     except DatabaseUnavailable as error:
         raise click.ClickException(
-            _("database busy, try again: {error}").format(error=error)
+            _("database busy, try again: {error}").format(
+                error=plain_reason(error, settings.resolved_database_url)
+            )
         ) from error
 
 
@@ -304,7 +307,9 @@ def sweep(target: Target, after_minutes: int | None) -> None:
                 closed = await services.events.sweep_stale(timedelta(minutes=minutes))
         except DatabaseUnavailable as error:
             raise click.ClickException(
-                _("database busy, try again: {error}").format(error=error)
+                _("database busy, try again: {error}").format(
+                    error=plain_reason(error, target.settings.resolved_database_url)
+                )
             ) from error
         return [result.as_json() for result in closed]
 

@@ -44,6 +44,7 @@ from console.widgets.local_time import (
 )
 from console.widgets.queue_board import duration
 from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
+from core.errors import plain_reason
 
 REVIEW_COLUMNS = [
     ("when", N_("Answered"), 11),
@@ -206,6 +207,7 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
             self.notify(clean(str(error)), severity="error")
             return
         except Exception as error:  # noqa: BLE001 - locked or gone: the form keeps it all
+            self.log.warning(f"score not saved: {error!r}")
             self.notify(
                 keyed(
                     self,
@@ -213,7 +215,7 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
                         "The score was not saved ({error}). Nothing is lost: {review-save} tries "
                         "again."
                     ),
-                    error=error,
+                    error=plain_reason(error, getattr(self.reviews, "database_url", None)),
                 ),
                 severity="error",
                 timeout=15,

@@ -31,6 +31,7 @@ from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
 from core.calls.metrics import DEFINITIONS, Threshold, local_zone
 from core.calls.queue import QueueService
+from core.errors import plain_reason
 from core.i18n import words
 from core.models.types import utcnow
 from core.services import Services
@@ -193,7 +194,9 @@ class SupervisorScreen(TranslatedBindings, Screen[None]):
             await self.set_state(user_name, state, reason)
         except Exception as error:  # noqa: BLE001 - refused (on a call): say why
             self.notify(
-                _("State not changed: {error}").format(error=error), severity="error", markup=False
+                _("State not changed: {error}").format(error=plain_reason(error)),
+                severity="error",
+                markup=False,
             )
             return
         label = f"{_(state)}: {reason}" if reason else _(state)

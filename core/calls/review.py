@@ -125,6 +125,8 @@ class ReviewService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self._sessions = sessions
+        self.database_url = settings.database_url
+        """Where the scores are kept, to say so when the database cannot be reached."""
         self._zone = local_zone(settings)
         self.criteria = quality_criteria(settings)
         self.long_handle_seconds = settings.calls.long_handle_seconds

@@ -12,6 +12,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from core.errors import is_locked
+
 T = TypeVar("T")
 
 LOCK_PATIENCE_SECONDS = 300.0
@@ -19,10 +21,8 @@ LOCK_PATIENCE_SECONDS = 300.0
 _PAUSES = (0.2, 0.5, 1.0, 2.0)
 
 
-def is_busy(error: BaseException) -> bool:
-    """SQLite's "another connection holds the lock" (raw or wrapped by SQLAlchemy)."""
-    text = str(error).lower()
-    return "database is locked" in text or "database is busy" in text
+is_busy = is_locked
+"""SQLite's "another connection holds the lock" (raw or wrapped by SQLAlchemy)."""
 
 
 def retry_busy_sync(write: Callable[..., T], *args: object) -> T:

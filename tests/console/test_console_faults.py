@@ -92,9 +92,10 @@ async def test_a_locked_database_loses_no_draft_answer_or_call(
                 # the offer's answer
                 await pilot.press("ctrl+o", "a")
                 await settle(pilot)
-                assert any(
-                    "answer was not recorded" in m and "locked" in m for m in messages(pilot)
-                )
+                assert (
+                    "The answer was not recorded (the database is locked by another program). "
+                    "Give it again in a moment."
+                ) in messages(pilot)
                 assert "a accepted" in str(screen.query_one("#offer-status").render())
                 # saving the call (the offer has no answer: F8 warns, F8 again saves)
                 await pilot.press("f8")
@@ -104,7 +105,10 @@ async def test_a_locked_database_loses_no_draft_answer_or_call(
                 await settle(pilot)
                 assert app.is_running  # the toast quoting SQL was once parsed as markup
                 said = [m for m in messages(pilot) if "call was not saved" in m]
-                assert said and "press F8 to try again" in said[0] and "locked" in said[0]
+                assert said == [
+                    "The call was not saved (the database is locked by another program). "
+                    "Nothing is lost: press F8 to try again."
+                ]
                 assert screen.draft is not None and screen.draft.notes == notes
                 lock.release()
                 # all of it, once the lock is gone
@@ -161,7 +165,10 @@ async def test_a_quality_score_with_the_database_locked_is_kept_and_tried_again(
                 )
                 assert isinstance(app.screen, ScoreForm)  # open, with what was typed
                 said = next(m for m in messages(pilot) if "score was not saved" in m)
-                assert "^S tries again" in said and "locked" in said
+                assert said == (
+                    "The score was not saved (the database is locked by another program). "
+                    "Nothing is lost: ^S tries again."
+                )
                 lock.release()
                 await pilot.press("ctrl+s")
                 await until(pilot, lambda: app.screen is screen, "the score to be stored")

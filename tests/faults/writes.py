@@ -65,7 +65,8 @@ class Target:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith("FRONTLINE_") or key == "FRONTLINE_TEST_PG_URL"
+            if not key.startswith("FRONTLINE_")
+            or key in ("FRONTLINE_TEST_PG_URL", "FRONTLINE_LANGUAGE")  # the words asserted
         }
         env.update(
             FRONTLINE_DATABASE_URL=self.url,
