@@ -55,6 +55,7 @@ async def _run(
                 progress=lambda done, total: progress("importing", done, total),
                 index_progress=lambda done, total: progress("search index", done, total),
                 analytics=services.analytics if kind == "transactions" else None,
+                lock_wait=lambda said: click.echo(said, err=True),
             )
         if kind == "customers" and result.imported and not dry_run:
             # Likely duplicates with an imported customer: a count here, the pairs listed by
