@@ -25,6 +25,7 @@ from core.config import Settings
 from core.db import DatabaseUnavailable
 from core.errors import plain_reason
 from core.models import AgentState, CallEventKind
+from core.privacy.access import AccessDenied
 from core.services import open_services
 
 
@@ -272,8 +273,10 @@ def state(target: Target, agent: str, state: str, reason: str) -> None:
     async def direct() -> dict[str, Any]:
         try:
             async with open_services(target.settings) as services:
-                done = await services.events.set_agent_state(agent, AgentState(state), reason)
-        except CallEventError as error:
+                done = await services.events.set_agent_state(
+                    agent, AgentState(state), reason, by=target.settings.who
+                )
+        except (CallEventError, AccessDenied) as error:
             raise click.ClickException(str(error)) from error
         return {
             "agent": done.user_name,

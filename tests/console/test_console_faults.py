@@ -20,6 +20,7 @@ from textual.widgets import DataTable, TextArea
 from console.app import ConsoleApp
 from console.screens.call_review import CallReviewScreen, ScoreForm
 from core.calls.review import ReviewService
+from core.identity import Identity, IdentitySource
 from core.models import Agent, Call, CallDraft, Interaction, OfferPresentation
 from core.services import Services
 from tests.console.conftest import fresh_services, running
@@ -141,12 +142,14 @@ async def test_a_quality_score_with_the_database_locked_is_kept_and_tried_again(
     local = fresh_services(services)
     async with local.sessions() as session, session.begin():
         ana = Agent(user_name="ana")
-        session.add(ana)
+        session.add_all([ana, Agent(user_name="boss", role="supervisor")])
         await session.flush()
         now = datetime.now(UTC)
         session.add(Call(state="completed", agent_id=ana.id, answered_at=now, wrap_up_ended_at=now))
     reviews = ReviewService(local.sessions, SETTINGS)
-    screen = CallReviewScreen(reviews, "boss", (), (), zone=UTC)
+    screen = CallReviewScreen(
+        reviews, Identity("boss", IdentitySource.OS, "test"), (), (), zone=UTC
+    )
     app = Host(screen)
     try:
         async with running(app) as pilot:
