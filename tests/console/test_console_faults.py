@@ -181,3 +181,44 @@ async def test_a_quality_score_with_the_database_locked_is_kept_and_tried_again(
         ]
     finally:
         await local.close()
+
+
+async def test_a_customer_edit_with_the_database_locked_says_so_and_keeps_the_form(
+    services: Services, quick_lock: None
+) -> None:
+    from textual.widgets import Input
+
+    from console.screens.customer_edit import CustomerForm
+    from core.models import Customer
+    from tests.console.test_customer_record import _open, _until_ready
+
+    luis = services.customer_ids[4]  # type: ignore[attr-defined]
+    local = fresh_services(services)
+    app = ConsoleApp(local, agent_name="maria")
+    try:
+        async with running(app, (80, 24)) as pilot:
+            await _until_ready(pilot, app)
+            await _open(pilot, app, luis)
+            await pilot.press("ctrl+s", "e")
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, CustomerForm)
+            form.query_one("#edit-city", Input).value = "Castellón"
+            with Lock(services.settings.database_url) as lock:
+                await pilot.press("ctrl+s")
+                problem = form.query_one("#form-problem")
+                await until(pilot, lambda: "Not saved" in str(problem.render()), "the refusal")
+                assert str(problem.render()) == (
+                    "Not saved (the database is locked by another program). Nothing is lost: "
+                    "the form keeps what you typed; ^S tries again."
+                )
+                assert app.screen is form
+                assert form.query_one("#edit-city", Input).value == "Castellón"
+                lock.release()
+                await pilot.press("ctrl+s")
+                await until(pilot, lambda: app.screen is not form, "the edit to be saved")
+    finally:
+        await local.close()
+    async with services.sessions() as session:
+        saved = await session.get(Customer, luis)
+        assert saved is not None and saved.city == "Castellón"
