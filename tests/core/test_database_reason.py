@@ -72,3 +72,19 @@ async def test_a_locked_sqlite_database_is_said_to_be_locked(tmp_path: Path) -> 
 def test_an_error_that_is_not_the_database_keeps_its_own_words() -> None:
     assert database_reason(ValueError("Give points for Tone")) is None
     assert plain_reason(ValueError("Give points for Tone")) == "Give points for Tone"
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["lookup", "Ana"], ["search", "Ana"]])
+def test_a_command_says_plainly_that_the_database_cannot_be_reached(command: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from console.cli import frontline
+
+    env = {
+        "FRONTLINE_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere",
+        "FRONTLINE_ENV_FILE": "/nonexistent",
+    }
+    result = CliRunner().invoke(frontline, command, env=env)
+    assert result.exit_code == 1, result.output
+    assert "the database cannot be reached (PostgreSQL at 127.0.0.1:9)" in result.output
+    assert "Errno" not in result.output and "Traceback" not in result.output, result.output
