@@ -14,6 +14,7 @@ import click
 
 from console.commands.i18n import N_, _
 from core.config import Settings
+from core.errors import plain_reason
 
 
 @click.group()
@@ -160,7 +161,8 @@ def segments(settings: Settings, as_json: bool) -> None:
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
             _("could not read the analytics on {database}: {error}").format(
-                database=settings.display_database_url, error=error
+                database=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
             )
         ) from error
     if as_json:

@@ -10,6 +10,7 @@ import click
 from console.commands.i18n import N_, _
 from core.config import Settings
 from core.db import prepare_database
+from core.errors import plain_reason
 
 
 @click.command()
@@ -51,7 +52,8 @@ def api(settings: Settings, host: str, port: int, access_log: bool, workers: int
     except Exception as error:  # noqa: BLE001 - a clear message beats a traceback here
         raise click.ClickException(
             _("cannot open the database {database}: {error}").format(
-                database=settings.display_database_url, error=error
+                database=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
             )
         ) from error
     if problem:

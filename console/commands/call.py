@@ -23,7 +23,9 @@ from console.commands.i18n import N_, _
 from core.calls.events import CallEventError, EventRequest
 from core.config import Settings
 from core.db import DatabaseUnavailable
+from core.errors import plain_reason
 from core.models import AgentState, CallEventKind
+from core.privacy.access import AccessDenied
 from core.services import open_services
 
 
@@ -93,7 +95,9 @@ async def _direct(settings: Settings, request: EventRequest) -> dict[str, Any]:
         raise click.ClickException(str(error)) from error
     except DatabaseUnavailable as error:
         raise click.ClickException(
-            _("database busy, try again: {error}").format(error=error)
+            _("database busy, try again: {error}").format(
+                error=plain_reason(error, settings.resolved_database_url)
+            )
         ) from error
 
 
@@ -269,8 +273,10 @@ def state(target: Target, agent: str, state: str, reason: str) -> None:
     async def direct() -> dict[str, Any]:
         try:
             async with open_services(target.settings) as services:
-                done = await services.events.set_agent_state(agent, AgentState(state), reason)
-        except CallEventError as error:
+                done = await services.events.set_agent_state(
+                    agent, AgentState(state), reason, by=target.settings.who
+                )
+        except (CallEventError, AccessDenied) as error:
             raise click.ClickException(str(error)) from error
         return {
             "agent": done.user_name,
@@ -304,7 +310,9 @@ def sweep(target: Target, after_minutes: int | None) -> None:
                 closed = await services.events.sweep_stale(timedelta(minutes=minutes))
         except DatabaseUnavailable as error:
             raise click.ClickException(
-                _("database busy, try again: {error}").format(error=error)
+                _("database busy, try again: {error}").format(
+                    error=plain_reason(error, target.settings.resolved_database_url)
+                )
             ) from error
         return [result.as_json() for result in closed]
 

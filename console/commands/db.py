@@ -7,6 +7,7 @@ import click
 from console.commands.i18n import _
 from core.config import Settings
 from core.db import head_revision, upgrade_database
+from core.errors import plain_reason
 
 
 @click.group()
@@ -23,7 +24,8 @@ def upgrade(settings: Settings) -> None:
     except Exception as error:  # noqa: BLE001 - say what failed and where, then stop
         raise click.ClickException(
             _("could not migrate {database}: {error}").format(
-                database=settings.display_database_url, error=error
+                database=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
             )
         ) from error
     click.echo(

@@ -14,6 +14,7 @@ from core.config import Settings
 from core.db import upgrade_database
 from core.demo.build import DatabaseNotEmpty, build_demo, count_customers
 from core.demo.generator import DemoPlan
+from core.errors import plain_reason
 from core.i18n.formats import format_number
 
 
@@ -80,7 +81,8 @@ def demo(
     except Exception as error:  # noqa: BLE001 - say which database, not a traceback
         raise click.ClickException(
             _("cannot open the database {database}: {error}").format(
-                database=settings.display_database_url, error=error
+                database=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
             )
         ) from error
     if existing and if_empty:

@@ -19,6 +19,7 @@ from console.commands.i18n import N_, _
 from console.commands.progress import stage_progress
 from core.config import Settings
 from core.db import upgrade_database
+from core.errors import plain_reason
 from core.i18n.formats import format_number
 from core.importing.runner import (
     KINDS,
@@ -54,6 +55,7 @@ async def _run(
                 progress=lambda done, total: progress("importing", done, total),
                 index_progress=lambda done, total: progress("search index", done, total),
                 analytics=services.analytics if kind == "transactions" else None,
+                lock_wait=lambda said: click.echo(said, err=True),
             )
         if kind == "customers" and result.imported and not dry_run:
             # Likely duplicates with an imported customer: a count here, the pairs listed by
@@ -110,7 +112,8 @@ def import_(
     except ImportInterrupted as interrupted:
         click.echo(
             _("import failed: {database}: {error}").format(
-                database=settings.display_database_url, error=interrupted
+                database=settings.display_database_url,
+                error=plain_reason(interrupted.error, settings.resolved_database_url),
             ),
             err=True,
         )
@@ -121,7 +124,8 @@ def import_(
     except Exception as error:  # noqa: BLE001 - the database, not the file, failed
         click.echo(
             _("import failed: {database}: {error}").format(
-                database=settings.display_database_url, error=error
+                database=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
             ),
             err=True,
         )

@@ -23,6 +23,7 @@ import click
 from console.commands.i18n import N_, _
 from console.widgets import local_time
 from core.config import Settings
+from core.errors import plain_reason
 from core.i18n.codes import codes
 from core.i18n.formats import format_datetime, format_number
 from core.search.rank import sure
@@ -74,7 +75,8 @@ def lookup(settings: Settings, query: str, as_json: bool, reveal: bool, reason: 
     except Exception as error:  # noqa: BLE001 - a clear message, not a traceback, over SSH
         raise click.ClickException(
             _("cannot look up in {database}: {error}").format(
-                database=settings.display_database_url, error=error
+                database=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
             )
         ) from error
     if as_json:

@@ -18,6 +18,7 @@ import click
 
 from console.commands.i18n import N_, _
 from core.config import Settings
+from core.errors import plain_reason
 from core.i18n.formats import format_number
 
 if TYPE_CHECKING:
@@ -89,7 +90,10 @@ async def _one(settings: Settings, query: str, limit: int) -> dict[str, Any]:
         raise
     except Exception as error:  # noqa: BLE001 - say which database and stop
         raise click.ClickException(
-            _(DATABASE_ERROR).format(url=settings.display_database_url, error=error)
+            _(DATABASE_ERROR).format(
+                url=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
+            )
         ) from error
 
 
@@ -109,7 +113,10 @@ async def _batch(settings: Settings, lines: TextIO, out: TextIO, limit: int) -> 
         raise
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
-            _(DATABASE_ERROR).format(url=settings.display_database_url, error=error)
+            _(DATABASE_ERROR).format(
+                url=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
+            )
         ) from error
 
 
@@ -165,7 +172,8 @@ async def _reindex(settings: Settings) -> None:
     except Exception as error:  # noqa: BLE001
         raise click.ClickException(
             _("could not rebuild the search index of {database}: {error}").format(
-                database=settings.display_database_url, error=error
+                database=settings.display_database_url,
+                error=plain_reason(error, settings.resolved_database_url),
             )
         ) from error
     seconds = format_number(round(time.perf_counter() - started, 1))

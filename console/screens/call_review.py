@@ -45,6 +45,9 @@ from console.widgets.local_time import (
 )
 from console.widgets.queue_board import duration
 from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
+from core.errors import plain_reason
+from core.identity import Identity
+from core.privacy.access import AccessDenied
 
 REVIEW_COLUMNS = [
     ("when", N_("Answered"), 11),
@@ -93,7 +96,7 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
     """
 
     def __init__(
-        self, reviews: ReviewService, reviewer: str, detail: ReviewDetail, zone: tzinfo | None
+        self, reviews: ReviewService, reviewer: Identity, detail: ReviewDetail, zone: tzinfo | None
     ) -> None:
         super().__init__()
         self.reviews = reviews
@@ -104,7 +107,7 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         d = self.detail
         r = d.row
-        mine = next((s for s in d.scores if s.reviewer == self.reviewer), None)
+        mine = next((s for s in d.scores if s.reviewer == self.reviewer.name), None)
         with VerticalScroll() as box:
             box.border_title = keyed(
                 self, _("Call {call} · {review-save} saves · {review-close} closes"), call=r.call_id
@@ -165,7 +168,7 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
                     )
             yield Label(_("Coaching note"))
             yield TextArea(mine.coaching_note if mine else "", id="coaching-note")
-            others = [s for s in d.scores if s.reviewer != self.reviewer]
+            others = [s for s in d.scores if s.reviewer != self.reviewer.name]
             if others:
                 yield Static(
                     safe_text(
@@ -203,10 +206,11 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
     async def save(self, points: dict[str, int], note: str) -> None:
         try:
             stored = await self.reviews.score(self.detail.row.call_id, self.reviewer, points, note)
-        except ReviewError as error:
+        except (ReviewError, AccessDenied) as error:
             self.notify(clean(str(error)), severity="error")
             return
         except Exception as error:  # noqa: BLE001 - locked or gone: the form keeps it all
+            self.log.warning(f"score not saved: {error!r}")
             self.notify(
                 keyed(
                     self,
@@ -214,7 +218,7 @@ class ScoreForm(TranslatedBindings, ModalScreen[bool]):
                         "The score was not saved ({error}). Nothing is lost: {review-save} tries "
                         "again."
                     ),
-                    error=error,
+                    error=plain_reason(error, getattr(self.reviews, "database_url", None)),
                 ),
                 severity="error",
                 timeout=15,
@@ -246,7 +250,7 @@ class CallReviewScreen(TranslatedBindings, Screen[None]):
     def __init__(
         self,
         reviews: ReviewService,
-        reviewer: str,
+        reviewer: Identity,
         reasons: tuple[str, ...],
         outcomes: tuple[str, ...],
         zone: tzinfo | None = None,
@@ -412,7 +416,7 @@ class CallReviewScreen(TranslatedBindings, Screen[None]):
     async def open_call(self, call_id: int) -> None:
         try:
             detail = await self.reviews.detail(call_id)
-        except ReviewError as error:
+        except (ReviewError, AccessDenied) as error:
             self.notify(clean(str(error)), severity="error")
             return
 

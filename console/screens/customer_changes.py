@@ -19,6 +19,7 @@ from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
 from console.textual_words import TranslatedBindings
 from console.widgets.local_time import short_datetime
+from core.errors import plain_reason
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -113,7 +114,7 @@ class ChangesScreen(TranslatedBindings, ModalScreen[bool]):
         try:
             await self.services.record.restore(self.who, change.id or 0)
         except Exception as error:  # noqa: BLE001
-            note.update(Text(_("Not restored: {error}").format(error=error)))
+            note.update(Text(_("Not restored: {error}").format(error=plain_reason(error))))
             return
         self.restored = True
         field = _field(change.field)
@@ -224,7 +225,7 @@ class MergeScreen(TranslatedBindings, ModalScreen[bool]):
         try:
             await self.services.record.merge(self.who, self.customer_id, other.customer_id)
         except Exception as error:  # noqa: BLE001
-            note.update(Text(_("Not merged: {error}").format(error=error)))
+            note.update(Text(_("Not merged: {error}").format(error=plain_reason(error))))
             return
         self.changed = True
         self.app.notify(
@@ -248,7 +249,7 @@ class MergeScreen(TranslatedBindings, ModalScreen[bool]):
             await self.services.record.undo_merge(self.who, merge.id or 0)
         except Exception as error:  # noqa: BLE001
             self.query_one("#merge-note", Static).update(
-                Text(_("Not undone: {error}").format(error=error))
+                Text(_("Not undone: {error}").format(error=plain_reason(error)))
             )
             return
         self.changed = True

@@ -19,10 +19,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
 from console.i18n import _
+from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
 from console.textual_words import TranslatedBindings
+from core.errors import plain_reason
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -94,6 +96,18 @@ def check_birth_date(text: str) -> date | None:
     if born > date.today() or born.year < 1900:
         raise FormProblem(_("Born: {value} is not a possible birth date").format(value=repr(text)))
     return born
+
+
+def not_saved(form: Any, error: BaseException, url: str) -> str:
+    """Why a form's save failed, in plain words, and that the form keeps what was typed."""
+    return keyed(
+        form,
+        _(
+            "Not saved ({error}). Nothing is lost: the form keeps what you typed; {form-save} "
+            "tries again."
+        ),
+        error=plain_reason(error, url),
+    )
 
 
 def _row(label: str, widget: Input | Checkbox) -> Horizontal:
@@ -184,7 +198,7 @@ class CustomerForm(TranslatedBindings, ModalScreen[bool]):
             await record.update(self.who, cid, **changes)  # text: a service call, no widget
         except Exception as error:  # noqa: BLE001 - say why; the form keeps what was typed
             self.query_one("#form-problem", Static).update(
-                Text(_("Not saved: {error}").format(error=error))
+                Text(not_saved(self, error, self.services.settings.database_url))
             )
             return
         self.app.notify(_("Saved. Ctrl+S, h shows every change and restores an old value."))
@@ -279,7 +293,7 @@ class NewCustomerForm(TranslatedBindings, ModalScreen[int | None]):
             )
         except Exception as error:  # noqa: BLE001 - say why; the form keeps what was typed
             self.query_one("#form-problem", Static).update(
-                Text(_("Not saved: {error}").format(error=error))
+                Text(not_saved(self, error, self.services.settings.database_url))
             )
             return
         self.app.notify(_("Customer {number} created.").format(number=customer.external_id))

@@ -21,6 +21,7 @@ from console.keymap import KEYMAP
 from console.safe_text import safe_text
 from console.textual_words import TranslatedBindings
 from console.widgets.local_time import day
+from core.errors import plain_reason
 
 if TYPE_CHECKING:
     from core.identity import Identity
@@ -140,7 +141,7 @@ class RevealScreen(TranslatedBindings, ModalScreen[None]):
             problem.update(_("Say why the details are needed (a few words): it is audited."))
             return
         except Exception as error:  # noqa: BLE001
-            problem.update(Text(_("Could not reveal: {error}").format(error=error)))
+            problem.update(Text(_("Could not reveal: {error}").format(error=plain_reason(error))))
             return
         problem.update("")
         born = day(details.birth_date) if details.birth_date else "-"

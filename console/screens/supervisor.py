@@ -32,6 +32,7 @@ from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
 from core.calls.metrics import DEFINITIONS, Threshold, local_zone
 from core.calls.queue import QueueService
+from core.errors import plain_reason
 from core.i18n import words
 from core.models.types import utcnow
 from core.services import Services
@@ -197,7 +198,9 @@ class SupervisorScreen(TranslatedBindings, Screen[None]):
             await self.set_state(user_name, state, reason)
         except Exception as error:  # noqa: BLE001 - refused (on a call): say why
             self.notify(
-                _("State not changed: {error}").format(error=error), severity="error", markup=False
+                _("State not changed: {error}").format(error=plain_reason(error)),
+                severity="error",
+                markup=False,
             )
             return
         label = f"{_(state)}: {code_label('break', reason)}" if reason else _(state)
@@ -257,15 +260,20 @@ class SupervisorScreen(TranslatedBindings, Screen[None]):
 
 def make_supervisor_screen(services: Services, reviewer: str) -> SupervisorScreen:
     """The supervisor's screen on the console's services; F7 opens call review over it."""
+    from core.identity import Identity, IdentitySource, place
+
     queue, reviews = services.queue, services.reviews
     zone = local_zone(services.settings)
     screen: SupervisorScreen
+    # The services check the role as the database has it at each action: a supervisor
+    # demoted a moment ago is refused even before their console has followed the change.
+    who = Identity(reviewer, IdentitySource.OS, place())
 
     def open_review() -> None:
         screen.app.push_screen(
             CallReviewScreen(
                 reviews,
-                reviewer,
+                who,
                 services.settings.call_reasons,
                 services.settings.call_outcomes,
                 zone=zone,
@@ -277,16 +285,9 @@ def make_supervisor_screen(services: Services, reviewer: str) -> SupervisorScree
         screen.app.push_screen(RulesScreen(services.offers))
 
     async def set_state(user_name: str, state: str, reason: str) -> object:
-        from core.identity import Identity, IdentitySource, place
         from core.models import AgentState
-        from core.privacy.access import Can, require_to
 
-        # The role as the database has it now: a supervisor demoted a moment ago is refused
-        # even before their console has followed the change.
-        who = Identity(reviewer, IdentitySource.OS, place())
-        await require_to(services.agents, who, Can.SUPERVISE)
-
-        return await services.events.set_agent_state(user_name, AgentState(state), reason)
+        return await services.events.set_agent_state(user_name, AgentState(state), reason, by=who)
 
     screen = SupervisorScreen(
         queue,

@@ -13,10 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from core.db import DatabaseUnavailable
+from core.errors import is_database_down
 from core.i18n import words as _
 
 RETRY_AFTER_SECONDS = 2
@@ -38,22 +38,6 @@ def printable(value: Any) -> Any:
     if isinstance(value, float) and value in (float("inf"), float("-inf")):
         return str(value)
     return value
-
-
-def is_database_down(error: BaseException) -> bool:
-    """True for a failure to reach or keep the database (not a bug in a statement)."""
-    if isinstance(error, DatabaseUnavailable | PoolTimeout | ConnectionError | TimeoutError):
-        return True
-    if isinstance(error, DBAPIError):
-        return (
-            error.connection_invalidated
-            or isinstance(error, OperationalError | InterfaceError)
-            or isinstance(error.orig, ConnectionError | OSError)
-        )
-    if isinstance(error, OSError):  # asyncpg's connect: refused, unreachable
-        return True
-    name = type(error).__name__.lower()
-    return type(error).__module__.startswith("asyncpg") and "connect" in name
 
 
 def unavailable_response(error: BaseException) -> JSONResponse:

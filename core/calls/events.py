@@ -42,8 +42,10 @@ from core.calls.new_call import NewCall, may_create, new_call, new_call_result
 from core.calls.stale import close_in, stale_calls
 from core.calls.times import checked
 from core.db import DatabaseUnavailable
+from core.identity import Identity
 from core.models import AgentState, CallEventKind
 from core.models.types import utcnow
+from core.privacy.access import Can, require_in
 
 T = TypeVar("T")
 
@@ -165,7 +167,13 @@ class CallEvents:
                         )
 
     async def set_agent_state(
-        self, user_name: str, state: AgentState, reason: str = "", at: datetime | None = None
+        self,
+        user_name: str,
+        state: AgentState,
+        reason: str = "",
+        at: datetime | None = None,
+        *,
+        by: Identity | None = None,
     ) -> AgentStatus:
         """Put an agent in a state (ready, break with a reason, offline), as the phone system
         or a supervisor reports it.
@@ -175,15 +183,23 @@ class CallEvents:
             state: available, break or offline (on_call and wrap_up follow calls).
             reason: why, for a break (lunch, training…); required for a break.
             at: when; None means now.
+            by: the person acting (the console, `frontline call state`): they may set their
+                own state; another agent's only as a supervisor (the role as stored when the
+                change is written), else AccessDenied. None is the phone system, whose
+                authority is its token (`events` scope).
 
         Returns:
             The agent's state afterwards. An unknown user name becomes a new agent.
         """
         now = utcnow()
         when = checked(at, now) or now
-        return await self.transact(
-            lambda session: set_agent_state_in(session, user_name, state, reason, when)
-        )
+
+        async def write(session: AsyncSession) -> AgentStatus:
+            if by is not None and by.name != user_name:
+                await require_in(session, by, Can.SET_OTHERS_STATE)
+            return await set_agent_state_in(session, user_name, state, reason, when)
+
+        return await self.transact(write)
 
     async def report(self, event: CanonicalEvent) -> EventResult | AgentStatus:
         """Apply one canonical event, as an adapter hands it over: a call's or an agent's."""

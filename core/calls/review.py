@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import fmean
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,10 @@ from core.models import (
     QualityScore,
 )
 from core.models.types import utcnow
+from core.privacy.access import Can, require_in
+
+if TYPE_CHECKING:
+    from core.identity import Identity
 
 NO_OFFER = "none"
 """Offer-response filter value for calls where no offer was shown."""
@@ -125,6 +130,8 @@ class ReviewService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self._sessions = sessions
+        self.database_url = settings.database_url
+        """Where the scores are kept, to say so when the database cannot be reached."""
         self._zone = local_zone(settings)
         self.criteria = quality_criteria(settings)
         self.long_handle_seconds = settings.calls.long_handle_seconds
@@ -272,19 +279,22 @@ class ReviewService:
         )
 
     async def score(
-        self, call_id: int, reviewer: str, points: dict[str, int], coaching_note: str = ""
+        self, call_id: int, by: Identity, points: dict[str, int], coaching_note: str = ""
     ) -> ScoreLine:
-        """Store (or replace) `reviewer`'s quality score for a logged call.
+        """Store (or replace) the quality score `by` gives a logged call.
 
         Args:
             call_id: the call.
-            reviewer: the supervisor's user name.
+            by: who scores: a supervisor (the role as stored when the score is written) or
+                an OS administrator; anyone else gets AccessDenied.
             points: points per criterion; every configured criterion must be given.
             coaching_note: what the agent should keep or change.
 
         Returns:
-            The stored score. Raises ReviewError for unknown criteria or points out of range.
+            The stored score. Raises ReviewError for unknown criteria or points out of range,
+            AccessDenied for anyone but a supervisor.
         """
+        reviewer = by.name
         limits = {c.name: c.max_points for c in self.criteria}
         unknown = sorted(set(points) - set(limits))
         missing = sorted(set(limits) - set(points))
@@ -299,6 +309,7 @@ class ReviewService:
         for attempt in range(2):
             try:
                 async with self._sessions() as session, session.begin():
+                    await require_in(session, by, Can.SCORE_CALLS)
                     call = await session.get(Call, call_id)
                     if call is None or call.state != CallState.COMPLETED:
                         raise ReviewError(f"call {call_id} is not a logged call")

@@ -18,6 +18,7 @@ import sqlite3
 from collections import deque
 from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 
 import asyncpg
 from sqlalchemy import text
@@ -80,7 +81,12 @@ async def import_customers_on_sqlite(
                     await settle()  # the chunk before was written while this one was parsed
                     written = chunk
                     writing = loop.run_in_executor(
-                        executor, retry_busy_sync, writer.write_chunk, chunk, dry_run
+                        executor,
+                        copy_context().run,
+                        retry_busy_sync,
+                        writer.write_chunk,
+                        chunk,
+                        dry_run,
                     )
             await settle()
         except BaseException:
@@ -184,7 +190,12 @@ async def _settle(
             try:
                 records = [row.values for row in part]
                 await loop.run_in_executor(
-                    executor, retry_busy_sync, writer.write_records, records, dry_run
+                    executor,
+                    copy_context().run,
+                    retry_busy_sync,
+                    writer.write_records,
+                    records,
+                    dry_run,
                 )
             except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError) as error:
                 if len(part) == 1:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from core.i18n import words as _
 from core.importing.activity import InteractionImport, TransactionImport
 from core.importing.base import ImportKind, Reject
 from core.importing.batches import import_in_batches
+from core.importing.busy import LockWait, telling_waits
 from core.importing.customer_bulk import import_customers_on_postgres, import_customers_on_sqlite
 from core.importing.customers import CustomerImport
 from core.importing.rejects import RejectsFile
@@ -96,6 +98,7 @@ async def import_file(
     index_progress: ImportProgress | None = None,
     bulk_index_from: int = BULK_INDEX_FROM,
     analytics: AnalyticsService | None = None,
+    lock_wait: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """Import a CSV file of customers, interactions or transactions.
 
@@ -118,6 +121,8 @@ async def import_file(
             customers as they were before the import.
         analytics: the configured analytics service (`Services.analytics`); required for
             transactions, whose customers' stored figures it refreshes per its settings.
+        lock_wait: told once, in words, when a batch finds SQLite locked by another program
+            and the import waits for it (up to busy.LOCK_PATIENCE_SECONDS).
 
     Returns:
         How many rows were imported and rejected, and where the rejects are.
@@ -143,34 +148,35 @@ async def import_file(
     result = ImportResult()
     database = sqlite_file(engine.url)
     in_bulk = isinstance(importer, CustomerImport) and not importer.index_now
-    try:
-        if in_bulk and database:
-            assert isinstance(importer, CustomerImport)
-            await import_customers_on_sqlite(
-                database, importer, source, rejects, result, dry_run, progress,
-                batch_rows or BULK_BATCH_ROWS,
-            )  # fmt: skip
-        elif in_bulk and engine.dialect.name == "postgresql":
-            assert isinstance(importer, CustomerImport)
-            await import_customers_on_postgres(
-                engine, importer, source, rejects, result, dry_run, progress,
-                batch_rows or BULK_BATCH_ROWS,
-            )  # fmt: skip
-        else:
-            await import_in_batches(
-                engine, importer, source, rejects, result, dry_run, progress,
-                batch_rows or BATCH_ROWS,
-            )  # fmt: skip
-    except BaseException as error:
-        if bulk_index and result.imported:  # what was committed must be findable
-            await _rebuild_quietly(engine)
-        if isinstance(error, Exception):
-            result.rejected, result.rejects = rejects.count, rejects.shown
-            result.rejects_file = rejects.written
-            raise ImportInterrupted(result, error) from error
-        raise
-    finally:
-        rejects.close()
+    with telling_waits(LockWait(lock_wait, database) if lock_wait else None):
+        try:
+            if in_bulk and database:
+                assert isinstance(importer, CustomerImport)
+                await import_customers_on_sqlite(
+                    database, importer, source, rejects, result, dry_run, progress,
+                    batch_rows or BULK_BATCH_ROWS,
+                )  # fmt: skip
+            elif in_bulk and engine.dialect.name == "postgresql":
+                assert isinstance(importer, CustomerImport)
+                await import_customers_on_postgres(
+                    engine, importer, source, rejects, result, dry_run, progress,
+                    batch_rows or BULK_BATCH_ROWS,
+                )  # fmt: skip
+            else:
+                await import_in_batches(
+                    engine, importer, source, rejects, result, dry_run, progress,
+                    batch_rows or BATCH_ROWS,
+                )  # fmt: skip
+        except BaseException as error:
+            if bulk_index and result.imported:  # what was committed must be findable
+                await _rebuild_quietly(engine)
+            if isinstance(error, Exception):
+                result.rejected, result.rejects = rejects.count, rejects.shown
+                result.rejects_file = rejects.written
+                raise ImportInterrupted(result, error) from error
+            raise
+        finally:
+            rejects.close()
     if bulk_index and result.imported:
         await rebuild_index(engine, index_progress)
     if progress is not None:

@@ -6,8 +6,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from core.identity import Identity
-from core.models import Role
+from core.models import Agent, Role
 
 if TYPE_CHECKING:
     from core.services.agents import AgentService
@@ -46,13 +50,35 @@ async def require(agents: AgentService, identity: Identity, least: Role, what: s
     """
     if identity.os_admin:
         return Grant(identity, Role.SUPERVISOR)
-    role = await agents.role_of(identity.name)
+    return granted(identity, await agents.role_of(identity.name), least, what)
+
+
+def granted(identity: Identity, role: Role, least: Role, what: str) -> Grant:
+    """The grant of `identity` holding `role`, if it is at least `least`; raises AccessDenied."""
     if role.rank < least.rank:
         raise AccessDenied(
             f"{identity.name} ({role.value}) may not {what}: it needs the {least.value} role"
             " (a supervisor grants it with `frontline agents set-role`)"
         )
     return Grant(identity, role)
+
+
+async def role_in(session: AsyncSession, user_name: str) -> Role:
+    """A user's stored role, read in `session`'s transaction; branch (the least) for anyone not
+    registered, or with a role written by hand in SQL that Frontline does not know."""
+    stored = await session.execute(select(col(Agent.role)).where(col(Agent.user_name) == user_name))
+    try:
+        return Role(stored.scalar_one_or_none() or Role.BRANCH)
+    except ValueError:
+        return Role.BRANCH
+
+
+async def require_in(session: AsyncSession, identity: Identity, what: Can) -> Grant:
+    """`require_to` inside a service's own transaction: the role as it is when the write is
+    made, so a supervisor demoted a moment ago is refused."""
+    if identity.os_admin:
+        return Grant(identity, Role.SUPERVISOR)
+    return granted(identity, await role_in(session, identity.name), LEAST_ROLE[what], what.value)
 
 
 class Can(StrEnum):
@@ -65,6 +91,8 @@ class Can(StrEnum):
     EDIT_CUSTOMERS = "create or edit a customer's record"
     MERGE_CUSTOMERS = "merge duplicate customers"
     SUPERVISE = "use the supervisor's screens"
+    SCORE_CALLS = "score calls for quality"
+    SET_OTHERS_STATE = "change another agent's state"
 
 
 LEAST_ROLE: dict[Can, Role] = {
@@ -75,6 +103,8 @@ LEAST_ROLE: dict[Can, Role] = {
     Can.EDIT_CUSTOMERS: Role.AGENT,
     Can.MERGE_CUSTOMERS: Role.AGENT,
     Can.SUPERVISE: Role.SUPERVISOR,
+    Can.SCORE_CALLS: Role.SUPERVISOR,
+    Can.SET_OTHERS_STATE: Role.SUPERVISOR,
 }
 """The one table of who may do what in the console (docs/privacy.md)."""
 

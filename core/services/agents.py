@@ -10,6 +10,7 @@ from sqlmodel import col
 from core.db import publish_change
 from core.i18n import words as _
 from core.models import Agent, Role
+from core.privacy.access import role_in
 
 
 class AgentNotFound(LookupError):
@@ -65,13 +66,7 @@ class AgentService:
     async def role_of(self, user_name: str) -> Role:
         """The stored role of a user; branch (the least) for anyone not registered."""
         async with self._sessions() as session:
-            found = await _by_name(session, user_name)
-        if found is None:
-            return Role.BRANCH
-        try:
-            return Role(found.role)
-        except ValueError:  # a role written by hand in SQL that we do not know
-            return Role.BRANCH
+            return await role_in(session, user_name)
 
     async def list(self) -> list[Agent]:
         """Every registered agent, by user name."""

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, TextArea
 from console.app import ConsoleApp
 from console.screens.call_review import CallReviewScreen, ScoreForm
 from core.calls.review import ReviewService
+from core.identity import Identity, IdentitySource
 from core.models import Agent, Call, CallDraft, Interaction, OfferPresentation
 from core.services import Services
 from tests.console.conftest import fresh_services, running
@@ -92,9 +93,10 @@ async def test_a_locked_database_loses_no_draft_answer_or_call(
                 # the offer's answer
                 await pilot.press("ctrl+o", "a")
                 await settle(pilot)
-                assert any(
-                    "answer was not recorded" in m and "locked" in m for m in messages(pilot)
-                )
+                assert (
+                    "The answer was not recorded (the database is locked by another program). "
+                    "Give it again in a moment."
+                ) in messages(pilot)
                 assert "a accepted" in str(screen.query_one("#offer-status").render())
                 # saving the call (the offer has no answer: F8 warns, F8 again saves)
                 await pilot.press("f8")
@@ -104,7 +106,10 @@ async def test_a_locked_database_loses_no_draft_answer_or_call(
                 await settle(pilot)
                 assert app.is_running  # the toast quoting SQL was once parsed as markup
                 said = [m for m in messages(pilot) if "call was not saved" in m]
-                assert said and "press F8 to try again" in said[0] and "locked" in said[0]
+                assert said == [
+                    "The call was not saved (the database is locked by another program). "
+                    "Nothing is lost: press F8 to try again."
+                ]
                 assert screen.draft is not None and screen.draft.notes == notes
                 lock.release()
                 # all of it, once the lock is gone
@@ -137,12 +142,14 @@ async def test_a_quality_score_with_the_database_locked_is_kept_and_tried_again(
     local = fresh_services(services)
     async with local.sessions() as session, session.begin():
         ana = Agent(user_name="ana")
-        session.add(ana)
+        session.add_all([ana, Agent(user_name="boss", role="supervisor")])
         await session.flush()
         now = datetime.now(UTC)
         session.add(Call(state="completed", agent_id=ana.id, answered_at=now, wrap_up_ended_at=now))
     reviews = ReviewService(local.sessions, SETTINGS)
-    screen = CallReviewScreen(reviews, "boss", (), (), zone=UTC)
+    screen = CallReviewScreen(
+        reviews, Identity("boss", IdentitySource.OS, "test"), (), (), zone=UTC
+    )
     app = Host(screen)
     try:
         async with running(app) as pilot:
@@ -161,7 +168,10 @@ async def test_a_quality_score_with_the_database_locked_is_kept_and_tried_again(
                 )
                 assert isinstance(app.screen, ScoreForm)  # open, with what was typed
                 said = next(m for m in messages(pilot) if "score was not saved" in m)
-                assert "^S tries again" in said and "locked" in said
+                assert said == (
+                    "The score was not saved (the database is locked by another program). "
+                    "Nothing is lost: ^S tries again."
+                )
                 lock.release()
                 await pilot.press("ctrl+s")
                 await until(pilot, lambda: app.screen is screen, "the score to be stored")
@@ -171,3 +181,44 @@ async def test_a_quality_score_with_the_database_locked_is_kept_and_tried_again(
         ]
     finally:
         await local.close()
+
+
+async def test_a_customer_edit_with_the_database_locked_says_so_and_keeps_the_form(
+    services: Services, quick_lock: None
+) -> None:
+    from textual.widgets import Input
+
+    from console.screens.customer_edit import CustomerForm
+    from core.models import Customer
+    from tests.console.test_customer_record import _open, _until_ready
+
+    luis = services.customer_ids[4]  # type: ignore[attr-defined]
+    local = fresh_services(services)
+    app = ConsoleApp(local, agent_name="maria")
+    try:
+        async with running(app, (80, 24)) as pilot:
+            await _until_ready(pilot, app)
+            await _open(pilot, app, luis)
+            await pilot.press("ctrl+s", "e")
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, CustomerForm)
+            form.query_one("#edit-city", Input).value = "Castellón"
+            with Lock(services.settings.database_url) as lock:
+                await pilot.press("ctrl+s")
+                problem = form.query_one("#form-problem")
+                await until(pilot, lambda: "Not saved" in str(problem.render()), "the refusal")
+                assert str(problem.render()) == (
+                    "Not saved (the database is locked by another program). Nothing is lost: "
+                    "the form keeps what you typed; ^S tries again."
+                )
+                assert app.screen is form
+                assert form.query_one("#edit-city", Input).value == "Castellón"
+                lock.release()
+                await pilot.press("ctrl+s")
+                await until(pilot, lambda: app.screen is not form, "the edit to be saved")
+    finally:
+        await local.close()
+    async with services.sessions() as session:
+        saved = await session.get(Customer, luis)
+        assert saved is not None and saved.city == "Castellón"

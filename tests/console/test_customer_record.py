@@ -282,7 +282,7 @@ async def test_a_role_changed_by_a_supervisor_is_followed_without_restarting(
             await refused.set_state("maria", "available", "")
             raise AssertionError("a demoted supervisor set someone's state")
         except AccessDenied as denied:
-            assert "sara (agent) may not use the supervisor's screens" in str(denied)
+            assert "sara (agent) may not change another agent's state" in str(denied)
 
         ana = services.customer_ids[0]  # type: ignore[attr-defined]
         await _open(pilot, app, ana)

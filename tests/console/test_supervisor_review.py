@@ -16,6 +16,7 @@ from console.screens.supervisor import make_supervisor_screen
 from core.calls.review import ReviewService
 from core.config import parse_settings
 from core.db import make_engine, make_sessions
+from core.identity import Identity, IdentitySource
 from core.models import Agent, Call, Customer
 from core.services import Services
 
@@ -29,6 +30,10 @@ class Host(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self.review_screen)
+
+
+BOSS = Identity("boss", IdentitySource.OS, "test")
+"""The supervisor who scores (a supervisor in the database: the service checks)."""
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], limit: float = 10.0) -> None:
@@ -45,7 +50,7 @@ async def test_filter_open_and_score_a_call_by_keyboard(sqlite_url: str) -> None
     async with sessions() as session, session.begin():
         ana, ben = Agent(user_name="ana"), Agent(user_name="ben")
         who = Customer(external_id="C00000001", first_name="[b]Lucía", last_name="Pérez")
-        session.add_all([ana, ben, who])
+        session.add_all([ana, ben, who, Agent(user_name="boss", role="supervisor")])
         await session.flush()
         for n, (agent, minutes, reason) in enumerate(
             [(ana, 4, "billing"), (ana, 14, "complaint"), (ben, 5, "billing")]
@@ -64,7 +69,7 @@ async def test_filter_open_and_score_a_call_by_keyboard(sqlite_url: str) -> None
                 )
             )
     reviews = ReviewService(sessions, SETTINGS)
-    screen = CallReviewScreen(reviews, "boss", ("billing", "complaint"), ("resolved",), zone=UTC)
+    screen = CallReviewScreen(reviews, BOSS, ("billing", "complaint"), ("resolved",), zone=UTC)
     app = Host(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         table = screen.query_one("#review-table", DataTable)
@@ -114,12 +119,12 @@ async def test_a_score_out_of_range_is_refused_and_nothing_stored(sqlite_url: st
     sessions = make_sessions(engine)
     async with sessions() as session, session.begin():
         ana = Agent(user_name="ana")
-        session.add(ana)
+        session.add_all([ana, Agent(user_name="boss", role="supervisor")])
         await session.flush()
         now = datetime.now(UTC)
         session.add(Call(state="completed", agent_id=ana.id, answered_at=now, wrap_up_ended_at=now))
     reviews = ReviewService(sessions, SETTINGS)
-    screen = CallReviewScreen(reviews, "boss", (), (), zone=UTC)
+    screen = CallReviewScreen(reviews, BOSS, (), (), zone=UTC)
     app = Host(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         table = screen.query_one("#review-table", DataTable)

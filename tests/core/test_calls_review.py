@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.calls.review import NO_OFFER, ReviewError, ReviewFilter, ReviewService, quality_criteria
 from core.config import Settings, SettingsError, parse_settings
+from core.identity import Identity, IdentitySource
 from core.models import Agent, Call, Customer, OfferPresentation
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -22,6 +23,10 @@ SETTINGS = parse_settings(
 )
 
 
+BOSS = Identity("boss", IdentitySource.OS, "test")
+"""A supervisor in the database: scoring is theirs."""
+
+
 def at(day: int, hh: int, mm: int) -> datetime:
     return datetime(2026, 3, day, hh, mm, tzinfo=MADRID)
 
@@ -31,6 +36,7 @@ async def review(sessions: async_sessionmaker[AsyncSession]) -> ReviewService:
     async with sessions() as session, session.begin():
         ana = Agent(user_name="ana")
         ben = Agent(user_name="ben")
+        session.add(Agent(user_name="boss", role="supervisor"))
         lucia = Customer(external_id="C00000001", first_name="Lucía", last_name="Pérez")
         session.add_all([ana, ben, lucia])
         await session.flush()
@@ -112,15 +118,15 @@ async def test_a_call_opened_in_full(review: ReviewService) -> None:
 async def test_scores_are_stored_replaced_and_listed_per_agent(review: ReviewService) -> None:
     rows = await review.calls(ReviewFilter(agent="ana"))
     complaint, billing = rows[0].call_id, rows[1].call_id
-    first = await review.score(complaint, "boss", {"Greeting": 2, "Need understood": 1, "Tone": 0})
+    first = await review.score(complaint, BOSS, {"Greeting": 2, "Need understood": 1, "Tone": 0})
     assert first.percent == pytest.approx(50.0)  # 3 of 6 points
     # scoring again replaces the reviewer's score
     await review.score(
-        complaint, "boss", {"Greeting": 2, "Need understood": 2, "Tone": 0}, "Apologise first."
+        complaint, BOSS, {"Greeting": 2, "Need understood": 2, "Tone": 0}, "Apologise first."
     )
-    await review.score(billing, "boss", {"Greeting": 2, "Need understood": 3, "Tone": 1})
+    await review.score(billing, BOSS, {"Greeting": 2, "Need understood": 3, "Tone": 1})
     ben_call = (await review.calls(ReviewFilter(agent="ben")))[0].call_id
-    await review.score(ben_call, "boss", {"Greeting": 1, "Need understood": 1, "Tone": 1})
+    await review.score(ben_call, BOSS, {"Greeting": 1, "Need understood": 1, "Tone": 1})
 
     ana_scores = await review.scores_for("ana")
     assert [(s.call_id, round(s.percent, 1)) for s in ana_scores] == [
@@ -137,9 +143,9 @@ async def test_scores_are_stored_replaced_and_listed_per_agent(review: ReviewSer
     assert listed[0].score == pytest.approx(200 / 3)
 
     with pytest.raises(ReviewError, match="outside 0..1"):
-        await review.score(billing, "boss", {"Greeting": 2, "Need understood": 3, "Tone": 2})
+        await review.score(billing, BOSS, {"Greeting": 2, "Need understood": 3, "Tone": 2})
     with pytest.raises(ReviewError, match="missing \\['Tone'\\]"):
-        await review.score(billing, "boss", {"Greeting": 2, "Need understood": 3})
+        await review.score(billing, BOSS, {"Greeting": 2, "Need understood": 3})
 
 
 def test_criteria_come_from_configuration() -> None:

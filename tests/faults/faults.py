@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import plain_reason
 from core.services import Services, make_services
 from tests.faults.writes import FRONTLINE, SLOTS, Refused, Target, Verdict, Write
 
@@ -87,7 +88,7 @@ async def attempt(run: Run, write: Write, target: Target, services: Services, n:
         run.attempt_result(n, str(refused))
         return False
     except Exception as error:  # noqa: BLE001 - the front end shows this text
-        run.attempt_result(n, f"{type(error).__name__}: {error}")
+        run.attempt_result(n, plain_reason(error, target.url))
         return False
     run.attempt_result(n, None)
     if notice:

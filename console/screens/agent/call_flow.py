@@ -21,6 +21,7 @@ from console.safe_text import clean
 from console.screens.agent.transfer import MESSAGES as TRANSFER_MESSAGES
 from console.screens.pickers import CodePicker
 from console.widgets.call_panel import CallPanel, FollowUpError, parse_follow_up
+from core.errors import plain_reason
 
 HANDED_OVER = TRANSFER_MESSAGES["handed-over"]
 
@@ -96,9 +97,10 @@ class CallFlow(_Base):
         try:
             await self.services.offers.record_response(presentation_id, response, reason)
         except Exception as error:  # noqa: BLE001 - said; the answer can be given again
+            self.log.warning(f"offer answer not recorded: {error!r}")
             self.notify(
                 _("The answer was not recorded ({error}). Give it again in a moment.").format(
-                    error=error
+                    error=plain_reason(error, self.services.settings.database_url)
                 ),
                 severity="error",
                 timeout=10,
@@ -173,7 +175,7 @@ class CallFlow(_Base):
             )
         except Exception as error:  # noqa: BLE001
             self.notify(
-                _("Could not start the call: {error}").format(error=error),
+                _("Could not start the call: {error}").format(error=plain_reason(error)),
                 severity="error",
                 markup=False,
             )
@@ -226,7 +228,9 @@ class CallFlow(_Base):
             await self.services.calls.end(call_id)
         except Exception as error:  # noqa: BLE001 - saving the call later still works
             self.notify(
-                _("Wrap-up started here, not yet in the database: {error}").format(error=error),
+                _("Wrap-up started here, not yet in the database: {error}").format(
+                    error=plain_reason(error)
+                ),
                 severity="warning",
             )
 
@@ -310,6 +314,7 @@ class CallFlow(_Base):
                     call.call_id, call.reason, call.outcome, call.notes, follow_up
                 )
         except Exception as error:  # noqa: BLE001 - the draft keeps everything; try again
+            self.log.warning(f"call not saved: {error!r}")
             self.notify(
                 keyed(
                     self,
@@ -317,7 +322,7 @@ class CallFlow(_Base):
                         "The call was not saved ({error}). Nothing is lost: press {finish-call} "
                         "to try again."
                     ),
-                    error=error,
+                    error=plain_reason(error, self.services.settings.database_url),
                 ),
                 severity="error",
                 timeout=15,
@@ -357,7 +362,7 @@ class CallFlow(_Base):
             await self.services.calls.identify(call.call_id, customer_id)
         except Exception as error:  # noqa: BLE001
             self.notify(
-                _("Could not link the caller: {error}").format(error=error),
+                _("Could not link the caller: {error}").format(error=plain_reason(error)),
                 severity="error",
                 markup=False,
             )

@@ -318,7 +318,7 @@ class CallFollow(HistoryFollow, _Base):
 
         try:
             status = await self.services.events.set_agent_state(
-                self.agent_name, AgentState(state), reason
+                self.agent_name, AgentState(state), reason, by=self.who
             )
         except Exception as error:  # noqa: BLE001 - say why, the state stays as it was
             self.notify(_(MESSAGES["not-set"]).format(error=error), severity="error", markup=False)
