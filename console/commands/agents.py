@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -20,6 +20,20 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 ROLES = ("agent", "supervisor", "branch")
+_ROLE_LABELS = {"agent": N_("agent"), "supervisor": N_("supervisor"), "branch": N_("branch")}
+_STATE_LABELS = {
+    "available": N_("available"), "on_call": N_("on a call"), "wrap_up": N_("wrap-up"),
+    "break": N_("on a break"), "offline": N_("offline"),
+}  # fmt: skip
+
+
+def _role_label(role: str) -> str:
+    """A role as a person reads it (the id stays what one types: `--role supervisor`)."""
+    return _(_ROLE_LABELS[role]) if role in _ROLE_LABELS else role
+
+
+def _state_label(state: str) -> str:
+    return _(_STATE_LABELS[state]) if state in _STATE_LABELS else state
 
 
 def run_as_supervisor(
@@ -76,8 +90,14 @@ def list_(settings: Settings, as_json: bool) -> None:
         return
     from console.safe_text import clean
 
+    if found:
+        user, role, state = _("User"), _("Role"), _("State")
+        click.echo(f"{user:<24} {role:<11} {state}")
     for agent in found:
-        click.echo(f"{clean(agent['user_name']):<24} {agent['role']:<11} {agent['state']}")
+        click.echo(
+            f"{clean(agent['user_name']):<24} {_role_label(agent['role']):<11}"
+            f" {_state_label(agent['state'])}"
+        )
 
 
 @agents.command()
@@ -93,7 +113,7 @@ def add(settings: Settings, name: str, role: str) -> None:
         await _audit_role(services, actor, f"added {name!r} as {role}", settings)
 
     run_as_supervisor(settings, "add agents", work)
-    click.echo(f"added {name} as {role}")
+    click.echo(_("added {name} as {role}").format(name=name, role=_role_label(role)))
 
 
 @agents.command("set-role")
@@ -109,7 +129,7 @@ def set_role(settings: Settings, name: str, role: str) -> None:
         await _audit_role(services, actor, f"set {name!r} to {role}", settings)
 
     run_as_supervisor(settings, "change roles", work)
-    click.echo(f"{name} is now {role}")
+    click.echo(_("{name} is now {role}").format(name=name, role=_role_label(role)))
 
 
 @agents.command()
@@ -125,4 +145,8 @@ def remove(settings: Settings, name: str) -> None:
         return deleted
 
     deleted = run_as_supervisor(settings, "remove agents", work)
-    click.echo(f"removed {name}" if deleted else f"{name} handled calls: kept, as branch staff")
+    click.echo(
+        _("removed {name}").format(name=name)
+        if deleted
+        else _("{name} handled calls: kept, as branch staff").format(name=name)
+    )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def export(settings: Settings, customer: str, as_json: bool, output: str | None)
     text = json.dumps(held, ensure_ascii=False, indent=None if as_json else 2)
     if output:
         _write_private(output, text + "\n")
-        click.echo(f"wrote {output}", err=True)
+        click.echo(_("wrote {file}").format(file=output), err=True)
     else:
         click.echo(text)
 
@@ -79,7 +79,12 @@ def erase(settings: Settings, customer: str, reason: str, yes: bool) -> None:
     except ReasonRequired as missing:
         raise click.UsageError(str(missing)) from None
     if not yes:
-        click.confirm(f"Erase the personal data of {customer}? This cannot be undone", abort=True)
+        click.confirm(
+            _("Erase the personal data of {customer}? This cannot be undone").format(
+                customer=customer
+            ),
+            abort=True,
+        )
 
     async def work(services: Services, actor: str) -> dict[str, int]:
         cid = await customer_id_of(services, customer)
@@ -87,7 +92,11 @@ def erase(settings: Settings, customer: str, reason: str, yes: bool) -> None:
 
     counts = run_as_supervisor(settings, "erase a customer's data", work)
     changed = ", ".join(f"{kind}: {n}" for kind, n in counts.items() if n)
-    click.echo(f"erased {customer}" + (f" ({changed})" if changed else ""))
+    click.echo(
+        _("erased {customer} ({changed})").format(customer=customer, changed=changed)
+        if changed
+        else _("erased {customer}").format(customer=customer)
+    )
 
 
 def _write_private(path: str, text: str) -> None:
