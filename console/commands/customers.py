@@ -163,8 +163,9 @@ def merge(settings: Settings, keep: str, other: str) -> None:
 
     merge_id, number = _run(settings, work)
     click.echo(
-        _("merged {number} into {keep} (merge {merge}; undo: frontline customers unmerge {merge})")
-        .format(number=number, keep=keep, merge=merge_id)
+        _(
+            "merged {number} into {keep} (merge {merge}; undo: frontline customers unmerge {merge})"
+        ).format(number=number, keep=keep, merge=merge_id)
     )
 
 
