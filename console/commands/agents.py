@@ -84,7 +84,7 @@ def list_(settings: Settings, as_json: bool) -> None:
             for a in await services.agents.list()
         ]
 
-    found = run_as_supervisor(settings, "list agents", work)
+    found = run_as_supervisor(settings, _("list agents"), work)
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False))
         return
@@ -112,7 +112,7 @@ def add(settings: Settings, name: str, role: str) -> None:
         await services.agents.add(name, parse_role(role))
         await _audit_role(services, actor, f"added {name!r} as {role}", settings)
 
-    run_as_supervisor(settings, "add agents", work)
+    run_as_supervisor(settings, _("add agents"), work)
     click.echo(_("added {name} as {role}").format(name=name, role=_role_label(role)))
 
 
@@ -128,7 +128,7 @@ def set_role(settings: Settings, name: str, role: str) -> None:
         await services.agents.set_role(name, parse_role(role))
         await _audit_role(services, actor, f"set {name!r} to {role}", settings)
 
-    run_as_supervisor(settings, "change roles", work)
+    run_as_supervisor(settings, _("change roles"), work)
     click.echo(_("{name} is now {role}").format(name=name, role=_role_label(role)))
 
 
@@ -144,7 +144,7 @@ def remove(settings: Settings, name: str) -> None:
         await _audit_role(services, actor, f"{outcome}: {name!r}", settings)
         return deleted
 
-    deleted = run_as_supervisor(settings, "remove agents", work)
+    deleted = run_as_supervisor(settings, _("remove agents"), work)
     click.echo(
         _("removed {name}").format(name=name)
         if deleted

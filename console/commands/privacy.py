@@ -35,6 +35,15 @@ async def customer_id_of(services: Services, customer: str) -> int:
     return found.id
 
 
+_KINDS = {
+    "contact points": N_("contact points"), "interactions": N_("interactions"),
+    "calls": N_("calls"), "call events": N_("call events"), "drafts": N_("drafts"),
+    "field history": N_("field history"), "merges": N_("merges"),
+    "nps comments": N_("nps comments"),
+}  # fmt: skip
+"""What `erase` changed, by kind (core's keys), as a person reads it."""
+
+
 @click.group()
 def privacy() -> None:
     """A customer's data, whole (export), or erased."""
@@ -55,7 +64,7 @@ def export(settings: Settings, customer: str, as_json: bool, output: str | None)
         cid = await customer_id_of(services, customer)
         return await services.privacy.export(actor, cid, settings.who.place)
 
-    held = run_as_supervisor(settings, "export a customer's data", work)
+    held = run_as_supervisor(settings, _("export a customer's data"), work)
     text = json.dumps(held, ensure_ascii=False, indent=None if as_json else 2)
     if output:
         _write_private(output, text + "\n")
@@ -90,8 +99,8 @@ def erase(settings: Settings, customer: str, reason: str, yes: bool) -> None:
         cid = await customer_id_of(services, customer)
         return await services.privacy.erase(actor, cid, reason, settings.who.place)
 
-    counts = run_as_supervisor(settings, "erase a customer's data", work)
-    changed = ", ".join(f"{kind}: {n}" for kind, n in counts.items() if n)
+    counts = run_as_supervisor(settings, _("erase a customer's data"), work)
+    changed = ", ".join(f"{_(_KINDS.get(kind, kind))}: {n}" for kind, n in counts.items() if n)
     click.echo(
         _("erased {customer} ({changed})").format(customer=customer, changed=changed)
         if changed

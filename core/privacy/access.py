@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from core.i18n import N_
+from core.i18n import words as _
 from core.identity import Identity
 from core.models import Role
 
@@ -49,8 +51,10 @@ async def require(agents: AgentService, identity: Identity, least: Role, what: s
     role = await agents.role_of(identity.name)
     if role.rank < least.rank:
         raise AccessDenied(
-            f"{identity.name} ({role.value}) may not {what}: it needs the {least.value} role"
-            " (a supervisor grants it with `frontline agents set-role`)"
+            _(
+                "{name} ({role}) may not {what}: it needs the {least} role"
+                " (a supervisor grants it with `frontline agents set-role`)"
+            ).format(name=identity.name, role=_(role.value), what=_(what), least=_(least.value))
         )
     return Grant(identity, role)
 
@@ -58,13 +62,17 @@ async def require(agents: AgentService, identity: Identity, least: Role, what: s
 class Can(StrEnum):
     """What a front end offers, by the least role that may do it (`LEAST_ROLE`)."""
 
-    LOOK_UP = "look up customers"
-    REVEAL = "reveal a customer's details"
-    TAKE_CALLS = "take and log calls"
-    OFFERS = "make and answer offers"
-    EDIT_CUSTOMERS = "create or edit a customer's record"
-    MERGE_CUSTOMERS = "merge duplicate customers"
-    SUPERVISE = "use the supervisor's screens"
+    LOOK_UP = N_("look up customers")
+    REVEAL = N_("reveal a customer's details")
+    TAKE_CALLS = N_("take and log calls")
+    OFFERS = N_("make and answer offers")
+    EDIT_CUSTOMERS = N_("create or edit a customer's record")
+    MERGE_CUSTOMERS = N_("merge duplicate customers")
+    SUPERVISE = N_("use the supervisor's screens")
+
+
+_ROLE_NAMES = (N_("branch"), N_("agent"), N_("supervisor"))
+"""The roles' names, for the catalog: a refusal names them in the reader's language."""
 
 
 LEAST_ROLE: dict[Can, Role] = {
