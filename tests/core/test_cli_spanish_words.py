@@ -139,3 +139,10 @@ def test_the_queue_figures_definitions_in_spanish() -> None:
         level = words(DEFINITIONS["service_level"]).format(t=20, short=5)
     assert offered == "Llamadas entradas en cola hoy."
     assert level.startswith("Atendidas en menos de 20 s")
+
+
+def test_simulate_refuses_a_remote_api_in_spanish_and_its_help_is_spanish() -> None:
+    refused = run("es", "simulate", "--url", "http://example.com:8080", "--token", "t")
+    assert refused.exit_code == 1
+    assert "el simulador solo habla con una API de esta máquina" in refused.output
+    assert "Llamadas por segundo simulado." in run("es", "simulate", "--help").output
