@@ -146,3 +146,21 @@ def test_simulate_refuses_a_remote_api_in_spanish_and_its_help_is_spanish() -> N
     assert refused.exit_code == 1
     assert "el simulador solo habla con una API de esta máquina" in refused.output
     assert "Llamadas por segundo simulado." in run("es", "simulate", "--help").output
+
+
+def test_a_condition_and_a_script_with_mistakes_are_explained_in_spanish(tmp_path: Path) -> None:
+    rules = tmp_path / "reglas.toml"
+    rules.write_text(
+        "[[offer]]\n"
+        'id = "fibra"\n'
+        'title = "Fibra"\n'
+        'script = "Hola {customer.frist_name}"\n'
+        "[offer.when]\n"
+        'mayor = "customer.age > \'cuarenta\'"\n',
+        encoding="utf-8",
+    )
+    output = run("es", "rules", "check", str(rules)).output
+    assert f"{rules}:4:" in output
+    assert "campo desconocido 'customer.frist_name' en el guion; ¿quiso decir" in output
+    assert f"{rules}:6:" in output
+    assert "condición 'mayor': tipo incorrecto: customer.age es un número entero" in output
