@@ -156,7 +156,7 @@ def test_a_condition_and_a_script_with_mistakes_are_explained_in_spanish(tmp_pat
         'title = "Fibra"\n'
         'script = "Hola {customer.frist_name}"\n'
         "[offer.when]\n"
-        'mayor = "customer.age > \'cuarenta\'"\n',
+        "mayor = \"customer.age > 'cuarenta'\"\n",
         encoding="utf-8",
     )
     output = run("es", "rules", "check", str(rules)).output
