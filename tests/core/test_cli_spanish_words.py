@@ -164,3 +164,13 @@ def test_a_condition_and_a_script_with_mistakes_are_explained_in_spanish(tmp_pat
     assert "campo desconocido 'customer.frist_name' en el guion; ¿quiso decir" in output
     assert f"{rules}:6:" in output
     assert "condición 'mayor': tipo incorrecto: customer.age es un número entero" in output
+
+
+def test_analytics_fit_points_at_the_bad_line_in_spanish(tmp_path: Path) -> None:
+    path = tmp_path / "compras.csv"
+    path.write_text("external_id,date,amount\nC00000001,2025-01-01,10.00\nC00000002,2025-02-01,x\n")
+    args = ("analytics", "fit", "--transactions", str(path), "--calibration-end", "2025-06-30")
+    spanish = run("es_ES", *args)
+    assert spanish.exit_code == 1
+    assert "línea 3: el importe 'x' no es un número" in spanish.output
+    assert "línea 3: el monto 'x' no es un número" in run("es_MX", *args).output
