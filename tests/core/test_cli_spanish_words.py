@@ -174,3 +174,12 @@ def test_analytics_fit_points_at_the_bad_line_in_spanish(tmp_path: Path) -> None
     assert spanish.exit_code == 1
     assert "línea 3: el importe 'x' no es un número" in spanish.output
     assert "línea 3: el monto 'x' no es un número" in run("es_MX", *args).output
+
+
+def test_a_locked_database_is_explained_in_spanish() -> None:
+    from core.lock_holders import LOCK_WAIT_VARIABLE, locked_message
+
+    with using("es"):
+        told = locked_message([], 1.5)
+    assert told.startswith("la base de datos está bloqueada por otro proceso")
+    assert "se esperó 1.5 s" in told and LOCK_WAIT_VARIABLE in told

@@ -74,6 +74,7 @@ class Target:
             FRONTLINE_TRUST_AGENT_ENV="1",
             FRONTLINE_AGENT="fault-boss",
             FRONTLINE_ADMINS="fault-boss",
+            FRONTLINE_LANGUAGE="en",  # the words the suite looks for are English
             **self.extra_env,
         )
         return env
