@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from core.i18n import words as _
+from core.i18n.formats import format_number
 
 LOCK_WAIT_VARIABLE = "FRONTLINE_REINDEX_LOCK_WAIT_SECONDS"
 
@@ -76,4 +77,4 @@ def locked_message(holders: list[str], waited: float) -> str:
     return _(
         "the database is locked by {who}; waited {seconds} s for it. Run it again when "
         "that has finished, or wait longer with {variable}"
-    ).format(who=who, seconds=f"{waited:g}", variable=LOCK_WAIT_VARIABLE)
+    ).format(who=who, seconds=format_number(waited), variable=LOCK_WAIT_VARIABLE)

@@ -182,4 +182,4 @@ def test_a_locked_database_is_explained_in_spanish() -> None:
     with using("es"):
         told = locked_message([], 1.5)
     assert told.startswith("la base de datos está bloqueada por otro proceso")
-    assert "se esperó 1.5 s" in told and LOCK_WAIT_VARIABLE in told
+    assert "se esperó 1,5 s" in told and LOCK_WAIT_VARIABLE in told
