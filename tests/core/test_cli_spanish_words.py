@@ -33,7 +33,7 @@ def run(language: str, *args: str, url: str = "sqlite://", agent: str = "") -> R
 def test_agents_list_reads_in_spanish_and_its_json_does_not_change(db_url: str) -> None:
     # The test runs as root: the machine's administrator, who makes the first supervisor.
     added = run("es", "agents", "add", "sara", "--role", "supervisor", url=db_url)
-    assert added.exit_code == 0 and "sara añadido como supervisor" in added.output
+    assert added.exit_code == 0 and "sara añadido con el rol supervisor" in added.output
     run("es", "agents", "add", "luis", url=db_url)
     listed = run("es", "agents", "list", url=db_url, agent="sara")
     assert listed.exit_code == 0, listed.output
