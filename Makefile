@@ -53,7 +53,7 @@ bench: install
 ## (`make messages`), then compile the .mo files shipped in the package (`make catalogs`).
 DOMAINS := core:core:core/i18n/locale cli:console/commands:console/commands/locale console:console:console/locale
 # click's own words (Usage:, Error: ...) are a fourth catalog, extracted from click's sources.
-KEYWORDS := -k _ -k N_ -k ngettext:1,2 -k pgettext:1c,2
+KEYWORDS := -k _ -k N_ -k ngettext:1,2 -k pgettext:1c,2 -k tr
 messages: install
 	@for d in $(DOMAINS); do \
 		name=$${d%%:*}; rest=$${d#*:}; src=$${rest%%:*}; dir=$${rest#*:}; \

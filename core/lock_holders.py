@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.i18n import words as _
+from core.i18n.formats import format_number
+
 LOCK_WAIT_VARIABLE = "FRONTLINE_REINDEX_LOCK_WAIT_SECONDS"
 
 
@@ -70,8 +73,8 @@ def sqlite_lock_holders(path: str) -> list[str]:
 
 def locked_message(holders: list[str], waited: float) -> str:
     """What to tell a user whose rebuild gave up waiting for the lock."""
-    who = ", ".join(holders) if holders else "another process (an import, a rebuild, an API)"
-    return (
-        f"the database is locked by {who}; waited {waited:g} s for it. Run it again when "
-        f"that has finished, or wait longer with {LOCK_WAIT_VARIABLE}"
-    )
+    who = ", ".join(holders) if holders else _("another process (an import, a rebuild, an API)")
+    return _(
+        "the database is locked by {who}; waited {seconds} s for it. Run it again when "
+        "that has finished, or wait longer with {variable}"
+    ).format(who=who, seconds=format_number(waited), variable=LOCK_WAIT_VARIABLE)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -20,6 +20,20 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 ROLES = ("agent", "supervisor", "branch")
+_ROLE_LABELS = {"agent": N_("agent"), "supervisor": N_("supervisor"), "branch": N_("branch")}
+_STATE_LABELS = {
+    "available": N_("available"), "on_call": N_("on a call"), "wrap_up": N_("wrap-up"),
+    "break": N_("on a break"), "offline": N_("offline"),
+}  # fmt: skip
+
+
+def _role_label(role: str) -> str:
+    """A role as a person reads it (the id stays what one types: `--role supervisor`)."""
+    return _(_ROLE_LABELS[role]) if role in _ROLE_LABELS else role
+
+
+def _state_label(state: str) -> str:
+    return _(_STATE_LABELS[state]) if state in _STATE_LABELS else state
 
 
 def run_as_supervisor(
@@ -70,14 +84,20 @@ def list_(settings: Settings, as_json: bool) -> None:
             for a in await services.agents.list()
         ]
 
-    found = run_as_supervisor(settings, "list agents", work)
+    found = run_as_supervisor(settings, _("list agents"), work)
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False))
         return
     from console.safe_text import clean
 
+    if found:
+        user, role, state = _("User"), _("Role"), _("State")
+        click.echo(f"{user:<24} {role:<11} {state}")
     for agent in found:
-        click.echo(f"{clean(agent['user_name']):<24} {agent['role']:<11} {agent['state']}")
+        click.echo(
+            f"{clean(agent['user_name']):<24} {_role_label(agent['role']):<11}"
+            f" {_state_label(agent['state'])}"
+        )
 
 
 @agents.command()
@@ -92,8 +112,8 @@ def add(settings: Settings, name: str, role: str) -> None:
         await services.agents.add(name, parse_role(role))
         await _audit_role(services, actor, f"added {name!r} as {role}", settings)
 
-    run_as_supervisor(settings, "add agents", work)
-    click.echo(f"added {name} as {role}")
+    run_as_supervisor(settings, _("add agents"), work)
+    click.echo(_("added {name} as {role}").format(name=name, role=_role_label(role)))
 
 
 @agents.command("set-role")
@@ -108,8 +128,8 @@ def set_role(settings: Settings, name: str, role: str) -> None:
         await services.agents.set_role(name, parse_role(role))
         await _audit_role(services, actor, f"set {name!r} to {role}", settings)
 
-    run_as_supervisor(settings, "change roles", work)
-    click.echo(f"{name} is now {role}")
+    run_as_supervisor(settings, _("change roles"), work)
+    click.echo(_("{name} is now {role}").format(name=name, role=_role_label(role)))
 
 
 @agents.command()
@@ -124,5 +144,9 @@ def remove(settings: Settings, name: str) -> None:
         await _audit_role(services, actor, f"{outcome}: {name!r}", settings)
         return deleted
 
-    deleted = run_as_supervisor(settings, "remove agents", work)
-    click.echo(f"removed {name}" if deleted else f"{name} handled calls: kept, as branch staff")
+    deleted = run_as_supervisor(settings, _("remove agents"), work)
+    click.echo(
+        _("removed {name}").format(name=name)
+        if deleted
+        else _("{name} handled calls: kept, as branch staff").format(name=name)
+    )

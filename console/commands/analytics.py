@@ -134,13 +134,22 @@ def fit(transactions: Path, calibration_end: datetime, as_json: bool) -> None:
         click.echo(json.dumps(report.as_json()))
         return
     b, g = report.bgnbd, report.gamma_gamma
+    from core.i18n.formats import format_number
+
+    # The fitted parameters stay as a program prints them (r=0.2431): they are copied, not read.
     click.echo(
-        f"BG/NBD on {b.customers:,} customers: r={b.r:.4f} alpha={b.alpha:.4f} a={b.a:.4f} "
-        f"b={b.b:.4f}  log-likelihood {b.log_likelihood:.2f}"
+        _("BG/NBD on {count} customers: {parameters}  log-likelihood {likelihood}").format(
+            count=format_number(b.customers),
+            parameters=f"r={b.r:.4f} alpha={b.alpha:.4f} a={b.a:.4f} b={b.b:.4f}",
+            likelihood=f"{b.log_likelihood:.2f}",
+        )
     )
     click.echo(
-        f"Gamma-Gamma on {g.customers:,} repeat buyers: p={g.p:.4f} q={g.q:.4f} v={g.v:.4f}  "
-        f"log-likelihood {g.log_likelihood:.2f}"
+        _("Gamma-Gamma on {count} repeat buyers: {parameters}  log-likelihood {likelihood}").format(
+            count=format_number(g.customers),
+            parameters=f"p={g.p:.4f} q={g.q:.4f} v={g.v:.4f}",
+            likelihood=f"{g.log_likelihood:.2f}",
+        )
     )
 
 

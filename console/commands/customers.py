@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def duplicates(settings: Settings, customer: str | None, since: str | None, as_j
         _all_duplicates(settings, since, as_json)
         return
     if since:
-        raise click.UsageError("--since lists every pair: give it without CUSTOMER")
+        raise click.UsageError(_("--since lists every pair: give it without CUSTOMER"))
 
     async def work(services: Services) -> list[dict[str, Any]]:
         cid = await customer_id_of(services, customer)
@@ -81,12 +81,13 @@ def duplicates(settings: Settings, customer: str | None, since: str | None, as_j
     from console.safe_text import clean
 
     if not found:
-        click.echo(f"no likely duplicate of {customer}")
+        click.echo(_("no likely duplicate of {customer}").format(customer=customer))
     for d in found:
-        shared, differs = "; ".join(d["shared"]), "; ".join(d["differs"]) or "nothing"
-        click.echo(
-            clean(f"{d['customer_number']}  {d['name']}  shares {shared}; differs: {differs}")
+        shared, differs = "; ".join(d["shared"]), "; ".join(d["differs"]) or _("nothing")
+        line = _("{number}  {name}  shares {shared}; differs: {differs}").format(
+            number=d["customer_number"], name=d["name"], shared=shared, differs=differs
         )
+        click.echo(clean(line))
 
 
 def _duplicate(d: Duplicate) -> dict[str, Any]:
@@ -122,19 +123,26 @@ def _all_duplicates(settings: Settings, since: str | None, as_json: bool) -> Non
         click.echo(json.dumps(found, ensure_ascii=False))
         return
     if not found:
-        click.echo("no likely duplicates" + (f" since {since}" if since else ""))
+        click.echo(
+            _("no likely duplicates since {since}").format(since=since)
+            if since
+            else _("no likely duplicates")
+        )
     for p in found:
         d = p["duplicate"]
-        shared, differs = "; ".join(d["shared"]), "; ".join(d["differs"]) or "nothing"
-        click.echo(
-            clean(
-                f"{p['customer_number']}  {p['name']}  ~  {d['customer_number']}  {d['name']}"
-                f"  shares {shared}; differs: {differs}"
-            )
+        shared, differs = "; ".join(d["shared"]), "; ".join(d["differs"]) or _("nothing")
+        pair = f"{p['customer_number']}  {p['name']}  ~  {d['customer_number']}  {d['name']}"
+        line = _("{pair}  shares {shared}; differs: {differs}").format(
+            pair=pair, shared=shared, differs=differs
         )
+        click.echo(clean(line))
     if found:
         click.echo(
-            f"{len(found)} likely duplicate pairs; merge one: frontline customers merge KEEP OTHER"
+            _.ngettext(
+                "{count} likely duplicate pair; merge it: frontline customers merge KEEP OTHER",
+                "{count} likely duplicate pairs; merge one: frontline customers merge KEEP OTHER",
+                len(found),
+            ).format(count=len(found))
         )
 
 
@@ -155,8 +163,9 @@ def merge(settings: Settings, keep: str, other: str) -> None:
 
     merge_id, number = _run(settings, work)
     click.echo(
-        f"merged {number} into {keep} (merge {merge_id};"
-        f" undo: frontline customers unmerge {merge_id})"
+        _(
+            "merged {number} into {keep} (merge {merge}; undo: frontline customers unmerge {merge})"
+        ).format(number=number, keep=keep, merge=merge_id)
     )
 
 
@@ -169,7 +178,8 @@ def unmerge(settings: Settings, merge_id: int) -> None:
     async def work(services: Services) -> str:
         return (await services.record.undo_merge(settings.who, merge_id)).merged_number
 
-    click.echo(f"undid merge {merge_id}: {_run(settings, work)} is back")
+    number = _run(settings, work)
+    click.echo(_("undid merge {merge}: {number} is back").format(merge=merge_id, number=number))
 
 
 @customers.command()
@@ -198,5 +208,5 @@ def merges(settings: Settings, customer: str, as_json: bool) -> None:
         click.echo(json.dumps(found, ensure_ascii=False))
         return
     for m in found:
-        undone = f"  undone {m['undone_at']}" if m["undone_at"] else ""
+        undone = "  " + _("undone {at}").format(at=m["undone_at"]) if m["undone_at"] else ""
         click.echo(f"{m['merge']:>6}  {m['merged_number']}  {m['at']}  {m['actor']}{undone}")

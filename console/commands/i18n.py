@@ -57,6 +57,9 @@ def localize(command: click.Command) -> click.Command:
             original = _original(item, attribute)
             if original:
                 setattr(item, attribute, _(original))
+    if getattr(command, "_help_option", None) is not None:
+        # click builds `--help` once, in the language of the first run, and keeps it.
+        command._help_option = None
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             localize(sub)

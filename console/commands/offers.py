@@ -108,7 +108,7 @@ async def _audit_view(
 
     who = settings.who
     try:
-        await require(services.agents, who, Role.AGENT, "see a customer's offers")
+        await require(services.agents, who, Role.AGENT, _("see a customer's offers"))
     except AccessDenied as refused:
         raise click.ClickException(str(refused)) from None
     detail = f"offers; reason={reason!r}" if reason else "offers"

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from console.commands.pbx_kamailio import agent_contact, kamailio_config
 from core.config import Settings
 from core.pbx.adapter import Adapter, LoginRefused, Sink
@@ -129,9 +129,10 @@ async def _listen(
 async def _run(adapter: Adapter, commands: Coroutine[Any, Any, None] | None = None) -> None:
     if commands is None:
         logging.getLogger("core.pbx").warning(
-            "%s: with --api, hold and transfer from the console are not sent (they need the "
-            "database: run the adapter without --api for them)",
-            adapter.source,
+            _(
+                "{source}: with --api, hold and transfer from the console are not sent (they "
+                "need the database: run the adapter without --api for them)"
+            ).format(source=adapter.source)
         )
 
     async def both() -> None:
@@ -153,7 +154,7 @@ async def _run(adapter: Adapter, commands: Coroutine[Any, Any, None] | None = No
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-    logging.getLogger("core.pbx").info("%s: stopped", adapter.source)
+    logging.getLogger("core.pbx").info(_("{source}: stopped").format(source=adapter.source))
 
 
 pbx.add_command(kamailio_config)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from console.commands.i18n import N_
+from console.commands.i18n import N_, _
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -35,6 +35,15 @@ async def customer_id_of(services: Services, customer: str) -> int:
     return found.id
 
 
+_KINDS = {
+    "contact points": N_("contact points"), "interactions": N_("interactions"),
+    "calls": N_("calls"), "call events": N_("call events"), "drafts": N_("drafts"),
+    "field history": N_("field history"), "merges": N_("merges"),
+    "nps comments": N_("nps comments"),
+}  # fmt: skip
+"""What `erase` changed, by kind (core's keys), as a person reads it."""
+
+
 @click.group()
 def privacy() -> None:
     """A customer's data, whole (export), or erased."""
@@ -55,11 +64,11 @@ def export(settings: Settings, customer: str, as_json: bool, output: str | None)
         cid = await customer_id_of(services, customer)
         return await services.privacy.export(actor, cid, settings.who.place)
 
-    held = run_as_supervisor(settings, "export a customer's data", work)
+    held = run_as_supervisor(settings, _("export a customer's data"), work)
     text = json.dumps(held, ensure_ascii=False, indent=None if as_json else 2)
     if output:
         _write_private(output, text + "\n")
-        click.echo(f"wrote {output}", err=True)
+        click.echo(_("wrote {file}").format(file=output), err=True)
     else:
         click.echo(text)
 
@@ -79,15 +88,24 @@ def erase(settings: Settings, customer: str, reason: str, yes: bool) -> None:
     except ReasonRequired as missing:
         raise click.UsageError(str(missing)) from None
     if not yes:
-        click.confirm(f"Erase the personal data of {customer}? This cannot be undone", abort=True)
+        click.confirm(
+            _("Erase the personal data of {customer}? This cannot be undone").format(
+                customer=customer
+            ),
+            abort=True,
+        )
 
     async def work(services: Services, actor: str) -> dict[str, int]:
         cid = await customer_id_of(services, customer)
         return await services.privacy.erase(actor, cid, reason, settings.who.place)
 
-    counts = run_as_supervisor(settings, "erase a customer's data", work)
-    changed = ", ".join(f"{kind}: {n}" for kind, n in counts.items() if n)
-    click.echo(f"erased {customer}" + (f" ({changed})" if changed else ""))
+    counts = run_as_supervisor(settings, _("erase a customer's data"), work)
+    changed = ", ".join(f"{_(_KINDS.get(kind, kind))}: {n}" for kind, n in counts.items() if n)
+    click.echo(
+        _("erased {customer} ({changed})").format(customer=customer, changed=changed)
+        if changed
+        else _("erased {customer}").format(customer=customer)
+    )
 
 
 def _write_private(path: str, text: str) -> None:

@@ -67,7 +67,7 @@ async def _allowed(services: Services, who: Identity) -> None:
     from core.privacy.access import AccessDenied, require
 
     try:
-        await require(services.agents, who, Role.AGENT, "search customers")
+        await require(services.agents, who, Role.AGENT, _("search customers"))
     except AccessDenied as refused:
         raise click.ClickException(str(refused)) from None
 

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from console.commands.i18n import N_, _
 from core.config import Settings
 
 
@@ -356,7 +357,11 @@ async def run_simulation(config: SimConfig) -> Summary:
     import httpx
 
     if not is_loopback(config.url):
-        raise ValueError(f"the simulator only talks to an API on this machine, not {config.url}")
+        raise ValueError(
+            _("the simulator only talks to an API on this machine, not {url}").format(
+                url=config.url
+            )
+        )
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(
         base_url=config.url.rstrip("/"),
@@ -369,62 +374,77 @@ async def run_simulation(config: SimConfig) -> Summary:
 
 @click.command()
 @click.option(
-    "--url", default="http://127.0.0.1:8080", show_default=True, help="A loopback `frontline api`."
+    "--url",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help=N_("A loopback `frontline api`."),
 )
 @click.option(
-    "--token", default="", help="Bearer token (default: the first of FRONTLINE_API_TOKENS)."
+    "--token", default="", help=N_("Bearer token (default: the first of FRONTLINE_API_TOKENS).")
 )
 @click.option(
     "--rate",
     default=0.1,
     show_default=True,
     type=click.FloatRange(min=0.0001),
-    help="Calls per simulated second.",
+    help=N_("Calls per simulated second."),
 )
 @click.option(
     "--agents",
     default=5,
     show_default=True,
     type=click.IntRange(1, 10_000),
-    help="Simulated agents.",
+    help=N_("Simulated agents."),
 )
 @click.option(
     "--patience",
     default=90.0,
     show_default=True,
-    help="Mean seconds a caller waits before hanging up.",
+    help=N_("Mean seconds a caller waits before hanging up."),
 )
 @click.option(
-    "--handle", default=180.0, show_default=True, help="Typical talk time, seconds (log-normal)."
+    "--handle",
+    default=180.0,
+    show_default=True,
+    help=N_("Typical talk time, seconds (log-normal)."),
 )
-@click.option("--wrap-up", default=30.0, show_default=True, help="Typical wrap-up, seconds.")
+@click.option("--wrap-up", default=30.0, show_default=True, help=N_("Typical wrap-up, seconds."))
 @click.option(
-    "--ring", default=3.0, show_default=True, help="Seconds a call rings before the agent answers."
+    "--ring",
+    default=3.0,
+    show_default=True,
+    help=N_("Seconds a call rings before the agent answers."),
 )
 @click.option(
     "--speed",
     default=1.0,
     show_default=True,
     type=click.FloatRange(min=0.01),
-    help="60 = one simulated minute per second.",
+    help=N_("60 = one simulated minute per second."),
 )
 @click.option(
     "--duration",
     default=60.0,
     show_default=True,
     type=click.FloatRange(min=1),
-    help="Real seconds to run.",
+    help=N_("Real seconds to run."),
 )
-@click.option("--max-calls", default=None, type=int, help="Stop arriving after this many calls.")
-@click.option("--seed", default=None, type=int, help="Random seed, for a repeatable run.")
-@click.option("--prefix", default="sim", show_default=True, help="Simulated agents are PREFIX-001…")
+@click.option(
+    "--max-calls", default=None, type=int, help=N_("Stop arriving after this many calls.")
+)
+@click.option("--seed", default=None, type=int, help=N_("Random seed, for a repeatable run."))
+@click.option(
+    "--prefix", default="sim", show_default=True, help=N_("Simulated agents are PREFIX-001…")
+)
 @click.option(
     "--retry-budget",
     default=120.0,
     show_default=True,
     type=click.FloatRange(min=0),
-    help="Seconds an event is retried (503 with Retry-After, dropped connections) before it "
-    "counts as an error.",
+    help=N_(
+        "Seconds an event is retried (503 with Retry-After, dropped connections) before it "
+        "counts as an error."
+    ),
 )
 @click.pass_obj
 def simulate(settings: Settings, /, url: str, token: str, **options: Any) -> None:
@@ -435,13 +455,23 @@ def simulate(settings: Settings, /, url: str, token: str, **options: Any) -> Non
     """
     token = token or next(iter(settings.api_tokens), "")
     if not token:
-        raise click.ClickException("no token: pass --token or set FRONTLINE_API_TOKENS")
+        raise click.ClickException(_("no token: pass --token or set FRONTLINE_API_TOKENS"))
     if not is_loopback(url):
-        raise click.ClickException(f"the simulator only talks to an API on this machine, not {url}")
+        raise click.ClickException(
+            _("the simulator only talks to an API on this machine, not {url}").format(url=url)
+        )
     config = SimConfig(url=url, token=token, wrap_up=options.pop("wrap_up"), **options)
     click.echo(
-        f"simulating {config.rate:g} calls/s (simulated) at {config.speed:g}× for "
-        f"{config.duration:g} s with {config.agents} agents against {url}",
+        _(
+            "simulating {rate} calls/s (simulated) at {speed}× for {duration} s with {agents} "
+            "agents against {url}"
+        ).format(
+            rate=f"{config.rate:g}",
+            speed=f"{config.speed:g}",
+            duration=f"{config.duration:g}",
+            agents=config.agents,
+            url=url,
+        ),
         err=True,
     )
     summary = asyncio.run(run_simulation(config))

@@ -23,6 +23,8 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from core.i18n import words as _
+
 Array = NDArray[np.float64]
 
 
@@ -189,7 +191,7 @@ def fit_bgnbd(x: Array, t_x: Array, T: Array) -> BgNbdFit:
     x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
     n = len(x)
     if n < 2 or not np.any(x > 0):
-        raise FitError("BG/NBD needs at least two customers and one repeat purchase")
+        raise FitError(_("BG/NBD needs at least two customers and one repeat purchase"))
     # Start where lifetimes does (all ones), with α on the scale of the observation period
     # so the first steps stay in a sensible region.
     start = np.log(np.array([1.0, max(float(np.mean(T)), 1e-3) / 10.0, 1.0, 1.0]))
@@ -213,7 +215,7 @@ def fit_gamma_gamma(x: Array, m: Array) -> GammaGammaFit:
     keep = (x > 0) & (m > 0)
     x, m = x[keep], m[keep]
     if len(x) < 2:
-        raise FitError("Gamma-Gamma needs at least two repeat buyers")
+        raise FitError(_("Gamma-Gamma needs at least two repeat buyers"))
     start = np.log(np.array([1.0, 1.0, max(float(np.mean(m)), 1e-3)]))
     p, q, v = (float(value) for value in np.exp(_maximise(gamma_gamma_objective(x, m), start)))
     ll = float(np.sum(gamma_gamma_log_likelihood(p, q, v, x, m)))

@@ -20,6 +20,7 @@ import numpy as np
 from core.analytics.clv import BgNbdFit, GammaGammaFit, fit_bgnbd, fit_gamma_gamma
 from core.analytics.metrics import day_number
 from core.analytics.summary import summarise
+from core.i18n import words as _
 
 
 class TransactionsFileError(ValueError):
@@ -57,7 +58,9 @@ def _day(text: str, line: int) -> int:
     try:
         return day_number(date.fromisoformat(text.strip()[:10]))
     except ValueError:
-        raise TransactionsFileError(f"line {line}: date {text!r} is not YYYY-MM-DD") from None
+        raise TransactionsFileError(
+            _("line {line}: date {text} is not YYYY-MM-DD").format(line=line, text=repr(text))
+        ) from None
 
 
 def read_transactions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,16 +73,20 @@ def read_transactions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         reader = csv.DictReader(handle)
         missing = {"external_id", "date", "amount"} - set(reader.fieldnames or ())
         if missing:
-            raise TransactionsFileError(f"line 1: missing column(s) {', '.join(sorted(missing))}")
+            raise TransactionsFileError(
+                _("line 1: missing column(s) {columns}").format(columns=", ".join(sorted(missing)))
+            )
         for line, row in enumerate(reader, start=2):
             external = (row["external_id"] or "").strip()
             if not external:
-                raise TransactionsFileError(f"line {line}: empty external_id")
+                raise TransactionsFileError(_("line {line}: empty external_id").format(line=line))
             try:
                 amount = float(row["amount"])
             except (TypeError, ValueError):
                 raise TransactionsFileError(
-                    f"line {line}: amount {row['amount']!r} is not a number"
+                    _("line {line}: amount {amount} is not a number").format(
+                        line=line, amount=repr(row["amount"])
+                    )
                 ) from None
             k.append(keys.setdefault(external, len(keys)))
             d.append(_day(row["date"] or "", line))

@@ -328,7 +328,7 @@ def create_app(settings: Settings, engine: AsyncEngine | None = None) -> FastAPI
                 "longest_wait_seconds": f.longest_wait,
             },
             "definitions": {
-                k: v.format(t=snap.service_level_seconds, short=snap.short_abandon_seconds)
+                k: _(v).format(t=snap.service_level_seconds, short=snap.short_abandon_seconds)
                 for k, v in DEFINITIONS.items()
             },
         }

@@ -36,27 +36,37 @@ from statistics import fmean
 from zoneinfo import ZoneInfo
 
 from core.config import Settings
+from core.i18n import N_
 from core.models import CallState
 
 DEFINITIONS: dict[str, str] = {
-    "today": "The local calendar day, midnight to now. A call counts on the day it was "
-    "queued, once: a call crossing midnight belongs to the day it arrived.",
-    "offered": "Calls queued today.",
-    "answered": "Calls queued today that an agent answered.",
-    "abandoned": "Calls queued today whose caller hung up before an agent answered "
-    "(waiting or ringing). Short abandons (waited under {short}s) are counted here but left "
-    "out of service level and abandonment rate.",
-    "service_level": "Answered within {t}s ÷ (answered + abandoned other than short abandons "
-    "+ calls still waiting past {t}s). Colour below the target.",
-    "asa": "Average speed of answer: mean time from queued to answered, answered calls.",
-    "aht": "Average handle time: mean talk + hold + wrap-up (answered → wrap-up finished), "
-    "calls whose wrap-up has finished.",
-    "abandonment_rate": "Abandoned (other than short abandons) ÷ (answered + abandoned other "
-    "than short abandons).",
-    "waiting": "Calls queued or ringing and not answered yet.",
-    "longest_wait": "Now − queued time of the oldest waiting call.",
-    "occupancy": "Agents on a call or in wrap-up ÷ agents available, on a call or in wrap-up.",
-    "sparkline": "Calls waiting at each minute of the last hour.",
+    "today": N_(
+        "The local calendar day, midnight to now. A call counts on the day it was "
+        "queued, once: a call crossing midnight belongs to the day it arrived."
+    ),
+    "offered": N_("Calls queued today."),
+    "answered": N_("Calls queued today that an agent answered."),
+    "abandoned": N_(
+        "Calls queued today whose caller hung up before an agent answered "
+        "(waiting or ringing). Short abandons (waited under {short}s) are counted here but left "
+        "out of service level and abandonment rate."
+    ),
+    "service_level": N_(
+        "Answered within {t}s ÷ (answered + abandoned other than short abandons "
+        "+ calls still waiting past {t}s). Colour below the target."
+    ),
+    "asa": N_("Average speed of answer: mean time from queued to answered, answered calls."),
+    "aht": N_(
+        "Average handle time: mean talk + hold + wrap-up (answered → wrap-up finished), "
+        "calls whose wrap-up has finished."
+    ),
+    "abandonment_rate": N_(
+        "Abandoned (other than short abandons) ÷ (answered + abandoned other than short abandons)."
+    ),
+    "waiting": N_("Calls queued or ringing and not answered yet."),
+    "longest_wait": N_("Now − queued time of the oldest waiting call."),
+    "occupancy": N_("Agents on a call or in wrap-up ÷ agents available, on a call or in wrap-up."),
+    "sparkline": N_("Calls waiting at each minute of the last hour."),
 }
 
 WAITING_STATES = (CallState.QUEUED, CallState.OFFERED)

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.i18n import N_
+from core.i18n import words as _
 from core.identity import Identity
 from core.models import Agent, Role
 
@@ -57,8 +59,10 @@ def granted(identity: Identity, role: Role, least: Role, what: str) -> Grant:
     """The grant of `identity` holding `role`, if it is at least `least`; raises AccessDenied."""
     if role.rank < least.rank:
         raise AccessDenied(
-            f"{identity.name} ({role.value}) may not {what}: it needs the {least.value} role"
-            " (a supervisor grants it with `frontline agents set-role`)"
+            _(
+                "{name} ({role}) may not {what}: it needs the {least} role"
+                " (a supervisor grants it with `frontline agents set-role`)"
+            ).format(name=identity.name, role=_(role.value), what=_(what), least=_(least.value))
         )
     return Grant(identity, role)
 
@@ -84,15 +88,19 @@ async def require_in(session: AsyncSession, identity: Identity, what: Can) -> Gr
 class Can(StrEnum):
     """What a front end offers, by the least role that may do it (`LEAST_ROLE`)."""
 
-    LOOK_UP = "look up customers"
-    REVEAL = "reveal a customer's details"
-    TAKE_CALLS = "take and log calls"
-    OFFERS = "make and answer offers"
-    EDIT_CUSTOMERS = "create or edit a customer's record"
-    MERGE_CUSTOMERS = "merge duplicate customers"
-    SUPERVISE = "use the supervisor's screens"
-    SCORE_CALLS = "score calls for quality"
-    SET_OTHERS_STATE = "change another agent's state"
+    LOOK_UP = N_("look up customers")
+    REVEAL = N_("reveal a customer's details")
+    TAKE_CALLS = N_("take and log calls")
+    OFFERS = N_("make and answer offers")
+    EDIT_CUSTOMERS = N_("create or edit a customer's record")
+    MERGE_CUSTOMERS = N_("merge duplicate customers")
+    SUPERVISE = N_("use the supervisor's screens")
+    SCORE_CALLS = N_("score calls for quality")
+    SET_OTHERS_STATE = N_("change another agent's state")
+
+
+_ROLE_NAMES = (N_("branch"), N_("agent"), N_("supervisor"))
+"""The roles' names, for the catalog: a refusal names them in the reader's language."""
 
 
 LEAST_ROLE: dict[Can, Role] = {

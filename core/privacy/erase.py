@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.errors import CustomerNotFound
+from core.i18n import words as _
 from core.models import (
     Call,
     CallDraft,
@@ -53,7 +54,9 @@ async def erase_customer(session: AsyncSession, customer_id: int) -> dict[str, i
     """
     customer = await session.get(Customer, customer_id)
     if customer is None:
-        raise CustomerNotFound(f"no customer with id {customer_id}")
+        raise CustomerNotFound(
+            _("no customer with id {customer_id}").format(customer_id=customer_id)
+        )
     counts: dict[str, int] = {}
     name_ids = list(
         (

@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from core.db import publish_change
 from core.errors import CustomerNotFound
+from core.i18n import words as _
 from core.models import AuditEvent, ContactPoint, Customer
 from core.models.types import utcnow
 from core.privacy.erase import erase_customer
@@ -39,7 +40,7 @@ def check_reason(reason: str) -> str:
     """The reason, trimmed; ReasonRequired when it is missing or too short to mean anything."""
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON:
-        raise ReasonRequired("say why (--reason TEXT): it is kept in the audit trail")
+        raise ReasonRequired(_("say why (--reason TEXT): it is kept in the audit trail"))
     return reason
 
 
@@ -86,7 +87,9 @@ class PrivacyService:
         """
         async with self._sessions() as session, session.begin():
             if await session.get(Customer, customer_id) is None:
-                raise CustomerNotFound(f"no customer with id {customer_id}")
+                raise CustomerNotFound(
+                    _("no customer with id {customer_id}").format(customer_id=customer_id)
+                )
             tables = await export_rows(session, customer_id)
             rows = sum(len(found) for found in tables.values())
             detail = f"{rows} rows from {len(tables)} tables"
@@ -114,7 +117,9 @@ class PrivacyService:
 async def _details(session: AsyncSession, customer_id: int) -> ContactDetails:
     customer = await session.get(Customer, customer_id)
     if customer is None:
-        raise CustomerNotFound(f"no customer with id {customer_id}")
+        raise CustomerNotFound(
+            _("no customer with id {customer_id}").format(customer_id=customer_id)
+        )
     points = (
         await session.execute(
             select(ContactPoint)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from core.i18n import N_
+from core.i18n import words as _
 from core.rules.locate import Locator, Path
 from core.rules.ruleset import RuleError
 from core.rules.suggest import closest
@@ -16,19 +18,20 @@ from core.rules.suggest import closest
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _DATE_LIKE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
 _TYPE_NAMES: dict[type, str] = {
-    str: "text",
-    bool: "true/false",
-    int: "a whole number",
-    float: "a number",
-    list: "a list",
-    dict: "a table",
-    date: "a date",
-    datetime: "a date-time",
+    str: N_("text"),
+    bool: N_("true/false"),
+    int: N_("a whole number"),
+    float: N_("a number"),
+    list: N_("a list"),
+    dict: N_("a table"),
+    date: N_("a date"),
+    datetime: N_("a date-time"),
 }
 
 
 def type_name(value: object) -> str:
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
+    name = _TYPE_NAMES.get(type(value))
+    return _(name) if name else type(value).__name__
 
 
 @dataclass
@@ -54,8 +57,13 @@ class Checker:
         for key in table:
             if key not in known:
                 hint = closest(key, known)
-                suffix = f"; did you mean '{hint}'?" if hint else f" (known: {', '.join(known)})"
-                self.key_error(path + (key,), f"unknown field '{key}' in {where}{suffix}")
+                suffix = (
+                    _("; did you mean '{hint}'?").format(hint=hint)
+                    if hint
+                    else _(" (known: {known})").format(known=", ".join(known))
+                )
+                message = _("unknown field '{key}' in {where}").format(key=key, where=where)
+                self.key_error(path + (key,), message + suffix)
 
     def typed(
         self, table: dict[str, Any], key: str, kinds: tuple[type, ...], path: Path, label: str
@@ -68,10 +76,14 @@ class Checker:
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if not ok:
-            wanted = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            wanted = _(" or ").join(
+                _(_TYPE_NAMES[k]) if k in _TYPE_NAMES else k.__name__ for k in kinds
+            )
             self.value_error(
                 path + (key,),
-                f"wrong type: {label} must be {wanted}, not {type_name(value)} {value!r}",
+                _("wrong type: {field} must be {wanted}, not {kind} {value}").format(
+                    field=label, wanted=wanted, kind=type_name(value), value=repr(value)
+                ),
             )
             return None
         return value
@@ -90,7 +102,10 @@ class Checker:
             except ValueError:
                 pass
         self.value_error(
-            path + (key,), f"{label}: {value!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)"
+            path + (key,),
+            _("{field}: {value} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)").format(
+                field=label, value=repr(value)
+            ),
         )
         return None
 
@@ -113,9 +128,12 @@ def toml_error(file: str, text: str, error: tomllib.TOMLDecodeError) -> RuleErro
                 file,
                 line,
                 token.start() + 1,
-                f"{token.group()!r} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)",
+                _("{value} is not a date (write YYYY-MM-DD, e.g. 2026-12-31)").format(
+                    value=repr(token.group())
+                ),
             )
-    return RuleError(file, line, column, f"TOML syntax: {reason[:1].lower()}{reason[1:]}")
+    reason = reason[:1].lower() + reason[1:]
+    return RuleError(file, line, column, _("TOML syntax: {reason}").format(reason=reason))
 
 
 MAX_TOML_NESTING = 16

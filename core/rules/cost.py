@@ -20,6 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.i18n import words as _
+from core.i18n.formats import format_number
 from core.rules.schema import NAMESPACES
 
 if TYPE_CHECKING:
@@ -143,16 +145,23 @@ def cost_problems(found: Estimate) -> Iterator[tuple[int, str]]:
         (offset, message) for each problem; nothing when the condition is cheap enough.
     """
     if found.nesting > MAX_NESTING:
-        yield found.nesting_at, f"brackets nested more than {MAX_NESTING} deep"
+        yield (
+            found.nesting_at,
+            _("brackets nested more than {depth} deep").format(depth=MAX_NESTING),
+        )
     elif found.too_deep_at is not None:
         yield (
             found.too_deep_at,
-            f"comprehensions (exists, all, map, filter) nested more than "
-            f"{MAX_COMPREHENSION_DEPTH} deep: too slow to run for every customer",
+            _(
+                "comprehensions (exists, all, map, filter) nested more than {depth} deep: "
+                "too slow to run for every customer"
+            ).format(depth=MAX_COMPREHENSION_DEPTH),
         )
     elif found.cost > MAX_COST:
         yield (
             0,
-            f"too costly to run for every customer (about {found.cost:,} steps, at most "
-            f"{MAX_COST:,}): use shorter lists in exists/all/map/filter, or nest fewer of them",
+            _(
+                "too costly to run for every customer (about {cost} steps, at most {limit}): "
+                "use shorter lists in exists/all/map/filter, or nest fewer of them"
+            ).format(cost=format_number(found.cost), limit=format_number(MAX_COST)),
         )

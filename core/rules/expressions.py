@@ -20,6 +20,8 @@ from typing import Any
 
 import cel
 
+from core.i18n import N_
+from core.i18n import words as _
 from core.rules.cost import cost_problems, estimate
 from core.rules.schema import NAMESPACES, FieldSpec, field, probe_context
 from core.rules.suggest import closest
@@ -127,7 +129,10 @@ def _references(toks: list[Token], problems: list[Problem]) -> Iterator[Referenc
         if len(parts) == 1:
             problems.append(
                 Problem(
-                    tok.start, f"'{tok.text}' needs a field, e.g. {tok.text}.{next(iter(fields))}"
+                    tok.start,
+                    _("'{name}' needs a field, e.g. {example}").format(
+                        name=tok.text, example=f"{tok.text}.{next(iter(fields))}"
+                    ),
                 )
             )
         elif parts[1] not in fields:
@@ -136,20 +141,34 @@ def _references(toks: list[Token], problems: list[Problem]) -> Iterator[Referenc
             problems.append(Problem(offset, _unknown("field", f"{tok.text}.{parts[1]}", hint)))
         elif len(parts) > 2:
             problems.append(
-                Problem(toks[i + 4].start, f"{parts[0]}.{parts[1]} has no field '{parts[2]}'")
+                Problem(
+                    toks[i + 4].start,
+                    _("{name} has no field '{field}'").format(
+                        name=f"{parts[0]}.{parts[1]}", field=parts[2]
+                    ),
+                )
             )
         else:
             yield Reference(f"{parts[0]}.{parts[1]}", tok.start, end)
         i = j
 
 
+_UNKNOWN = {
+    "function": N_("unknown function '{name}'"),
+    "name": N_("unknown name '{name}'"),
+    "field": N_("unknown field '{name}'"),
+}
+
+
 def _unknown(what: str, name: str, hint: str | None) -> str:
-    message = f"unknown {what} '{name}'"
-    return f"{message}; did you mean '{hint}'?" if hint else message
+    message = _(_UNKNOWN[what]).format(name=name)
+    return message + _("; did you mean '{hint}'?").format(hint=hint) if hint else message
 
 
-_TYPE_WORDS = {"string": "text", "str": "text", "int": "a whole number", "double": "a number",
-               "bool": "true/false", "list": "a list", "dict": "a map", "null": "null"}  # fmt: skip
+_TYPE_WORDS = {"string": N_("text"), "str": N_("text"), "int": N_("a whole number"),
+               "double": N_("a number"), "bool": N_("true/false"), "list": N_("a list"),
+               "dict": N_("a map"), "null": "null", "value": N_("a value")}  # fmt: skip
+"""Translated where shown (`_(…)`): a type as the rules file's writer reads it."""
 
 
 def _literal_type(tok: Token) -> str | None:
@@ -201,13 +220,19 @@ def _type_problems(toks: list[Token], refs: list[Reference]) -> Iterator[Problem
 
 
 def _mismatch(path: str, spec: FieldSpec, tok: Token, element: bool = False) -> Problem:
-    kind = "list of text" if spec.type == "list" else _TYPE_WORDS[spec.type]
+    kind = _("list of text") if spec.type == "list" else _(_TYPE_WORDS[spec.type])
     if element:
-        return Problem(tok.start, f"wrong type: {path} is a {kind}; {tok.text} is not text")
+        return Problem(
+            tok.start,
+            _("wrong type: {path} is a {kind}; {value} is not text").format(
+                path=path, kind=kind, value=tok.text
+            ),
+        )
     return Problem(
         tok.start,
-        f"wrong type: {path} is {kind}, compared with {_TYPE_WORDS[_literal_type(tok) or 'null']}"
-        f" {tok.text}",
+        _("wrong type: {path} is {kind}, compared with {other} {value}").format(
+            path=path, kind=kind, other=_(_TYPE_WORDS[_literal_type(tok) or "null"]), value=tok.text
+        ),
     )
 
 
@@ -218,7 +243,9 @@ def _syntax_problem(source: str, error: Exception) -> Problem:
     text = str(error)
     match = _CEL_POSITION.search(text)
     if not match:
-        return Problem(0, f"syntax error: {text.splitlines()[0] if text else error}")
+        return Problem(
+            0, _("syntax error: {reason}").format(reason=text.splitlines()[0] if text else error)
+        )
     line, column, message = int(match.group(1)), int(match.group(2)), match.group(3)
     lines = source.split("\n")
     offset = sum(len(lines[k]) + 1 for k in range(min(line - 1, len(lines)))) + column - 1
@@ -255,9 +282,10 @@ def compile_condition(name: str, source: str) -> tuple[Condition | None, list[Pr
         The compiled condition, or None with the problems found (offsets into `source`).
     """
     if len(source) > MAX_EXPRESSION_LENGTH:
-        return None, [Problem(0, f"condition longer than {MAX_EXPRESSION_LENGTH} characters")]
+        message = _("condition longer than {limit} characters").format(limit=MAX_EXPRESSION_LENGTH)
+        return None, [Problem(0, message)]
     if not source.strip():
-        return None, [Problem(0, "empty condition")]
+        return None, [Problem(0, _("empty condition"))]
     try:
         program = cel.compile(source)
     except Exception as error:  # noqa: BLE001 - the library raises ValueError and others
@@ -277,15 +305,23 @@ def compile_condition(name: str, source: str) -> tuple[Condition | None, list[Pr
         return None, [
             Problem(
                 0,
-                "wrong type: the operands do not fit together ("
-                + "CEL does not mix text, numbers and lists; use int(), double())",
+                _(
+                    "wrong type: the operands do not fit together ("
+                    "CEL does not mix text, numbers and lists; use int(), double())"
+                ),
             )
         ]
     except Exception as error:  # noqa: BLE001 - any failure on typical values is a defect
-        return None, [Problem(0, f"cannot be evaluated: {str(error).splitlines()[0]}")]
+        reason = str(error).splitlines()[0]
+        return None, [Problem(0, _("cannot be evaluated: {reason}").format(reason=reason))]
     if not isinstance(result, bool):
-        found = _TYPE_WORDS.get(type(result).__name__.replace("float", "double"), "a value")
-        return None, [Problem(0, f"wrong type: a condition must be true or false, not {found}")]
+        found = _(
+            _TYPE_WORDS.get(type(result).__name__.replace("float", "double"), _TYPE_WORDS["value"])
+        )
+        message = _("wrong type: a condition must be true or false, not {found}").format(
+            found=found
+        )
+        return None, [Problem(0, message)]
     paths = tuple(dict.fromkeys(ref.path for ref in refs))
     return Condition(name, source, program, paths, cost=cost.cost), []
 

@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path as FilePath
 from typing import Any
 
+from core.i18n import words as _
+from core.i18n.formats import format_number
 from core.rules.checker import MAX_TOML_NESTING, Checker, toml_error, too_deep, type_name
 from core.rules.expressions import Condition, bind_to_offer, compile_condition
 from core.rules.locate import Locator, Path
@@ -67,28 +69,29 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
         The rule set. Raises RulesInvalid with every error found.
     """
     if len(text.encode()) > MAX_FILE_BYTES:
-        raise RulesInvalid([RuleError(file, 1, 1, f"file larger than {MAX_FILE_BYTES} bytes")])
+        message = _("file larger than {limit} bytes").format(limit=format_number(MAX_FILE_BYTES))
+        raise RulesInvalid([RuleError(file, 1, 1, message)])
     deep = too_deep(text)
     if deep is not None:
-        message = f"arrays or tables nested more than {MAX_TOML_NESTING} deep"
+        message = _("arrays or tables nested more than {depth} deep").format(depth=MAX_TOML_NESTING)
         raise RulesInvalid([RuleError(file, deep[0], deep[1], message)])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RulesInvalid([toml_error(file, text, error)]) from None
     except RecursionError:  # nesting the scan above did not see: still an error, not a crash
-        message = f"arrays or tables nested more than {MAX_TOML_NESTING} deep"
+        message = _("arrays or tables nested more than {depth} deep").format(depth=MAX_TOML_NESTING)
         raise RulesInvalid([RuleError(file, 1, 1, message)]) from None
     check = Checker(file, Locator(text), [])
-    check.unknown_keys(data, TOP_LEVEL, (), "the rules file")
+    check.unknown_keys(data, TOP_LEVEL, (), _("the rules file"))
     version = check.typed(data, "version", (str,), (), "version") or ""
     policy = _policy(check, data.get("policy", {}))
     raw_offers = data.get("offer", [])
     if not isinstance(raw_offers, list):
-        check.key_error(("offer",), "offers are written as [[offer]] tables")
+        check.key_error(("offer",), _("offers are written as [[offer]] tables"))
         raw_offers = []
     if len(raw_offers) > MAX_OFFERS:
-        check.key_error(("offer",), f"more than {MAX_OFFERS} offers")
+        check.key_error(("offer",), _("more than {limit} offers").format(limit=MAX_OFFERS))
     offers: list[Offer] = []
     seen: dict[str, int] = {}
     cost = 0
@@ -97,7 +100,9 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
         if isinstance(raw_id, str) and raw_id in seen:
             check.value_error(
                 ("offer", index, "id"),
-                f"duplicate offer id '{raw_id}' (first used on line {seen[raw_id]})",
+                _("duplicate offer id '{id}' (first used on line {line})").format(
+                    id=raw_id, line=seen[raw_id]
+                ),
             )
         elif isinstance(raw_id, str):
             seen[raw_id] = check.locator.key(("offer", index))[0]
@@ -108,8 +113,10 @@ def parse_rules(text: str, file: str = "<rules>", path: FilePath | None = None) 
             if cost > MAX_FILE_COST:
                 check.key_error(
                     ("offer", index),
-                    f"the conditions up to this offer would cost about {cost:,} steps per "
-                    f"customer (at most {MAX_FILE_COST:,}): fewer or simpler conditions",
+                    _(
+                        "the conditions up to this offer would cost about {cost} steps per "
+                        "customer (at most {limit}): fewer or simpler conditions"
+                    ).format(cost=format_number(cost), limit=format_number(MAX_FILE_COST)),
                 )
                 break
     if check.errors:
@@ -137,16 +144,20 @@ def load_rules(path: FilePath | str | None = None) -> RuleSet:
             raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise RulesInvalid(
-            [RuleError(str(target), 1, 1, f"cannot read: {error.strerror}")]
+            [RuleError(str(target), 1, 1, _("cannot read: {reason}").format(reason=error.strerror))]
         ) from None
     if len(raw) > MAX_FILE_BYTES:
-        message = f"file larger than {MAX_FILE_BYTES:,} bytes"
+        message = _("file larger than {limit} bytes").format(limit=format_number(MAX_FILE_BYTES))
         raise RulesInvalid([RuleError(str(target), 1, 1, message)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise RulesInvalid(
-            [RuleError(str(target), 1, 1, f"not UTF-8 text: {error.reason}")]
+            [
+                RuleError(
+                    str(target), 1, 1, _("not UTF-8 text: {reason}").format(reason=error.reason)
+                )
+            ]
         ) from None
     return parse_rules(text, str(target), target)
 
@@ -154,7 +165,7 @@ def load_rules(path: FilePath | str | None = None) -> RuleSet:
 def _policy(check: Checker, raw: Any) -> Policy:
     path: Path = ("policy",)
     if not isinstance(raw, dict):
-        check.key_error(path, "policy must be a table: [policy]")
+        check.key_error(path, _("policy must be a table: [policy]"))
         return Policy()
     check.unknown_keys(raw, POLICY_FIELDS, path, "policy")
     defaults = Policy()
@@ -164,8 +175,8 @@ def _policy(check: Checker, raw: Any) -> Policy:
         hint = closest(mode, ARBITRATION_MODES)
         check.value_error(
             path + ("arbitration",),
-            f"arbitration must be one of "
-            f"{', '.join(ARBITRATION_MODES)}" + (f"; did you mean '{hint}'?" if hint else ""),
+            _("arbitration must be one of {choices}").format(choices=", ".join(ARBITRATION_MODES))
+            + (_("; did you mean '{hint}'?").format(hint=hint) if hint else ""),
         )
     elif mode is not None:
         values["arbitration"] = mode
@@ -183,13 +194,15 @@ def _policy(check: Checker, raw: Any) -> Policy:
     ):
         number = check.typed(raw, name, (int,), path, name)
         if number is not None and number < low:
-            check.value_error(path + (name,), f"{name} must be at least {low}")
+            message = _("{name} must be at least {low}").format(name=name, low=low)
+            check.value_error(path + (name,), message)
         elif number is not None:
             values[name] = number
     reasons = check.typed(raw, "decline_reasons", (list,), path, "decline_reasons")
     if reasons is not None:
         if not reasons or not all(isinstance(r, str) and r.strip() for r in reasons):
-            check.value_error(path + ("decline_reasons",), "decline_reasons must be a list of text")
+            message = _("decline_reasons must be a list of text")
+            check.value_error(path + ("decline_reasons",), message)
         else:
             values["decline_reasons"] = tuple(r.strip() for r in reasons)
     return Policy(**{**defaults.__dict__, **values})
@@ -199,41 +212,44 @@ def _offer(check: Checker, raw: Any, index: int) -> Offer | None:
     path: Path = ("offer", index)
     line = check.locator.key(path)[0]
     if not isinstance(raw, dict):
-        check.key_error(path, "each offer must be a table")
+        check.key_error(path, _("each offer must be a table"))
         return None
     before = len(check.errors)
     check.unknown_keys(raw, OFFER_FIELDS, path, "offer")
     offer_id = check.typed(raw, "id", (str,), path, "id")
     if offer_id is None and "id" not in raw:
-        check.key_error(path, "offer has no id")
+        check.key_error(path, _("offer has no id"))
     elif offer_id is not None and not _ID.match(offer_id):
         check.value_error(
             path + ("id",),
-            f"id {offer_id!r}: use lower-case letters, digits, '-' and '_' (at most 80)",
+            _("id {id}: use lower-case letters, digits, '-' and '_' (at most 80)").format(
+                id=repr(offer_id)
+            ),
         )
     title = check.typed(raw, "title", (str,), path, "title")
     if title is None and "title" not in raw:
-        check.key_error(path, f"offer '{offer_id or index + 1}' has no title")
+        check.key_error(path, _("offer '{id}' has no title").format(id=offer_id or index + 1))
     kind = check.typed(raw, "kind", (str,), path, "kind") or "marketing"
     if kind not in OFFER_KINDS:
-        check.value_error(path + ("kind",), f"kind must be one of {', '.join(OFFER_KINDS)}")
+        message = _("kind must be one of {choices}").format(choices=", ".join(OFFER_KINDS))
+        check.value_error(path + ("kind",), message)
     value = check.typed(raw, "value", (float,), path, "value")
     if value is not None and value < 0:
-        check.value_error(path + ("value",), "value must not be negative")
+        check.value_error(path + ("value",), _("value must not be negative"))
     priority = check.typed(raw, "priority", (int,), path, "priority")
     cooldown = check.typed(raw, "cooldown_days", (int,), path, "cooldown_days")
     if cooldown is not None and cooldown < 0:
-        check.value_error(path + ("cooldown_days",), "cooldown_days must not be negative")
+        check.value_error(path + ("cooldown_days",), _("cooldown_days must not be negative"))
     impressions = check.typed(raw, "max_impressions", (int,), path, "max_impressions")
     if impressions is not None and impressions < 1:
-        check.value_error(path + ("max_impressions",), "max_impressions must be at least 1")
+        check.value_error(path + ("max_impressions",), _("max_impressions must be at least 1"))
     description = check.typed(raw, "description", (str,), path, "description") or ""
     valid_from, valid_until, hours = _validity(check, raw.get("valid"), path)
     prior = _prior(check, raw.get("prior"), path)
     script = None
     source = check.typed(raw, "script", (str,), path, "script")
     if source is None and "script" not in raw:
-        check.key_error(path, f"offer '{offer_id or index + 1}' has no script")
+        check.key_error(path, _("offer '{id}' has no script").format(id=offer_id or index + 1))
     elif source is not None:
         script, problems = parse_template(source)
         for problem in problems:
@@ -259,14 +275,15 @@ def _validity(
     where = path + ("valid",)
     if not isinstance(raw, dict):
         check.value_error(
-            where, "valid must be a table: valid = { from = 2026-01-01, until = 2026-12-31 }"
+            where, _("valid must be a table: valid = { from = 2026-01-01, until = 2026-12-31 }")
         )
         return None, None, None
     check.unknown_keys(raw, VALID_FIELDS, where, "valid")
     start = check.date(raw, "from", where, "valid.from")
     end = check.date(raw, "until", where, "valid.until")
     if start and end and end < start:
-        check.value_error(where + ("until",), f"valid.until {end} is before valid.from {start}")
+        message = _("valid.until {end} is before valid.from {start}").format(end=end, start=start)
+        check.value_error(where + ("until",), message)
     hours = None
     text = check.typed(raw, "hours", (str,), where, "valid.hours")
     if text is not None:
@@ -279,7 +296,10 @@ def _validity(
             or int(match.group(4)) > 59
         ):
             check.value_error(
-                where + ("hours",), f"valid.hours {text!r}: write HH:MM-HH:MM, e.g. 09:00-20:00"
+                where + ("hours",),
+                _("valid.hours {text}: write HH:MM-HH:MM, e.g. 09:00-20:00").format(
+                    text=repr(text)
+                ),
             )
         else:
             hours = (
@@ -294,15 +314,15 @@ def _prior(check: Checker, raw: Any, path: Path) -> Prior:
         return Prior()
     where = path + ("prior",)
     if not isinstance(raw, dict):
-        check.value_error(where, "prior must be a table: prior = { rate = 0.10, weight = 50 }")
+        check.value_error(where, _("prior must be a table: prior = { rate = 0.10, weight = 50 }"))
         return Prior()
     check.unknown_keys(raw, PRIOR_FIELDS, where, "prior")
     rate = check.typed(raw, "rate", (float,), where, "prior.rate")
     weight = check.typed(raw, "weight", (float,), where, "prior.weight")
     if rate is not None and not 0 < rate < 1:
-        check.value_error(where + ("rate",), "prior.rate must be between 0 and 1 (exclusive)")
+        check.value_error(where + ("rate",), _("prior.rate must be between 0 and 1 (exclusive)"))
     if weight is not None and weight <= 0:
-        check.value_error(where + ("weight",), "prior.weight must be more than 0")
+        check.value_error(where + ("weight",), _("prior.weight must be more than 0"))
     default = Prior()
     return Prior(rate if rate is not None else default.rate, weight or default.weight)
 
@@ -312,23 +332,28 @@ def _conditions(check: Checker, raw: Any, path: Path) -> tuple[Condition, ...]:
         return ()
     where = path + ("when",)
     if not isinstance(raw, dict):
-        check.value_error(where, "when must be a table of named conditions: [offer.when]")
+        check.value_error(where, _("when must be a table of named conditions: [offer.when]"))
         return ()
     if len(raw) > MAX_CONDITIONS:
-        check.key_error(where, f"more than {MAX_CONDITIONS} conditions")
+        check.key_error(where, _("more than {limit} conditions").format(limit=MAX_CONDITIONS))
     out = []
     for name, source in list(raw.items())[:MAX_CONDITIONS]:
         if not isinstance(source, str):
             check.value_error(
                 where + (name,),
-                f"wrong type: condition '{name}' must be text "
-                f"(a CEL expression in quotes), not {type_name(source)}",
+                _(
+                    "wrong type: condition '{name}' must be text "
+                    "(a CEL expression in quotes), not {kind}"
+                ).format(name=name, kind=type_name(source)),
             )
             continue
         condition, problems = compile_condition(name, source)
         for problem in problems:
             position = check.locator.in_string(where + (name,), problem.offset)
-            check.at(position, f"condition '{name}': {problem.message}")
+            check.at(
+                position,
+                _("condition '{name}': {problem}").format(name=name, problem=problem.message),
+            )
         if condition is not None:
             out.append(condition)
     return tuple(out)

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+# `_` is a throwaway here (path.partition): the catalog is `tr` (a keyword in the Makefile).
+from core.i18n import words as tr
 from core.rules.expressions import Problem
 from core.rules.schema import NAMESPACES, field
 from core.rules.suggest import closest
@@ -53,7 +55,8 @@ def parse_template(source: str) -> tuple[Template | None, list[Problem]]:
         The template, or None with the problems found (offsets into `source`).
     """
     if len(source) > MAX_SCRIPT_LENGTH:
-        return None, [Problem(0, f"script longer than {MAX_SCRIPT_LENGTH} characters")]
+        message = tr("script longer than {limit} characters").format(limit=MAX_SCRIPT_LENGTH)
+        return None, [Problem(0, message)]
     problems: list[Problem] = []
     parts: list[str | tuple[str, str]] = []
     last = 0
@@ -65,7 +68,10 @@ def parse_template(source: str) -> tuple[Template | None, list[Problem]]:
             parts.append(piece[0])
             continue
         if piece in ("{", "}"):
-            problems.append(Problem(match.start(), f"unmatched '{piece}' (write {piece * 2})"))
+            message = tr("unmatched '{piece}' (write {escaped})").format(
+                piece=piece, escaped=piece * 2
+            )
+            problems.append(Problem(match.start(), message))
             continue
         inner = match.group(1)
         path, _, fmt = (x.strip() for x in inner.partition(":"))
@@ -76,10 +82,10 @@ def parse_template(source: str) -> tuple[Template | None, list[Problem]]:
             continue
         if fmt and fmt not in FORMATS:
             hint = closest(fmt, FORMATS)
-            message = f"unknown format '{fmt}' (use {', '.join(FORMATS)})"
-            problems.append(
-                Problem(offset, message + (f"; did you mean '{hint}'?" if hint else ""))
+            message = tr("unknown format '{format}' (use {choices})").format(
+                format=fmt, choices=", ".join(FORMATS)
             )
+            problems.append(Problem(offset, message + _did_you_mean(hint)))
             continue
         parts.append((path, fmt or spec.display or spec.type))
     parts.append(source[last:])
@@ -92,10 +98,18 @@ def _unknown_field(path: str) -> str:
     namespace, dot, name = path.partition(".")
     if namespace not in NAMESPACES:
         hint = closest(namespace, NAMESPACES)
-        extra = f"; did you mean '{hint}'?" if hint else f" (use {', '.join(NAMESPACES)})"
-        return f"unknown field '{path}' in script{extra}"
+        extra = (
+            _did_you_mean(hint)
+            if hint
+            else tr(" (use {choices})").format(choices=", ".join(NAMESPACES))
+        )
+        return tr("unknown field '{path}' in script").format(path=path) + extra
     hint = closest(name, NAMESPACES[namespace]) if dot else None
-    return f"unknown field '{path}' in script" + (f"; did you mean '{hint}'?" if hint else "")
+    return tr("unknown field '{path}' in script").format(path=path) + _did_you_mean(hint)
+
+
+def _did_you_mean(hint: str | None) -> str:
+    return tr("; did you mean '{hint}'?").format(hint=hint) if hint else ""
 
 
 def format_value(value: object, fmt: str) -> str:

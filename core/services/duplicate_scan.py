@@ -18,10 +18,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.i18n import words as _
 from core.models import ContactPoint, Customer
 from core.models.search_index import SearchName, SearchNameCustomer
 from core.search.normalize import PHONE_TAIL_DIGITS
-from core.services.duplicates import CLOSE_NAME, Duplicate, differences
+from core.services.duplicates import CLOSE_NAME, Duplicate, contact_shared, differences
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ async def duplicate_pairs(
     for (first, second), what in await _shared_contacts(session):
         shared[(first, second)].append(what)
     for first, second in await _namesakes(session, since):
-        shared[(first, second)].append("name and birth date")
+        shared[(first, second)].append(_("name and birth date"))
     if not shared:
         return []
     ids = {i for pair in shared for i in pair}
@@ -111,7 +112,7 @@ async def _shared_contacts(session: AsyncSession) -> list[tuple[tuple[int, int],
         holders[(str(kind), str(value))].add(int(customer_id))
     found: list[tuple[tuple[int, int], str]] = []
     for (kind, value), customers in holders.items():
-        what = f"phone …{value}" if kind == "phone" else f"{kind} {value}"
+        what = contact_shared(kind, value)
         ordered = sorted(customers)
         for i, first in enumerate(ordered):
             found.extend(((first, second), what) for second in ordered[i + 1 :])
@@ -147,7 +148,7 @@ async def _namesakes(session: AsyncSession, since: datetime | None) -> list[tupl
                 pairs.append((a, b))
         elif len(group) > 2:
             group.sort()
-            names = [name for _, name in group]
+            names = [name for _member, name in group]
             scores = process.cdist(names, names, scorer=fuzz.ratio, score_cutoff=CLOSE_NAME)
             for i in range(len(group)):
                 pairs.extend(

@@ -101,14 +101,14 @@ async def _likely(
             )
             if customer_id is not None:
                 query = query.where(col(SearchContact.customer_id) != customer_id)
-            what = f"phone …{tail}"
+            what = _("phone …{digits}").format(digits=tail)
         else:
             query = select(col(ContactPoint.customer_id)).where(
                 col(ContactPoint.kind) == kind, col(ContactPoint.normalized) == normalized
             )
             if customer_id is not None:
                 query = query.where(col(ContactPoint.customer_id) != customer_id)
-            what = f"{kind} {normalized}"
+            what = contact_shared(kind, normalized)
         for other_id in set((await session.execute(query)).scalars()):
             shared.setdefault(other_id, []).append(what)
     my_name = name_key(me.first_name, me.last_name)
@@ -123,7 +123,7 @@ async def _likely(
             if namesake_id is not None and (
                 fuzz.token_sort_ratio(my_name, name_key(first, last)) >= CLOSE_NAME
             ):
-                shared.setdefault(namesake_id, []).append("name and birth date")
+                shared.setdefault(namesake_id, []).append(_("name and birth date"))
     found: list[Duplicate] = []
     for other_id, reasons in shared.items():
         other = await session.get(Customer, other_id)
@@ -153,10 +153,19 @@ def differences(me: Customer, other: Customer) -> tuple[str, ...]:
     """What tells two customers apart: their name, city and birth date where they differ."""
     found = []
     for label, mine, theirs in (
-        ("name", me.full_name, other.full_name),
-        ("city", me.city, other.city),
-        ("birth date", me.birth_date, other.birth_date),
+        (_("name"), me.full_name, other.full_name),
+        (_("city"), me.city, other.city),
+        (_("birth date"), me.birth_date, other.birth_date),
     ):
         if mine != theirs:
             found.append(f"{label} {mine or '-'} / {theirs or '-'}")
     return tuple(found)
+
+
+def contact_shared(kind: str, value: str) -> str:
+    """A shared contact point as a person reads it: "email a@b.es", "phone …612345678"."""
+    if kind == "phone":
+        return _("phone …{digits}").format(digits=value)
+    if kind == "email":
+        return _("email {address}").format(address=value)
+    return f"{kind} {value}"
