@@ -60,11 +60,20 @@ async def _run(
         if kind == "customers" and result.imported and not dry_run:
             # Likely duplicates with an imported customer: a count here, the pairs listed by
             # `frontline customers duplicates --since` (an agent's command, audited).
+            if result.imported > DUPLICATE_COUNT_LIMIT:
+                return result  # the summary says how to list them
             try:
                 result.likely_duplicates = await services.record.duplicates_since(result.started)
             except Exception as error:  # noqa: BLE001 - the import is done; say so, go on
-                click.echo(f"likely duplicates not checked: {error}", err=True)
+                click.echo(
+                    _("likely duplicates not checked: {error}").format(error=error), err=True
+                )
         return result
+
+
+DUPLICATE_COUNT_LIMIT = 100_000
+"""Above this many imported customers the summary does not count likely duplicates: at a
+million (an initial load) the count alone took two minutes, longer than the import."""
 
 
 @click.command("import")
@@ -148,12 +157,22 @@ def import_(
         if dry_run:
             line += _(" (dry run: nothing was written)")
         click.echo(line)
+    since = result.started.isoformat(timespec="seconds")
     if result.likely_duplicates:  # on stderr with --json, whose form is exactly the summary
-        since = result.started.isoformat(timespec="seconds")
         click.echo(
-            f"likely duplicates: {result.likely_duplicates} pairs with an imported customer"
-            " (the same phone or email, or a close name and the same birth date);"
-            f" list them: frontline customers duplicates --since {since}",
+            _(
+                "likely duplicates: {n} pairs with an imported customer (the same phone or"
+                " email, or a close name and the same birth date); list them: frontline"
+                " customers duplicates --since {since}"
+            ).format(n=format_number(result.likely_duplicates), since=since),
+            err=as_json,
+        )
+    elif kind == "customers" and not dry_run and result.imported > DUPLICATE_COUNT_LIMIT:
+        click.echo(
+            _(
+                "likely duplicates not counted for an import this large ({n} customers: it"
+                " would take minutes); list them: frontline customers duplicates --since {since}"
+            ).format(n=format_number(result.imported), since=since),
             err=as_json,
         )
     sys.exit(1 if result.rejected else 0)

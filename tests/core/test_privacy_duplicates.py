@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -138,3 +139,27 @@ async def test_pairs_since_a_moment_only_those_with_a_customer_changed_since(
     assert [(p.name, p.duplicate.name, p.duplicate.shared) for p in recent] == [
         ("João Araújo", "Joao Araujo", ("email joao.a@gmail.com",))
     ]
+
+
+def test_a_very_large_import_says_how_to_list_its_duplicates_instead_of_counting_them(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import console.commands.importer as importer
+
+    async def setup(sessions: async_sessionmaker[AsyncSession]) -> None:
+        await _stored(sessions)
+        await AgentService(sessions).add("root-of-test", Role.AGENT)
+
+    _on(db_url, setup)
+    monkeypatch.setattr(importer, "DUPLICATE_COUNT_LIMIT", 1)  # a 1,000,000-row load, in small
+    file = tmp_path / "large.csv"
+    file.write_text(
+        HEADER
+        + "N1,Ana Maria,Martinez Ruiz,,,Sabadell,1963-07-16\n"
+        + "N2,Joao,Araujo Alves,JOAO.A@gmail.com,,Porto,\n"
+    )
+    summary = run(db_url, "import", "customers", str(file))
+    assert summary.exit_code == 0, summary.output
+    said = summary.output.splitlines()[-1]
+    assert said.startswith("likely duplicates not counted for an import this large (2 customers")
+    assert re.search(r"list them: frontline customers duplicates --since \S+$", said)
