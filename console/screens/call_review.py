@@ -30,6 +30,7 @@ from textual.widgets import (
 )
 
 from console.codes import code_label
+from console.failure_words import plain_reason
 from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import KEYMAP
@@ -45,7 +46,6 @@ from console.widgets.local_time import (
 )
 from console.widgets.queue_board import duration
 from core.calls.review import NO_OFFER, ReviewDetail, ReviewError, ReviewFilter, ReviewService
-from core.errors import plain_reason
 from core.identity import Identity
 from core.privacy.access import AccessDenied
 

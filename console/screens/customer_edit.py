@@ -18,13 +18,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
+from console.failure_words import plain_reason
 from console.i18n import _
 from console.key_names import keyed
 from console.keymap import KEYMAP
 from console.safe_text import clean, safe_text
 from console.screens.customer_record import RECORD_CSS
 from console.textual_words import TranslatedBindings
-from core.errors import plain_reason
 
 if TYPE_CHECKING:
     from core.identity import Identity

@@ -16,12 +16,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.failure_words import plain_reason
 from console.i18n import N_, _
 from console.keymap import KEYMAP
 from console.safe_text import safe_text
 from console.textual_words import TranslatedBindings
 from console.widgets.local_time import day
-from core.errors import plain_reason
 
 if TYPE_CHECKING:
     from core.identity import Identity

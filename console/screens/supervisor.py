@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from console.codes import code_label
+from console.failure_words import plain_reason
 from console.i18n import N_, _
 from console.key_names import keyed
 from console.keymap import KEYMAP
@@ -32,7 +33,6 @@ from console.widgets.queue_board import QueueBoard
 from console.widgets.team_board import TeamBoard
 from core.calls.metrics import DEFINITIONS, Threshold, local_zone
 from core.calls.queue import QueueService
-from core.errors import plain_reason
 from core.i18n import words
 from core.models.types import utcnow
 from core.services import Services

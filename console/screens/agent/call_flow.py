@@ -15,13 +15,13 @@ from textual.widgets import Input
 
 from console.codes import book as code_book
 from console.codes import code_label
+from console.failure_words import plain_reason
 from console.i18n import _
 from console.key_names import keyed
 from console.safe_text import clean
 from console.screens.agent.transfer import MESSAGES as TRANSFER_MESSAGES
 from console.screens.pickers import CodePicker
 from console.widgets.call_panel import CallPanel, FollowUpError, parse_follow_up
-from core.errors import plain_reason
 
 HANDED_OVER = TRANSFER_MESSAGES["handed-over"]
 
