@@ -227,7 +227,7 @@ async def test_the_decline_reasons_are_in_view_at_80x24(services: Services) -> N
         await pilot.press("ctrl+o", "d")
         await settle(pilot)
         shown = screen_text(app)
-        for reason in ("1. not interested", "2. too expensive", "3. other"):
+        for reason in ("1. Not interested", "2. Too expensive", "3. Other"):  # labels, by id
             assert reason in shown, shown
         await pilot.press("2")
         await settle(pilot)
