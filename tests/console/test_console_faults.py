@@ -9,7 +9,6 @@ Writes tried here: the draft, an offer's answer, saving the call (F8), a quality
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,31 +26,10 @@ from tests.console.conftest import fresh_services, running
 from tests.console.test_agent_screen import open_first, settle
 from tests.console.test_console_reliability import until
 from tests.console.test_supervisor_review import SETTINGS, Host
+from tests.sqlite_lock import Lock
 
 LOCK_WAIT_MS = 200
 """How long a write waits on the lock before it fails (5 s in production)."""
-
-
-class Lock:
-    """Another process holding the database's write lock (`BEGIN EXCLUSIVE`)."""
-
-    def __init__(self, url: str) -> None:
-        self.path = url.split("///", 1)[1]
-        self.connection: sqlite3.Connection | None = None
-
-    def __enter__(self) -> Lock:
-        self.connection = sqlite3.connect(self.path, isolation_level=None, timeout=10)
-        self.connection.execute("BEGIN EXCLUSIVE")
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
-
-    def release(self) -> None:
-        if self.connection is not None:
-            self.connection.execute("ROLLBACK")
-            self.connection.close()
-            self.connection = None
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,35 +25,12 @@ from pathlib import Path
 from core.errors import plain_reason
 from core.services import Services, make_services
 from tests.faults.writes import FRONTLINE, SLOTS, Refused, Target, Verdict, Write
+from tests.sqlite_lock import Lock
 
 RECOVERY = SLOTS - 1
 """The number of the write made after a kill: one no run reaches before it."""
 LOCK_WAIT_MS = 300
 """How long a write waits on SQLite's lock before it fails (5 s in production)."""
-
-
-class Lock:
-    """Another process's connection holding the database's write lock."""
-
-    def __init__(self, url: str) -> None:
-        self.path = url.split("///", 1)[1]
-        self.connection: sqlite3.Connection | None = None
-
-    def __enter__(self) -> Lock:
-        self.connection = sqlite3.connect(
-            self.path, isolation_level=None, timeout=10, check_same_thread=False
-        )
-        self.connection.execute("BEGIN EXCLUSIVE")
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
-
-    def release(self) -> None:
-        if self.connection is not None:
-            self.connection.execute("ROLLBACK")
-            self.connection.close()
-            self.connection = None
 
 
 @dataclass

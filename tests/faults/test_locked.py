@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.faults.faults import Lock, Run, api_for, import_under_lock, under_fault
+from tests.faults.faults import Run, api_for, import_under_lock, under_fault
 from tests.faults.writes import (
     DRAFT_KEPT_LOCALLY,
     FRONTLINE,
@@ -23,6 +23,7 @@ from tests.faults.writes import (
     import_file,
     run_cli,
 )
+from tests.sqlite_lock import Lock
 
 IN_PROCESS = ["draft", "save call", "offer answer", "quality score", "customer edit", "API event"]
 
