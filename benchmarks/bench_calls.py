@@ -28,7 +28,9 @@ process share one change-feed connection (the test PostgreSQL allows 100 connect
 deployment of 200 separate console processes needs max_connections of about 450, or a
 pooler). Checks: every event the API stored is in call_event, every offer popped exactly
 once at its agent, zero errors anywhere; reports API p99 and pop latency, and "steady": the
-latency after the first --warmup seconds, the API's own time (Server-Timing) and the CPU
+latency after the first --warmup seconds of arrivals and before the wind-down (when the
+simulator hangs up every waiting caller and signs every agent out at once: that burst is
+reported apart, as "wind_down"), the API's own time (Server-Timing) and the CPU
 seconds of the API's processes per request, each beside the floor's in the same run
 (`steady_p99_to_floor`, `cpu_to_floor`). BENCH_API_ROOT=DIR runs the API of another checkout
 (e.g. `git archive` of the parent commit) for a before/after in one session.
@@ -416,23 +418,43 @@ async def _simulate(config: SimConfig, pid: int) -> tuple[Any, _Timed, float]:
     return summary, timed, _tree_cpu(pid) - cpu_before
 
 
-def _steady(timed: _Timed, cpu: float, warmup: float) -> dict[str, Any]:
-    """Latency after the first `warmup` seconds, and the server's CPU per request."""
-    steady = [s for s in timed.samples if s[0] >= warmup]
-    trips = [s[1] for s in steady]
-    server = [s[2] for s in steady if s[2] is not None]
+def _window(summary: Any, timed: _Timed, warmup: float) -> tuple[float, float]:
+    """The steady part of a run, in seconds since the timed transport began: from `warmup`
+    seconds after the first caller arrived until the wind-down (when every waiting caller
+    hangs up and every agent signs out at once: a burst, reported apart)."""
+    start = summary.traffic_started - timed.started + warmup
+    end = summary.wind_down_started - timed.started
+    return start, end
 
-    def pct(values: list[float], p: float) -> float | None:
+
+def _figures(values: list[float]) -> dict[str, float | None]:
+    def pct(p: float) -> float | None:
         v = percentile(values, p)
         return None if v is None else round(v, 1)
 
+    return {f"p{p}": pct(p) for p in (50, 95, 99)}
+
+
+def _steady(timed: _Timed, cpu: float, window: tuple[float, float]) -> dict[str, Any]:
+    """Latency in the steady window, the wind-down burst apart, and the server's CPU per
+    request (over the whole run)."""
+    start, end = window
+    steady = [s for s in timed.samples if start <= s[0] < end]
+    trips = [s[1] for s in steady]
+    server = [s[2] for s in steady if s[2] is not None]
+    burst = [s for s in timed.samples if s[0] >= end]
     return {
-        "warmup_s": warmup,
+        "window_s": [round(start, 1), round(end, 1)],
         "requests": len(steady),
-        "latency_ms": {f"p{p}": pct(trips, p) for p in (50, 95, 99)},
-        "server_ms": {f"p{p}": pct(server, p) for p in (50, 99)},
+        "latency_ms": _figures(trips),
+        "server_ms": _figures(server),
         "max_ms": round(max(trips), 1) if trips else None,
         "cpu_ms_per_request": round(cpu * 1000 / len(timed.samples), 2) if timed.samples else None,
+        "wind_down": {
+            "requests": len(burst),
+            "seconds": round(max(s[0] for s in burst) - end, 1) if burst else None,
+            "latency_ms": _figures([s[1] for s in burst]),
+        },
     }
 
 
@@ -608,9 +630,11 @@ def run_load(
             seed=7,
             prefix="sim",
         )
-        traffic_started = time.time()
         summary, timed, cpu = asyncio.run(_simulate(config, _PIDS[base]))
-        steady = _steady(timed, cpu, warmup)
+        steady = _steady(timed, cpu, _window(summary, timed, warmup))
+        # The same window in epoch seconds, for the offers' times.
+        epoch = time.time() - time.perf_counter()
+        pop_window = (summary.traffic_started + warmup + epoch, summary.wind_down_started + epoch)
         for _, process in workers:
             process.wait()
         results = [json.loads(out.read_text()) for out, _ in workers]
@@ -639,11 +663,17 @@ def run_load(
             "requests_per_second": run["requests_per_second"],
             "latency_ms": run["latency_ms"],
             "errors": run["errors"],
-            "steady": _steady(floor_timed, floor_cpu, min(warmup, floor_seconds / 3)),
+            "steady": _steady(
+                floor_timed,
+                floor_cpu,
+                _window(floor_summary, floor_timed, min(warmup, floor_seconds / 3)),
+            ),
         }
     pops = [tuple(p) for r in results for p in r["pops"]]
     pop_ms = [v for r in results for _, v in r["pop_ms"]]
-    pop_steady = [v for r in results for at, v in r["pop_ms"] if at >= traffic_started + warmup]
+    pop_steady = [
+        v for r in results for at, v in r["pop_ms"] if pop_window[0] <= at < pop_window[1]
+    ]
     supervisor_ms = [v for r in results for v in r["supervisor_ms"]]
     console_errors = [e for r in results for e in r["errors"]]
     sim = summary.as_json()

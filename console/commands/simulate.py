@@ -89,6 +89,10 @@ class Summary:
     error_samples: list[str] = field(default_factory=list)
     seconds: float = 0.0
     run: str = ""
+    traffic_started: float = 0.0
+    wind_down_started: float = 0.0
+    """time.perf_counter() when callers began to arrive, and when the run began to wind down
+    (every caller still waiting hangs up at once: a burst, not the traffic asked for)."""
 
     def percentile(self, p: float, values: list[float] | None = None) -> float | None:
         values = self.latencies_ms if values is None else values
@@ -232,18 +236,28 @@ class Simulator:
 
     async def run(self) -> Summary:
         started = time.perf_counter()
-        for agent in list(self.free):
-            await self.send(f"/v1/agents/{agent}/state", {"state": "available"})
+        await asyncio.gather(
+            *(self.send(f"/v1/agents/{a}/state", {"state": "available"}) for a in self.free)
+        )
+        self.summary.traffic_started = time.perf_counter()
         self._spawn(self._arrivals())
         await asyncio.sleep(self.c.duration)
+        self.summary.wind_down_started = time.perf_counter()
         await self._wind_down()
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 
     async def _arrivals(self) -> None:
+        # Each arrival is due at its own instant of the Poisson process, counted from the
+        # start: a loop that wakes late (a busy machine) catches up instead of thinning the
+        # traffic, as sleeping gap after gap would.
         n = 0
+        started = time.perf_counter()
+        due = 0.0  # simulated seconds since the start
         while self.c.max_calls is None or n < self.c.max_calls:
-            await self._sleep(self.rng.expovariate(self.c.rate))
+            due += self.rng.expovariate(self.c.rate)
+            if (wait := due - (time.perf_counter() - started) * self.c.speed) > 0:
+                await self._sleep(wait)
             if self.stopping:
                 return
             n += 1
