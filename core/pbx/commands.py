@@ -182,6 +182,23 @@ class PbxCommandService:
             await publish_change(session, "pbx_command", requested_by)
             return _view(row)
 
+    async def open_consult(self, call_id: int) -> CommandView | None:
+        """The consult under way on the call's phone system (the agent pressed Ctrl+K; the
+        caller waits): its latest consult command, unless a completion or cancel came after
+        it (failed commands do not count). A restarted console reads it to show the consult
+        and offer its completion again.
+
+        Args:
+            call_id: the agent's call.
+
+        Returns:
+            The consult's command (possibly still pending: not yet sent or answered); None
+            when no consult is open or no phone system is behind the call.
+        """
+        async with self._sessions() as session:
+            row = await _open_consult(session, call_id)
+            return _view(row) if row is not None else None
+
     async def get(self, command_id: int) -> CommandView:
         async with self._sessions() as session:
             row = await session.get(PbxCommand, command_id)
