@@ -53,7 +53,7 @@ async def test_a_consult_with_no_phone_system_is_back_after_a_restart_and_f11_co
             saved = await services.drafts.load(maria.id)  # type: ignore[arg-type]
             return saved is not None and saved.draft.consulting == ("ben", "")
 
-        for _ in range(100):  # written at once, not a second later: the crash may come now
+        for _ in range(100):  # in the database before the console goes (a crash keeps no more)
             if await consult_written():
                 break
             await pilot.pause(0.05)
@@ -158,3 +158,35 @@ async def test_a_consult_the_phone_system_refused_is_not_shown_after_a_restart(
         assert panel.line == ""
         assert not screen.check_action("complete_consult", ())
         assert screen.check_action("consult_call", ())  # the agent may try again
+
+
+async def test_going_back_to_the_caller_after_a_restart_is_kept_too(services: Services) -> None:
+    async with services.sessions() as session, session.begin():
+        session.add(Agent(user_name="ben", display_name="Ben", state=AgentState.AVAILABLE))
+    first = ConsoleApp(services, agent_name="maria")
+    async with running(first) as pilot:
+        await until(pilot, lambda: first.agent_screen.ready)
+        await pilot.press("f6")  # an unknown caller, no phone system
+        panel = first.agent_screen.query_one(CallPanel)
+        await until(pilot, lambda: panel.draft is not None)
+        await consult_ben(first, pilot)
+        await first.agent_screen.keeper.flush()
+    second = ConsoleApp(fresh_services(services), agent_name="maria")
+    async with running(second) as pilot:
+        screen = second.agent_screen
+        await until(pilot, lambda: screen.ready)
+        panel = screen.query_one(CallPanel)
+        assert panel.line == "consulting"
+        await pilot.press("ctrl+u")
+        await until(pilot, lambda: said(pilot, "Back with the caller; ben was left out."))
+        assert panel.line == "" and panel.draft is not None and panel.draft.consulting is None
+        assert screen.check_action("consult_call", ())
+        await screen.keeper.flush()
+    third = ConsoleApp(fresh_services(services), agent_name="maria")
+    async with running(third) as pilot:
+        screen = third.agent_screen
+        await until(pilot, lambda: screen.ready)
+        panel = screen.query_one(CallPanel)
+        assert panel.draft is not None and panel.draft.phase == "on_call"
+        assert panel.line == ""
+        assert not screen.check_action("complete_consult", ())

@@ -210,21 +210,25 @@ class CallTransfer(PbxFollow, _Base):
         if call is None or call.call_id is None or call.phase != "on_call" or call.handed_to:
             return
         command = None
-        try:
-            consult = call.consulting
-            if consult is None:
+        consult = call.consulting
+        if consult is None:
+            try:
                 command = await self.services.commands.open_consult(call.call_id)
-                if command is None:
-                    return
-                consult = (command.to_agent, command.to_queue)
+            except Exception as error:  # noqa: BLE001 - the call itself is back; say why not this
+                self.log.warning(f"consult of call {call.call_id} not read: {error!r}")
+                self._say_failed("consult-unknown", error)
+                return
+            if command is None:
+                return
+            consult = (command.to_agent, command.to_queue)
+        try:
             row = await self.services.calls.get(call.call_id)
-        except Exception as error:  # noqa: BLE001 - the call itself is back; say why not this
-            self.log.warning(f"consult of call {call.call_id} not read: {error!r}")
-            self._say_failed("consult-unknown", error)
-            return
+        except Exception as error:  # noqa: BLE001 - the database is away: the consult as kept
+            self.log.warning(f"call {call.call_id} not read: {error!r}")
+            row = None
         panel = self.query_one(CallPanel)
-        mine = self.agent is not None and row.agent_id == self.agent.id
-        if not mine or row.state not in ("answered", "held"):
+        mine = row is None or (self.agent is not None and row.agent_id == self.agent.id)
+        if row is not None and (not mine or row.state not in ("answered", "held")):
             if call.consulting:  # over while the console was away: the call says what
                 panel.edit(consult_agent="", consult_queue="")
             self.show_call_row(row)
