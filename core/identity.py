@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.i18n import words as _
+
 
 class IdentitySource(StrEnum):
     OS = "os"
@@ -86,7 +88,7 @@ def resolve(
     if as_key:
         if not key_account or login != key_account:
             raise IdentityRefused(
-                "--as-key is only for the SSH key account set in FRONTLINE_KEY_ACCOUNT"
+                _("--as-key is only for the SSH key account set in FRONTLINE_KEY_ACCOUNT")
             )
         return Identity(as_key, IdentitySource.SSH_KEY, where)
     if typed and trust_typed:

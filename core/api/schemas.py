@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from core.i18n import words as _
+
 MAX_ID = 2**31 - 1
 """The largest id a table holds (a 32-bit integer column on PostgreSQL)."""
 
@@ -30,13 +32,15 @@ def _iso_time(value: object) -> object:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise ValueError("a time is ISO 8601 text with its UTC offset, e.g. 2026-12-02T10:00:00Z")
+        raise ValueError(
+            _("a time is ISO 8601 text with its UTC offset, e.g. 2026-12-02T10:00:00Z")
+        )
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError as error:
-        raise ValueError(f"not an ISO 8601 time: {error}") from None
+        raise ValueError(_("not an ISO 8601 time: {error}").format(error=error)) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError("the time needs its timezone: a UTC offset such as +01:00 or Z")
+        raise ValueError(_("the time needs its timezone: a UTC offset such as +01:00 or Z"))
     return parsed
 
 
@@ -48,17 +52,19 @@ def unstorable(value: object, where: str = "body") -> str | None:
     """Where `value` holds what no database stores: a NUL, a lone surrogate, NaN/Infinity."""
     if isinstance(value, str):
         if "\x00" in value:
-            return f"{where}: a NUL character"
+            return _("{where}: a NUL character").format(where=where)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return f"{where}: a lone surrogate (not UTF-8 text)"
+            return _("{where}: a lone surrogate (not UTF-8 text)").format(where=where)
         return None
     if isinstance(value, float) and not math.isfinite(value):
-        return f"{where}: {value} is not a number JSON allows"
+        return _("{where}: {value} is not a number JSON allows").format(where=where, value=value)
     if isinstance(value, dict):
         for key, item in value.items():
-            problem = unstorable(key, f"{where} (a key)") or unstorable(item, f"{where}.{key}")
+            problem = unstorable(key, _("{where} (a key)").format(where=where)) or unstorable(
+                item, f"{where}.{key}"
+            )
             if problem:
                 return problem
     if isinstance(value, list | tuple):
@@ -77,7 +83,7 @@ class _Body(BaseModel):
     def _storable(cls, data: Any) -> Any:
         problem = unstorable(data)
         if problem:
-            raise ValueError(f"cannot be stored: {problem}")
+            raise ValueError(_("cannot be stored: {problem}").format(problem=problem))
         return data
 
 
@@ -133,7 +139,7 @@ class CallRef(_Canonical):
     @model_validator(mode="after")
     def _one_reference(self) -> Self:
         if (self.call_id is None) == (self.external_id is None):
-            raise ValueError("give exactly one of call_id and external_id")
+            raise ValueError(_("give exactly one of call_id and external_id"))
         return self
 
 
@@ -185,7 +191,7 @@ class TransferredBody(CallRef):
     @model_validator(mode="after")
     def _one_target(self) -> Self:
         if (self.to_agent is None) == (self.to_queue is None):
-            raise ValueError("give exactly one of to_agent and to_queue")
+            raise ValueError(_("give exactly one of to_agent and to_queue"))
         return self
 
 

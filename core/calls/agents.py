@@ -151,7 +151,9 @@ async def agent_for(session: AsyncSession, call: Call, request: EventRequest) ->
         if request.kind not in (CallEventKind.OFFERED, CallEventKind.ANSWERED):
             if call.agent_id is not None and found.id != call.agent_id:
                 raise InvalidTransition(
-                    f"call {call.id} is with another agent, not {found.user_name!r}"
+                    _("call {id} is with another agent, not {name!r}").format(
+                        id=call.id, name=found.user_name
+                    )
                 )
         return found
     if request.kind == CallEventKind.OFFERED:

@@ -60,6 +60,19 @@ class CallDraft:
     handed_to: str = ""
     """Where the agent transferred the call ("ben", "queue sales"): the call is someone
     else's now, and this draft is the agent's wrap-up of their part of it."""
+    consult_agent: str = ""
+    consult_queue: str = ""
+    """The consult under way (Ctrl+K: the caller waits) on a call with no phone system behind
+    it, whom with: the console carries it out itself, so the draft is where it is kept and a
+    restarted console finds it. A call behind a phone system keeps its consult in its
+    commands instead (`PbxCommandService.open_consult`)."""
+
+    @property
+    def consulting(self) -> tuple[str, str] | None:
+        """(to_agent, to_queue) of the consult this draft records; None when there is none."""
+        if self.consult_agent or self.consult_queue:
+            return self.consult_agent, self.consult_queue
+        return None
 
     def edited(self, **changes: Any) -> CallDraft:
         """This draft with `changes` applied, one version on."""
@@ -80,6 +93,11 @@ class CallDraft:
                 "reason": self.reason,
                 "outcome": self.outcome,
                 **({"handed_to": self.handed_to} if self.handed_to else {}),
+                **(
+                    {"consult": {"to_agent": self.consult_agent, "to_queue": self.consult_queue}}
+                    if self.consulting
+                    else {}
+                ),
             },
             "notes": self.notes,
             "follow_up": self.follow_up,
@@ -93,6 +111,9 @@ class CallDraft:
             return None
         try:
             ended = call.get("ended_at")
+            consult = call.get("consult")
+            if not isinstance(consult, dict):
+                consult = {}
             return cls(
                 phase="wrap_up" if call.get("phase") == "wrap_up" else "on_call",
                 call_id=call.get("call_id"),
@@ -107,6 +128,8 @@ class CallDraft:
                 follow_up=str(payload.get("follow_up") or ""),
                 version=int(payload.get("version") or 0),
                 handed_to=str(call.get("handed_to") or ""),
+                consult_agent=str(consult.get("to_agent") or ""),
+                consult_queue=str(consult.get("to_queue") or ""),
             )
         except (KeyError, TypeError, ValueError) as error:
             log.warning("unreadable call draft: %s", error)

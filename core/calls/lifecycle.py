@@ -317,10 +317,17 @@ class CallService:
             agent = await session.get(Agent, agent_id)
         role = Role(agent.role) if agent is not None and agent.role in set(Role) else Role.BRANCH
         if not may(role, Can.TAKE_CALLS):
-            name = agent.user_name if agent is not None else f"agent {agent_id}"
+            name = agent.user_name if agent is not None else _("agent {id}").format(id=agent_id)
             raise AccessDenied(
-                f"{name} ({role.value}) may not {Can.TAKE_CALLS.value}: it needs the agent role"
-                " (a supervisor grants it with `frontline agents set-role`)"
+                _(
+                    "{name} ({role}) may not {what}: it needs the {least} role"
+                    " (a supervisor grants it with `frontline agents set-role`)"
+                ).format(
+                    name=name,
+                    role=_(role.value),
+                    what=_(Can.TAKE_CALLS.value),
+                    least=_(Role.AGENT.value),
+                )
             )
 
     async def sign_out(self, agent_id: int) -> None:

@@ -105,14 +105,19 @@ async def _replay(session: AsyncSession, request: EventRequest) -> EventResult |
         same_call = await reference(session, stored.call_id) == request.external_id
     if stored.kind != request.kind or not same_call:
         raise IdempotencyConflict(
-            f"idempotency key {request.idempotency_key!r} was already used for a "
-            f"{stored.kind} event on call {stored.call_id}"
+            _("idempotency key {key!r} was already used for a {kind} event on call {id}").format(
+                key=request.idempotency_key, kind=stored.kind, id=stored.call_id
+            )
         )
     different = _differs(stored, request)
     if different:
         raise IdempotencyConflict(
-            f"idempotency key {request.idempotency_key!r} was already used for another "
-            f"{stored.kind} event on call {stored.call_id} (its {different} differs)"
+            _(
+                "idempotency key {key!r} was already used for another {kind} event on call "
+                "{id} (its {field} differs)"
+            ).format(
+                key=request.idempotency_key, kind=stored.kind, id=stored.call_id, field=different
+            )
         )
     call = await session.get(Call, stored.call_id)
     assert call is not None

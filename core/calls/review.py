@@ -300,11 +300,17 @@ class ReviewService:
         missing = sorted(set(limits) - set(points))
         if unknown or missing:
             raise ReviewError(
-                f"unknown criteria {unknown}, missing {missing}".replace("[]", "none")
+                _("unknown criteria {unknown}, missing {missing}")
+                .format(unknown=unknown, missing=missing)
+                .replace("[]", _("none"))
             )
         for name, given in points.items():
             if not 0 <= given <= limits[name]:
-                raise ReviewError(f"{name}: {given} is outside 0..{limits[name]}")
+                raise ReviewError(
+                    _("{name}: {given} is outside 0..{most}").format(
+                        name=name, given=given, most=limits[name]
+                    )
+                )
         percent = 100.0 * sum(points.values()) / sum(limits.values())
         for attempt in range(2):
             try:
@@ -312,7 +318,7 @@ class ReviewService:
                     await require_in(session, by, Can.SCORE_CALLS)
                     call = await session.get(Call, call_id)
                     if call is None or call.state != CallState.COMPLETED:
-                        raise ReviewError(f"call {call_id} is not a logged call")
+                        raise ReviewError(_("call {id} is not a logged call").format(id=call_id))
                     stored = (
                         await session.execute(
                             select(QualityScore).where(

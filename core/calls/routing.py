@@ -117,7 +117,11 @@ async def _route_in(session: AsyncSession, request: RouteRequest) -> RouteAnswer
         assert agent is not None and call.id is not None
         return RouteAnswer(call.id, call.state, agent.user_name, agent.sip_contact)
     if call.state != CallState.QUEUED:
-        raise InvalidTransition(f"call {call.id} is {call.state.replace('_', ' ')}: no agent")
+        raise InvalidTransition(
+            _("call {id} is {state}: no agent").format(
+                id=call.id, state=call.state.replace("_", " ")
+            )
+        )
     assert call.id is not None
     agent = await _longest_available(session, call.queue)
     if agent is None:

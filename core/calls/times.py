@@ -40,8 +40,9 @@ def not_before_queued(at: datetime, queued_at: datetime | None, call_id: int | N
     """Refuse an event said to happen before its call was queued."""
     if queued_at is not None and at < queued_at:
         raise ImpossibleTime(
-            f"the time {at.isoformat()} is before call {call_id} was queued "
-            f"({queued_at.isoformat()})"
+            _("the time {at} is before call {id} was queued ({queued})").format(
+                at=at.isoformat(), id=call_id, queued=queued_at.isoformat()
+            )
         )
 
 

@@ -23,6 +23,7 @@ from typing import ClassVar
 from core.calls.errors import CallEventError, CallNotFound
 from core.calls.model import EventRequest, EventResult
 from core.db import DatabaseUnavailable
+from core.i18n import words as _
 from core.models import CallEventKind, PbxCommand, PbxCommandKind
 from core.pbx.commands import CommandRunner, PbxCommandService
 
@@ -216,7 +217,7 @@ class Adapter(ABC):
 
     async def _send(self, data: str) -> None:
         if self._writer is None:
-            raise PbxError(f"not connected to {self.source}")
+            raise PbxError(_("not connected to {source}").format(source=self.source))
         self._writer.write(data.encode())
         await self._writer.drain()
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.calls.model import EventRequest, Transfer
+from core.i18n import words as _
 from core.models import CallEventKind
 from core.pbx.adapter import (
     Adapter,
@@ -78,7 +79,7 @@ async def _read(reader: asyncio.StreamReader) -> Frame:
     while True:
         raw = await reader.readline()
         if not raw:
-            raise ConnectionResetError("Asterisk closed the connection")
+            raise ConnectionResetError(_("Asterisk closed the connection"))
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if line:
             lines.append(line)
@@ -186,7 +187,9 @@ class AsteriskAdapter(Adapter):
         while (frame := await _read(reader)).get("ActionID") != login:
             pass  # nothing is ours before the login is answered
         if frame.get("Response") != "Success":
-            raise LoginRefused(f"Asterisk refused the login: {frame.get('Message', '')}")
+            raise LoginRefused(
+                _("Asterisk refused the login: {reply}").format(reply=frame.get("Message", ""))
+            )
         self._logged_in()
         while True:
             frame = await _read(reader)
@@ -200,7 +203,7 @@ class AsteriskAdapter(Adapter):
     def _closed(self) -> None:
         for waiter in self._waiting.values():
             if not waiter.done():
-                waiter.set_exception(PbxError("the connection to Asterisk was lost"))
+                waiter.set_exception(PbxError(_("the connection to Asterisk was lost")))
         self._waiting.clear()
 
     async def action(self, action: str, **fields: str) -> Frame:
@@ -211,7 +214,11 @@ class AsteriskAdapter(Adapter):
         await self._send(write_frame({"Action": action, "ActionID": action_id, **fields}))
         response = await asyncio.wait_for(waiter, 10)
         if response.get("Response") != "Success":
-            raise PbxError(f"Asterisk refused {action}: {response.get('Message', '')}")
+            raise PbxError(
+                _("Asterisk refused {action}: {reply}").format(
+                    action=action, reply=response.get("Message", "")
+                )
+            )
         return response
 
     # --- commands -----------------------------------------------------------------------
@@ -219,7 +226,7 @@ class AsteriskAdapter(Adapter):
     def _leg(self, external_id: str, which: str) -> str:
         channel = getattr(self._legs.get(external_id, _Legs()), which)
         if not channel:
-            raise PbxError(f"no live Asterisk channel known for call {external_id}")
+            raise PbxError(_("no live Asterisk channel known for call {id}").format(id=external_id))
         return str(channel)
 
     async def _do(self, action: str, **fields: str) -> str:

@@ -29,6 +29,7 @@ from sqlmodel import col
 from core.calls.errors import CallEventError, CallNotFound, InvalidTransition
 from core.calls.model import EventRequest, Transfer
 from core.db import DatabaseUnavailable, publish_change
+from core.i18n import N_
 from core.i18n import words as _
 from core.models import (
     Agent,
@@ -48,12 +49,13 @@ K = PbxCommandKind
 COMMANDED = frozenset({"asterisk", "freeswitch"})
 """Phone systems whose adapter carries out commands."""
 NOT_COMMANDED = {
-    "kamailio": (
+    "kamailio": N_(
         "Kamailio (a SIP proxy) cannot hold or transfer from Frontline: use your phone's "
         "hold and transfer keys; Frontline follows them"
     ),
 }
-"""Phone systems that report calls but take no commands, and what the agent is told."""
+"""Phone systems that report calls but take no commands, and what the agent is told (marked
+for the catalog, translated when raised)."""
 _TARGETED = frozenset({K.BLIND_TRANSFER, K.CONSULT_TRANSFER})
 _ON_CALL = ("answered", "held")
 
@@ -155,18 +157,22 @@ class PbxCommandService:
                 raise CallNotFound(_("no call with id {id}").format(id=call_id))
             source, external = await phone_system_of(session, call_id)
             if source in NOT_COMMANDED:
-                raise PbxUnsupported(NOT_COMMANDED[source])
+                raise PbxUnsupported(_(NOT_COMMANDED[source]))
             if not source:
                 return None
             if call.state not in _ON_CALL:
                 state = call.state.replace("_", " ")
-                raise InvalidTransition(f"call {call_id} is {state}: nothing to send")
+                raise InvalidTransition(
+                    _("call {id} is {state}: nothing to send").format(id=call_id, state=state)
+                )
             if kind in _TARGETED:
                 await _check_target(session, to_agent, to_queue)
             elif kind in (K.COMPLETE_CONSULT, K.CANCEL_CONSULT) and not (to_agent or to_queue):
                 consult = await _open_consult(session, call_id)
                 if consult is None:
-                    raise InvalidTransition(f"call {call_id} has no consult to finish")
+                    raise InvalidTransition(
+                        _("call {id} has no consult to finish").format(id=call_id)
+                    )
                 to_agent, to_queue = consult.to_agent, consult.to_queue
             row = PbxCommand(
                 call_id=call_id,
@@ -182,11 +188,28 @@ class PbxCommandService:
             await publish_change(session, "pbx_command", requested_by)
             return _view(row)
 
+    async def open_consult(self, call_id: int) -> CommandView | None:
+        """The consult under way on the call's phone system (the agent pressed Ctrl+K; the
+        caller waits): its latest consult command, unless a completion or cancel came after
+        it (failed commands do not count). A restarted console reads it to show the consult
+        and offer its completion again.
+
+        Args:
+            call_id: the agent's call.
+
+        Returns:
+            The consult's command (possibly still pending: not yet sent or answered); None
+            when no consult is open or no phone system is behind the call.
+        """
+        async with self._sessions() as session:
+            row = await _open_consult(session, call_id)
+            return _view(row) if row is not None else None
+
     async def get(self, command_id: int) -> CommandView:
         async with self._sessions() as session:
             row = await session.get(PbxCommand, command_id)
         if row is None:
-            raise CallEventError(f"no phone-system command {command_id}")
+            raise CallEventError(_("no phone-system command {id}").format(id=command_id))
         return _view(row)
 
     async def claim(self, source: str, limit: int = 20) -> list[PbxCommand]:
@@ -217,7 +240,7 @@ class PbxCommandService:
         async with self._sessions() as session, session.begin():
             row = await session.get(PbxCommand, command_id)
             if row is None:
-                raise CallEventError(f"no phone-system command {command_id}")
+                raise CallEventError(_("no phone-system command {id}").format(id=command_id))
             row.state = PbxCommandState.FAILED if error else PbxCommandState.DONE
             row.error = error[:2000]
             row.updated_at = utcnow()
@@ -227,13 +250,13 @@ class PbxCommandService:
 
 async def _check_target(session: AsyncSession, to_agent: str, to_queue: str) -> None:
     if bool(to_agent) == bool(to_queue):
-        raise InvalidTransition("a transfer goes to one agent or one queue")
+        raise InvalidTransition(_("a transfer goes to one agent or one queue"))
     if to_agent:
         found = (
             await session.execute(select(col(Agent.id)).where(col(Agent.user_name) == to_agent))
         ).scalar_one_or_none()
         if found is None:
-            raise InvalidTransition(f"no agent named {to_agent!r}")
+            raise InvalidTransition(_("no agent named {name!r}").format(name=to_agent))
 
 
 async def _open_consult(session: AsyncSession, call_id: int) -> PbxCommand | None:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from core.calls.model import EventRequest
+from core.i18n import words as _
 from core.models import CallEventKind
 from core.pbx.adapter import (
     Adapter,
@@ -66,7 +67,7 @@ async def _read(reader: asyncio.StreamReader) -> tuple[Frame, str]:
     while True:
         raw = await reader.readline()
         if not raw:
-            raise ConnectionResetError("FreeSWITCH closed the connection")
+            raise ConnectionResetError(_("FreeSWITCH closed the connection"))
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if line:
             lines.append(line)
@@ -139,17 +140,23 @@ class FreeswitchAdapter(Adapter):
     # --- the connection -----------------------------------------------------------------
 
     async def _session(self, reader: asyncio.StreamReader) -> None:
-        head, _ = await _read(reader)
+        head, _body = await _read(reader)
         if head.get("Content-Type") != "auth/request":
-            raise PbxError(f"FreeSWITCH did not ask to authenticate: {head}")
+            raise PbxError(_("FreeSWITCH did not ask to authenticate: {head}").format(head=head))
         await self._send(f"auth {self.secret}\n\n")
-        head, _ = await _read(reader)
+        head, _body = await _read(reader)
         if not head.get("Reply-Text", "").startswith("+OK"):
-            raise LoginRefused(f"FreeSWITCH refused the login: {head.get('Reply-Text', '')}")
+            raise LoginRefused(
+                _("FreeSWITCH refused the login: {reply}").format(reply=head.get("Reply-Text", ""))
+            )
         await self._send("event plain CUSTOM callcenter::info\n\n")
-        head, _ = await _read(reader)
+        head, _body = await _read(reader)
         if not head.get("Reply-Text", "").startswith("+OK"):
-            raise PbxError(f"FreeSWITCH refused the subscription: {head.get('Reply-Text')}")
+            raise PbxError(
+                _("FreeSWITCH refused the subscription: {reply}").format(
+                    reply=head.get("Reply-Text")
+                )
+            )
         self._logged_in()
         while True:
             head, body = await _read(reader)
@@ -161,12 +168,12 @@ class FreeswitchAdapter(Adapter):
                 if not waiter.done():
                     waiter.set_result((head, body))
             elif kind == "text/disconnect-notice":
-                raise ConnectionResetError("FreeSWITCH is closing the connection")
+                raise ConnectionResetError(_("FreeSWITCH is closing the connection"))
 
     def _closed(self) -> None:
         for waiter in self._waiting:
             if not waiter.done():
-                waiter.set_exception(PbxError("the connection to FreeSWITCH was lost"))
+                waiter.set_exception(PbxError(_("the connection to FreeSWITCH was lost")))
         self._waiting.clear()
 
     async def api(self, command: str) -> str:
@@ -174,9 +181,13 @@ class FreeswitchAdapter(Adapter):
         waiter: asyncio.Future[tuple[Frame, str]] = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         await self._send(f"api {command}\n\n")
-        _, body = await asyncio.wait_for(waiter, 10)
+        _frame, body = await asyncio.wait_for(waiter, 10)
         if body.startswith("-ERR"):
-            raise PbxError(f"FreeSWITCH refused {command.split()[0]}: {body[4:].strip()}")
+            raise PbxError(
+                _("FreeSWITCH refused {command}: {reply}").format(
+                    command=command.split()[0], reply=body[4:].strip()
+                )
+            )
         return body
 
     # --- commands -----------------------------------------------------------------------
@@ -190,7 +201,7 @@ class FreeswitchAdapter(Adapter):
     def _agent_leg(self, external_id: str) -> str:
         agent = self._agents.get(external_id)
         if agent is None:
-            raise PbxError(f"no agent leg known for call {external_id}")
+            raise PbxError(_("no agent leg known for call {id}").format(id=external_id))
         return agent
 
     async def transfer(self, external_id: str, target: str, *, consult: bool = False) -> str:

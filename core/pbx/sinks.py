@@ -18,6 +18,7 @@ from core.calls.errors import CallEventError, CallNotFound, InvalidTransition
 from core.calls.events import CallEvents
 from core.calls.model import EventRequest, EventResult
 from core.db import DatabaseUnavailable
+from core.i18n import words as _
 from core.models import CallEventKind
 from core.pbx.adapter import LoginRefused, Sink
 
@@ -51,7 +52,11 @@ class ApiSink:
                 if response.status_code < 300:
                     return _result(response.json())
                 if response.status_code == 401:  # every event would be refused: stop
-                    raise LoginRefused(f"{self._url} refused the token: {_detail(response)}")
+                    raise LoginRefused(
+                        _("{url} refused the token: {reply}").format(
+                            url=self._url, reply=_detail(response)
+                        )
+                    )
                 if response.status_code != 503:
                     raise _refusal(response)
                 last = _detail(response)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from core.db import publish_change
+from core.i18n import words as _
 from core.identity import Identity
 from core.models import AuditEvent, ContactPoint, Customer, CustomerMerge, FieldChange
 from core.models.types import utcnow
@@ -55,7 +56,7 @@ class RecordService:
         """A new customer (CustomerService.create), audited. AccessDenied for branch staff."""
         grant = await require_to(self._agents, who, Can.EDIT_CUSTOMERS)
         if not (first_name.strip() or last_name.strip()):
-            raise ValueError("a customer needs a first or a last name")
+            raise ValueError(_("a customer needs a first or a last name"))
         customer = await self._customers.create(
             first_name.strip(), last_name.strip(), phones, emails, **fields
         )

@@ -45,3 +45,35 @@ def test_accept_language_weights_and_unknown_languages() -> None:
     assert found is not None and found.catalogs == ("es_419", "es")
     assert preferred("fr, de;q=0.5") is None
     assert preferred("es;q=0, en") == preferred("en")
+
+
+async def test_a_spanish_phone_system_reads_its_refusals_in_spanish(
+    db_url: str, engine: AsyncEngine
+) -> None:
+    queued = {"caller_number": "+34 600 123 123", "external_id": "1716.42", "queue": "sales"}
+    key = {"Idempotency-Key": "k-1"}
+    async with _client(db_url, engine, "both", "es") as spanish:
+        first = await spanish.post("/v1/calls/queued", json=queued, headers=key)
+        reused = await spanish.post(
+            "/v1/calls/abandoned", json={"external_id": "1716.42"}, headers=key
+        )
+        nowhere = await spanish.post(
+            "/v1/calls/transferred",
+            json={"external_id": "1716.42", "to_agent": "ana", "to_queue": "sales"},
+        )
+    assert first.status_code == 201
+    assert reused.status_code == 409  # the same status and field, in the caller's language
+    assert reused.json() == {
+        "detail": "la clave de idempotencia 'k-1' ya se usó para un evento queued de la llamada "
+        f"{first.json()['call_id']}"
+    }
+    assert nowhere.status_code == 422
+    (problem,) = nowhere.json()["detail"]
+    assert "indica exactamente uno de to_agent y to_queue" in problem["msg"]
+    async with _client(db_url, engine, "both", "en") as english:
+        again = await english.post(
+            "/v1/calls/abandoned", json={"external_id": "1716.42"}, headers=key
+        )
+    assert (
+        again.status_code == 409 and "was already used for a queued event" in again.json()["detail"]
+    )

@@ -311,3 +311,69 @@ async def test_a_transfer_on_the_pbx_hands_the_draft_over_and_the_first_agent_wr
         ).scalars()
         assert list(notes) == ["charged twice in May; sent to billing"]
     assert (await services.calls.get(call_id)).agent_id == ben.id  # type: ignore[arg-type]
+
+
+async def test_the_consult_under_way_is_read_from_the_database_for_a_restarted_console(
+    services: Services,
+) -> None:
+    from core.calls.drafts import CallDraft
+
+    ask, open_consult = services.commands.request, services.commands.open_consult
+    await services.events.apply(
+        EventRequest(E.QUEUED, external_id="1950.1", caller_number="600", source="asterisk")
+    )
+    done = await services.events.apply(
+        EventRequest(E.ANSWERED, external_id="1950.1", agent="ana", source="asterisk")
+    )
+    call_id = done.call_id
+    assert await open_consult(call_id) is None
+    await ask(call_id, K.HOLD, requested_by="ana")  # not a consult
+    assert await open_consult(call_id) is None
+
+    started = await ask(call_id, K.CONSULT_TRANSFER, requested_by="ana", to_agent="ben")
+    assert started is not None
+    seen = await open_consult(call_id)  # pending: not sent yet, but under way for the agent
+    assert seen is not None and (seen.id, seen.to_agent, seen.state) == (
+        started.id,
+        "ben",
+        "pending",
+    )
+    await services.commands.finish(started.id)
+    seen = await open_consult(call_id)
+    assert seen is not None and (seen.id, seen.state) == (started.id, "done")
+
+    back = await ask(call_id, K.CANCEL_CONSULT, requested_by="ana")  # target from the consult
+    assert back is not None and back.to_agent == "ben"
+    assert await open_consult(call_id) is None  # going back to the caller
+    await services.commands.finish(back.id, "atxferabort is not configured")
+    seen = await open_consult(call_id)  # refused: the consult goes on
+    assert seen is not None and seen.id == started.id
+
+    complete = await ask(call_id, K.COMPLETE_CONSULT, requested_by="ana")
+    assert complete is not None
+    assert await open_consult(call_id) is None
+
+    other = await ask(call_id, K.CONSULT_TRANSFER, requested_by="ana", to_queue="sales")
+    assert other is not None
+    await services.commands.finish(other.id, "no such queue")
+    assert await open_consult(call_id) is None  # a refused consult never started
+
+    ana = await services.agents.ensure("ana")
+    assert ana.id is not None
+    console = await services.calls.start(ana.id, None, "600111222")  # no phone system
+    assert console.id is not None and console.answered_at is not None
+    assert await open_consult(console.id) is None  # its consult is on the agent's draft
+    draft = CallDraft(
+        call_id=console.id,
+        customer_id=None,
+        caller="Unknown caller",
+        caller_number="600111222",
+        started_at=console.answered_at,
+        notes="wants a refund",
+        consult_queue="sales",
+    )
+    assert await services.drafts.save(ana.id, draft)
+    saved = await services.drafts.load(ana.id)
+    assert saved is not None and not saved.from_fallback
+    assert saved.draft.consulting == ("", "sales")
+    assert saved.draft.edited(consult_queue="").consulting is None

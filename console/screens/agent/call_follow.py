@@ -192,7 +192,7 @@ class CallFollow(HistoryFollow, _Base):
             panel.set_line("held")
         elif row.state == "answered":
             said = "resumed" if panel.line == "held" else ""
-            panel.set_line("")
+            panel.set_line("consulting" if self._consulting else "")  # a consult goes on
         elif row.state in ("wrap_up", "completed"):
             closed = row.state == "completed"
             if draft.phase == "on_call":

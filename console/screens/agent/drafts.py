@@ -55,11 +55,13 @@ class DraftKeeper:
             self.stop()
             self._saved = None
             return
-        at_once = previous is None or (previous.call_id, previous.phase, previous.customer_id) != (
-            draft.call_id,
-            draft.phase,
-            draft.customer_id,
-        )
+        # A consult starting or ending too: a console restarted mid-consult must find it.
+        at_once = previous is None or (
+            previous.call_id,
+            previous.phase,
+            previous.customer_id,
+            previous.consulting,
+        ) != (draft.call_id, draft.phase, draft.customer_id, draft.consulting)
         self.schedule(now=at_once)
 
     def restored(self, draft: CallDraft, in_database: bool) -> None:

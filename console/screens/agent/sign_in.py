@@ -2,7 +2,8 @@
 
 A mixin of AgentScreen. Who the agent is comes from the identity the console was started
 with; their saved draft (the database's, or the fallback file's when the database was down)
-or, failing that, the call the database still has open for them, is shown again as it was.
+or, failing that, the call the database still has open for them, is shown again as it was,
+with the consult under way if there was one.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class SignIn(_Base):
             draft = draft_of(await self.services.calls.active_call(self.agent.id))
             if draft is not None:  # a call still theirs, without a draft
                 self._restore(draft, in_database=False)
+        await self.restore_consult()  # a consult under way when the console went (transfer.py)
         self.signed_in.set()
         if self.initial_caller:  # `--caller`: popped, or said why not (pop.py)
             self.pop_initial_caller(self.initial_caller)

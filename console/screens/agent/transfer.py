@@ -9,6 +9,11 @@ FreeSWITCH) is transferred by its adapter: the screen records the command
 refused it. A call with no phone system behind it is transferred in Frontline at once; one
 behind Kamailio is not, and the agent is told to use their phone. Once the call is passed on,
 the agent's draft stays on screen in wrap-up: their part of the call, saved with F8.
+
+A consult under way is in the database, not only on screen, so that a console restarted
+mid-consult (a crash, a closed terminal) shows it again with F11 and Ctrl+U working: behind a
+phone system, its consult command (`services.commands.open_consult`); with none, the
+agent's draft (`CallDraft.consulting`, written at once).
 """
 
 from __future__ import annotations
@@ -56,6 +61,10 @@ MESSAGES = {
         "completes the transfer, Ctrl+U takes you back to the caller."
     ),
     "consult-back": N_("Back with the caller; {target} was left out."),
+    "consult-unknown": N_(
+        "Your call is back, but not whether you were consulting someone ({error}): "
+        "check with your phone."
+    ),
 }
 """What the agent reads (one place, for the translation layer)."""
 
@@ -75,7 +84,8 @@ class CallTransfer(PbxFollow, _Base):
     """Blind and consult transfer, with the notes going along."""
 
     _consulting: tuple[str, str] | None = None
-    """The consult under way: (to_agent, to_queue)."""
+    """The consult under way: (to_agent, to_queue). Read back from the database on start
+    (`restore_consult`)."""
 
     def _may_transfer(self) -> bool:
         call = self.draft
@@ -177,7 +187,10 @@ class CallTransfer(PbxFollow, _Base):
         if command is False:
             return
         self._consulting = (to_agent, to_queue)
-        self.query_one(CallPanel).set_line("consulting")
+        panel = self.query_one(CallPanel)
+        panel.set_line("consulting")
+        if command is None:  # Frontline carries it out: the draft keeps it, for a restart
+            panel.edit(consult_agent=to_agent, consult_queue=to_queue)
         self.refresh_bindings()
         if command is None:
             self.notify(_(MESSAGES["consult-no-pbx"]).format(target=label), markup=False)
@@ -189,6 +202,51 @@ class CallTransfer(PbxFollow, _Base):
                 ),
                 on_failed=lambda _: self._consult_over(),
             )
+
+    async def restore_consult(self) -> None:
+        """After a restart: show the restored call's consult again, if one is under way (the
+        phone system's consult command, or the draft's for a call with no phone system)."""
+        call = self.draft
+        if call is None or call.call_id is None or call.phase != "on_call" or call.handed_to:
+            return
+        command = None
+        consult = call.consulting
+        if consult is None:
+            try:
+                command = await self.services.commands.open_consult(call.call_id)
+            except Exception as error:  # noqa: BLE001 - the call itself is back; say why not this
+                self.log.warning(f"consult of call {call.call_id} not read: {error!r}")
+                self._say_failed("consult-unknown", error)
+                return
+            if command is None:
+                return
+            consult = (command.to_agent, command.to_queue)
+        try:
+            row = await self.services.calls.get(call.call_id)
+        except Exception as error:  # noqa: BLE001 - the database is away: the consult as kept
+            self.log.warning(f"call {call.call_id} not read: {error!r}")
+            row = None
+        panel = self.query_one(CallPanel)
+        mine = row is None or (self.agent is not None and row.agent_id == self.agent.id)
+        if row is not None and (not mine or row.state not in ("answered", "held")):
+            if call.consulting:  # over while the console was away: the call says what
+                panel.edit(consult_agent="", consult_queue="")
+            self.show_call_row(row)
+            return
+        self._consulting = consult
+        panel.set_line("consulting")
+        self.refresh_bindings()
+        label = target_label(*consult)
+        if command is not None and not command.finished:
+            self.follow_command(
+                command,
+                lambda _result: self.notify(
+                    _(MESSAGES["consulting"]).format(target=label), markup=False
+                ),
+                on_failed=lambda _: self._consult_over(),
+            )
+        else:
+            self.notify(_(MESSAGES["consulting"]).format(target=label), markup=False)
 
     def action_complete_consult(self) -> None:
         call = self.query_one(CallPanel).flush()
@@ -242,6 +300,8 @@ class CallTransfer(PbxFollow, _Base):
         panel = self.query_one(CallPanel)
         if panel.line == "consulting":
             panel.set_line("")
+        if panel.draft is not None and panel.draft.consulting:
+            panel.edit(consult_agent="", consult_queue="")
         if back_from:
             self.notify(_(MESSAGES["consult-back"]).format(target=back_from), markup=False)
         call = self.draft
@@ -258,7 +318,13 @@ class CallTransfer(PbxFollow, _Base):
         self._passing_to = ""
         panel = self.query_one(CallPanel)
         panel.set_line("")
-        panel.edit(phase="wrap_up", ended_at=self.now(), handed_to=target)
+        panel.edit(
+            phase="wrap_up",
+            ended_at=self.now(),
+            handed_to=target,
+            consult_agent="",
+            consult_queue="",
+        )
         self._hide_offers()
         self.notify(
             _(MESSAGES["done"]).format(target=target) + " " + _(MESSAGES["wrap-up"]),
