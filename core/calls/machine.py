@@ -34,6 +34,7 @@ from core.calls.errors import CallNotFound, IdempotencyConflict, InvalidTransiti
 from core.calls.handoff import pass_on
 from core.calls.model import EventRequest, EventResult
 from core.calls.new_call import may_create, new_call, new_call_result
+from core.calls.postgres_step import write_step
 from core.calls.replay import replay, transfer_variant
 from core.calls.replay import step as apply_step
 from core.calls.states import (
@@ -315,7 +316,9 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
         move_agent(agent, step, at)
         if agent not in changed:
             changed.append(agent)
-    event = await _log(session, call.id, request, at)
+    # PostgreSQL: the rows, the event and the notifications go in one statement at the end.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    event = await _log(session, call.id, request, at, defer=postgres)
     if request.wrap_up is not None:
         await land_wrap_up(session, call, request.wrap_up, at)
     if kind == CallEventKind.TRANSFERRED and previous is not None and previous != call.agent_id:
@@ -323,9 +326,11 @@ async def _advance(session: AsyncSession, call: Call, request: EventRequest) -> 
         await pass_on(session, call, passed_on, at)
         if passed_on not in changed:
             changed.append(passed_on)
-    await publish_changes(
-        session, [("call", str(call.id)), *(("agent", moved.user_name) for moved in changed)]
-    )
+    changes = [("call", str(call.id)), *(("agent", moved.user_name) for moved in changed)]
+    if postgres:
+        await write_step(session, event, [call, *changed], changes)
+    else:
+        await publish_changes(session, changes)
     return await result(session, call, kind, event.id, at, external=request.external_id)
 
 
@@ -438,8 +443,9 @@ async def reference(session: AsyncSession, call_id: int) -> str | None:
 
 
 async def _log(
-    session: AsyncSession, call_id: int, request: EventRequest, at: datetime
+    session: AsyncSession, call_id: int, request: EventRequest, at: datetime, *, defer: bool = False
 ) -> CallEvent:
+    """The event's row; with `defer`, not written yet (`write_step` writes it)."""
     event = CallEvent(
         call_id=call_id,
         kind=request.kind.value,
@@ -451,6 +457,8 @@ async def _log(
         leg_id=request.leg_id,
         raw=request.raw_text(),
     )
+    if defer:
+        return event
     session.add(event)
     await session.flush()
     return event
