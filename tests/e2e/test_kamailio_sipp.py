@@ -7,6 +7,7 @@ them (scripts/install-system-deps). Under CI=true these tests run, never skip.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -217,3 +218,92 @@ async def test_an_invite_through_kamailio_pops_the_caller_on_the_agents_console(
         _ok(caller, phone)
     finally:
         await services.close()
+
+
+async def _transfer(stack: SipStack, tmp_path: Path, external_id: str, **target: str) -> str:
+    """A blind transfer as the agent's console asks for it (the outbox); the command's state
+    once `frontline pbx listen kamailio` (started by the stack) has carried it out."""
+    from core.models import PbxCommandKind
+    from core.services import make_services
+    from tests.console.conftest import console_settings
+
+    services = make_services(
+        console_settings(f"sqlite+aiosqlite:///{stack.database}", tmp_path / "data")
+    )
+    try:
+        [(call_id, agent)] = stack.rows(
+            "SELECT c.id, a.user_name FROM call c JOIN call_reference r ON r.call_id = c.id "
+            "JOIN agent a ON a.id = c.agent_id WHERE r.external_id = ?",
+            external_id,
+        )
+        command = await services.commands.request(
+            int(str(call_id)), PbxCommandKind.BLIND_TRANSFER, requested_by=str(agent), **target
+        )
+        assert command is not None and command.source == "kamailio"
+        deadline = asyncio.get_running_loop().time() + 10
+        while not command.finished and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+            command = await services.commands.get(command.id)
+        return f"{command.state} {command.error}".strip()
+    finally:
+        await services.close()
+
+
+@pytest.mark.parametrize("target", ["agent", "queue"])
+async def test_a_blind_transfer_from_the_console_refers_the_caller_to_the_target(
+    stack: SipStack, tmp_path: Path, target: str
+) -> None:
+    """Ctrl+T on a Kamailio call: Kamailio REFERs the caller (202), hangs the agent's phone up;
+    the caller dials the Refer-To through Kamailio and the target agent's phone rings for the
+    same call, which they answer."""
+    first, second = free_port(), free_port()
+    front, back = f"refer-{target}", f"refer-{target}-back"
+    stack.agent(f"ria-{target}", first, front)
+    stack.agent(f"rob-{target}", second, back)
+    agent_phone = stack.phone("uas_answer.xml", f"ria-{target}", first)  # gets Kamailio's BYE
+    log = tmp_path / "caller.log"
+    caller = stack.call("uac_referred.xml", front, background=True, log=log)
+    stack.settle(front, lambda rows: bool(rows) and rows[0][1] == "answered")
+    [(external_id, state, _, _)] = stack.calls_of_queue(front)
+    assert state == "answered"
+
+    to = {"to_agent": f"rob-{target}"} if target == "agent" else {"to_queue": back}
+    assert await _transfer(stack, tmp_path, str(external_id), **to) == "done"
+    _ok(caller, agent_phone)  # the caller took the REFER (202) and Kamailio's BYE
+    [(call_id,)] = stack.rows(
+        "SELECT call_id FROM call_reference WHERE external_id = ?", external_id
+    )
+    refer_to = f"sip:xfer.{call_id}@127.0.0.1:{stack.sip_port}"
+    assert f"Refer-To: {refer_to} " in log.read_text(encoding="utf-8")
+
+    # The caller's phone dials the Refer-To: the same call rings the target agent.
+    target_phone = stack.phone("uas_answer.xml", f"rob-{target}", second)
+    _ok(stack.call("uac_call.xml", f"xfer.{call_id}"), target_phone)
+    home = front if target == "agent" else back  # a call sent to a queue is that queue's
+    stack.settle(home, _ended)
+
+    [(_, state, agent, number)] = stack.calls_of_queue(home)
+    assert (state, agent, number) == ("wrap_up", f"rob-{target}", CALLER)
+    offered = ["offered"] if target == "queue" else []  # a queue's agent is chosen on arrival
+    assert stack.call_events(str(external_id)) == [
+        "queued",
+        "offered",
+        "answered",
+        "transferred",
+        *offered,
+        "answered",
+        "ended",
+    ]
+    assert stack.agent_state(f"ria-{target}") == ("wrap_up", "after transfer")
+    [(source, payload)] = stack.rows(
+        "SELECT e.source, e.payload FROM call_event e WHERE e.call_id = ? "
+        "AND e.kind = 'transferred'",
+        call_id,
+    )
+    assert source == "kamailio"
+    assert json.loads(str(payload))["transfer"] == {
+        "mode": "blind",
+        **({"agent": f"rob-{target}"} if target == "agent" else {"queue": back}),
+    }
+    # Nobody may dial into the call again once the transfer is over.
+    _ok(stack.call("uac_not_found.xml", f"xfer.{call_id}"))
