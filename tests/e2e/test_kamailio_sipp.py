@@ -307,3 +307,65 @@ async def test_a_blind_transfer_from_the_console_refers_the_caller_to_the_target
     }
     # Nobody may dial into the call again once the transfer is over.
     _ok(stack.call("uac_not_found.xml", f"xfer.{call_id}"))
+
+
+async def test_a_referred_caller_faster_than_frontline_waits_for_the_transfer(
+    stack: SipStack, tmp_path: Path
+) -> None:
+    """A real phone dials the Refer-To at once, maybe before the runner recorded the transfer:
+    Kamailio asks Frontline again (every 250 ms) until it has, then rings the target."""
+    import httpx
+
+    from core.calls.model import EventRequest, Transfer
+    from core.models import CallEventKind
+    from core.services import make_services
+    from tests.console.conftest import console_settings
+    from tests.e2e.sip_stack import TOKEN
+
+    first, second = free_port(), free_port()
+    stack.agent("fay", first, "fast")
+    stack.agent("fin", second, "fast-back")
+    agent_phone = stack.phone("uas_answer.xml", "fay", first)
+    caller = stack.call("uac_referred.xml", "fast", background=True)
+    stack.settle("fast", lambda rows: bool(rows) and rows[0][1] == "answered")
+    [(external_id, _, _, _)] = stack.calls_of_queue("fast")
+    [(call_id,)] = stack.rows(
+        "SELECT call_id FROM call_reference WHERE external_id = ?", external_id
+    )
+    # Kamailio's command listener asked directly: the REFER goes out, nothing recorded yet.
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        url = f"http://127.0.0.1:{stack.commands_port}/frontline/refer"
+        refused = await client.post(
+            url,
+            json={"callid": external_id, "call": call_id},
+            headers={"Authorization": "Bearer wrong"},
+        )
+        assert refused.status_code == 401
+        sent = await client.post(url, json={"callid": external_id, "call": call_id})
+        assert sent.status_code == 200, sent.text
+        gone = await client.post(url, json={"callid": "nobody@nowhere", "call": call_id})
+        assert gone.status_code == 404
+    _ok(caller, agent_phone)
+    target_phone = stack.phone("uas_answer.xml", "fin", second)
+    again = stack.call("uac_call.xml", f"xfer.{call_id}", background=True)
+    await asyncio.sleep(1.0)
+    assert stack.calls_of_queue("fast")[0][1:3] == ("answered", "fay")  # still waiting
+    services = make_services(
+        console_settings(f"sqlite+aiosqlite:///{stack.database}", tmp_path / "data")
+    )
+    try:
+        await services.events.apply(
+            EventRequest(
+                CallEventKind.TRANSFERRED,
+                call_id=int(str(call_id)),
+                transfer=Transfer("blind", to_agent="fin"),
+                source="kamailio",
+            )
+        )
+    finally:
+        await services.close()
+    _ok(again, target_phone)
+    stack.settle("fast", _ended)
+    [(_, state, agent, _)] = stack.calls_of_queue("fast")
+    assert (state, agent) == ("wrap_up", "fin")
+    assert stack.call_events(str(external_id))[-3:] == ["transferred", "answered", "ended"]
