@@ -80,6 +80,14 @@ def test_no_token_is_an_error() -> None:
     assert code == 1 and "no token" in err
 
 
+def test_the_kamailio_command_runner_needs_the_database_and_a_token() -> None:
+    listen = ["pbx", "listen", "kamailio"]
+    code, _, err = run([*listen, "--api", "http://127.0.0.1:8080"], tokens="t")
+    assert code == 2 and "need the database" in err
+    code, _, err = run(listen)
+    assert code == 1 and "no token" in err
+
+
 @pytest.mark.parametrize("commands", [[], ["--commands", "tcp:127.0.0.1:5998"]])
 def test_kamailio_accepts_the_config(tmp_path: Path, commands: list[str]) -> None:
     kamailio = kamailio_binary()
