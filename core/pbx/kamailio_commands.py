@@ -5,9 +5,10 @@ from Frontline is the agent's blind transfer. This runner takes the pending `kam
 commands from the outbox (`CommandRunner`) and POSTs each to the command listener of the
 generated configuration (`frontline pbx kamailio-config --commands tcp:ADDR:PORT`):
 
-    POST /frontline/refer  {"callid": "<the call's SIP Call-ID>", "call": <Frontline's id>}
+    POST /frontline/refer  {"call": <Frontline's id for the call>}
 
-Kamailio finds the answered dialog, sends the caller an in-dialog REFER (Refer-To
+Kamailio finds the call's answered dialog (the one it routed for that id: after a transfer,
+the caller's new one), sends the caller an in-dialog REFER (Refer-To
 `sip:xfer.<id>@<proxy>`) in the agent's name and hangs the agent's phone up. 200 means the
 REFER went out: the runner records the command done and the call `transferred` (to the
 agent, it is offered to them; to a queue, it waits there). The caller's phone then dials the
@@ -57,7 +58,7 @@ class KamailioCommands:
         """Carry one command out on Kamailio; its answer, or PbxError saying why not."""
         if PbxCommandKind(command.kind) != PbxCommandKind.BLIND_TRANSFER:
             raise PbxError(_("Kamailio takes blind transfers only"))
-        body = {"callid": command.external_id, "call": command.call_id}
+        body = {"call": command.call_id}
         try:
             response = await self._client.post(
                 f"{self._url}/frontline/refer", json=body, headers=self._headers
@@ -71,7 +72,7 @@ class KamailioCommands:
         if response.status_code == 401:
             raise PbxError(_("Kamailio refused the token (give the one in its kamailio.cfg)"))
         if response.status_code == 404:
-            raise PbxError(_("Kamailio has no answered call with that Call-ID (it ended?)"))
+            raise PbxError(_("Kamailio has no answered call with that id (it ended?)"))
         raise PbxError(
             _("Kamailio answered {status}: {text}").format(
                 status=response.status_code, text=response.text[:200]

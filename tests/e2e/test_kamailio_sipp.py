@@ -337,13 +337,13 @@ async def test_a_referred_caller_faster_than_frontline_waits_for_the_transfer(
         url = f"http://127.0.0.1:{stack.commands_port}/frontline/refer"
         refused = await client.post(
             url,
-            json={"callid": external_id, "call": call_id},
+            json={"call": call_id},
             headers={"Authorization": "Bearer wrong"},
         )
         assert refused.status_code == 401
-        sent = await client.post(url, json={"callid": external_id, "call": call_id})
+        sent = await client.post(url, json={"call": call_id})
         assert sent.status_code == 200, sent.text
-        gone = await client.post(url, json={"callid": "nobody@nowhere", "call": call_id})
+        gone = await client.post(url, json={"call": 999999})
         assert gone.status_code == 404
     _ok(caller, agent_phone)
     target_phone = stack.phone("uas_answer.xml", "fin", second)
@@ -369,3 +369,45 @@ async def test_a_referred_caller_faster_than_frontline_waits_for_the_transfer(
     [(_, state, agent, _)] = stack.calls_of_queue("fast")
     assert (state, agent) == ("wrap_up", "fin")
     assert stack.call_events(str(external_id))[-3:] == ["transferred", "answered", "ended"]
+
+
+async def test_a_transferred_call_can_be_transferred_again(stack: SipStack, tmp_path: Path) -> None:
+    """The second transfer REFERs the caller in the dialog of its new leg (Kamailio keeps the
+    call's current dialog under Frontline's id)."""
+    ports = {name: free_port() for name in ("uma", "ugo", "ula")}
+    for name, queue in (("uma", "again"), ("ugo", "again-2"), ("ula", "again-3")):
+        stack.agent(name, ports[name], queue)
+    phone = stack.phone("uas_answer.xml", "uma", ports["uma"])
+    caller = stack.call("uac_referred.xml", "again", background=True)
+    stack.settle("again", lambda rows: bool(rows) and rows[0][1] == "answered")
+    [(external_id, _, _, _)] = stack.calls_of_queue("again")
+    [(call_id,)] = stack.rows(
+        "SELECT call_id FROM call_reference WHERE external_id = ?", external_id
+    )
+    assert await _transfer(stack, tmp_path, str(external_id), to_agent="ugo") == "done"
+    _ok(caller, phone)
+
+    phone = stack.phone("uas_answer.xml", "ugo", ports["ugo"])
+    log = tmp_path / "second.log"
+    caller = stack.call("uac_referred.xml", f"xfer.{call_id}", background=True, log=log)
+    stack.settle("again", lambda rows: bool(rows) and rows[0][1:3] == ("answered", "ugo"))
+    assert await _transfer(stack, tmp_path, str(external_id), to_queue="again-3") == "done"
+    _ok(caller, phone)
+    assert f"Refer-To: sip:xfer.{call_id}@127.0.0.1:{stack.sip_port} " in log.read_text()
+
+    phone = stack.phone("uas_answer.xml", "ula", ports["ula"])
+    _ok(stack.call("uac_call.xml", f"xfer.{call_id}"), phone)
+    stack.settle("again-3", _ended)
+    [(_, state, agent, _)] = stack.calls_of_queue("again-3")
+    assert (state, agent) == ("wrap_up", "ula")
+    assert stack.call_events(str(external_id)) == [
+        "queued",
+        "offered",
+        "answered",
+        "transferred",
+        "answered",
+        "transferred",
+        "offered",
+        "answered",
+        "ended",
+    ]
