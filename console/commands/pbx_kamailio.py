@@ -60,6 +60,15 @@ def _queue_pairs(values: tuple[str, ...]) -> dict[str, str]:
     help=N_("While the caller waits: how often Frontline is asked again."),
 )
 @click.option("--children", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--commands",
+    default="",
+    metavar="tcp:ADDR:PORT",
+    help=N_(
+        "Take blind transfers from the consoles here (HTTP; `frontline pbx listen kamailio` "
+        "sends them), e.g. tcp:127.0.0.1:5090; none: no transfers from Frontline."
+    ),
+)
 @click.pass_obj
 def kamailio_config(
     settings: Settings,
@@ -71,6 +80,7 @@ def kamailio_config(
     queue_seconds: int,
     retry_seconds: int,
     children: int,
+    commands: str,
 ) -> None:
     """Print a kamailio.cfg (Kamailio 5.6) that asks Frontline which agent to ring.
 
@@ -89,6 +99,7 @@ def kamailio_config(
         children=children,
         queue_seconds=queue_seconds,
         retry_seconds=retry_seconds,
+        commands=commands,
     )
     try:
         click.echo(render(options), nl=False)

@@ -11,8 +11,9 @@ reply kept as its raw payload), so the call's event log says the phone system di
 
 Calls with no phone system behind them (taken at the console, `frontline call`, the HTTP
 API) have nothing to command: `request` answers None and the console applies the change as
-its own event. Kamailio is a proxy: it cannot put a caller on hold or send a REFER on the
-agent's behalf from this outbox, and `request` says so (PbxUnsupported).
+its own event. Kamailio is a proxy: it takes blind transfers (its runner has it send the
+caller a REFER, `core.pbx.kamailio_commands`), but it cannot put a caller on hold (that is a
+re-INVITE from the agent's phone) nor hold a consult, and `request` says so (PbxUnsupported).
 """
 
 from __future__ import annotations
@@ -46,16 +47,27 @@ from core.models.types import utcnow
 log = logging.getLogger("core.pbx")
 
 K = PbxCommandKind
-COMMANDED = frozenset({"asterisk", "freeswitch"})
-"""Phone systems whose adapter carries out commands."""
-NOT_COMMANDED = {
-    "kamailio": N_(
-        "Kamailio (a SIP proxy) cannot hold or transfer from Frontline: use your phone's "
-        "hold and transfer keys; Frontline follows them"
-    ),
+COMMANDED = frozenset({"asterisk", "freeswitch", "kamailio"})
+"""Phone systems whose adapter (or command runner) carries out commands."""
+_PROXY_HOLD = N_(
+    "Kamailio (a SIP proxy) cannot put a caller on hold for you: use your phone's hold key; "
+    "Frontline follows it"
+)
+_PROXY_CONSULT = N_(
+    "Kamailio (a SIP proxy) cannot hold a consult for you: use a blind transfer (Ctrl+T), or "
+    "your phone's transfer key; Frontline follows it"
+)
+NOT_COMMANDED: dict[str, dict[PbxCommandKind, str]] = {
+    "kamailio": {
+        K.HOLD: _PROXY_HOLD,
+        K.UNHOLD: _PROXY_HOLD,
+        K.CONSULT_TRANSFER: _PROXY_CONSULT,
+        K.COMPLETE_CONSULT: _PROXY_CONSULT,
+        K.CANCEL_CONSULT: _PROXY_CONSULT,
+    },
 }
-"""Phone systems that report calls but take no commands, and what the agent is told (marked
-for the catalog, translated when raised)."""
+"""Commands a phone system does not take, and what the agent is told instead (marked for
+translation, translated when raised)."""
 _TARGETED = frozenset({K.BLIND_TRANSFER, K.CONSULT_TRANSFER})
 _ON_CALL = ("answered", "held")
 
@@ -104,7 +116,7 @@ def _view(row: PbxCommand) -> CommandView:
 async def phone_system_of(session: AsyncSession, call_id: int) -> tuple[str, str]:
     """The phone system that reported the call (its first event's source among the phone
     systems) and its id for the call; ("", "") when none did."""
-    systems = (*COMMANDED, *NOT_COMMANDED)
+    systems = tuple(COMMANDED | set(NOT_COMMANDED))
     source = (
         await session.execute(
             select(col(CallEvent.source))
@@ -156,8 +168,9 @@ class PbxCommandService:
             if call is None:
                 raise CallNotFound(_("no call with id {id}").format(id=call_id))
             source, external = await phone_system_of(session, call_id)
-            if source in NOT_COMMANDED:
-                raise PbxUnsupported(_(NOT_COMMANDED[source]))
+            refused = NOT_COMMANDED.get(source, {}).get(kind)
+            if refused is not None:
+                raise PbxUnsupported(_(refused))
             if not source:
                 return None
             if call.state not in _ON_CALL:
@@ -166,7 +179,7 @@ class PbxCommandService:
                     _("call {id} is {state}: nothing to send").format(id=call_id, state=state)
                 )
             if kind in _TARGETED:
-                await _check_target(session, to_agent, to_queue)
+                await _check_target(session, to_agent, to_queue, needs_contact=source == "kamailio")
             elif kind in (K.COMPLETE_CONSULT, K.CANCEL_CONSULT) and not (to_agent or to_queue):
                 consult = await _open_consult(session, call_id)
                 if consult is None:
@@ -248,15 +261,26 @@ class PbxCommandService:
             return _view(row)
 
 
-async def _check_target(session: AsyncSession, to_agent: str, to_queue: str) -> None:
+async def _check_target(
+    session: AsyncSession, to_agent: str, to_queue: str, *, needs_contact: bool = False
+) -> None:
+    """`needs_contact`: the agent must have a SIP contact (a SIP proxy rings it there)."""
     if bool(to_agent) == bool(to_queue):
         raise InvalidTransition(_("a transfer goes to one agent or one queue"))
     if to_agent:
         found = (
-            await session.execute(select(col(Agent.id)).where(col(Agent.user_name) == to_agent))
-        ).scalar_one_or_none()
+            await session.execute(
+                select(col(Agent.sip_contact)).where(col(Agent.user_name) == to_agent)
+            )
+        ).one_or_none()
         if found is None:
             raise InvalidTransition(_("no agent named {name!r}").format(name=to_agent))
+        if needs_contact and not found[0]:
+            raise InvalidTransition(
+                _("{agent} has no SIP contact: the phone system cannot ring them").format(
+                    agent=to_agent
+                )
+            )
 
 
 async def _open_consult(session: AsyncSession, call_id: int) -> PbxCommand | None:

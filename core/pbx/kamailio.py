@@ -13,8 +13,14 @@ from importlib.resources import files
 
 _LISTEN = re.compile(r"^(udp|tcp):[0-9A-Za-z.\-\[\]:]+:\d{1,5}$")
 _URL = re.compile(r"^https?://[^\s\"'\\!]+$")
+_COMMANDS = re.compile(r"^tcp:[0-9A-Za-z.\-\[\]:]+:\d{1,5}$")
 _TOKEN = re.compile(r"^[^\s\"'\\!$]+$")
 _NAME = re.compile(r"^[A-Za-z0-9_+.\-]{1,40}$")
+
+
+REFER_SIDE = "callee"
+"""dlg_refer's side argument that sends the REFER to the caller (the dialog module builds the
+REFER from the other side's point of view: "callee" is the party the callee talks to)."""
 
 
 class KamailioConfigError(ValueError):
@@ -39,6 +45,9 @@ class KamailioOptions:
     """While nobody is free: how often Kamailio asks again for a waiting call."""
     queue_seconds: int = 120
     """How long a caller waits in the queue for a free agent before being turned away."""
+    commands: str = ""
+    """tcp:address:port where Kamailio takes Frontline's commands over HTTP (blind transfer by
+    REFER, for `frontline pbx listen kamailio`); empty: no commands."""
 
 
 def render(options: KamailioOptions) -> str:
@@ -54,6 +63,10 @@ def render(options: KamailioOptions) -> str:
         "RETRY_SECONDS": str(options.retry_seconds),
         "MAX_WAITS": str(max(0, -(-options.queue_seconds // options.retry_seconds))),
         "QUEUE_MAP": _queue_map(options.queues),
+        "COMMANDS_DEFINE": "#!define WITH_COMMANDS" if options.commands else "",
+        "COMMANDS_LISTEN": options.commands,
+        "SIP_ADDRESS": options.listen.split(":", 1)[1],
+        "REFER_SIDE": REFER_SIDE,
     }
     text = files(__package__).joinpath("kamailio.cfg").read_text(encoding="utf-8")
     for name, value in values.items():
@@ -68,6 +81,10 @@ def _check(options: KamailioOptions) -> None:
         raise KamailioConfigError("the token must be one word without quotes, '!' or '$'")
     if not _LISTEN.match(options.listen):
         raise KamailioConfigError(f"listen is proto:address:port, not {options.listen!r}")
+    if options.commands and not _COMMANDS.match(options.commands):
+        raise KamailioConfigError(
+            f"the command listener is tcp:address:port, not {options.commands!r}"
+        )
     if not 1 <= options.ring_seconds <= 300:
         raise KamailioConfigError("ring seconds must be between 1 and 300")
     if not 1 <= options.retry_seconds <= 100:  # async_route's limit

@@ -114,7 +114,7 @@ async def test_hold_and_a_consult_transfer_go_to_the_phone_system_and_their_outc
     assert (await services.agents.ensure("maria")).state == "wrap_up"
 
 
-async def test_a_phone_system_that_takes_no_commands_says_what_to_do(services: Services) -> None:
+async def test_a_phone_system_that_cannot_hold_says_what_to_do(services: Services) -> None:
     call_id = await phone_call(services, "kamailio", "a84b4c76e66710@pc33")
     app = ConsoleApp(services, agent_name="maria")
     async with running(app) as pilot:
@@ -124,9 +124,38 @@ async def test_a_phone_system_that_takes_no_commands_says_what_to_do(services: S
         panel = screen.query_one(CallPanel)
         await until(pilot, lambda: panel.draft is not None)
         await pilot.press("ctrl+g")
-        await until(pilot, lambda: said(pilot, "use your phone's hold and transfer keys"))
+        await until(pilot, lambda: said(pilot, "use your phone's hold key"))
         assert panel.line == ""
     assert (await services.calls.get(call_id)).state == "answered"
+
+
+async def test_a_kamailio_call_is_transferred_through_its_command_runner(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+T on a call behind Kamailio records the blind transfer for
+    `frontline pbx listen kamailio` (which REFERs the caller); it is not refused any more."""
+    from core.calls.routing import set_contact
+
+    monkeypatch.setattr(pbx_follow, "NOT_TAKEN_SECONDS", 0.0)
+    call_id = await phone_call(services, "kamailio", "a84b4c76e66710@pc33")
+    await set_contact(services.events, "ben", "sip:ben@10.0.0.6:5060", None)
+    app = ConsoleApp(services, agent_name="maria")
+    async with running(app) as pilot:
+        screen = app.agent_screen
+        await until(pilot, lambda: screen.ready)
+        screen.take_call(None, NUMBER, call_id)
+        panel = screen.query_one(CallPanel)
+        await until(pilot, lambda: panel.draft is not None)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, CodePicker))
+        await pilot.press(*"ben", "enter")
+        await until(pilot, lambda: said(pilot, "frontline pbx listen kamailio"))
+    [command] = await services.commands.claim("kamailio")
+    assert (command.kind, command.to_agent, command.external_id) == (
+        "blind_transfer",
+        "ben",
+        "a84b4c76e66710@pc33",
+    )
 
 
 async def test_a_command_no_adapter_takes_is_not_a_silent_nothing(

@@ -44,6 +44,17 @@ def test_the_config_carries_the_api_the_token_and_the_queue_numbers() -> None:
     assert 'modparam("tm", "fr_inv_timer", 7000)' in plain
     # A caller waits up to 120 s, asking every 5 s: 24 waits.
     assert "$avp(waits) < 24" in plain and 'async_route("WAITED", "5")' in plain
+    # Commands (blind transfers from the consoles) only when asked for.
+    assert "#!define WITH_COMMANDS" not in plain and "listen=tcp:" not in plain
+
+
+def test_the_command_listener_takes_transfers_with_the_same_token() -> None:
+    code, cfg, _ = run([*BASE, "--token", "tok", "--commands", "tcp:127.0.0.1:5090"])
+    assert code == 0 and "@@" not in cfg
+    assert "#!define WITH_COMMANDS" in cfg and "listen=tcp:127.0.0.1:5090" in cfg
+    assert '$hdr(Authorization) != "Bearer tok"' in cfg
+    # The caller is referred to this proxy's own address, to an id only Frontline gives.
+    assert 'dlg_refer("callee", "<sip:xfer.$var(refer)@127.0.0.1:5060>")' in cfg
 
 
 @pytest.mark.parametrize(
@@ -54,6 +65,8 @@ def test_the_config_carries_the_api_the_token_and_the_queue_numbers() -> None:
         ["--token", "t", "--queue", "700=sa les"],
         ["--token", "t", "--queue", "700"],
         ["--token", "t", "--retry-seconds", "101"],
+        ["--token", "t", "--commands", "udp:127.0.0.1:5090"],
+        ["--token", "t", "--commands", "tcp:127.0.0.1:5090\nx"],
     ],
 )
 def test_values_that_would_change_the_script_are_refused(extra: list[str]) -> None:
@@ -67,13 +80,23 @@ def test_no_token_is_an_error() -> None:
     assert code == 1 and "no token" in err
 
 
-def test_kamailio_accepts_the_config(tmp_path: Path) -> None:
+def test_the_kamailio_command_runner_needs_the_database_and_a_token() -> None:
+    listen = ["pbx", "listen", "kamailio"]
+    code, _, err = run([*listen, "--api", "http://127.0.0.1:8080"], tokens="t")
+    assert code == 2 and "need the database" in err
+    code, _, err = run(listen)
+    assert code == 1 and "no token" in err
+
+
+@pytest.mark.parametrize("commands", [[], ["--commands", "tcp:127.0.0.1:5998"]])
+def test_kamailio_accepts_the_config(tmp_path: Path, commands: list[str]) -> None:
     kamailio = kamailio_binary()
     if kamailio is None:
         if os.environ.get("CI") == "true":
             pytest.fail("kamailio is not installed (scripts/install-system-deps)")
         pytest.skip("kamailio is not installed")
-    _, cfg, _ = run([*BASE, "--token", "t", "--listen", "udp:127.0.0.1:5999", "--queue", "7=q"])
+    args = [*BASE, "--token", "t", "--listen", "udp:127.0.0.1:5999", "--queue", "7=q", *commands]
+    _, cfg, _ = run(args)
     path = tmp_path / "kamailio.cfg"
     path.write_text(cfg, encoding="utf-8")
     checked = subprocess.run(

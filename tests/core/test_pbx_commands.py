@@ -226,7 +226,7 @@ async def test_the_outbox_knows_which_phone_system_can_be_commanded(services: Se
         return done.call_id
 
     sip = await answered("kamailio", "sip-call-1@host", "ben")
-    with pytest.raises(PbxUnsupported, match="use your phone's hold and transfer keys"):
+    with pytest.raises(PbxUnsupported, match="use your phone's hold key"):
         await ask(sip, K.HOLD, requested_by="ben")
     pbx = await answered("asterisk", "1800.1", "cara")
     with pytest.raises(InvalidTransition, match="no agent named 'nobody'"):

@@ -85,6 +85,8 @@ class SipStack:
     api_port: int
     sip_port: int
     database: Path
+    commands_port: int = 0
+    """Where Kamailio takes Frontline's commands (HTTP over TCP)."""
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -120,11 +122,14 @@ class SipStack:
         talk_ms: int = 300,
         background: bool = False,
         caller: str = CALLER,
+        log: Path | None = None,
     ) -> subprocess.Popen[bytes]:
         """A caller (SIPp UAC) dialling `queue` through Kamailio from `caller`; returns when
-        SIPp is done, or at once with `background`."""
+        SIPp is done, or at once with `background`. `log`: where the scenario's <log> lines go."""
         args = [f"127.0.0.1:{self.sip_port}", "-s", queue, "-p", str(free_port())]
         args += ["-key", "caller", caller, "-d", str(talk_ms)]
+        if log is not None:
+            args += ["-trace_logs", "-log_file", str(log)]
         return self._sipp(scenario, args, background=background)
 
     def _sipp(self, scenario: str, args: list[str], background: bool) -> subprocess.Popen[bytes]:
@@ -181,7 +186,9 @@ def sip_stack(workdir: Path) -> Iterator[SipStack]:
     database = workdir / "frontline.db"
     url = f"sqlite+aiosqlite:///{database}"
     upgrade_database(url)
-    stack = SipStack(workdir, free_port(socket.SOCK_STREAM), free_port(), database)
+    stack = SipStack(
+        workdir, free_port(socket.SOCK_STREAM), free_port(), database, free_port(socket.SOCK_STREAM)
+    )
     env = {**os.environ, "FRONTLINE_DATABASE_URL": url, "FRONTLINE_API_TOKENS": TOKEN}
     try:
         api = subprocess.Popen(
@@ -203,6 +210,7 @@ def sip_stack(workdir: Path) -> Iterator[SipStack]:
                     retry_seconds=RETRY_SECONDS,
                     queue_seconds=10,
                     http_timeout=5,  # generous: CI runs other tests beside these
+                    commands=f"tcp:127.0.0.1:{stack.commands_port}",
                 )
             ),
             encoding="utf-8",
@@ -224,6 +232,17 @@ def sip_stack(workdir: Path) -> Iterator[SipStack]:
         )
         stack.processes.append(kamailio)
         _wait("kamailio", lambda: _sip_options_answered(stack.sip_port), kamailio, 15)
+        # The consoles' blind transfers, sent to Kamailio's command listener.
+        runner = [sys.executable, "-m", "console.cli", "pbx", "listen", "kamailio"]
+        runner += ["--port", str(stack.commands_port), "--token", TOKEN]
+        stack.processes.append(
+            subprocess.Popen(
+                runner,
+                env={**env, "FRONTLINE_LANGUAGE": "en"},
+                stdout=subprocess.DEVNULL,
+                stderr=(workdir / "runner.log").open("wb"),
+            )
+        )
         yield stack
     finally:
         for process in reversed(stack.processes):

@@ -7,6 +7,7 @@ them (scripts/install-system-deps). Under CI=true these tests run, never skip.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -217,3 +218,196 @@ async def test_an_invite_through_kamailio_pops_the_caller_on_the_agents_console(
         _ok(caller, phone)
     finally:
         await services.close()
+
+
+async def _transfer(stack: SipStack, tmp_path: Path, external_id: str, **target: str) -> str:
+    """A blind transfer as the agent's console asks for it (the outbox); the command's state
+    once `frontline pbx listen kamailio` (started by the stack) has carried it out."""
+    from core.models import PbxCommandKind
+    from core.services import make_services
+    from tests.console.conftest import console_settings
+
+    services = make_services(
+        console_settings(f"sqlite+aiosqlite:///{stack.database}", tmp_path / "data")
+    )
+    try:
+        [(call_id, agent)] = stack.rows(
+            "SELECT c.id, a.user_name FROM call c JOIN call_reference r ON r.call_id = c.id "
+            "JOIN agent a ON a.id = c.agent_id WHERE r.external_id = ?",
+            external_id,
+        )
+        command = await services.commands.request(
+            int(str(call_id)), PbxCommandKind.BLIND_TRANSFER, requested_by=str(agent), **target
+        )
+        assert command is not None and command.source == "kamailio"
+        deadline = asyncio.get_running_loop().time() + 10
+        while not command.finished and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+            command = await services.commands.get(command.id)
+        return f"{command.state} {command.error}".strip()
+    finally:
+        await services.close()
+
+
+@pytest.mark.parametrize("target", ["agent", "queue"])
+async def test_a_blind_transfer_from_the_console_refers_the_caller_to_the_target(
+    stack: SipStack, tmp_path: Path, target: str
+) -> None:
+    """Ctrl+T on a Kamailio call: Kamailio REFERs the caller (202), hangs the agent's phone up;
+    the caller dials the Refer-To through Kamailio and the target agent's phone rings for the
+    same call, which they answer."""
+    first, second = free_port(), free_port()
+    front, back = f"refer-{target}", f"refer-{target}-back"
+    stack.agent(f"ria-{target}", first, front)
+    stack.agent(f"rob-{target}", second, back)
+    agent_phone = stack.phone("uas_answer.xml", f"ria-{target}", first)  # gets Kamailio's BYE
+    log = tmp_path / "caller.log"
+    caller = stack.call("uac_referred.xml", front, background=True, log=log)
+    stack.settle(front, lambda rows: bool(rows) and rows[0][1] == "answered")
+    [(external_id, state, _, _)] = stack.calls_of_queue(front)
+    assert state == "answered"
+
+    to = {"to_agent": f"rob-{target}"} if target == "agent" else {"to_queue": back}
+    assert await _transfer(stack, tmp_path, str(external_id), **to) == "done"
+    _ok(caller, agent_phone)  # the caller took the REFER (202) and Kamailio's BYE
+    [(call_id,)] = stack.rows(
+        "SELECT call_id FROM call_reference WHERE external_id = ?", external_id
+    )
+    refer_to = f"sip:xfer.{call_id}@127.0.0.1:{stack.sip_port}"
+    assert f"Refer-To: {refer_to} " in log.read_text(encoding="utf-8")
+
+    # The caller's phone dials the Refer-To: the same call rings the target agent.
+    target_phone = stack.phone("uas_answer.xml", f"rob-{target}", second)
+    _ok(stack.call("uac_call.xml", f"xfer.{call_id}"), target_phone)
+    home = front if target == "agent" else back  # a call sent to a queue is that queue's
+    stack.settle(home, _ended)
+
+    [(_, state, agent, number)] = stack.calls_of_queue(home)
+    assert (state, agent, number) == ("wrap_up", f"rob-{target}", CALLER)
+    offered = ["offered"] if target == "queue" else []  # a queue's agent is chosen on arrival
+    assert stack.call_events(str(external_id)) == [
+        "queued",
+        "offered",
+        "answered",
+        "transferred",
+        *offered,
+        "answered",
+        "ended",
+    ]
+    assert stack.agent_state(f"ria-{target}") == ("wrap_up", "after transfer")
+    [(source, payload)] = stack.rows(
+        "SELECT e.source, e.payload FROM call_event e WHERE e.call_id = ? "
+        "AND e.kind = 'transferred'",
+        call_id,
+    )
+    assert source == "kamailio"
+    assert json.loads(str(payload))["transfer"] == {
+        "mode": "blind",
+        **({"agent": f"rob-{target}"} if target == "agent" else {"queue": back}),
+    }
+    # Nobody may dial into the call again once the transfer is over.
+    _ok(stack.call("uac_not_found.xml", f"xfer.{call_id}"))
+
+
+async def test_a_referred_caller_faster_than_frontline_waits_for_the_transfer(
+    stack: SipStack, tmp_path: Path
+) -> None:
+    """A real phone dials the Refer-To at once, maybe before the runner recorded the transfer:
+    Kamailio asks Frontline again (every 250 ms) until it has, then rings the target."""
+    import httpx
+
+    from core.calls.model import EventRequest, Transfer
+    from core.models import CallEventKind
+    from core.services import make_services
+    from tests.console.conftest import console_settings
+    from tests.e2e.sip_stack import TOKEN
+
+    first, second = free_port(), free_port()
+    stack.agent("fay", first, "fast")
+    stack.agent("fin", second, "fast-back")
+    agent_phone = stack.phone("uas_answer.xml", "fay", first)
+    caller = stack.call("uac_referred.xml", "fast", background=True)
+    stack.settle("fast", lambda rows: bool(rows) and rows[0][1] == "answered")
+    [(external_id, _, _, _)] = stack.calls_of_queue("fast")
+    [(call_id,)] = stack.rows(
+        "SELECT call_id FROM call_reference WHERE external_id = ?", external_id
+    )
+    # Kamailio's command listener asked directly: the REFER goes out, nothing recorded yet.
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        url = f"http://127.0.0.1:{stack.commands_port}/frontline/refer"
+        refused = await client.post(
+            url,
+            json={"call": call_id},
+            headers={"Authorization": "Bearer wrong"},
+        )
+        assert refused.status_code == 401
+        sent = await client.post(url, json={"call": call_id})
+        assert sent.status_code == 200, sent.text
+        gone = await client.post(url, json={"call": 999999})
+        assert gone.status_code == 404
+    _ok(caller, agent_phone)
+    target_phone = stack.phone("uas_answer.xml", "fin", second)
+    again = stack.call("uac_call.xml", f"xfer.{call_id}", background=True)
+    await asyncio.sleep(1.0)
+    assert stack.calls_of_queue("fast")[0][1:3] == ("answered", "fay")  # still waiting
+    services = make_services(
+        console_settings(f"sqlite+aiosqlite:///{stack.database}", tmp_path / "data")
+    )
+    try:
+        await services.events.apply(
+            EventRequest(
+                CallEventKind.TRANSFERRED,
+                call_id=int(str(call_id)),
+                transfer=Transfer("blind", to_agent="fin"),
+                source="kamailio",
+            )
+        )
+    finally:
+        await services.close()
+    _ok(again, target_phone)
+    stack.settle("fast", _ended)
+    [(_, state, agent, _)] = stack.calls_of_queue("fast")
+    assert (state, agent) == ("wrap_up", "fin")
+    assert stack.call_events(str(external_id))[-3:] == ["transferred", "answered", "ended"]
+
+
+async def test_a_transferred_call_can_be_transferred_again(stack: SipStack, tmp_path: Path) -> None:
+    """The second transfer REFERs the caller in the dialog of its new leg (Kamailio keeps the
+    call's current dialog under Frontline's id)."""
+    ports = {name: free_port() for name in ("uma", "ugo", "ula")}
+    for name, queue in (("uma", "again"), ("ugo", "again-2"), ("ula", "again-3")):
+        stack.agent(name, ports[name], queue)
+    phone = stack.phone("uas_answer.xml", "uma", ports["uma"])
+    caller = stack.call("uac_referred.xml", "again", background=True)
+    stack.settle("again", lambda rows: bool(rows) and rows[0][1] == "answered")
+    [(external_id, _, _, _)] = stack.calls_of_queue("again")
+    [(call_id,)] = stack.rows(
+        "SELECT call_id FROM call_reference WHERE external_id = ?", external_id
+    )
+    assert await _transfer(stack, tmp_path, str(external_id), to_agent="ugo") == "done"
+    _ok(caller, phone)
+
+    phone = stack.phone("uas_answer.xml", "ugo", ports["ugo"])
+    log = tmp_path / "second.log"
+    caller = stack.call("uac_referred.xml", f"xfer.{call_id}", background=True, log=log)
+    stack.settle("again", lambda rows: bool(rows) and rows[0][1:3] == ("answered", "ugo"))
+    assert await _transfer(stack, tmp_path, str(external_id), to_queue="again-3") == "done"
+    _ok(caller, phone)
+    assert f"Refer-To: sip:xfer.{call_id}@127.0.0.1:{stack.sip_port} " in log.read_text()
+
+    phone = stack.phone("uas_answer.xml", "ula", ports["ula"])
+    _ok(stack.call("uac_call.xml", f"xfer.{call_id}"), phone)
+    stack.settle("again-3", _ended)
+    [(_, state, agent, _)] = stack.calls_of_queue("again-3")
+    assert (state, agent) == ("wrap_up", "ula")
+    assert stack.call_events(str(external_id)) == [
+        "queued",
+        "offered",
+        "answered",
+        "transferred",
+        "answered",
+        "transferred",
+        "offered",
+        "answered",
+        "ended",
+    ]

@@ -4,11 +4,12 @@ notes so far and the reason go with the call, and the console that takes it next
 same customer with them (see `CallFlow.take_call`).
 
 A mixin of AgentScreen. A call behind a phone system that takes commands (Asterisk,
-FreeSWITCH) is transferred by its adapter: the screen records the command
-(`services.commands`) and follows it (`PbxFollow`) until the phone system accepted or
-refused it. A call with no phone system behind it is transferred in Frontline at once; one
-behind Kamailio is not, and the agent is told to use their phone. Once the call is passed on,
-the agent's draft stays on screen in wrap-up: their part of the call, saved with F8.
+FreeSWITCH, and Kamailio for blind transfers: a REFER to the caller) is transferred by its
+adapter: the screen records the command (`services.commands`) and follows it (`PbxFollow`)
+until the phone system accepted or refused it. A call with no phone system behind it is
+transferred in Frontline at once; a consult on a Kamailio call is refused, and the agent is
+told what to do instead. Once the call is passed on, the agent's draft stays on screen in
+wrap-up: their part of the call, saved with F8.
 
 A consult under way is in the database, not only on screen, so that a console restarted
 mid-consult (a crash, a closed terminal) shows it again with F11 and Ctrl+U working: behind a
