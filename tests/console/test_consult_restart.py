@@ -171,7 +171,8 @@ async def test_going_back_to_the_caller_after_a_restart_is_kept_too(services: Se
         await until(pilot, lambda: panel.draft is not None)
         await consult_ben(first, pilot)
         await first.agent_screen.keeper.flush()
-    second = ConsoleApp(fresh_services(services), agent_name="maria")
+    restarted = fresh_services(services)
+    second = ConsoleApp(restarted, agent_name="maria")
     async with running(second) as pilot:
         screen = second.agent_screen
         await until(pilot, lambda: screen.ready)
@@ -182,7 +183,9 @@ async def test_going_back_to_the_caller_after_a_restart_is_kept_too(services: Se
         assert panel.line == "" and panel.draft is not None and panel.draft.consulting is None
         assert screen.check_action("consult_call", ())
         await screen.keeper.flush()
-    third = ConsoleApp(fresh_services(services), agent_name="maria")
+    await restarted.close()
+    again = fresh_services(services)
+    third = ConsoleApp(again, agent_name="maria")
     async with running(third) as pilot:
         screen = third.agent_screen
         await until(pilot, lambda: screen.ready)
@@ -190,3 +193,4 @@ async def test_going_back_to_the_caller_after_a_restart_is_kept_too(services: Se
         assert panel.draft is not None and panel.draft.phase == "on_call"
         assert panel.line == ""
         assert not screen.check_action("complete_consult", ())
+    await again.close()
