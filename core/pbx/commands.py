@@ -116,7 +116,7 @@ def _view(row: PbxCommand) -> CommandView:
 async def phone_system_of(session: AsyncSession, call_id: int) -> tuple[str, str]:
     """The phone system that reported the call (its first event's source among the phone
     systems) and its id for the call; ("", "") when none did."""
-    systems = tuple(COMMANDED | set(NOT_COMMANDED))
+    systems = tuple(COMMANDED)  # NOT_COMMANDED names some commands of these, not others
     source = (
         await session.execute(
             select(col(CallEvent.source))

@@ -13,7 +13,7 @@ from console.widgets.call_panel import CallPanel
 from core.models import Agent, AgentState
 from core.services import Services
 from tests.console.conftest import fresh_services, running
-from tests.console.test_pbx_keys import NUMBER, adapter, phone_call, said
+from tests.console.test_pbx_keys import adapter, on_the_call, phone_call, said
 from tests.console.test_screen_pop import until
 
 
@@ -95,10 +95,7 @@ async def test_a_consult_on_the_phone_system_is_back_after_a_restart_from_its_co
     sent: list[tuple[str, str]] = []
     first = ConsoleApp(services, agent_name="maria")
     async with adapter(services, sent), running(first) as pilot:
-        await until(pilot, lambda: first.agent_screen.ready)
-        first.agent_screen.take_call(None, NUMBER, call_id)
-        panel = first.agent_screen.query_one(CallPanel)
-        await until(pilot, lambda: panel.draft is not None)
+        panel = await on_the_call(first, pilot, call_id)
         panel.edit(reason="billing")
         await pilot.press("ctrl+n", *"wants a refund")
         await consult_ben(first, pilot)
@@ -139,10 +136,7 @@ async def test_a_consult_the_phone_system_refused_is_not_shown_after_a_restart(
     call_id = await phone_call(services, "asterisk", "1733.902")
     first = ConsoleApp(services, agent_name="maria")
     async with running(first) as pilot:  # no adapter: the consult stays pending
-        await until(pilot, lambda: first.agent_screen.ready)
-        first.agent_screen.take_call(None, NUMBER, call_id)
-        panel = first.agent_screen.query_one(CallPanel)
-        await until(pilot, lambda: panel.draft is not None)
+        panel = await on_the_call(first, pilot, call_id)
         await consult_ben(first, pilot)
         await first.agent_screen.keeper.flush()
     pending = await services.commands.open_consult(call_id)

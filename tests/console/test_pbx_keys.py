@@ -65,6 +65,23 @@ def said(pilot: object, text: str) -> bool:
     return any(text in n.message for n in pilot.notes)  # type: ignore[attr-defined]
 
 
+async def on_the_call(app: ConsoleApp, pilot: object, call_id: int) -> CallPanel:
+    """The agent's screen once ready, with the phone system's call `call_id` taken."""
+    screen = app.agent_screen
+    await until(pilot, lambda: screen.ready)  # type: ignore[arg-type]
+    screen.take_call(None, NUMBER, call_id)
+    panel = screen.query_one(CallPanel)
+    await until(pilot, lambda: panel.draft is not None)  # type: ignore[arg-type]
+    return panel
+
+
+async def transfer_to_ben(app: ConsoleApp, pilot: object) -> None:
+    """Ctrl+T, ben, Enter."""
+    await pilot.press("ctrl+t")  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(app.screen, CodePicker))  # type: ignore[arg-type]
+    await pilot.press(*"ben", "enter")  # type: ignore[attr-defined]
+
+
 async def test_hold_and_a_consult_transfer_go_to_the_phone_system_and_their_outcomes_show(
     services: Services,
 ) -> None:
@@ -73,10 +90,7 @@ async def test_hold_and_a_consult_transfer_go_to_the_phone_system_and_their_outc
     app = ConsoleApp(services, agent_name="maria")
     async with adapter(services, sent), running(app) as pilot:
         screen = app.agent_screen
-        await until(pilot, lambda: screen.ready)
-        screen.take_call(None, NUMBER, call_id)
-        panel = screen.query_one(CallPanel)
-        await until(pilot, lambda: panel.draft is not None)
+        panel = await on_the_call(app, pilot, call_id)
         await pilot.press("ctrl+n", *"wants a refund")
 
         await pilot.press("ctrl+g")
@@ -118,11 +132,7 @@ async def test_a_phone_system_that_cannot_hold_says_what_to_do(services: Service
     call_id = await phone_call(services, "kamailio", "a84b4c76e66710@pc33")
     app = ConsoleApp(services, agent_name="maria")
     async with running(app) as pilot:
-        screen = app.agent_screen
-        await until(pilot, lambda: screen.ready)
-        screen.take_call(None, NUMBER, call_id)
-        panel = screen.query_one(CallPanel)
-        await until(pilot, lambda: panel.draft is not None)
+        panel = await on_the_call(app, pilot, call_id)
         await pilot.press("ctrl+g")
         await until(pilot, lambda: said(pilot, "use your phone's hold key"))
         assert panel.line == ""
@@ -141,14 +151,8 @@ async def test_a_kamailio_call_is_transferred_through_its_command_runner(
     await set_contact(services.events, "ben", "sip:ben@10.0.0.6:5060", None)
     app = ConsoleApp(services, agent_name="maria")
     async with running(app) as pilot:
-        screen = app.agent_screen
-        await until(pilot, lambda: screen.ready)
-        screen.take_call(None, NUMBER, call_id)
-        panel = screen.query_one(CallPanel)
-        await until(pilot, lambda: panel.draft is not None)
-        await pilot.press("ctrl+t")
-        await until(pilot, lambda: isinstance(app.screen, CodePicker))
-        await pilot.press(*"ben", "enter")
+        await on_the_call(app, pilot, call_id)
+        await transfer_to_ben(app, pilot)
         await until(pilot, lambda: said(pilot, "frontline pbx listen kamailio"))
     [command] = await services.commands.claim("kamailio")
     assert (command.kind, command.to_agent, command.external_id) == (
@@ -165,13 +169,7 @@ async def test_a_command_no_adapter_takes_is_not_a_silent_nothing(
     call_id = await phone_call(services, "freeswitch", "5f1e-member")
     app = ConsoleApp(services, agent_name="maria")
     async with running(app) as pilot:
-        screen = app.agent_screen
-        await until(pilot, lambda: screen.ready)
-        screen.take_call(None, NUMBER, call_id)
-        panel = screen.query_one(CallPanel)
-        await until(pilot, lambda: panel.draft is not None)
-        await pilot.press("ctrl+t")
-        await until(pilot, lambda: isinstance(app.screen, CodePicker))
-        await pilot.press(*"ben", "enter")
+        panel = await on_the_call(app, pilot, call_id)
+        await transfer_to_ben(app, pilot)
         await until(pilot, lambda: said(pilot, "frontline pbx listen freeswitch"))
         assert panel.draft is not None and panel.draft.handed_to == ""  # still hers
