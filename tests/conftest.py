@@ -25,6 +25,8 @@ PG_ADMIN_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+pytest_plugins = ["tests.hang_report"]
+
 # The suite reads English unless a test asks for another language (`core.i18n.using`, or
 # FRONTLINE_LANGUAGE in a subprocess's environment): commands run by tests inherit this.
 os.environ["FRONTLINE_LANGUAGE"] = "en"

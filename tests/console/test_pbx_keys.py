@@ -113,8 +113,11 @@ async def test_hold_and_a_consult_transfer_go_to_the_phone_system_and_their_outc
 
         await pilot.press("f11")
         await until(pilot, lambda: panel.draft is not None and panel.draft.handed_to == "ben")
+        await pilot.pause(0.5)  # the phone system's own news of the transfer: read, not told again
         assert panel.draft is not None
         assert (panel.draft.phase, panel.draft.notes) == ("wrap_up", "wants a refund")
+        assert panel.draft.handed_to == "ben"
+        assert [n.title for n in pilot.notes].count("Transferred") == 1
     assert sent == [
         ("hold", ""),
         ("unhold", ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from core.models import Agent, AgentState
 from core.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
+COMMAND_LIMIT = 60.0  # seconds; a command takes about one
 
 
 async def frontline(url: str, *args: str) -> dict[str, object]:
@@ -36,6 +38,9 @@ async def frontline(url: str, *args: str) -> dict[str, object]:
         "FRONTLINE_DATABASE_URL": url,
         "FRONTLINE_ENV_FILE": "/nonexistent",
         "PYTHONPATH": str(ROOT),
+        # A command that hangs is stopped with SIGABRT: faulthandler then prints where
+        # every one of its threads was, and the test fails with that instead of hanging.
+        "PYTHONFAULTHANDLER": "1",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -47,7 +52,13 @@ async def frontline(url: str, *args: str) -> dict[str, object]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await process.communicate()
+    communicating = asyncio.ensure_future(process.communicate())
+    done, _ = await asyncio.wait({communicating}, timeout=COMMAND_LIMIT)
+    if not done:
+        process.send_signal(signal.SIGABRT)
+        out, err = await communicating
+        raise AssertionError(f"frontline {' '.join(args)} hung:\n{err.decode()}")
+    out, err = communicating.result()
     assert process.returncode == 0, err.decode()
     result: dict[str, object] = json.loads(out)
     return result

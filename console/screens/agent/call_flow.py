@@ -59,6 +59,15 @@ class CallFlow(_Base):
         ):
             self.refresh_bindings()
 
+    def edit_call(self, **changes: Any) -> None:
+        """Change the call on screen and keep it at once. The panel announces the edit in a
+        message; until that is read, `draft` would still be the one before, and a phone
+        system's event read meanwhile (a transfer confirmed twice) would act on it again."""
+        panel = self.query_one(CallPanel)
+        panel.edit(**changes)
+        if panel.draft is not None:
+            self.on_call_panel_edited(CallPanel.Edited(panel.draft))
+
     def _show_call(self, draft: CallDraft | None) -> None:
         """A new call (or none) on the panel, kept at once."""
         self.query_one(CallPanel).show(draft)
@@ -215,7 +224,7 @@ class CallFlow(_Base):
         call = self.draft
         if call is None or call.phase != "on_call":
             return
-        self.query_one(CallPanel).edit(phase="wrap_up", ended_at=self.now())
+        self.edit_call(phase="wrap_up", ended_at=self.now())
         self.end_call(call.call_id)
         if not call.reason:
             self.action_pick_reason()
@@ -247,7 +256,7 @@ class CallFlow(_Base):
         def chosen(code: str | None) -> None:
             if code is None:
                 return
-            self.query_one(CallPanel).edit(**{field: code})
+            self.edit_call(**{field: code})
             call = self.draft  # the panel's next draft is still on its way: the phase holds
             if field == "reason" and call is not None and call.phase == "wrap_up":
                 if not call.outcome:
@@ -367,7 +376,7 @@ class CallFlow(_Base):
                 markup=False,
             )
             return False
-        self.query_one(CallPanel).edit(customer_id=customer_id, caller=self._caller_label())
+        self.edit_call(customer_id=customer_id, caller=self._caller_label())
         return True
 
     def _caller_label(self) -> str:

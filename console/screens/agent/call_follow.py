@@ -196,7 +196,7 @@ class CallFollow(HistoryFollow, _Base):
         elif row.state in ("wrap_up", "completed"):
             closed = row.state == "completed"
             if draft.phase == "on_call":
-                panel.edit(phase="wrap_up", ended_at=row.ended_at or self.now())
+                self.edit_call(phase="wrap_up", ended_at=row.ended_at or self.now())
                 said = "ended"
             if closed and panel.line != "closed":
                 said = "closed"
@@ -217,7 +217,7 @@ class CallFollow(HistoryFollow, _Base):
         draft = self.draft
         panel = self.query_one(CallPanel)
         if draft is not None and draft.phase == "on_call":
-            panel.edit(phase="wrap_up", ended_at=draft.ended_at or self.now())
+            self.edit_call(phase="wrap_up", ended_at=draft.ended_at or self.now())
         panel.set_line("closed")
         self.notify(
             keyed(self, _(MESSAGES["closed"])),

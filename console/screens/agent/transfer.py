@@ -191,7 +191,7 @@ class CallTransfer(PbxFollow, _Base):
         panel = self.query_one(CallPanel)
         panel.set_line("consulting")
         if command is None:  # Frontline carries it out: the draft keeps it, for a restart
-            panel.edit(consult_agent=to_agent, consult_queue=to_queue)
+            self.edit_call(consult_agent=to_agent, consult_queue=to_queue)
         self.refresh_bindings()
         if command is None:
             self.notify(_(MESSAGES["consult-no-pbx"]).format(target=label), markup=False)
@@ -231,7 +231,7 @@ class CallTransfer(PbxFollow, _Base):
         mine = row is None or (self.agent is not None and row.agent_id == self.agent.id)
         if row is not None and (not mine or row.state not in ("answered", "held")):
             if call.consulting:  # over while the console was away: the call says what
-                panel.edit(consult_agent="", consult_queue="")
+                self.edit_call(consult_agent="", consult_queue="")
             self.show_call_row(row)
             return
         self._consulting = consult
@@ -302,7 +302,7 @@ class CallTransfer(PbxFollow, _Base):
         if panel.line == "consulting":
             panel.set_line("")
         if panel.draft is not None and panel.draft.consulting:
-            panel.edit(consult_agent="", consult_queue="")
+            self.edit_call(consult_agent="", consult_queue="")
         if back_from:
             self.notify(_(MESSAGES["consult-back"]).format(target=back_from), markup=False)
         call = self.draft
@@ -319,7 +319,7 @@ class CallTransfer(PbxFollow, _Base):
         self._passing_to = ""
         panel = self.query_one(CallPanel)
         panel.set_line("")
-        panel.edit(
+        self.edit_call(
             phase="wrap_up",
             ended_at=self.now(),
             handed_to=target,
