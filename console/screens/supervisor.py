@@ -14,6 +14,7 @@ from datetime import datetime
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
@@ -209,8 +210,11 @@ class SupervisorScreen(TranslatedBindings, Screen[None]):
 
     def _tick(self) -> None:
         now = self.now()
-        self.query_one(QueueBoard).tick(now)
-        self.query_one(TeamBoard).tick(now)
+        try:
+            self.query_one(QueueBoard).tick(now)
+            self.query_one(TeamBoard).tick(now)
+        except NoMatches:  # closing: at exit the widgets go first, and a tick can still come
+            return
 
     def request_load(self) -> None:
         """Reload soon; never two loads at once, and nothing missed while one runs."""
@@ -235,8 +239,11 @@ class SupervisorScreen(TranslatedBindings, Screen[None]):
                 markup=False,
             )
         else:
-            self.query_one(QueueBoard).show(snapshot)
-            self.query_one(TeamBoard).show(team)
+            try:
+                self.query_one(QueueBoard).show(snapshot)
+                self.query_one(TeamBoard).show(team)
+            except NoMatches:  # closed while it loaded: nothing to show it on
+                return
             if self.loads == 0:
                 self.query_one("#definitions", Static).update(
                     safe_text(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input, Label, Static, TextArea
 
@@ -200,7 +201,10 @@ class CallPanel(Vertical):
 
     def tick(self) -> None:
         """Refresh the timers (every second)."""
-        status = self.query_one("#call-status", Static)
+        try:
+            status = self.query_one("#call-status", Static)
+        except NoMatches:  # closing: at exit the children go first, and a tick can still come
+            return
         call = self.draft
         if call is None:
             self._set_status(status, Text(_(" NO CALL "), style="bold reverse"))
