@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import signal
 import struct
 import sys
@@ -90,14 +91,27 @@ class Console:
         os.close(self.fd)
 
 
-def wait_for(check: Callable[[], object], what: str, timeout: float = 60) -> object:
+ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b.")
+
+
+def last_words(output: bytes, limit: int = 1500) -> str:
+    """The end of what a console drew, as plain words (its messages say why it did not)."""
+    words = b" ".join(ESCAPES.sub(b" ", output).split())
+    return words[-limit:].decode("utf-8", "replace")
+
+
+def wait_for(
+    check: Callable[[], object], what: str, timeout: float = 60, shown: bytearray | None = None
+) -> object:
+    """`check()` once true; or fails, quoting the end of `shown` (a console's output)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    seen = f"; the console showed, last: {last_words(bytes(shown))}" if shown is not None else ""
+    raise AssertionError(f"timed out waiting for {what}{seen}")
 
 
 def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) -> None:
@@ -134,16 +148,16 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
     first = Console(env, "maria")
     wait_for(ready, "the console to start")  # the agent exists once the services are loaded
     first.type("luis perez")
-    wait_for(lambda: b"C00000005" in first.output, "Luis to be found")
+    wait_for(lambda: b"C00000005" in first.output, "Luis to be found", shown=first.output)
     first.type("\r")
-    wait_for(lambda: b"Customer since" in first.output, "Luis's record to open")
+    wait_for(lambda: b"Customer since" in first.output, "Luis's record to open", shown=first.output)
     first.type(F6)
     wait_for(
         lambda: query("SELECT id FROM call WHERE state = 'answered' AND customer_id = 5"),
         "the call to start",
     )
     # The notes take the cursor once the call panel is drawn; its first draft is saved then.
-    wait_for(lambda: draft_notes() == "", "the new call's draft")
+    wait_for(lambda: draft_notes() == "", "the new call's draft", shown=first.output)
     first.settle(0)
     notes = "Wants [b]fibre[/b] at Calle Mayor 5, café — call back"
     first.type(notes)
@@ -151,7 +165,9 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
     first.kill(signal.SIGKILL)
 
     second = Console(env, "maria")
-    wait_for(lambda: b"Call restored" in second.output, "the call to be restored")
+    wait_for(
+        lambda: b"Call restored" in second.output, "the call to be restored", shown=second.output
+    )
     second.settle(0)
     second.press(CTRL_N)
     second.type(" (1)")
@@ -159,7 +175,11 @@ def test_the_draft_survives_sigkill_and_sighup(sqlite_url: str, tmp_path: Path) 
     second.kill(signal.SIGHUP)
 
     third = Console(env, "maria")
-    wait_for(lambda: b"Call restored" in third.output, "the call to be restored again")
+    wait_for(
+        lambda: b"Call restored" in third.output,
+        "the call to be restored again",
+        shown=third.output,
+    )
     third.settle(0)
     third.press(CTRL_N)
     third.type(" (2)")

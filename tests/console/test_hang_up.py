@@ -119,18 +119,26 @@ def test_closing_the_terminal_saves_the_last_words_and_leaves(
         return json.loads(str(rows[0][0]))["notes"] if rows else None
 
     console = Terminal(env, "maria")
-    wait_for(lambda: query("SELECT 1 FROM agent WHERE user_name = 'maria'"), "the console")
+    wait_for(
+        lambda: query("SELECT 1 FROM agent WHERE user_name = 'maria'"),
+        "the console",
+        shown=console.output,
+    )
     console.type("luis perez")
-    wait_for(lambda: b"C00000005" in console.output, "Luis to be found")
+    wait_for(lambda: b"C00000005" in console.output, "Luis to be found", shown=console.output)
     console.type("\r")
-    wait_for(lambda: b"Customer since" in console.output, "Luis's record to open")
+    wait_for(
+        lambda: b"Customer since" in console.output, "Luis's record to open", shown=console.output
+    )
     console.type(F6)
-    wait_for(lambda: draft_notes() == "", "the new call's draft")
+    wait_for(lambda: draft_notes() == "", "the new call's draft", shown=console.output)
     time.sleep(0.5)  # the notes have the cursor
     console.type("Wants fibre")
-    wait_for(lambda: draft_notes() == "Wants fibre", "the first words' draft")
+    wait_for(lambda: draft_notes() == "Wants fibre", "the first words' draft", shown=console.output)
     console.type(", call back at 5")  # the last second: not yet in any draft
-    wait_for(lambda: b"back at 5" in console.output, "the last words on screen")
+    wait_for(
+        lambda: b"back at 5" in console.output, "the last words on screen", shown=console.output
+    )
     # A terminal closing stops reading first: the console's output backs up (its event loop
     # then waits on Textual's full output queue), and only then does the terminal go.
     console.stop_reading()
