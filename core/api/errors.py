@@ -54,13 +54,22 @@ def unavailable_response(error: BaseException) -> JSONResponse:
     )
 
 
+def own_words(problem: dict[str, Any]) -> dict[str, Any]:
+    """A validation problem whose `msg` is our validator's own message, in the request's
+    language: pydantic puts its English "Value error, " in front of it."""
+    cause = (problem.get("ctx") or {}).get("error")
+    if problem.get("type") == "value_error" and isinstance(cause, ValueError) and str(cause):
+        return {**problem, "msg": str(cause)}
+    return problem
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on `app`: a database failure anywhere (an event, the audit
     trail, a read) is a 503."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = printable(jsonable_encoder(error.errors()))
+        errors = printable(jsonable_encoder([own_words(problem) for problem in error.errors()]))
         return JSONResponse({"detail": errors}, status_code=422)
 
     async def down(_request: Request, error: Exception) -> JSONResponse:

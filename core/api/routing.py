@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from core.api.schemas import Body, CallRef, UserName
 from core.calls.events import CallEvents
 from core.calls.routing import RouteRequest, route, set_contact
+from core.i18n import words as _
 
 
 class RouteBody(CallRef):
@@ -35,7 +36,7 @@ class RouteBody(CallRef):
     @model_validator(mode="after")
     def _new_calls_need_a_number(self) -> Self:
         if self.call_id is None and not self.caller_number:
-            raise ValueError("a call routed by external_id needs its caller_number")
+            raise ValueError(_("a call routed by external_id needs its caller_number"))
         return self
 
 

@@ -61,6 +61,7 @@ async def test_a_spanish_phone_system_reads_its_refusals_in_spanish(
             "/v1/calls/transferred",
             json={"external_id": "1716.42", "to_agent": "ana", "to_queue": "sales"},
         )
+        unroutable = await spanish.post("/v1/route", json={"external_id": "1716.99"})
     assert first.status_code == 201
     assert reused.status_code == 409  # the same status and field, in the caller's language
     assert reused.json() == {
@@ -69,7 +70,12 @@ async def test_a_spanish_phone_system_reads_its_refusals_in_spanish(
     }
     assert nowhere.status_code == 422
     (problem,) = nowhere.json()["detail"]
-    assert "indica exactamente uno de to_agent y to_queue" in problem["msg"]
+    assert problem["msg"].startswith("indica exactamente uno de to_agent y to_queue")
+    assert problem["type"] == "value_error"  # pydantic's "Value error, " left out of the words
+    assert unroutable.status_code == 422
+    assert [p["msg"] for p in unroutable.json()["detail"]] == [
+        "una llamada que se enruta por external_id necesita su caller_number"
+    ]
     async with _client(db_url, engine, "both", "en") as english:
         again = await english.post(
             "/v1/calls/abandoned", json={"external_id": "1716.42"}, headers=key
