@@ -37,6 +37,9 @@ else:
 class CallFlow(_Base):
     """Actions and workers of the call, the screen pop and the offers."""
 
+    _answer_once_ready = False
+    """F6 was pressed while the console was still signing the agent in: the call starts then."""
+
     @property
     def draft(self) -> CallDraft | None:
         """The call on screen, as its newest draft; None when there is no call."""
@@ -165,7 +168,18 @@ class CallFlow(_Base):
         if self.draft is not None:
             self.notify(_("You are already on a call."), severity="warning")
             return
+        if not self.ready:  # the caller is on the line already: not a key to press twice
+            self._answer_once_ready = True
+            self.notify(_("Still starting: the call starts as soon as you are signed in."))
+            return
         self.take_call(self.customer_id, "", None)
+
+    def answer_if_asked(self) -> None:
+        """Signed in: take the call F6 asked for meanwhile (unless a call came back)."""
+        if self._answer_once_ready:
+            self._answer_once_ready = False
+            if self.draft is None and self.can("TAKE_CALLS"):
+                self.take_call(self.customer_id, "", None)
 
     @work(exclusive=True, group="call", exit_on_error=False)
     async def take_call(

@@ -225,6 +225,8 @@ class AgentScreen(
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         call = self.draft
+        if action == "answer_call" and not self.ready:  # the role is not known yet: F6 waits
+            return call is None
         if not self.role_allows(action, parameters):  # console/screens/agent/record.py
             return False
         if action == "answer_call":

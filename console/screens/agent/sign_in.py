@@ -57,6 +57,7 @@ class SignIn(_Base):
                 self._restore(draft, in_database=False)
         await self.restore_consult()  # a consult under way when the console went (transfer.py)
         self.signed_in.set()
+        self.answer_if_asked()
         if self.initial_caller:  # `--caller`: popped, or said why not (pop.py)
             self.pop_initial_caller(self.initial_caller)
         if self._offer_watcher is not None:
