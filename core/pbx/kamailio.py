@@ -62,6 +62,7 @@ def render(options: KamailioOptions) -> str:
         "HTTP_TIMEOUT": str(options.http_timeout),
         "RETRY_SECONDS": str(options.retry_seconds),
         "MAX_WAITS": str(max(0, -(-options.queue_seconds // options.retry_seconds))),
+        "WAIT_MS": str((options.retry_seconds + options.http_timeout + 5) * 1000),
         "QUEUE_MAP": _queue_map(options.queues),
         "COMMANDS_DEFINE": "#!define WITH_COMMANDS" if options.commands else "",
         "COMMANDS_LISTEN": options.commands,

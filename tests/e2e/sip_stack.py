@@ -24,8 +24,10 @@ SCENARIOS = Path(__file__).parent / "sipp"
 TOKEN = "e2e-kamailio-token"
 RING_SECONDS = 2
 """How long Kamailio lets an agent's phone ring before trying the next agent."""
-RETRY_SECONDS = 1
-"""How often Kamailio asks again for a caller waiting in the queue."""
+RETRY_SECONDS = 4
+"""How often Kamailio asks again for a caller waiting in the queue: longer than the 3 s after
+which a transaction's branch times out (fr_timer), as the default 5 s is; a wait once ended
+the caller's call with a 408 there."""
 CALLER = "+34600111222"
 """A '+' that must survive the trip (a query string would turn it into a space)."""
 
