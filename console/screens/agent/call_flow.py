@@ -47,20 +47,7 @@ class CallFlow(_Base):
 
     # A handler by name, not @on: the decorator is read only on Textual's own classes.
     def on_call_panel_edited(self, event: CallPanel.Edited) -> None:
-        before = self.draft
-        if before is None or (
-            event.draft.call_id == before.call_id and event.draft.version <= before.version
-        ):
-            return  # overtaken: F8 flushed it already, or the call was saved meanwhile
-        self._confirm_finish = False
-        self.keeper.changed(event.draft)
-        if before is None or before.phase != event.draft.phase:
-            self._set_subtitle()
-        if before is None or (before.phase, before.customer_id) != (
-            event.draft.phase,
-            event.draft.customer_id,
-        ):
-            self.refresh_bindings()
+        self._keep_edit(event.draft)
 
     def edit_call(self, **changes: Any) -> None:
         """Change the call on screen and keep it at once. The panel announces the edit in a
@@ -69,7 +56,19 @@ class CallFlow(_Base):
         panel = self.query_one(CallPanel)
         panel.edit(**changes)
         if panel.draft is not None:
-            self.on_call_panel_edited(CallPanel.Edited(panel.draft))
+            self._keep_edit(panel.draft)
+
+    def _keep_edit(self, draft: CallDraft) -> None:
+        """Keep `draft`, the panel's edit of the call, unless a newer one is kept already."""
+        before = self.draft
+        if before is None or (draft.call_id == before.call_id and draft.version <= before.version):
+            return  # overtaken: F8 flushed it already, or the call was saved meanwhile
+        self._confirm_finish = False
+        self.keeper.changed(draft)
+        if before.phase != draft.phase:
+            self._set_subtitle()
+        if (before.phase, before.customer_id) != (draft.phase, draft.customer_id):
+            self.refresh_bindings()
 
     def _show_call(self, draft: CallDraft | None) -> None:
         """A new call (or none) on the panel, kept at once."""
